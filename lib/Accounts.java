@@ -1,0 +1,54 @@
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/** OS accounts as NSS knows them (getent, so LDAP and sssd users count too). */
+public final class Accounts {
+    /** One passwd entry. */
+    public record Account(String name, int uid, int gid, Path home, String shell) {}
+
+    /** Names we accept: no leading '-' (never an option), no '/', nothing a shell or a path would bend. */
+    private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]{0,31}");
+
+    private Accounts() {}
+
+    public static boolean validName(String name) {
+        return name != null && NAME.matcher(name).matches();
+    }
+
+    public static Optional<Account> byName(String name) {
+        return validName(name) ? lookup(name) : Optional.empty();
+    }
+
+    public static Optional<Account> byUid(int uid) {
+        return lookup(Integer.toString(uid));
+    }
+
+    public static int currentUid() {
+        try {
+            return (Integer) java.nio.file.Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot read /proc/self: " + e.getMessage(), e);
+        }
+    }
+
+    public static boolean isRoot() {
+        return currentUid() == 0;
+    }
+
+    private static Optional<Account> lookup(String key) {
+        Exec.Result r = Exec.run(List.of("getent", "passwd", key), Duration.ofSeconds(5));
+        if (!r.ok()) return Optional.empty();
+        String line = r.out().strip();
+        String[] f = line.split(":", -1);
+        if (f.length < 7 || !validName(f[0])) return Optional.empty();
+        try {
+            String shell = f[6].isBlank() ? "/bin/sh" : f[6];
+            return Optional.of(new Account(f[0], Integer.parseInt(f[2]), Integer.parseInt(f[3]), Path.of(f[5]), shell));
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import java.util.Optional;
+
+/**
+ * What one user has right now: each tmux session with its cwd and the claude conversation
+ * running in its active pane, as snapshot rows. Reads nothing but tmux (as the user) and the
+ * process table and files it is given.
+ */
+public final class Inventory {
+    /** The rows to save, or the tmux status that says why there are none. */
+    public record Result(Tmux.Status status, String detail, List<Snapshots.Row> rows) {
+        public long withConversation() { return rows.stream().filter(Snapshots.Row::hasConversation).count(); }
+    }
+
+    private Inventory() {}
+
+    public static Result take(Accounts.Account account, Tmux tmux, Procfs procs) {
+        Tmux.Listing listing = tmux.listSessions();
+        if (listing.status() != Tmux.Status.OK) return new Result(listing.status(), listing.detail(), List.of());
+
+        Conversations conversations = new Conversations(procs, account);
+        List<Claims.Claim> claims = new ArrayList<>();
+        for (Tmux.Session s : listing.sessions()) {
+            Optional<Procfs.Proc> claude = conversations.claudeIn(s.panePid());
+            if (claude.isEmpty()) continue;
+            conversations.of(claude.get()).ifPresent(c -> claims.add(new Claims.Claim(s.name(), c, claude.get().startTicks())));
+        }
+        Claims.Settled settled = Claims.settle(claims);
+        for (Claims.Lost l : settled.lost()) {
+            Log.warn("%s: sessions '%s' and '%s' both run conversation %s; '%s' keeps it (%s), '%s' is saved without one",
+                    account.name(), l.keptBy(), l.claim().session(), l.claim().conversation().uuid(),
+                    l.keptBy(), settled.kept().get(l.keptBy()).source(), l.claim().session());
+        }
+
+        Optional<Path> defaultConfig = UserFiles.trustedDir(account.home().resolve(".claude"), account.uid());
+        List<Snapshots.Row> rows = new ArrayList<>();
+        for (Tmux.Session s : listing.sessions()) {
+            String cwd = !s.cwd().isEmpty() ? s.cwd() : procs.cwd(s.panePid()).map(Path::toString).orElse("");
+            Conversations.Conversation c = settled.kept().get(s.name());
+            if (c == null) {
+                rows.add(new Snapshots.Row(s.name(), cwd, null, null, null));
+                continue;
+            }
+            String config = defaultConfig.isPresent() && defaultConfig.get().equals(c.configDir()) ? null : c.configDir().toString();
+            rows.add(new Snapshots.Row(s.name(), cwd, c.uuid(),
+                    c.startDir() == null ? null : c.startDir().toString(), config));
+        }
+        return new Result(Tmux.Status.OK, "", rows);
+    }
+
+}

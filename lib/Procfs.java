@@ -1,0 +1,156 @@
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One read of /proc into a process table (pid, ppid, uid, comm, argv, start time), so a run
+ * walks process trees in memory instead of forking ps per pane.
+ */
+public final class Procfs {
+    /** One process. {@code startTicks} is field 22 of /proc/pid/stat: clock ticks since boot. */
+    public record Proc(int pid, int ppid, int uid, String comm, List<String> argv, long startTicks) {}
+
+    /** The fields of /proc/pid/stat we use. */
+    public record Stat(String comm, int ppid, long startTicks) {}
+
+    /** USER_HZ: 100 on every Linux architecture t3-tmux runs on (getconf CLK_TCK). */
+    public static final long CLK_TCK = 100;
+    private static final int MAX_CMDLINE = 64 * 1024;
+
+    private final Path root;
+    private final Map<Integer, Proc> byPid;
+    private final Map<Integer, List<Integer>> children = new HashMap<>();
+
+    private Procfs(Path root, Map<Integer, Proc> byPid) {
+        this.root = root;
+        this.byPid = byPid;
+        for (Proc p : byPid.values()) children.computeIfAbsent(p.ppid(), k -> new ArrayList<>()).add(p.pid());
+        children.values().forEach(l -> l.sort(null));
+    }
+
+    public static Procfs read() {
+        return read(Path.of("/proc"));
+    }
+
+    /** Reads every process once; processes that exit while we read are simply absent. */
+    public static Procfs read(Path root) {
+        Map<Integer, Proc> procs = new HashMap<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(root, "[0-9]*")) {
+            for (Path dir : ds) {
+                int pid;
+                try {
+                    pid = Integer.parseInt(dir.getFileName().toString());
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                try {
+                    Stat st = parseStat(Files.readString(dir.resolve("stat"), StandardCharsets.UTF_8));
+                    int uid = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+                    procs.put(pid, new Proc(pid, st.ppid(), uid, st.comm(), readArgv(dir.resolve("cmdline")), st.startTicks()));
+                } catch (IOException | RuntimeException e) {
+                    // gone, or a kernel thread we cannot parse: not a pane's descendant anyway
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot list " + root + ": " + e.getMessage(), e);
+        }
+        return new Procfs(root, procs);
+    }
+
+    /** Parses /proc/pid/stat. The comm sits in parentheses and may hold spaces and ')': split at the LAST ')'. */
+    public static Stat parseStat(String stat) {
+        int open = stat.indexOf('(');
+        int close = stat.lastIndexOf(')');
+        if (open < 0 || close < open) throw new IllegalArgumentException("not a /proc/pid/stat line");
+        String comm = stat.substring(open + 1, close);
+        String[] f = stat.substring(close + 1).trim().split(" +");
+        // f[0] is field 3 (state): field N is f[N - 3].
+        if (f.length < 20) throw new IllegalArgumentException("short /proc/pid/stat line");
+        return new Stat(comm, Integer.parseInt(f[1]), Long.parseLong(f[19]));
+    }
+
+    private static List<String> readArgv(Path cmdline) throws IOException {
+        byte[] raw;
+        try (var in = Files.newInputStream(cmdline)) {
+            raw = in.readNBytes(MAX_CMDLINE);
+        }
+        if (raw.length == 0) return List.of();
+        String s = new String(raw, StandardCharsets.UTF_8);
+        if (s.endsWith("\0")) s = s.substring(0, s.length() - 1);
+        return Arrays.asList(s.split("\0", -1));
+    }
+
+    public Optional<Proc> get(int pid) {
+        return Optional.ofNullable(byPid.get(pid));
+    }
+
+    public int size() {
+        return byPid.size();
+    }
+
+    /** The process and all its descendants, breadth first (nearest first). */
+    public List<Proc> selfAndDescendants(int pid) {
+        List<Proc> out = new ArrayList<>();
+        Deque<Integer> todo = new ArrayDeque<>(List.of(pid));
+        while (!todo.isEmpty()) {
+            Proc p = byPid.get(todo.poll());
+            if (p == null) continue;
+            out.add(p);
+            todo.addAll(children.getOrDefault(p.pid(), List.of()));
+        }
+        return out;
+    }
+
+    /** The process's working directory, when it is still there to read. */
+    public Optional<Path> cwd(int pid) {
+        try {
+            return Optional.of(Files.readSymbolicLink(root.resolve(pid + "/cwd")));
+        } catch (IOException | UnsupportedOperationException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** One variable of the process's initial environment (root, or the same user, may read it). */
+    public Optional<String> environ(int pid, String name) {
+        try (var in = Files.newInputStream(root.resolve(pid + "/environ"))) {
+            String env = new String(in.readNBytes(1 << 20), StandardCharsets.UTF_8);
+            String prefix = name + "=";
+            for (String kv : env.split("\0")) if (kv.startsWith(prefix)) return Optional.of(kv.substring(prefix.length()));
+            return Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** When the process started, from its start ticks and the boot time in /proc/stat. */
+    public Instant startTime(Proc p) {
+        return Instant.ofEpochSecond(bootTime()).plusMillis(p.startTicks() * 1000 / CLK_TCK);
+    }
+
+    private long bootTime = -1;
+
+    private long bootTime() {
+        if (bootTime < 0) {
+            try {
+                for (String line : Files.readAllLines(root.resolve("stat"))) {
+                    if (line.startsWith("btime ")) bootTime = Long.parseLong(line.substring(6).trim());
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot read " + root.resolve("stat") + ": " + e.getMessage(), e);
+            }
+        }
+        return bootTime;
+    }
+}

@@ -1,0 +1,168 @@
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One user's tmux server, always driven AS that user (setpriv when we are root), with a clean
+ * environment and a timeout on every call: root never talks to a user's socket itself.
+ */
+public final class Tmux {
+    /** A session and its active pane. {@code cwd} is tmux's pane_current_path. */
+    public record Session(String id, String name, int panePid, String cwd) {}
+
+    public enum SocketState { ABSENT, STALE, LIVE }
+
+    /** Why a listing has no sessions to save, in words for the log. */
+    public enum Status {
+        OK("ok"), NO_SERVER("no tmux server (no socket)"), STALE_SOCKET("stale socket, its server is gone"),
+        NO_SESSIONS("the server answered with zero sessions"), TIMED_OUT("tmux did not answer in time"),
+        FAILED("the tmux call failed");
+        public final String words;
+        Status(String words) { this.words = words; }
+    }
+
+    public record Listing(Status status, List<Session> sessions, String detail) {}
+
+    private static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+
+    private final Accounts.Account account;
+    private final Path tmpDir;
+    private final Duration timeout;
+
+    public Tmux(Accounts.Account account, Path tmpDir, Duration timeout) {
+        this.account = account;
+        this.tmpDir = tmpDir;
+        this.timeout = timeout;
+    }
+
+    /** The user's default socket: {@code <tmpdir>/tmux-<uid>/default}. */
+    public Path socket() {
+        return tmpDir.resolve("tmux-" + account.uid()).resolve("default");
+    }
+
+    /** Whether a server listens on the socket; connecting is harmless and needs no fork. */
+    public static SocketState probeSocket(Path socket) {
+        if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) return SocketState.ABSENT;
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+            return SocketState.LIVE;
+        } catch (IOException e) {
+            return SocketState.STALE;
+        }
+    }
+
+    /** Every session with its active pane's pid and current path, or why there are none. */
+    public Listing listSessions() {
+        switch (probeSocket(socket())) {
+            case ABSENT: return new Listing(Status.NO_SERVER, List.of(), socket().toString());
+            case STALE: return new Listing(Status.STALE_SOCKET, List.of(), socket().toString());
+            default: break;
+        }
+        // Names and paths are free text: each call prints exactly one of them, last on its line.
+        Exec.Result r = run("list-sessions", "-F", "N #{session_id} #{pane_pid} #{session_name}",
+                ";", "list-sessions", "-F", "P #{session_id} #{pane_current_path}");
+        if (r.timedOut()) return new Listing(Status.TIMED_OUT, List.of(), "after " + timeout.toMillis() + " ms");
+        if (!r.ok()) {
+            String why = r.firstErrorLine();
+            boolean gone = why.startsWith("no server running") || why.startsWith("error connecting");
+            return new Listing(gone ? Status.STALE_SOCKET : Status.FAILED, List.of(), why);
+        }
+        List<Session> sessions = parseListing(r.out());
+        return new Listing(sessions.isEmpty() ? Status.NO_SESSIONS : Status.OK, sessions, "");
+    }
+
+    static List<Session> parseListing(String out) {
+        Map<String, String[]> names = new LinkedHashMap<>();
+        Map<String, String> paths = new HashMap<>();
+        for (String line : out.split("\n")) {
+            if (line.startsWith("N ")) {
+                String[] f = line.split(" ", 4);
+                if (f.length == 4) names.put(f[1], new String[] {f[2], unvis(f[3])});
+            } else if (line.startsWith("P ")) {
+                String[] f = line.split(" ", 3);
+                if (f.length == 3) paths.put(f[1], unvis(f[2]));
+            }
+        }
+        List<Session> sessions = new ArrayList<>();
+        names.forEach((id, pidAndName) -> {
+            try {
+                sessions.add(new Session(id, pidAndName[1], Integer.parseInt(pidAndName[0]), paths.getOrDefault(id, "")));
+            } catch (NumberFormatException e) {
+                // a pane without a pid (dead): nothing to resolve, but keep the session
+                sessions.add(new Session(id, pidAndName[1], -1, paths.getOrDefault(id, "")));
+            }
+        });
+        return sessions;
+    }
+
+    /** Undoes the vis(3) escaping tmux applies to what it prints: \\ \t \n \r, C escapes and \ooo octal. */
+    static String unvis(String s) {
+        if (s.indexOf('\\') < 0) return s;
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        byte[] in = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        for (int i = 0; i < in.length; i++) {
+            byte b = in[i];
+            if (b != '\\' || i + 1 >= in.length) {
+                bytes.write(b);
+                continue;
+            }
+            byte c = in[++i];
+            if (c >= '0' && c <= '7' && i + 2 < in.length && isOctal(in[i + 1]) && isOctal(in[i + 2])) {
+                bytes.write(((c - '0') << 6) | ((in[i + 1] - '0') << 3) | (in[i + 2] - '0'));
+                i += 2;
+                continue;
+            }
+            switch (c) {
+                case 't': bytes.write('\t'); break;
+                case 'n': bytes.write('\n'); break;
+                case 'r': bytes.write('\r'); break;
+                case 'a': bytes.write(7); break;
+                case 'b': bytes.write('\b'); break;
+                case 'f': bytes.write('\f'); break;
+                case 'v': bytes.write(11); break;
+                case 's': bytes.write(' '); break;
+                case '0': bytes.write(0); break;
+                default: bytes.write(c); break;
+            }
+        }
+        return bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static boolean isOctal(byte b) {
+        return b >= '0' && b <= '7';
+    }
+
+    /** Runs one tmux command line as the user, against the user's default socket. */
+    public Exec.Result run(String... args) {
+        List<String> cmd = new ArrayList<>(asUser());
+        cmd.add("tmux");
+        cmd.addAll(List.of(args));
+        return Exec.run(cmd, timeout);
+    }
+
+    /**
+     * The prefix that runs a command as the user with a clean environment: setpriv execs (no
+     * lingering parent, so a timeout kills tmux itself), env -i drops root's variables.
+     */
+    List<String> asUser() {
+        List<String> cmd = new ArrayList<>();
+        if (Accounts.currentUid() != account.uid()) {
+            cmd.addAll(List.of("setpriv", "--reuid=" + account.uid(), "--regid=" + account.gid(), "--init-groups", "--"));
+        }
+        cmd.addAll(List.of("env", "-i",
+                "HOME=" + account.home(), "USER=" + account.name(), "LOGNAME=" + account.name(),
+                "SHELL=" + account.shell(), "PATH=" + DEFAULT_PATH, "LANG=C.UTF-8",
+                "TMUX_TMPDIR=" + tmpDir));
+        return cmd;
+    }
+}
