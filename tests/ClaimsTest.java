@@ -1,0 +1,48 @@
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ClaimsTest {
+    static final String A = "aaaaaaaa-0000-4000-8000-000000000001", B = "bbbbbbbb-0000-4000-8000-000000000002";
+
+    static Claims.Claim claim(String session, String id, Conversations.Source src, long start) {
+        return new Claims.Claim(session, new Conversations.Conversation(id, src, Path.of("/w"), Path.of("/c")), start);
+    }
+
+    @Test
+    void liveRecordBeatsArgvWhateverTheOrder() {
+        Claims.Settled s = Claims.settle(List.of(
+                claim("argv-only", A, Conversations.Source.ARGV, 10),
+                claim("recorded", A, Conversations.Source.LIVE_RECORD, 20)));
+        assertEquals(java.util.Set.of("recorded"), s.kept().keySet());
+        assertEquals("argv-only", s.lost().get(0).claim().session());
+        assertEquals("recorded", s.lost().get(0).keptBy());
+    }
+
+    @Test
+    void transcriptGuessLosesToArgv() {
+        Claims.Settled s = Claims.settle(List.of(
+                claim("guess", A, Conversations.Source.TRANSCRIPT, 1),
+                claim("argv", A, Conversations.Source.ARGV, 99)));
+        assertEquals(java.util.Set.of("argv"), s.kept().keySet());
+    }
+
+    @Test
+    void tieGoesToTheOlderProcess() {
+        Claims.Settled s = Claims.settle(List.of(
+                claim("newer", A, Conversations.Source.ARGV, 500),
+                claim("older", A, Conversations.Source.ARGV, 100)));
+        assertEquals(java.util.Set.of("older"), s.kept().keySet());
+    }
+
+    @Test
+    void distinctConversationsAreAllKept() {
+        Claims.Settled s = Claims.settle(List.of(
+                claim("one", A, Conversations.Source.ARGV, 1),
+                claim("two", B, Conversations.Source.LIVE_RECORD, 2)));
+        assertEquals(java.util.Set.of("one", "two"), s.kept().keySet());
+        assertEquals(List.of(), s.lost());
+    }
+}

@@ -1,0 +1,92 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//MAIN T3Tests
+//SOURCES ../lib/*.java
+//SOURCES *Test.java
+//SOURCES support/*.java
+//DEPS info.picocli:picocli:4.7.7
+//DEPS org.zeroturnaround:zt-exec:1.12
+//DEPS com.fasterxml.jackson.core:jackson-databind:2.18.2
+//DEPS org.slf4j:slf4j-nop:1.7.36
+//DEPS org.junit:junit-bom:5.14.1@pom
+//DEPS org.junit.jupiter:junit-jupiter
+//DEPS org.junit.platform:junit-platform-launcher
+
+import static org.junit.platform.engine.discovery.ClassNameFilter.includeClassNamePatterns;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClasspathRoots;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.discovery.DiscoverySelectors;
+import org.junit.platform.launcher.Launcher;
+import org.junit.platform.launcher.LauncherDiscoveryRequest;
+import org.junit.platform.launcher.TestExecutionListener;
+import org.junit.platform.launcher.TestIdentifier;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+
+/**
+ * The test command: runs every *Test class (or the classes named as arguments) on JUnit
+ * Jupiter, prints one line per test, every skip with its reason, and last
+ * "N passed, N failed, N skipped". Exits 1 on any failure or when no test ran.
+ */
+class T3Tests {
+    public static void main(String[] args) throws Exception {
+        LauncherDiscoveryRequestBuilder request = LauncherDiscoveryRequestBuilder.request();
+        if (args.length > 0) {
+            for (String name : args) request.selectors(selectClass(name));
+        } else {
+            Path root = Path.of(T3Tests.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            request.selectors(selectClasspathRoots(Set.of(root))).filters(includeClassNamePatterns(".*Test"));
+        }
+        AtomicInteger passed = new AtomicInteger(), failed = new AtomicInteger(), skipped = new AtomicInteger();
+        List<String> failures = new ArrayList<>();
+        long start = System.nanoTime();
+        Launcher launcher = LauncherFactory.create();
+        launcher.execute(request.build(), new TestExecutionListener() {
+            @Override
+            public void executionSkipped(TestIdentifier id, String reason) {
+                long n = id.isTest() ? 1 : 0;
+                if (id.isTest()) skipped.incrementAndGet();
+                System.out.printf("SKIP %s: %s%n", id.getDisplayName(), reason);
+                if (n == 0) System.out.println("     (a whole container: its tests are not counted)");
+            }
+
+            @Override
+            public void executionStarted(TestIdentifier id) {
+                if (id.isContainer() && id.getSource().isPresent() && id.getSource().get() instanceof org.junit.platform.engine.support.descriptor.ClassSource)
+                    System.out.printf("== %s%n", id.getDisplayName());
+            }
+
+            @Override
+            public void executionFinished(TestIdentifier id, TestExecutionResult result) {
+                String name = id.getDisplayName();
+                switch (result.getStatus()) {
+                    case SUCCESSFUL:
+                        if (id.isTest()) { passed.incrementAndGet(); System.out.printf("PASS %s%n", name); }
+                        break;
+                    case ABORTED:
+                        if (id.isTest()) skipped.incrementAndGet();
+                        System.out.printf("SKIP %s: %s%n", name, result.getThrowable().map(Throwable::getMessage).orElse("aborted"));
+                        break;
+                    case FAILED:
+                        failed.incrementAndGet();
+                        Throwable t = result.getThrowable().orElse(null);
+                        System.out.printf("FAIL %s: %s%n", name, t);
+                        if (t != null) t.printStackTrace(System.out);
+                        failures.add(id.getUniqueId());
+                        break;
+                }
+            }
+        });
+        System.out.printf("%ntook %.1f s%n", (System.nanoTime() - start) / 1e9);
+        if (passed.get() + failed.get() == 0) System.out.println("no test ran: that is a failure");
+        System.out.printf("%d passed, %d failed, %d skipped%n", passed.get(), failed.get(), skipped.get());
+        System.exit(failed.get() == 0 && passed.get() + failed.get() > 0 ? 0 : 1);
+    }
+}
