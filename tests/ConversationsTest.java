@@ -1,0 +1,143 @@
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Which conversation a real (fake-claude) process runs, found through the real /proc. */
+class ConversationsTest {
+    @TempDir Path home;
+    Path work;
+    Accounts.Account me;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        work = Files.createDirectories(home.resolve("my project.d"));
+        Accounts.Account real = Accounts.byUid(Accounts.currentUid()).orElseThrow();
+        me = new Accounts.Account(real.name(), real.uid(), real.gid(), home.toRealPath(), "/bin/bash");
+    }
+
+    Optional<Conversations.Conversation> resolve(FakeClaude f) {
+        Procfs procs = Procfs.read();
+        Conversations c = new Conversations(procs, me);
+        Procfs.Proc p = c.claudeIn(f.pid()).orElseThrow(() -> new AssertionError("no claude process found at pid " + f.pid()));
+        return c.of(p);
+    }
+
+    @Test
+    void liveRecordGivesTheIdAndTheTranscriptGivesTheStartDir() throws Exception {
+        try (FakeClaude f = FakeClaude.start(work, home)) {
+            Conversations.Conversation c = resolve(f).orElseThrow();
+            assertEquals(f.currentId(), c.uuid());
+            assertEquals(Conversations.Source.LIVE_RECORD, c.source());
+            assertEquals(work.toRealPath(), c.startDir());
+            assertEquals(f.config.toRealPath(), c.configDir());
+        }
+    }
+
+    @Test
+    void afterClearTheLiveRecordWinsOverStaleArgv() throws Exception {
+        String first;
+        try (FakeClaude f = FakeClaude.start(work, home)) {
+            first = f.currentId();
+        }
+        try (FakeClaude f = FakeClaude.start(work, home, "--resume", first)) {
+            assertEquals(first, resolve(f).orElseThrow().uuid(), "before /clear: the resumed id");
+            String fresh = f.clear();
+            assertNotEquals(first, fresh);
+            assertTrue(ProcessHandle.of(f.pid()).orElseThrow().info().arguments().map(List::of).orElseThrow().contains(first),
+                    "argv still shows the old --resume id: the /clear case is real");
+            Conversations.Conversation c = resolve(f).orElseThrow();
+            assertEquals(fresh, c.uuid());
+            assertEquals(Conversations.Source.LIVE_RECORD, c.source());
+        }
+    }
+
+    @Test
+    void aStaleRecordWhoseProcStartDiffersIsIgnored() throws Exception {
+        String first;
+        try (FakeClaude f = FakeClaude.start(work, home)) {
+            first = f.currentId();
+        }
+        try (FakeClaude f = FakeClaude.start(work, home, "--resume", first)) {
+            // What a recycled pid looks like: a record for this pid left by an older process.
+            Files.writeString(f.record(), "{\"pid\":" + f.pid() + ",\"sessionId\":\"99999999-9999-4999-8999-999999999999\",\"procStart\":\"1\"}");
+            Conversations.Conversation c = resolve(f).orElseThrow();
+            assertEquals(first, c.uuid());
+            assertEquals(Conversations.Source.ARGV, c.source());
+        }
+    }
+
+    @Test
+    void aSymlinkedRecordIsNotFollowed() throws Exception {
+        try (FakeClaude f = FakeClaude.start(work, home)) {
+            String real = Files.readString(f.record());
+            Path elsewhere = Files.writeString(Files.createTempFile("t3-outside", ".json"), real.replaceAll("[0-9a-f]{8}-[0-9a-f-]{27}", "77777777-7777-4777-8777-777777777777"));
+            Files.delete(f.record());
+            Files.createSymbolicLink(f.record(), elsewhere);
+            Optional<Conversations.Conversation> c = resolve(f);
+            // No argv, and the transcript written since it started is the real one.
+            assertEquals(Conversations.Source.TRANSCRIPT, c.orElseThrow().source());
+            assertNotEquals("77777777-7777-4777-8777-777777777777", c.get().uuid());
+            Files.delete(elsewhere);
+        }
+    }
+
+    @Test
+    void aHugeRecordIsReadOnlyInPart() throws Exception {
+        try (FakeClaude f = FakeClaude.start(work, home)) {
+            String id = f.currentId();
+            try (var out = Files.newBufferedWriter(f.record())) {
+                out.write("{\"sessionId\":\"" + id + "\",\"pad\":\"");
+                for (int i = 0; i < 64 * 1024; i++) out.write("xxxxxxxxxxxxxxxx"); // 1 MiB of padding
+                out.write("\"}");
+            }
+            Conversations.Conversation c = resolve(f).orElseThrow();
+            assertEquals(Conversations.Source.TRANSCRIPT, c.source(), "the cut record does not parse; the transcript decides");
+            assertEquals(id, c.uuid());
+        }
+    }
+
+    @Test
+    void transcriptFallbackOnlyWhenExactlyOneFits() throws Exception {
+        try (FakeClaude a = FakeClaude.start(work, home)) {
+            String idA = a.currentId();
+            Files.delete(a.record());
+            assertEquals(Optional.of(idA), resolve(a).map(Conversations.Conversation::uuid), "one candidate: taken");
+            try (FakeClaude b = FakeClaude.start(work, home)) {
+                Files.delete(b.record());
+                assertEquals(Optional.empty(), resolve(a), "two candidates in one project dir: never guess");
+                assertEquals(Optional.empty(), resolve(b));
+            }
+        }
+    }
+
+    @Test
+    void recognisesTheWaysClaudeShowsUpInProc() {
+        assertTrue(Conversations.isClaude(new Procfs.Proc(1, 0, 0, "claude", List.of("claude"), 0)));
+        assertTrue(Conversations.isClaude(new Procfs.Proc(1, 0, 0, "claude.exe", List.of("/x/claude.exe"), 0)));
+        assertTrue(Conversations.isClaude(new Procfs.Proc(1, 0, 0, "node", List.of("node", "/usr/lib/node_modules/@anthropic-ai/claude-code/cli.js"), 0)));
+        assertFalse(Conversations.isClaude(new Procfs.Proc(1, 0, 0, "bash", List.of("bash"), 0)));
+        assertFalse(Conversations.isClaude(new Procfs.Proc(1, 0, 0, "node", List.of("node", "server.js"), 0)));
+    }
+
+    @Test
+    void argvForms() {
+        String id = "0b9c5a59-43a5-4f5b-9d0e-7c8f2b4d1e6a";
+        assertEquals(Optional.of(id), Conversations.fromArgv(List.of("claude", "--resume", id)));
+        assertEquals(Optional.of(id), Conversations.fromArgv(List.of("/bin/bash", "/x/claude", "-r", id)));
+        assertEquals(Optional.of(id), Conversations.fromArgv(List.of("claude", "--session-id", id, "--name", "x")));
+        assertEquals(Optional.of(id), Conversations.fromArgv(List.of("claude", "--resume=" + id)));
+        assertEquals(Optional.empty(), Conversations.fromArgv(List.of("claude", "--resume", "my-named-chat")));
+        assertEquals(Optional.empty(), Conversations.fromArgv(List.of("claude", "--resume")));
+    }
+
+    @Test
+    void slugReplacesEveryNonAlphanumeric() {
+        assertEquals("-home-alice-work-dir-x", Conversations.slug("/home/alice/work_dir.x"));
+    }
+}
