@@ -27,6 +27,7 @@ import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
 import org.junit.platform.launcher.TestExecutionListener;
 import org.junit.platform.launcher.TestIdentifier;
+import org.junit.platform.launcher.TestPlan;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 
@@ -49,12 +50,23 @@ class T3Tests {
         long start = System.nanoTime();
         Launcher launcher = LauncherFactory.create();
         launcher.execute(request.build(), new TestExecutionListener() {
+            TestPlan plan;
+
+            @Override
+            public void testPlanExecutionStarted(TestPlan testPlan) {
+                plan = testPlan;
+            }
+
+            /** A skipped or aborted class skips every test in it: count them all, say why once. */
+            private void skip(TestIdentifier id, String reason) {
+                long n = id.isTest() ? 1 : plan.getDescendants(id).stream().filter(TestIdentifier::isTest).count();
+                skipped.addAndGet((int) n);
+                System.out.printf("SKIP %s%s: %s%n", id.getDisplayName(), id.isTest() ? "" : " (" + n + " tests)", reason);
+            }
+
             @Override
             public void executionSkipped(TestIdentifier id, String reason) {
-                long n = id.isTest() ? 1 : 0;
-                if (id.isTest()) skipped.incrementAndGet();
-                System.out.printf("SKIP %s: %s%n", id.getDisplayName(), reason);
-                if (n == 0) System.out.println("     (a whole container: its tests are not counted)");
+                skip(id, reason);
             }
 
             @Override
@@ -71,8 +83,7 @@ class T3Tests {
                         if (id.isTest()) { passed.incrementAndGet(); System.out.printf("PASS %s%n", name); }
                         break;
                     case ABORTED:
-                        if (id.isTest()) skipped.incrementAndGet();
-                        System.out.printf("SKIP %s: %s%n", name, result.getThrowable().map(Throwable::getMessage).orElse("aborted"));
+                        skip(id, result.getThrowable().map(Throwable::getMessage).orElse("aborted"));
                         break;
                     case FAILED:
                         failed.incrementAndGet();

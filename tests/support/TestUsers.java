@@ -1,0 +1,74 @@
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Throwaway OS users (root only) with a private TMUX_TMPDIR, so tests never touch anyone's
+ * default tmux socket. close() kills every process of those users and removes them, whatever
+ * happened in the test.
+ */
+public final class TestUsers implements AutoCloseable {
+    public final Path dir;
+    public final Path tmuxTmp;
+    public final Path bin;
+    private final List<Accounts.Account> created = new ArrayList<>();
+
+    public TestUsers() throws Exception {
+        dir = Files.createTempDirectory("t3-test-");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        tmuxTmp = Files.createDirectory(dir.resolve("tmux"));
+        Children.check("chmod", "1777", tmuxTmp.toString()); // like /tmp: every user, sticky
+        bin = Files.createDirectory(dir.resolve("bin"));
+        Files.copy(Repo.FAKE_CLAUDE, bin.resolve("claude"));
+        Files.setPosixFilePermissions(bin.resolve("claude"), PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
+    public Accounts.Account create() {
+        String name = "t3t" + Long.toString(new Random().nextLong() & 0xffffffffL, 36);
+        Children.check("useradd", "--create-home", "--shell", "/bin/bash", "--user-group", name);
+        Accounts.Account a = Accounts.byName(name).orElseThrow(() -> new AssertionError("useradd made no " + name));
+        created.add(a);
+        return a;
+    }
+
+    public Tmux tmux(Accounts.Account a) {
+        return new Tmux(a, tmuxTmp, Duration.ofSeconds(10));
+    }
+
+    /** A detached session with a real size, running {@code command} (a shell command line) or the login shell. */
+    public void newSession(Accounts.Account a, String name, Path cwd, String command) {
+        List<String> args = new ArrayList<>(List.of("new-session", "-d", "-s", name, "-c", cwd.toString(), "-x", "200", "-y", "50"));
+        if (command != null) args.add(command);
+        Exec.Result r = tmux(a).run(args.toArray(String[]::new));
+        if (!r.ok()) throw new AssertionError("tmux new-session " + name + " as " + a.name() + ": " + r.err());
+    }
+
+    public String claude(String... args) {
+        return bin.resolve("claude") + (args.length == 0 ? "" : " " + String.join(" ", args));
+    }
+
+    /** The pid of the user's tmux server. */
+    public int serverPid(Accounts.Account a) {
+        return Integer.parseInt(tmux(a).run("display-message", "-p", "#{pid}").out().strip());
+    }
+
+    @Override
+    public void close() throws Exception {
+        for (Accounts.Account a : created) {
+            Exec.run(List.of("pkill", "-CONT", "-u", Integer.toString(a.uid())), Duration.ofSeconds(5));
+            for (int i = 0; i < 20 && Exec.run(List.of("pkill", "-KILL", "-u", Integer.toString(a.uid())), Duration.ofSeconds(5)).exit() == 0; i++) {
+                Thread.sleep(100);
+            }
+            Exec.Result r = Exec.run(List.of("userdel", "--remove", "--force", a.name()), Duration.ofSeconds(30));
+            if (!r.ok()) System.out.println("cleanup: userdel " + a.name() + ": " + r.err());
+        }
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+}
