@@ -47,7 +47,7 @@ class T3Save implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Settings settings = Settings.fromEnvironment();
-        Roster.Resolution roster = Roster.resolve(settings, users);
+        Roster.Resolution roster = Roster.resolve(settings, users, () -> Roster.discoverLiveServers(settings.tmuxTmpDir()));
         if (roster.usageError() != null) {
             Log.error("%s", roster.usageError());
             return 2;

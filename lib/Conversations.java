@@ -7,7 +7,9 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -191,5 +193,18 @@ public final class Conversations {
     private Conversation found(String uuid, Source source, Path config, Optional<Path> processCwd) {
         Path start = startDir(config, uuid).or(() -> processCwd).orElse(null);
         return new Conversation(uuid, source, start, config);
+    }
+
+    /**
+     * Every conversation the user runs right now, anywhere (in tmux or not), with the process
+     * that runs it; used so restore never starts a conversation a second time.
+     */
+    public Map<String, Procfs.Proc> running() {
+        Map<String, Procfs.Proc> out = new HashMap<>();
+        for (Procfs.Proc p : procs.all()) {
+            if (p.uid() != account.uid() || !isClaude(p)) continue;
+            of(p).ifPresent(c -> out.putIfAbsent(c.uuid().toLowerCase(), p));
+        }
+        return out;
     }
 }

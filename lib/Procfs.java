@@ -96,6 +96,10 @@ public final class Procfs {
         return Optional.ofNullable(byPid.get(pid));
     }
 
+    public java.util.Collection<Proc> all() {
+        return byPid.values();
+    }
+
     public int size() {
         return byPid.size();
     }

@@ -29,6 +29,21 @@ public final class Roster {
 
     private Roster() {}
 
+    /** Every user with a snapshot in the state dir: whom restore looks after when there is no map. */
+    public static List<Entry> withSnapshots(Path stateDir) {
+        List<Entry> found = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(stateDir, "*.tsv")) {
+            for (Path f : files) {
+                String user = f.getFileName().toString().replaceFirst("\\.tsv$", "");
+                if (Accounts.validName(user) && Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) found.add(new Entry(user, null));
+            }
+        } catch (IOException e) {
+            Log.warn("cannot list %s to find snapshots: %s", stateDir, e.getMessage());
+        }
+        found.sort(java.util.Comparator.comparing(Entry::user));
+        return found;
+    }
+
     /** Parses a user map's text; bad lines become problems, duplicate users fold into the first. */
     public static Parsed parse(String text) {
         Map<String, Entry> byUser = new LinkedHashMap<>();
@@ -99,10 +114,10 @@ public final class Roster {
     public record Resolution(List<Entry> entries, List<Problem> mapProblems, String usageError) {}
 
     /**
-     * The users this run looks after: the map (or discovery, when there is none), narrowed to
+     * The users this run looks after: the map (or, as root without one, {@code discover}), narrowed to
      * {@code only} when given. A name asked for with --user must be in the roster.
      */
-    public static Resolution resolve(Settings s, List<String> only) throws IOException {
+    public static Resolution resolve(Settings s, List<String> only, java.util.function.Supplier<List<Entry>> discover) throws IOException {
         for (String u : only) {
             if (!Accounts.validName(u)) return new Resolution(List.of(), List.of(), "not a valid user name: '" + u + "'");
             if (Accounts.byName(u).isEmpty()) return new Resolution(List.of(), List.of(), "no such user: '" + u + "' (getent passwd knows no such account)");
@@ -115,7 +130,7 @@ public final class Roster {
         } else if (Accounts.isRoot()) {
             // No map: --user names anyone; otherwise whoever has a live tmux server.
             if (!only.isEmpty()) return new Resolution(only.stream().distinct().map(u -> new Entry(u, null)).toList(), problems, null);
-            all = discoverLiveServers(s.tmuxTmpDir());
+            all = discover.get();
         } else {
             String self = Accounts.byUid(Accounts.currentUid()).map(Accounts.Account::name)
                     .orElseThrow(() -> new IOException("uid " + Accounts.currentUid() + " has no passwd entry"));

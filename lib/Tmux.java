@@ -144,7 +144,31 @@ public final class Tmux {
 
     /** Runs one tmux command line as the user, against the user's default socket. */
     public Exec.Result run(String... args) {
-        List<String> cmd = new ArrayList<>(asUser());
+        return run(false, args);
+    }
+
+    /** Whether a session of exactly this name is live ('=' stops tmux matching a prefix). */
+    public Exec.Result hasSession(String name) {
+        return run("has-session", "-t", "=" + name);
+    }
+
+    /**
+     * Creates a detached session with a real size (a detached pane can come up 1 column wide)
+     * running {@code command} as an argv: tmux execs it directly, no shell sees the data.
+     * When this starts the user's server and PID 1 is systemd, the server gets a scope of its
+     * own under the user's slice, so it outlives the oneshot unit that started it.
+     */
+    public Exec.Result newSession(String name, Path cwd, Map<String, String> env, List<String> command) {
+        List<String> args = new ArrayList<>(List.of("new-session", "-d", "-s", name, "-c", cwd.toString(), "-x", "200", "-y", "50"));
+        env.forEach((k, v) -> args.addAll(List.of("-e", k + "=" + v)));
+        args.add("--");
+        args.addAll(command);
+        boolean startsServer = probeSocket(socket()) != SocketState.LIVE;
+        return run(startsServer && Systemd.isPid1(), args.toArray(String[]::new));
+    }
+
+    private Exec.Result run(boolean ownScope, String... args) {
+        List<String> cmd = new ArrayList<>(asUser(ownScope));
         cmd.add("tmux");
         cmd.addAll(List.of(args));
         return Exec.run(cmd, timeout);
@@ -152,11 +176,16 @@ public final class Tmux {
 
     /**
      * The prefix that runs a command as the user with a clean environment: setpriv execs (no
-     * lingering parent, so a timeout kills tmux itself), env -i drops root's variables.
+     * lingering parent, so a timeout kills tmux itself), env -i drops root's variables. With
+     * {@code ownScope}, systemd-run puts it in a new scope under user-UID.slice instead.
      */
-    List<String> asUser() {
+    List<String> asUser(boolean ownScope) {
         List<String> cmd = new ArrayList<>();
-        if (Accounts.currentUid() != account.uid()) {
+        if (ownScope) {
+            cmd.addAll(List.of("systemd-run", "--scope", "--quiet", "--collect",
+                    "--uid=" + account.uid(), "--gid=" + account.gid(), "--slice=user-" + account.uid() + ".slice",
+                    "--unit=t3-tmux-" + account.name() + "-" + System.currentTimeMillis(), "--"));
+        } else if (Accounts.currentUid() != account.uid()) {
             cmd.addAll(List.of("setpriv", "--reuid=" + account.uid(), "--regid=" + account.gid(), "--init-groups", "--"));
         }
         cmd.addAll(List.of("env", "-i",

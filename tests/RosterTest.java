@@ -48,9 +48,9 @@ class RosterTest {
     void unknownUserAskedForIsAUsageError(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("map"), "x=root\n");
         Settings s = Settings.from(java.util.Map.of("T3_USER_MAP", dir.resolve("map").toString()));
-        assertNotNull(Roster.resolve(s, List.of("t3-no-such-user")).usageError());
-        assertNotNull(Roster.resolve(s, List.of("bad name")).usageError());
-        assertEquals(List.of("root"), Roster.resolve(s, List.of()).entries().stream().map(Roster.Entry::user).toList());
+        assertNotNull(Roster.resolve(s, List.of("t3-no-such-user"), List::of).usageError());
+        assertNotNull(Roster.resolve(s, List.of("bad name"), List::of).usageError());
+        assertEquals(List.of("root"), Roster.resolve(s, List.of(), List::of).entries().stream().map(Roster.Entry::user).toList());
     }
 
     @Test
