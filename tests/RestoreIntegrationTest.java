@@ -1,0 +1,223 @@
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Save, crash, restore, on real tmux servers of two throwaway OS users running the fake claude;
+ * both scripts run as an operator runs them (./jbang t3-save.java, ./jbang t3-restore.java).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RestoreIntegrationTest {
+    TestUsers users;
+    Accounts.Account alice, bob;
+    Path state, marker, proj;
+    Map<String, String> env = new HashMap<>();
+    String hostile;
+    Map<String, Snapshots.Row> saved;
+
+    @BeforeAll
+    void setUp() throws Exception {
+        assumeTrue(Accounts.isRoot(), "needs root to create OS users and run tmux as them; run the tests as root (CI does)");
+        users = new TestUsers();
+        alice = users.create();
+        bob = users.create();
+        state = users.dir.resolve("state");
+        marker = users.tmuxTmp.resolve("pwned");
+        Path map = Files.writeString(users.dir.resolve("user-map"), "a=" + alice.name() + "\nb=" + bob.name() + "\n");
+        env.putAll(Map.of("T3_USER_MAP", map.toString(), "T3_STATE_DIR", state.toString(),
+                "T3_TMUX_TMPDIR", users.tmuxTmp.toString(), "T3_CLAUDE", users.bin.resolve("claude").toString()));
+        proj = alice.home().resolve("proj");
+        Children.asUser(alice, "mkdir", "-p", proj.toString(), alice.home().resolve("gone").toString());
+        hostile = "q'x \"y\" $(touch " + marker + ") `id` ;|&";
+        users.newSession(alice, "work", proj, users.claude());
+        users.newSession(alice, "twin", proj, users.claude());
+        users.newSession(alice, hostile, proj, users.claude());
+        users.newSession(alice, "shell", alice.home(), null);
+        users.newSession(alice, "gone", alice.home().resolve("gone"), null);
+        users.newSession(bob, "b1", bob.home(), users.claude());
+        assertTrue(Children.waitFor(() -> running(alice) == 3 && running(bob) == 1, Duration.ofSeconds(15)), "fake claudes started");
+        Children.Ran r = Repo.script("t3-save.java", env);
+        assertEquals(0, r.exit(), r.all());
+        saved = Snapshots.read(state, alice.name()).rows().stream().collect(Collectors.toMap(Snapshots.Row::session, x -> x));
+        assertEquals(3, saved.values().stream().filter(Snapshots.Row::hasConversation).count(), saved.toString());
+    }
+
+    @AfterAll
+    void tearDown() throws Exception {
+        if (users != null) users.close();
+    }
+
+    long running(Accounts.Account a) {
+        return Procfs.read().all().stream().filter(p -> p.uid() == a.uid() && Conversations.isClaude(p)).count();
+    }
+
+    /** What a crash or OOM kill leaves: every process of the user gone, sockets and live records stale. */
+    void crash(Accounts.Account a) throws Exception {
+        for (int i = 0; i < 20 && Exec.run(List.of("pkill", "-KILL", "-u", Integer.toString(a.uid())), Duration.ofSeconds(5)).exit() == 0; i++) Thread.sleep(100);
+        assertTrue(Children.waitFor(() -> Tmux.probeSocket(users.tmux(a).socket()) != Tmux.SocketState.LIVE, Duration.ofSeconds(5)));
+    }
+
+    Map<String, Tmux.Session> live(Accounts.Account a) {
+        return users.tmux(a).listSessions().sessions().stream().collect(Collectors.toMap(Tmux.Session::name, s -> s));
+    }
+
+    /** The claude process running in a session's pane, if any. */
+    Optional<Procfs.Proc> claudeIn(Accounts.Account a, String session, Procfs procs) {
+        Tmux.Session s = live(a).get(session);
+        return s == null ? Optional.empty() : new Conversations(procs, a).claudeIn(s.panePid());
+    }
+
+    Children.Ran restore(String... args) {
+        return Repo.script("t3-restore.java", env, args);
+    }
+
+    @Test
+    @Order(1)
+    void dryRunPrintsThePlanAndChangesNothing() throws Exception {
+        crash(alice);
+        Children.Ran r = restore("--dry-run", "--user", alice.name());
+        assertEquals(0, r.exit(), r.all());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("USER") && l.contains("SESSION") && l.contains("ACTION")), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.contains(" work ") && l.contains("missing") && l.contains("restore with conversation")
+                && l.contains(saved.get("work").conversation())), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.contains(" shell ") && l.contains("restore as shell")), r.out());
+        assertEquals(Map.of(), live(alice), "a dry run starts nothing");
+    }
+
+    @Test
+    @Order(2)
+    void aCrashIsUndoneSessionByConversation() throws Exception {
+        Children.asUser(alice, "rmdir", alice.home().resolve("gone").toString());
+        Children.Ran r = restore();
+        assertEquals(0, r.exit(), r.all());
+        assertTrue(r.all().contains("'gone' is gone, starting in home") || r.all().contains("/gone' is gone, starting in home"), r.all());
+        assertEquals(saved.keySet(), live(alice).keySet(), "every saved session is back, hostile names verbatim");
+        assertEquals(Set.of("b1"), live(bob).keySet(), "bob had nothing missing");
+        assertFalse(Files.exists(marker), "the $(…) in a session name ran");
+
+        Procfs procs = Procfs.read();
+        for (String s : List.of("work", "twin", hostile)) {
+            Procfs.Proc c = claudeIn(alice, s, procs).orElseThrow(() -> new AssertionError(s + ": no claude running"));
+            int i = c.argv().indexOf("--resume");
+            assertTrue(i > 0, s + ": argv " + c.argv());
+            assertEquals(saved.get(s).conversation(), c.argv().get(i + 1), s + ": resumes its own conversation");
+            assertEquals(proj, procs.cwd(c.pid()).orElseThrow(), s + ": runs in the conversation's starting directory");
+            assertEquals(alice.uid(), c.uid(), s + ": runs as the user, never root");
+        }
+        assertEquals(alice.home().toString(), live(alice).get("shell").cwd());
+        assertEquals(alice.home().toString(), live(alice).get("gone").cwd(), "a deleted cwd falls back to home");
+        assertTrue(claudeIn(alice, "shell", procs).isEmpty());
+    }
+
+    @Test
+    @Order(3)
+    void whenClaudeExitsTheShellStays() throws Exception {
+        int pane = live(alice).get("twin").panePid();
+        assertTrue(users.tmux(alice).run("send-keys", "-t", "=twin:", "/exit", "Enter").ok());
+        assertTrue(Children.waitFor(() -> claudeIn(alice, "twin", Procfs.read()).isEmpty(), Duration.ofSeconds(10)), "claude exited");
+        Thread.sleep(500);
+        Tmux.Session twin = live(alice).get("twin");
+        assertNotNull(twin, "the session survives claude's exit");
+        assertEquals(pane, twin.panePid(), "the same pane");
+        String cmd = users.tmux(alice).run("display-message", "-p", "-t", "=twin:", "#{pane_current_command}").out().strip();
+        assertEquals(Path.of(alice.shell()).getFileName().toString(), cmd, "the user's login shell runs in the pane");
+    }
+
+    @Test
+    @Order(4)
+    void aSecondRunRestoresNothing() throws Exception {
+        Map<String, Integer> before = live(alice).values().stream().collect(Collectors.toMap(Tmux.Session::name, Tmux.Session::panePid));
+        Children.Ran r = restore();
+        assertEquals(0, r.exit(), r.all());
+        assertTrue(r.all().contains(alice.name() + ": nothing to restore"), r.all());
+        assertEquals(before, live(alice).values().stream().collect(Collectors.toMap(Tmux.Session::name, Tmux.Session::panePid)));
+    }
+
+    @Test
+    @Order(5)
+    void aPartialLossRestoresExactlyTheMissing() throws Exception {
+        int shellPane = live(alice).get("shell").panePid();
+        users.tmux(alice).run("kill-session", "-t", "=" + hostile);
+        users.tmux(alice).run("kill-session", "-t", "=gone");
+        Children.Ran r = restore("--user", alice.name());
+        assertEquals(0, r.exit(), r.all());
+        assertTrue(r.all().contains("restored 2 of 5"), r.all());
+        assertEquals(saved.keySet(), live(alice).keySet());
+        assertEquals(shellPane, live(alice).get("shell").panePid(), "a live session keeps its pane");
+    }
+
+    @Test
+    @Order(6)
+    void aConversationLiveElsewhereIsNotStartedTwice() throws Exception {
+        String id = saved.get("work").conversation();
+        users.tmux(alice).run("kill-session", "-t", "=work");
+        users.newSession(alice, "holder", proj, users.claude("--resume", id));
+        assertTrue(Children.waitFor(() -> claudeIn(alice, "holder", Procfs.read()).isPresent(), Duration.ofSeconds(10)));
+        Children.Ran r = restore("--user", alice.name(), "--session", "work");
+        assertEquals(0, r.exit(), r.all());
+        assertTrue(r.all().contains("already runs in session 'holder'"), r.all());
+        assertTrue(live(alice).containsKey("work"), "restored, as a shell");
+        assertTrue(claudeIn(alice, "work", Procfs.read()).isEmpty(), "no second claude on the same conversation");
+        users.tmux(alice).run("kill-session", "-t", "=holder");
+    }
+
+    @Test
+    @Order(7)
+    void aMissingTranscriptGivesAShell() throws Exception {
+        String id = saved.get("twin").conversation();
+        users.tmux(alice).run("kill-session", "-t", "=twin");
+        try (var s = Files.walk(alice.home().resolve(".claude/projects"))) {
+            for (Path t : s.filter(p -> p.getFileName().toString().equals(id + ".jsonl")).toList()) Files.delete(t);
+        }
+        Children.Ran r = restore("--user", alice.name());
+        assertEquals(0, r.exit(), r.all());
+        assertTrue(r.all().contains("'twin'") && r.all().contains("transcript no longer exists"), r.all());
+        assertTrue(live(alice).containsKey("twin"));
+        assertTrue(claudeIn(alice, "twin", Procfs.read()).isEmpty(), "no claude started on a conversation claude would not find");
+    }
+
+    @Test
+    @Order(8)
+    void theLegacyFormRestoresAndAMalformedRowIsSkipped() throws Exception {
+        String bobsId = Snapshots.read(state, bob.name()).rows().get(0).conversation();
+        crash(bob);
+        Files.writeString(state.resolve(bob.name() + ".tsv"),
+                "legacy\t" + bob.home() + "\t" + bobsId + "\nthis line has no tabs\nplain\t/tmp\t\n");
+        Children.Ran r = restore("--user", bob.name());
+        assertEquals(1, r.exit(), "a malformed row is a failed row: " + r.all());
+        assertTrue(r.all().contains("line 2"), r.all());
+        assertEquals(Set.of("legacy", "plain"), live(bob).keySet());
+        Procfs procs = Procfs.read();
+        Procfs.Proc c = claudeIn(bob, "legacy", procs).orElseThrow();
+        assertTrue(c.argv().contains(bobsId), c.argv().toString());
+        assertEquals(bob.home(), procs.cwd(c.pid()).orElseThrow(), "starting dir found from the transcript");
+    }
+
+    @Test
+    @Order(9)
+    void badArgumentsExitTwo() {
+        Children.Ran r = restore("--user", "t3-nobody-here");
+        assertEquals(2, r.exit(), r.all());
+        assertTrue(r.all().contains("no such user"), r.all());
+        Children.Ran s = restore("--user", alice.name(), "--session", "never-saved");
+        assertEquals(2, s.exit(), s.all());
+        assertTrue(s.all().contains("never-saved"), s.all());
+    }
+}
