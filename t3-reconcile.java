@@ -1,11 +1,127 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //MAIN T3Reconcile
+//SOURCES lib/*.java
+//DEPS info.picocli:picocli:4.7.7
+//DEPS org.zeroturnaround:zt-exec:1.12
+//DEPS com.fasterxml.jackson.core:jackson-databind:2.18.2
+//DEPS org.slf4j:slf4j-nop:1.7.36
 
-/** Not built yet (issue 4): says so and fails, so nobody mistakes it for a working installer. */
-class T3Reconcile {
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "t3-reconcile", mixinStandardHelpOptions = true, version = "t3-reconcile 1", usageHelpWidth = 100,
+        description = {
+            "Converge this host on what t3-tmux needs, and heal whatever drifted. It is also the installer:",
+            "  sudo ./jbang t3-reconcile.java",
+            "",
+            "- units/ rendered with this checkout's path into /usr/local/lib/systemd/system (a unit that",
+            "  differs is replaced); /etc/systemd/system stays yours: masks and `systemctl edit` drop-ins;",
+            "- t3-tmux-save.timer and t3-tmux-reconcile.timer enabled and running, t3-tmux-restore.service",
+            "  enabled; a MASKED unit is your opt-out and is left alone;",
+            "- the state dir root-only (0700), snapshots 0600;",
+            "- the three scripts built into JBang's caches, so the boot restore runs offline."},
+        footer = {"", "Exit status: 0 converged (or, with --check, nothing drifted), 1 drift found (--check) or a fix failed,",
+                  "2 bad arguments or not root."})
+class T3Reconcile implements Callable<Integer> {
+    @Option(names = "--check", description = "report every drift, change nothing; exit 1 when anything drifted")
+    boolean check;
+
+    @Option(names = "--dry-run", description = "print what it would do; change nothing")
+    boolean dryRun;
+
+    @Option(names = "--checkout", paramLabel = "DIR", description = "the checkout to install from (default: this script's)")
+    Path checkout;
+
+    @Option(names = "--root", paramLabel = "DIR", description = "act on the tree under DIR, offline (image builds); default: this host")
+    Path root;
+
+    @Option(names = "--no-build", description = "do not build the scripts into JBang's caches")
+    boolean noBuild;
+
+    private int drifted, fixed, failed;
+
     public static void main(String[] args) {
-        System.err.println("t3-reconcile: not implemented yet; install the units by hand (see README)");
-        System.exit(1);
+        System.exit(new CommandLine(new T3Reconcile()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Path repo = checkout != null ? checkout : Path.of(System.getenv().getOrDefault("T3_CHECKOUT", ".")).toAbsolutePath();
+        if (!Files.isRegularFile(repo.resolve("t3-reconcile.java")) || !Files.isDirectory(repo.resolve("units"))) {
+            Log.error("%s is not a t3-tmux checkout; run ./jbang t3-reconcile.java from one, or pass --checkout", repo);
+            return 2;
+        }
+        if (root == null && !Accounts.isRoot()) {
+            Log.error("t3-reconcile installs system units: run it as root (sudo ./jbang t3-reconcile.java)");
+            return 2;
+        }
+        Path top = root == null ? Path.of("/") : root;
+        Systemctl systemctl = new Systemctl(root);
+        if (root == null && !systemctl.live()) Log.info("PID 1 is not systemd: installing and enabling units for a boot under systemd; starting nothing");
+
+        // 1. unit files, then one daemon-reload if any changed
+        int before = fixed;
+        converge(Units.drift(repo, top));
+        if (fixed > before && systemctl.live()) Systemctl.check(systemctl.daemonReload(), "systemctl daemon-reload");
+
+        // 2. enabled and running (masked units are the operator's)
+        List<String> notes = new ArrayList<>();
+        converge(Units.enablementDrift(systemctl, notes));
+        notes.forEach(n -> Log.warn("%s", n));
+
+        // 3. the state dir
+        Path state = top.resolve(Path.of("/").relativize(Settings.fromEnvironment().stateDir().toAbsolutePath()));
+        converge(Snapshots.stateDrift(state));
+
+        // 4. JBang's caches, so the boot restore runs offline
+        if (!check && !dryRun && !noBuild && root == null) build(repo);
+
+        if (check) {
+            Log.info(drifted == 0 ? "no drift" : drifted + " drift(s) found");
+            return drifted == 0 ? 0 : 1;
+        }
+        if (dryRun) Log.info(drifted == 0 ? "nothing to change" : "would change " + drifted + " thing(s)");
+        else Log.info(fixed == 0 && failed == 0 ? "nothing to change: the host is as it should be" : "changed " + fixed + " thing(s), " + failed + " failed");
+        return failed == 0 ? 0 : 1;
+    }
+
+    private void converge(List<Drift> drifts) {
+        for (Drift d : drifts) {
+            drifted++;
+            if (check) {
+                Log.warn("drift: %s", d.what());
+            } else if (dryRun) {
+                Log.info("would fix: %s", d.what());
+            } else {
+                try {
+                    d.fix().apply();
+                    fixed++;
+                    Log.info("fixed: %s", d.what());
+                } catch (Exception e) {
+                    failed++;
+                    Log.error("could not fix: %s: %s", d.what(), e.getMessage());
+                }
+            }
+        }
+    }
+
+    private void build(Path repo) {
+        for (String script : List.of("t3-save.java", "t3-restore.java", "t3-reconcile.java")) {
+            Exec.Result r = Exec.run(List.of(repo.resolve("jbang").toString(), "--quiet", "build", repo.resolve(script).toString()),
+                    Units.jbangEnv(), Duration.ofMinutes(10));
+            if (!r.ok()) {
+                failed++;
+                Log.error("could not build %s into %s: %s", script, Units.CACHE, r.timedOut() ? "timed out" : r.firstErrorLine());
+            }
+        }
+        if (failed == 0) Log.info("caches warm: the scripts are built in %s", Units.CACHE);
     }
 }

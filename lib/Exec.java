@@ -25,11 +25,17 @@ public final class Exec {
     private Exec() {}
 
     public static Result run(List<String> command, Duration timeout) {
+        return run(command, java.util.Map.of(), timeout);
+    }
+
+    /** Runs with {@code env} added to our own environment. */
+    public static Result run(List<String> command, java.util.Map<String, String> env, Duration timeout) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         try {
             ProcessResult r = new ProcessExecutor(command)
                     .directory(new File("/"))
+                    .environment(env)
                     .redirectInput(java.io.InputStream.nullInputStream())
                     .redirectOutput(out)
                     .redirectError(err)

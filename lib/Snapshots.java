@@ -137,6 +137,41 @@ public final class Snapshots {
         if (!a.permissions().equals(DIR_MODE)) Files.setPosixFilePermissions(dir, DIR_MODE);
     }
 
+    /** The state dir missing, loose, or holding snapshot files others could read or own. */
+    public static List<Drift> stateDrift(Path dir) throws IOException {
+        List<Drift> drifts = new ArrayList<>();
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            drifts.add(new Drift(dir + " does not exist", () -> prepareStateDir(dir)));
+            return drifts;
+        }
+        PosixFileAttributes a = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        if (!a.isDirectory()) throw new IOException(dir + " is not a directory (a symlink or a file?); move it aside");
+        int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+        if (owner != Accounts.currentUid()) throw new IOException(dir + " belongs to uid " + owner + "; chown it to root");
+        if (!a.permissions().equals(DIR_MODE)) {
+            drifts.add(new Drift(dir + " is mode " + PosixFilePermissions.toString(a.permissions()) + ", should be rwx------",
+                    () -> Files.setPosixFilePermissions(dir, DIR_MODE)));
+        }
+        try (var files = Files.newDirectoryStream(dir, "*.tsv")) {
+            for (Path f : files) {
+                if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+                    drifts.add(new Drift(f + " is not a regular file (a symlink?); removing it", () -> Files.delete(f)));
+                    continue;
+                }
+                PosixFileAttributes fa = Files.readAttributes(f, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                int fowner = (Integer) Files.getAttribute(f, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+                if (!fa.permissions().equals(FILE_MODE) || fowner != Accounts.currentUid()) {
+                    drifts.add(new Drift(f + " is mode " + PosixFilePermissions.toString(fa.permissions()) + " owned by uid " + fowner
+                            + ", should be rw------- and ours", () -> {
+                        Files.setPosixFilePermissions(f, FILE_MODE);
+                        Files.setOwner(f, Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS));
+                    }));
+                }
+            }
+        }
+        return drifts;
+    }
+
     /** Writes atomically: temp file in the same dir, fsync, rename, fsync the dir. */
     public static void write(Path stateDir, String user, List<Row> rows) throws IOException {
         Path target = file(stateDir, user);
