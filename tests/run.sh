@@ -10,6 +10,12 @@ command -v tmux >/dev/null || missing+=(tmux)
 command -v setpriv >/dev/null || missing+=(util-linux)
 command -v useradd >/dev/null || missing+=(passwd)
 command -v mvn >/dev/null || command -v jbang >/dev/null || missing+=(maven)
+command -v systemd-analyze >/dev/null || missing+=(systemd)
+# The reboot test boots a real systemd in a container (root only).
+if [ "$(id -u)" = 0 ]; then
+  command -v systemd-nspawn >/dev/null || missing+=(systemd-container)
+  command -v debootstrap >/dev/null || missing+=(debootstrap)
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "tests: missing ${missing[*]}; install them (apt-get install ${missing[*]}) or run as root" >&2

@@ -1,0 +1,209 @@
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The headline: tmux sessions and their conversations survive a real reboot under a real
+ * systemd. Boots a container, installs with t3-reconcile, runs users' sessions with the fake
+ * claude, saves through the unit, powers off, boots again, and checks what users would.
+ */
+class RebootTest {
+    static final Map<String, String> UNIT_ENV = Units.jbangEnv();
+    static final String CHECKOUT = "/opt/t3-tmux";
+
+    @Test
+    void sessionsAndConversationsSurviveARealReboot() throws Exception {
+        assumeTrue(Accounts.isRoot(), "needs root to boot a systemd container; run the tests as root (CI does)");
+        assumeTrue(Exec.run(List.of("sh", "-c", "command -v systemd-nspawn && command -v debootstrap"), Duration.ofSeconds(5)).ok(),
+                "needs systemd-nspawn and debootstrap (apt-get install systemd-container debootstrap; tests/run.sh does as root)");
+        long t0 = System.nanoTime();
+        Path m2 = warmJBangRepo();
+        Path javaHome = Path.of(System.getProperty("java.home")).toRealPath();
+        List<String> binds = new ArrayList<>(List.of("--bind-ro=" + javaHome.getParent(), "--bind-ro=" + Repo.ROOT.toRealPath() + ":" + CHECKOUT,
+                "--bind=" + m2 + ":" + UNIT_ENV.get("JBANG_REPO")));
+        try (var etc = Files.newDirectoryStream(Path.of("/etc"), "java-*")) {
+            etc.forEach(p -> binds.add("--bind-ro=" + p)); // the JDK's conf/ links into /etc/java-N-openjdk
+        }
+
+        try (Container c = Container.create(binds)) {
+            // What an operator puts in place: settings, the roster, the claude binary.
+            Files.writeString(c.dir.resolve("etc/default/t3-tmux"), "JAVA_HOME=" + javaHome + "\n");
+            Files.writeString(c.dir.resolve("etc/ttyd-user-map"), "alice@example=alice\nbob@example=bob\n");
+            Files.copy(Repo.FAKE_CLAUDE, c.dir.resolve("usr/local/bin/claude"));
+            Files.setPosixFilePermissions(c.dir.resolve("usr/local/bin/claude"), PosixFilePermissions.fromString("rwxr-xr-x"));
+            // An operator's drop-in (which reconcile must leave be): the first save 20 s after boot, not 2 min.
+            Path dropIn = Files.createDirectories(c.dir.resolve("etc/systemd/system/t3-tmux-save.timer.d"));
+            Files.writeString(dropIn.resolve("soon.conf"), "[Timer]\nOnBootSec=\nOnBootSec=20s\n");
+
+            c.boot();
+            Children.Ran install = reconcile(c);
+            assertEquals(0, install.exit(), "install: " + install.all());
+            assertEquals("enabled", c.exec(Duration.ofSeconds(30), "systemctl", "is-enabled", Units.RESTORE).out().strip());
+            assertEquals("active", c.exec(Duration.ofSeconds(30), "systemctl", "is-active", Units.SAVE_TIMER).out().strip());
+            assertTrue(Files.exists(c.dir.resolve(Units.INSTALL_DIR).resolve("t3-tmux-save.service")));
+            assertTrue(Files.exists(dropIn.resolve("soon.conf")), "the operator's drop-in is untouched");
+
+            for (String u : List.of("alice", "bob")) c.check("useradd", "--create-home", "--shell", "/bin/bash", u);
+            c.check("setpriv", "--reuid=alice", "--regid=alice", "--init-groups", "--", "mkdir", "/home/alice/proj");
+            startServer(c, "alice", "work", "/home/alice/proj", "claude");
+            addSession(c, "alice", "twin", "/home/alice/proj", "claude");
+            startServer(c, "bob", "main", "/home/bob", "claude");
+            addSession(c, "bob", "notes", "/home/bob", null);
+            assertTrue(Children.waitFor(() -> records(c, "alice") == 2 && records(c, "bob") == 1, Duration.ofSeconds(20)), "fake claudes started");
+
+            c.check("systemctl", "start", "t3-tmux-save.service");
+            Map<String, Snapshots.Row> alice = snapshot(c, "alice"), bob = snapshot(c, "bob");
+            assertEquals(Set.of("work", "twin"), alice.keySet());
+            assertEquals(Set.of("main", "notes"), bob.keySet());
+            Set<String> aliceIds = ids(alice), bobIds = ids(bob);
+            assertEquals(2, aliceIds.size());
+            assertEquals(1, bobIds.size());
+
+            c.poweroff();
+            c.boot(); // the same root again: a reboot
+
+            assertTrue(Children.waitFor(() -> !c.property(Units.RESTORE, "ActiveState").equals("inactive")
+                    && !c.property(Units.RESTORE, "ActiveState").equals("activating"), Duration.ofMinutes(3)), "the boot restore finished");
+            assertEquals("success", c.property(Units.RESTORE, "Result"),
+                    c.exec(Duration.ofSeconds(30), "journalctl", "-b", "-u", Units.RESTORE, "--no-pager").out());
+            Thread.sleep(30_000); // sessions must outlive the oneshot that started them
+            assertEquals(Set.of("work", "twin"), sessions(c, "alice"), "alice's sessions, 30 s after the restore");
+            assertEquals(Set.of("main", "notes"), sessions(c, "bob"), "bob's sessions, 30 s after the restore");
+            assertEquals(aliceIds, resumed(c, "alice", "/home/alice/proj"), "alice's claudes resume their own conversations in proj");
+            assertEquals(bobIds, resumed(c, "bob", "/home/bob"));
+            // The servers live in scopes of their own: stopping the oneshot (RemainAfterExit keeps it
+            // active until then) must not take every user's sessions with it.
+            c.check("systemctl", "stop", Units.RESTORE);
+            Thread.sleep(2_000);
+            assertEquals(Set.of("work", "twin"), sessions(c, "alice"), "alice's sessions outlive the restore unit's stop");
+            assertEquals(Set.of("main", "notes"), sessions(c, "bob"));
+
+            assertTrue(Children.waitFor(() -> !c.property("t3-tmux-save.service", "ExecMainStartTimestampMonotonic").equals("0"), Duration.ofMinutes(2)),
+                    "the timer's first save after boot ran");
+            long restoreDone = Long.parseLong(c.property(Units.RESTORE, "ExecMainExitTimestampMonotonic"));
+            long saveStart = Long.parseLong(c.property("t3-tmux-save.service", "ExecMainStartTimestampMonotonic"));
+            assertTrue(saveStart > restoreDone, "first save (" + saveStart + ") after the restore finished (" + restoreDone + ")");
+            assertTrue(Children.waitFor(() -> c.property("t3-tmux-save.service", "ActiveState").equals("inactive"), Duration.ofMinutes(1)));
+            assertEquals("success", c.property("t3-tmux-save.service", "Result"));
+            assertEquals(alice.keySet(), snapshot(c, "alice").keySet(), "the snapshot after the reboot still lists every session");
+            assertEquals(aliceIds, ids(snapshot(c, "alice")));
+            assertEquals(bobIds, ids(snapshot(c, "bob")));
+            String journal = c.exec(Duration.ofSeconds(30), "journalctl", "-b", "-u", "t3-tmux-save.service", "-o", "cat", "--no-pager").out();
+            assertTrue(journal.contains("alice: saved 2 sessions, 2 with a conversation"), journal);
+
+            // Self-healing, and a mask left alone.
+            c.check("systemctl", "disable", "--now", Units.SAVE_TIMER);
+            Children.Ran check = reconcile(c, "--check");
+            assertEquals(1, check.exit(), check.all());
+            assertEquals(0, reconcile(c).exit());
+            assertEquals("enabled", c.exec(Duration.ofSeconds(30), "systemctl", "is-enabled", Units.SAVE_TIMER).out().strip());
+            assertEquals("active", c.exec(Duration.ofSeconds(30), "systemctl", "is-active", Units.SAVE_TIMER).out().strip());
+            assertEquals(0, reconcile(c, "--check").exit(), "clean after healing");
+            c.check("systemctl", "mask", "--now", Units.RECONCILE_TIMER);
+            Children.Ran masked = reconcile(c);
+            assertEquals(0, masked.exit(), masked.all());
+            assertTrue(masked.all().contains(Units.RECONCILE_TIMER + " is masked"), masked.all());
+            assertEquals("masked", c.exec(Duration.ofSeconds(30), "systemctl", "is-enabled", Units.RECONCILE_TIMER).out().strip());
+            assertEquals(0, reconcile(c, "--check").exit(), "a mask is no drift");
+        }
+        System.out.printf("reboot test took %.0f s%n", (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** t3-reconcile inside the container, run by hand as an operator would (with the units' caches). */
+    static Children.Ran reconcile(Container c, String... args) {
+        Map<String, String> env = new java.util.HashMap<>(UNIT_ENV);
+        env.put("JAVA_HOME", System.getProperty("java.home"));
+        List<String> cmd = new ArrayList<>(List.of(CHECKOUT + "/jbang", "--quiet", CHECKOUT + "/t3-reconcile.java"));
+        cmd.addAll(List.of(args));
+        return c.exec(Duration.ofMinutes(10), env, cmd.toArray(String[]::new));
+    }
+
+    /** A JBang repository with everything the scripts need, bound into the container (offline boots). */
+    static Path warmJBangRepo() throws Exception {
+        Path m2 = Files.createDirectories(Container.CACHE.resolve("m2"));
+        Map<String, String> env = Map.of("JBANG_REPO", m2.toString(), "JBANG_DIR", Container.CACHE.resolve("jbang-host").toString());
+        for (String s : List.of("t3-save.java", "t3-restore.java", "t3-reconcile.java")) {
+            Children.Ran r = Children.run(List.of(Repo.ROOT.resolve("jbang").toString(), "--quiet", "build", Repo.ROOT.resolve(s).toString()),
+                    env, Repo.ROOT, Duration.ofMinutes(10));
+            assertEquals(0, r.exit(), "warming " + m2 + " for " + s + ": " + r.all());
+        }
+        return m2;
+    }
+
+    static List<String> userEnv(String user) {
+        return List.of("env", "-i", "HOME=/home/" + user, "USER=" + user, "LOGNAME=" + user, "SHELL=/bin/bash",
+                "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8");
+    }
+
+    /** A user's first session: its server in a scope of its own, as a login session would give it. */
+    static void startServer(Container c, String user, String session, String cwd, String command) {
+        List<String> cmd = new ArrayList<>(List.of("systemd-run", "--scope", "--quiet", "--uid=" + user, "--gid=" + user, "--unit=login-" + user, "--"));
+        cmd.addAll(userEnv(user));
+        cmd.addAll(newSession(session, cwd, command));
+        c.check(cmd.toArray(String[]::new));
+    }
+
+    static void addSession(Container c, String user, String session, String cwd, String command) {
+        List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid=" + user, "--regid=" + user, "--init-groups", "--"));
+        cmd.addAll(userEnv(user));
+        cmd.addAll(newSession(session, cwd, command));
+        c.check(cmd.toArray(String[]::new));
+    }
+
+    static List<String> newSession(String session, String cwd, String command) {
+        List<String> cmd = new ArrayList<>(List.of("tmux", "new-session", "-d", "-s", session, "-c", cwd, "-x", "200", "-y", "50"));
+        if (command != null) cmd.add(command);
+        return cmd;
+    }
+
+    static Set<String> sessions(Container c, String user) {
+        List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid=" + user, "--regid=" + user, "--init-groups", "--"));
+        cmd.addAll(userEnv(user));
+        cmd.addAll(List.of("tmux", "list-sessions", "-F", "#{session_name}"));
+        Children.Ran r = c.exec(Duration.ofSeconds(30), cmd.toArray(String[]::new));
+        return r.exit() == 0 ? new TreeSet<>(r.out().lines().toList()) : Set.of();
+    }
+
+    /** The conversation ids the user's claude processes resume, checking each runs in {@code dir}. */
+    static Set<String> resumed(Container c, String user, String dir) {
+        Set<String> ids = new TreeSet<>();
+        Pattern resume = Pattern.compile("^\\s*(\\d+) .*/claude --resume ([0-9a-f-]{36})");
+        for (String line : c.check("ps", "-o", "pid=,args=", "-u", user).lines().toList()) {
+            Matcher m = resume.matcher(line);
+            if (!m.find()) continue;
+            assertEquals(dir, c.check("readlink", "/proc/" + m.group(1) + "/cwd").strip(), line);
+            ids.add(m.group(2));
+        }
+        return ids;
+    }
+
+    static long records(Container c, String user) {
+        try (var files = Files.list(c.dir.resolve("home/" + user + "/.claude/sessions"))) {
+            return files.filter(f -> f.toString().endsWith(".json")).count();
+        } catch (Exception e) {
+            return 0;
+        }
+    }
+
+    static Map<String, Snapshots.Row> snapshot(Container c, String user) throws Exception {
+        return Snapshots.read(c.dir.resolve("var/lib/t3-tmux-state"), user).rows().stream()
+                .collect(Collectors.toMap(Snapshots.Row::session, r -> r));
+    }
+
+    static Set<String> ids(Map<String, Snapshots.Row> rows) {
+        return rows.values().stream().filter(Snapshots.Row::hasConversation).map(Snapshots.Row::conversation).collect(Collectors.toCollection(TreeSet::new));
+    }
+}

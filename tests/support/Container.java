@@ -1,0 +1,146 @@
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A real systemd booted as PID 1 of a container (debootstrap + systemd-nspawn --boot). The
+ * rootfs is built once and cached (T3_TEST_CACHE, default /var/cache/t3-tmux-tests); each
+ * test boots a copy of it, and booting the same copy again is a reboot. close() stops the
+ * container and removes the copy whatever happened.
+ */
+public final class Container implements AutoCloseable {
+    static final Path CACHE = Path.of(System.getenv().getOrDefault("T3_TEST_CACHE", "/var/cache/t3-tmux-tests"));
+    /** Bump when the package list changes: a new name builds a new rootfs. */
+    static final String ROOTFS = "rootfs-bookworm-v1";
+    static final String PACKAGES = "systemd,systemd-sysv,dbus,tmux,procps,util-linux,passwd";
+    static final String PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    public final Path dir;
+    private final List<String> binds;
+    private Process nspawn;
+    private int pid1;
+    private int boots;
+
+    private Container(Path dir, List<String> binds) {
+        this.dir = dir;
+        this.binds = binds;
+    }
+
+    /** A fresh copy of the cached rootfs (built first when absent), with these bind mounts. */
+    public static Container create(List<String> binds) throws Exception {
+        Path rootfs = cachedRootfs();
+        Path work = Files.createTempDirectory(CACHE, "work-");
+        Files.delete(work);
+        check(List.of("cp", "-a", "--reflink=auto", rootfs.toString(), work.toString()), Duration.ofMinutes(5));
+        return new Container(work, binds);
+    }
+
+    static Path cachedRootfs() throws Exception {
+        Path rootfs = CACHE.resolve(ROOTFS);
+        if (Files.isDirectory(rootfs.resolve("usr/lib/systemd"))) return rootfs;
+        Files.createDirectories(CACHE);
+        Path tmp = CACHE.resolve(ROOTFS + ".building-" + ProcessHandle.current().pid());
+        long t0 = System.nanoTime();
+        System.out.println("building the container rootfs (debootstrap, once; cached in " + rootfs + ")");
+        check(List.of("debootstrap", "--variant=minbase", "--include=" + PACKAGES, "bookworm", tmp.toString(), debianMirror()), Duration.ofMinutes(20));
+        Files.move(tmp, rootfs, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        System.out.printf("rootfs built in %.0f s%n", (System.nanoTime() - t0) / 1e9);
+        return rootfs;
+    }
+
+    /** The Debian mirror this host's apt already uses: the only package source we may reach. */
+    static String debianMirror() throws IOException {
+        List<Path> sources = new ArrayList<>();
+        sources.add(Path.of("/etc/apt/sources.list"));
+        try (var ds = Files.newDirectoryStream(Path.of("/etc/apt/sources.list.d"), "*.{list,sources}")) {
+            ds.forEach(sources::add);
+        }
+        for (Path s : sources) {
+            if (!Files.isRegularFile(s)) continue;
+            for (String line : Files.readAllLines(s)) {
+                String l = line.strip();
+                if (l.startsWith("URIs:") && l.contains("/debian") && !l.contains("security")) return l.substring(5).strip().split("\\s+")[0];
+                if (l.startsWith("deb ") && l.contains(" bookworm ")) return l.split("\\s+")[1];
+            }
+        }
+        throw new IOException("no Debian mirror in this host's apt sources: debootstrap needs one");
+    }
+
+    /** Boots the container and waits until systemd says the system is up. */
+    public void boot() throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("systemd-nspawn", "-D", dir.toString(), "--boot", "--register=no",
+                "--keep-unit", "--console=passive", "--machine=t3test" + ProcessHandle.current().pid()));
+        cmd.addAll(binds);
+        Path log = CACHE.resolve(dir.getFileName() + "-boot" + (++boots) + ".log");
+        nspawn = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        if (!Children.waitFor(() -> findPid1().isPresent() || !nspawn.isAlive(), Duration.ofSeconds(30)) || !nspawn.isAlive())
+            throw new AssertionError("the container did not start: " + Files.readString(log));
+        pid1 = findPid1().orElseThrow();
+        // systemctl answers only once PID 1 listens on its socket; until then: "Failed to connect to bus".
+        if (!Children.waitFor(() -> !exec(Duration.ofSeconds(10), "systemctl", "is-system-running").out().isBlank(), Duration.ofSeconds(60)))
+            throw new AssertionError("systemd in the container never answered: " + Files.readString(log));
+        Children.Ran up = exec(Duration.ofMinutes(3), "systemctl", "is-system-running", "--wait");
+        if (!up.out().strip().equals("running")) {
+            Children.Ran failed = exec(Duration.ofSeconds(30), "systemctl", "--failed", "--no-legend");
+            System.out.println("container boot " + boots + ": " + up.out().strip() + "; failed units: " + failed.out());
+        }
+    }
+
+    private Optional<Integer> findPid1() {
+        return Procfs.read().all().stream()
+                .filter(p -> p.ppid() == nspawn.pid() && p.comm().equals("systemd"))
+                .map(Procfs.Proc::pid).findFirst();
+    }
+
+    /** Runs a command inside the container, as root, with a plain environment plus {@code env}. */
+    public Children.Ran exec(Duration timeout, Map<String, String> env, String... command) {
+        List<String> cmd = new ArrayList<>(List.of("nsenter", "-t", Integer.toString(pid1), "-a", "env", "-i", PATH_ENV, "LANG=C.UTF-8", "HOME=/root"));
+        env.forEach((k, v) -> cmd.add(k + "=" + v));
+        cmd.addAll(List.of(command));
+        return Children.run(cmd, Map.of(), Path.of("/"), timeout);
+    }
+
+    public Children.Ran exec(Duration timeout, String... command) {
+        return exec(timeout, Map.of(), command);
+    }
+
+    /** Runs inside, failing the test on a non-zero exit. */
+    public String check(String... command) {
+        Children.Ran r = exec(Duration.ofMinutes(2), command);
+        if (r.exit() != 0) throw new AssertionError(String.join(" ", command) + " (in the container) exited " + r.exit() + ": " + r.all());
+        return r.out();
+    }
+
+    /** A unit property, e.g. ActiveState or ExecMainExitTimestampMonotonic. */
+    public String property(String unit, String name) {
+        return check("systemctl", "show", "--value", "-p", name, unit).strip();
+    }
+
+    /** A clean shutdown: systemctl poweroff, then wait for the container to end. */
+    public void poweroff() throws Exception {
+        exec(Duration.ofSeconds(30), "systemctl", "poweroff");
+        if (!nspawn.waitFor(90, java.util.concurrent.TimeUnit.SECONDS)) throw new AssertionError("the container did not power off in 90 s");
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (nspawn != null && nspawn.isAlive()) {
+            exec(Duration.ofSeconds(10), "systemctl", "poweroff", "--force", "--force");
+            if (!nspawn.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                nspawn.destroyForcibly();
+                nspawn.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        }
+        Exec.run(List.of("rm", "-rf", "--one-file-system", dir.toString()), Duration.ofMinutes(5));
+    }
+
+    private static void check(List<String> cmd, Duration timeout) {
+        Children.Ran r = Children.run(cmd, Map.of(), Path.of("/"), timeout);
+        if (r.exit() != 0) throw new AssertionError(String.join(" ", cmd) + " exited " + r.exit() + ": " + r.all());
+    }
+}
