@@ -57,7 +57,6 @@ class T3Restore implements Callable<Integer> {
             Log.error("%s", roster.usageError());
             return 2;
         }
-        roster.mapProblems().forEach(p -> Log.warn("%s line %d: %s; line ignored", settings.userMap(), p.line(), p.text()));
 
         Procfs procs = Procfs.read();
         int failed = 0;

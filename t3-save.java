@@ -56,7 +56,6 @@ class T3Save implements Callable<Integer> {
             Log.warn("the boot restore (%s) has not finished; not saving, so the snapshots it restores from stay intact", Units.RESTORE);
             return 0;
         }
-        roster.mapProblems().forEach(p -> Log.warn("%s line %d: %s; line ignored", settings.userMap(), p.line(), p.text()));
         if (roster.entries().isEmpty()) Log.info("nobody to save: the roster is empty");
         if (!dryRun && !roster.entries().isEmpty()) Snapshots.prepareStateDir(settings.stateDir());
 

@@ -111,7 +111,7 @@ public final class Roster {
     }
 
     /** The roster for this run, or why the request cannot be served (bad --user: exit 2). */
-    public record Resolution(List<Entry> entries, List<Problem> mapProblems, String usageError) {}
+    public record Resolution(List<Entry> entries, String usageError) {}
 
     /**
      * The users this run looks after: the map (or, as root without one, {@code discover}), narrowed to
@@ -119,31 +119,32 @@ public final class Roster {
      */
     public static Resolution resolve(Settings s, List<String> only, java.util.function.Supplier<List<Entry>> discover) throws IOException {
         for (String u : only) {
-            if (!Accounts.validName(u)) return new Resolution(List.of(), List.of(), "not a valid user name: '" + u + "'");
-            if (Accounts.byName(u).isEmpty()) return new Resolution(List.of(), List.of(), "no such user: '" + u + "' (getent passwd knows no such account)");
+            if (!Accounts.validName(u)) return new Resolution(List.of(), "not a valid user name: '" + u + "'");
+            if (Accounts.byName(u).isEmpty()) return new Resolution(List.of(), "no such user: '" + u + "' (getent passwd knows no such account)");
         }
         Optional<Parsed> map = read(s.userMap());
         List<Entry> all;
-        List<Problem> problems = map.map(Parsed::problems).orElse(List.of());
+        map.map(Parsed::problems).orElse(List.of())
+                .forEach(p -> Log.warn("%s line %d: %s; line ignored", s.userMap(), p.line(), p.text()));
         if (map.isPresent()) {
             all = map.get().entries();
         } else if (Accounts.isRoot()) {
             // No map: --user names anyone; otherwise whoever has a live tmux server.
-            if (!only.isEmpty()) return new Resolution(only.stream().distinct().map(u -> new Entry(u, null)).toList(), problems, null);
+            if (!only.isEmpty()) return new Resolution(only.stream().distinct().map(u -> new Entry(u, null)).toList(), null);
             all = discover.get();
         } else {
             String self = Accounts.byUid(Accounts.currentUid()).map(Accounts.Account::name)
                     .orElseThrow(() -> new IOException("uid " + Accounts.currentUid() + " has no passwd entry"));
             all = List.of(new Entry(self, null));
         }
-        if (only.isEmpty()) return new Resolution(all, problems, null);
+        if (only.isEmpty()) return new Resolution(all, null);
         List<Entry> picked = new ArrayList<>();
         for (String u : only.stream().distinct().toList()) {
             Optional<Entry> e = all.stream().filter(x -> x.user().equals(u)).findFirst();
-            if (e.isEmpty()) return new Resolution(List.of(), problems, "user '" + u + "' is not in the roster ("
+            if (e.isEmpty()) return new Resolution(List.of(), "user '" + u + "' is not in the roster ("
                     + (map.isPresent() ? s.userMap() : "no user map; this run looks after " + all.stream().map(Entry::user).toList()) + ")");
             picked.add(e.get());
         }
-        return new Resolution(picked, problems, null);
+        return new Resolution(picked, null);
     }
 }

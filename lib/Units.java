@@ -92,7 +92,7 @@ public final class Units {
                 continue;
             }
             if (!enabled.equals("enabled")) {
-                drifts.add(new Drift(unit + " is " + enabled + ", should be enabled",
+                drifts.add(new Drift(unit + " is " + (enabled.equals("not-found") ? "not installed yet" : enabled) + ", should be enabled",
                         () -> Systemctl.check(systemctl.enable(unit), "systemctl enable " + unit)));
             }
             if (unit.endsWith(".timer") && systemctl.live()) {
