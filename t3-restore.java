@@ -123,7 +123,11 @@ class T3Restore implements Callable<Integer> {
             if (!r.ok()) {
                 Log.error("%s: could not recreate session '%s': %s", user, name, r.timedOut() ? "tmux timed out" : r.firstErrorLine());
                 failed++;
-            } else if (step.action() == RestorePlan.Action.CONVERSATION) {
+            } else if (!r.out().strip().equals(name)) {
+                Log.warn("%s: tmux named the restored session '%s', not '%s' as saved", user, r.out().strip(), name);
+            }
+            if (!r.ok()) continue;
+            if (step.action() == RestorePlan.Action.CONVERSATION) {
                 Log.info("%s: restored '%s' in %s, resuming %s in %s", user, name, step.cwd(), step.row().conversation(), step.startDir());
                 restored++;
                 resumed++;

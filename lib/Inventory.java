@@ -38,7 +38,7 @@ public final class Inventory {
         Optional<Path> defaultConfig = UserFiles.trustedDir(account.home().resolve(".claude"), account.uid());
         List<Snapshots.Row> rows = new ArrayList<>();
         for (Tmux.Session s : listing.sessions()) {
-            String cwd = !s.cwd().isEmpty() ? s.cwd() : procs.cwd(s.panePid()).map(Path::toString).orElse("");
+            String cwd = procs.currentPath(s.panePid()).map(Path::toString).orElse("");
             Conversations.Conversation c = settled.kept().get(s.name());
             if (c == null) {
                 rows.add(new Snapshots.Row(s.name(), cwd, null, null, null));

@@ -19,11 +19,14 @@ import java.util.Optional;
  * walks process trees in memory instead of forking ps per pane.
  */
 public final class Procfs {
-    /** One process. {@code startTicks} is field 22 of /proc/pid/stat: clock ticks since boot. */
-    public record Proc(int pid, int ppid, int uid, String comm, List<String> argv, long startTicks) {}
+    /**
+     * One process. {@code tpgid} is the foreground process group of its terminal (field 8),
+     * {@code startTicks} field 22 of /proc/pid/stat: clock ticks since boot.
+     */
+    public record Proc(int pid, int ppid, int uid, String comm, List<String> argv, int tpgid, long startTicks) {}
 
     /** The fields of /proc/pid/stat we use. */
-    public record Stat(String comm, int ppid, long startTicks) {}
+    public record Stat(String comm, int ppid, int tpgid, long startTicks) {}
 
     /** USER_HZ: 100 on every Linux architecture t3-tmux runs on (getconf CLK_TCK). */
     public static final long CLK_TCK = 100;
@@ -58,7 +61,7 @@ public final class Procfs {
                 try {
                     Stat st = parseStat(Files.readString(dir.resolve("stat"), StandardCharsets.UTF_8));
                     int uid = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-                    procs.put(pid, new Proc(pid, st.ppid(), uid, st.comm(), readArgv(dir.resolve("cmdline")), st.startTicks()));
+                    procs.put(pid, new Proc(pid, st.ppid(), uid, st.comm(), readArgv(dir.resolve("cmdline")), st.tpgid(), st.startTicks()));
                 } catch (IOException | RuntimeException e) {
                     // gone, or a kernel thread we cannot parse: not a pane's descendant anyway
                 }
@@ -78,7 +81,7 @@ public final class Procfs {
         String[] f = stat.substring(close + 1).trim().split(" +");
         // f[0] is field 3 (state): field N is f[N - 3].
         if (f.length < 20) throw new IllegalArgumentException("short /proc/pid/stat line");
-        return new Stat(comm, Integer.parseInt(f[1]), Long.parseLong(f[19]));
+        return new Stat(comm, Integer.parseInt(f[1]), Integer.parseInt(f[5]), Long.parseLong(f[19]));
     }
 
     private static List<String> readArgv(Path cmdline) throws IOException {
@@ -124,6 +127,20 @@ public final class Procfs {
         } catch (IOException | UnsupportedOperationException e) {
             return Optional.empty();
         }
+    }
+
+    /**
+     * What tmux calls pane_current_path: the working directory of the pane's foreground process
+     * group (its terminal's tpgid), else of the pane's own process. Read from /proc, it is exact
+     * where tmux's printed form is not (a path may hold newlines).
+     */
+    public Optional<Path> currentPath(int panePid) {
+        Proc pane = byPid.get(panePid);
+        if (pane != null && pane.tpgid() > 0) {
+            Optional<Path> fg = cwd(pane.tpgid());
+            if (fg.isPresent()) return fg;
+        }
+        return cwd(panePid);
     }
 
     /** One variable of the process's initial environment (root, or the same user, may read it). */

@@ -7,8 +7,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -17,8 +15,8 @@ import java.util.Map;
  * environment and a timeout on every call: root never talks to a user's socket itself.
  */
 public final class Tmux {
-    /** A session and its active pane. {@code cwd} is tmux's pane_current_path. */
-    public record Session(String id, String name, int panePid, String cwd) {}
+    /** A session, by its literal name, and the pid of its active pane. */
+    public record Session(String id, String name, int panePid) {}
 
     public enum SocketState { ABSENT, STALE, LIVE }
 
@@ -61,16 +59,16 @@ public final class Tmux {
         }
     }
 
-    /** Every session with its active pane's pid and current path, or why there are none. */
+    /** Every session with its active pane's pid, or why there are none. */
     public Listing listSessions() {
         switch (probeSocket(socket())) {
             case ABSENT: return new Listing(Status.NO_SERVER, List.of(), socket().toString());
             case STALE: return new Listing(Status.STALE_SOCKET, List.of(), socket().toString());
             default: break;
         }
-        // Names and paths are free text: each call prints exactly one of them, last on its line.
-        Exec.Result r = run("list-sessions", "-F", "N #{session_id} #{pane_pid} #{session_name}",
-                ";", "list-sessions", "-F", "P #{session_id} #{pane_current_path}");
+        // tmux sanitises names when it creates a session (no control characters remain), so the
+        // name, last on its line, is the session's literal name; paths come from /proc instead.
+        Exec.Result r = run("list-sessions", "-F", "#{session_id} #{pane_pid} #{session_name}");
         if (r.timedOut()) return new Listing(Status.TIMED_OUT, List.of(), "after " + timeout.toMillis() + " ms");
         if (!r.ok()) {
             String why = r.firstErrorLine();
@@ -82,34 +80,29 @@ public final class Tmux {
     }
 
     static List<Session> parseListing(String out) {
-        Map<String, String[]> names = new LinkedHashMap<>();
-        Map<String, String> paths = new HashMap<>();
-        for (String line : out.split("\n")) {
-            if (line.startsWith("N ")) {
-                String[] f = line.split(" ", 4);
-                if (f.length == 4) names.put(f[1], new String[] {f[2], unvis(f[3])});
-            } else if (line.startsWith("P ")) {
-                String[] f = line.split(" ", 3);
-                if (f.length == 3) paths.put(f[1], unvis(f[2]));
-            }
-        }
         List<Session> sessions = new ArrayList<>();
-        names.forEach((id, pidAndName) -> {
+        for (String line : out.split("\n")) {
+            String[] f = line.split(" ", 3);
+            if (f.length < 3) continue;
+            int pid;
             try {
-                sessions.add(new Session(id, pidAndName[1], Integer.parseInt(pidAndName[0]), paths.getOrDefault(id, "")));
+                pid = Integer.parseInt(f[1]);
             } catch (NumberFormatException e) {
-                // a pane without a pid (dead): nothing to resolve, but keep the session
-                sessions.add(new Session(id, pidAndName[1], -1, paths.getOrDefault(id, "")));
+                pid = -1; // a dead pane: nothing to resolve, but the session is kept
             }
-        });
+            sessions.add(new Session(f[0], f[2], pid));
+        }
         return sessions;
     }
 
-    /** Undoes the vis(3) escaping tmux applies to what it prints: \\ \t \n \r, C escapes and \ooo octal. */
-    static String unvis(String s) {
-        if (s.indexOf('\\') < 0) return s;
+    /**
+     * The name to give new-session so that the session ends up named {@code literal}: tmux 3.3a
+     * escapes what it is given (vis(3): a backslash becomes \\, a tab \t), so undo that first.
+     */
+    static String creationName(String literal) {
+        if (literal.indexOf('\\') < 0) return literal;
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        byte[] in = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] in = literal.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         for (int i = 0; i < in.length; i++) {
             byte b = in[i];
             if (b != '\\' || i + 1 >= in.length) {
@@ -131,7 +124,6 @@ public final class Tmux {
                 case 'f': bytes.write('\f'); break;
                 case 'v': bytes.write(11); break;
                 case 's': bytes.write(' '); break;
-                case '0': bytes.write(0); break;
                 default: bytes.write(c); break;
             }
         }
@@ -154,17 +146,24 @@ public final class Tmux {
 
     /**
      * Creates a detached session with a real size (a detached pane can come up 1 column wide)
-     * running {@code command} as an argv: tmux execs it directly, no shell sees the data.
+     * running {@code command} as an argv: tmux execs it directly, no shell sees the data. The
+     * result's output is the name tmux gave the session.
      * When this starts the user's server and PID 1 is systemd, the server gets a scope of its
      * own under the user's slice, so it outlives the oneshot unit that started it.
      */
     public Exec.Result newSession(String name, Path cwd, Map<String, String> env, List<String> command) {
-        List<String> args = new ArrayList<>(List.of("new-session", "-d", "-s", name, "-c", cwd.toString(), "-x", "200", "-y", "50"));
+        List<String> args = new ArrayList<>(List.of("new-session", "-d", "-P", "-F", "#{session_name}",
+                "-s", literal(creationName(name)), "-c", literal(cwd.toString()), "-x", "200", "-y", "50"));
         env.forEach((k, v) -> args.addAll(List.of("-e", k + "=" + v)));
         args.add("--");
         args.addAll(command);
         boolean startsServer = probeSocket(socket()) != SocketState.LIVE;
         return run(startsServer && Systemd.isPid1(), args.toArray(String[]::new));
+    }
+
+    /** tmux expands formats in -s and -c ("#h" becomes the host name): "##" keeps a '#' literal. */
+    static String literal(String s) {
+        return s.replace("#", "##");
     }
 
     private Exec.Result run(boolean ownScope, String... args) {

@@ -118,11 +118,11 @@ class ConversationsTest {
 
     @Test
     void recognisesTheWaysClaudeShowsUpInProc() {
-        assertTrue(Conversations.isClaude(new Procfs.Proc(1, 0, 0, "claude", List.of("claude"), 0)));
-        assertTrue(Conversations.isClaude(new Procfs.Proc(1, 0, 0, "claude.exe", List.of("/x/claude.exe"), 0)));
-        assertTrue(Conversations.isClaude(new Procfs.Proc(1, 0, 0, "node", List.of("node", "/usr/lib/node_modules/@anthropic-ai/claude-code/cli.js"), 0)));
-        assertFalse(Conversations.isClaude(new Procfs.Proc(1, 0, 0, "bash", List.of("bash"), 0)));
-        assertFalse(Conversations.isClaude(new Procfs.Proc(1, 0, 0, "node", List.of("node", "server.js"), 0)));
+        assertTrue(Conversations.isClaude(new Procfs.Proc(1, 0, 0, "claude", List.of("claude"), 0, 0)));
+        assertTrue(Conversations.isClaude(new Procfs.Proc(1, 0, 0, "claude.exe", List.of("/x/claude.exe"), 0, 0)));
+        assertTrue(Conversations.isClaude(new Procfs.Proc(1, 0, 0, "node", List.of("node", "/usr/lib/node_modules/@anthropic-ai/claude-code/cli.js"), 0, 0)));
+        assertFalse(Conversations.isClaude(new Procfs.Proc(1, 0, 0, "bash", List.of("bash"), 0, 0)));
+        assertFalse(Conversations.isClaude(new Procfs.Proc(1, 0, 0, "node", List.of("node", "server.js"), 0, 0)));
     }
 
     @Test

@@ -12,6 +12,7 @@ class ProcfsTest {
         Procfs.Stat s = Procfs.parseStat(stat);
         assertEquals("we) ird (x)", s.comm());
         assertEquals(17, s.ppid());
+        assertEquals(-1, s.tpgid());
         assertEquals(987654L, s.startTicks());
     }
 

@@ -121,8 +121,8 @@ class RestoreIntegrationTest {
             assertEquals(proj, procs.cwd(c.pid()).orElseThrow(), s + ": runs in the conversation's starting directory");
             assertEquals(alice.uid(), c.uid(), s + ": runs as the user, never root");
         }
-        assertEquals(alice.home().toString(), live(alice).get("shell").cwd());
-        assertEquals(alice.home().toString(), live(alice).get("gone").cwd(), "a deleted cwd falls back to home");
+        assertEquals(alice.home(), procs.currentPath(live(alice).get("shell").panePid()).orElseThrow());
+        assertEquals(alice.home(), procs.currentPath(live(alice).get("gone").panePid()).orElseThrow(), "a deleted cwd falls back to home");
         assertTrue(claudeIn(alice, "shell", procs).isEmpty());
     }
 

@@ -1,0 +1,77 @@
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A real tmux server on a private socket, run as the current user. */
+class TmuxTest {
+    @TempDir Path tmp;
+    Tmux tmux;
+
+    @BeforeEach
+    void setUp() {
+        tmux = new Tmux(Accounts.byUid(Accounts.currentUid()).orElseThrow(), tmp, Duration.ofSeconds(5));
+    }
+
+    @AfterEach
+    void tearDown() {
+        tmux.run("kill-server");
+    }
+
+    @Test
+    void hostileNamesAndPathsSurviveAListAndARecreate() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("dir with\ttab\\and ü #h #{pid}\nP $9 /etc"));
+        // Printable names come back exactly; tmux itself escapes control characters and backslashes
+        // on creation (3.3a: a tab becomes \t), and recreating from the listed name gives that name again.
+        List<String> printable = List.of("ünï ✓", "a'b \"c\" $(x) `y` ;|&", "-dash", "#hash", "x#{pid}y", "sp ace");
+        List<String> escaped = List.of("tab\there", "new\nline", "back\\slash\\t", "ctl\u0001\u007f");
+        for (String n : printable) assertTrue(tmux.newSession(n, dir, Map.of(), List.of("sleep", "60")).ok(), n);
+        for (String n : escaped) assertTrue(tmux.newSession(n, dir, Map.of(), List.of("sleep", "60")).ok(), n);
+        List<String> first = names();
+        assertTrue(first.containsAll(printable), first.toString());
+        assertEquals(printable.size() + escaped.size(), first.size());
+        assertTrue(first.stream().noneMatch(n -> n.chars().anyMatch(c -> c < 32)), "no control character in a listed name: " + first);
+
+        Procfs procs = Procfs.read();
+        for (Tmux.Session s : tmux.listSessions().sessions()) {
+            assertEquals(dir, procs.currentPath(s.panePid()).orElseThrow(), s.name() + ": cwd read exactly, newline and all");
+            assertTrue(tmux.hasSession(s.name()).ok(), "has-session finds " + s.name());
+        }
+        assertFalse(tmux.hasSession("sp").ok(), "has-session matches whole names, not prefixes");
+
+        for (String n : first) {
+            assertTrue(tmux.run("kill-session", "-t", "=" + n).ok(), n);
+            Exec.Result again = tmux.newSession(n, dir, Map.of(), List.of("sleep", "60"));
+            assertTrue(again.ok(), n);
+            assertEquals(n, again.out().strip(), "recreated under the very same name");
+        }
+        assertEquals(new java.util.TreeSet<>(first), new java.util.TreeSet<>(names()));
+    }
+
+    List<String> names() {
+        return tmux.listSessions().sessions().stream().map(Tmux.Session::name).toList();
+    }
+
+    @Test
+    void saysWhyThereIsNothingToList() throws Exception {
+        assertEquals(Tmux.Status.NO_SERVER, tmux.listSessions().status());
+        // A server that stays up with no session (exit-empty off) answers with zero sessions.
+        assertTrue(tmux.run("start-server", ";", "set-option", "-s", "exit-empty", "off").ok());
+        assertTrue(Children.waitFor(() -> Tmux.probeSocket(tmux.socket()) == Tmux.SocketState.LIVE, Duration.ofSeconds(5)));
+        assertEquals(Tmux.Status.NO_SESSIONS, tmux.listSessions().status());
+        assertTrue(tmux.newSession("x", tmp, Map.of(), List.of("sleep", "60")).ok());
+        int server = Integer.parseInt(tmux.run("display-message", "-p", "#{pid}").out().strip());
+        Children.check("kill", "-KILL", Integer.toString(server));
+        assertTrue(Children.waitFor(() -> Tmux.probeSocket(tmux.socket()) == Tmux.SocketState.STALE, Duration.ofSeconds(5)));
+        assertEquals(Tmux.Status.STALE_SOCKET, tmux.listSessions().status());
+        assertTrue(tmux.newSession("y", tmp, Map.of(), List.of("sleep", "60")).ok(), "a new server replaces the stale socket");
+        assertEquals(List.of("y"), tmux.listSessions().sessions().stream().map(Tmux.Session::name).toList());
+    }
+}
