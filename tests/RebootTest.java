@@ -65,6 +65,10 @@ class RebootTest {
             assertTrue(Children.waitFor(() -> records(c, "alice") == 2 && records(c, "bob") == 1, Duration.ofSeconds(20)), "fake claudes started");
 
             c.check("systemctl", "start", "t3-tmux-save.service");
+            // A drop-in that holds the next boot's restore for 20 s, the window in which a save
+            // must refuse to run (and a drop-in that reconcile must leave be).
+            Path slow = Files.createDirectories(c.dir.resolve("etc/systemd/system/t3-tmux-restore.service.d"));
+            Files.writeString(slow.resolve("slow.conf"), "[Service]\nExecStartPre=/bin/sleep 20\n");
             Map<String, Snapshots.Row> alice = snapshot(c, "alice"), bob = snapshot(c, "bob");
             assertEquals(Set.of("work", "twin"), alice.keySet());
             assertEquals(Set.of("main", "notes"), bob.keySet());
@@ -72,8 +76,20 @@ class RebootTest {
             assertEquals(2, aliceIds.size());
             assertEquals(1, bobIds.size());
 
+            byte[] aliceBefore = Files.readAllBytes(c.dir.resolve("var/lib/t3-tmux-state/alice.tsv"));
             c.poweroff();
-            c.boot(); // the same root again: a reboot
+            c.bootUntilSystemdAnswers(); // the same root again: a reboot
+
+            assertTrue(Children.waitFor(() -> c.property(Units.RESTORE, "ActiveState").equals("activating"), Duration.ofSeconds(60)),
+                    "the boot restore is under way");
+            Map<String, String> env = new java.util.HashMap<>(UNIT_ENV);
+            env.put("JAVA_HOME", System.getProperty("java.home"));
+            Children.Ran early = c.exec(Duration.ofMinutes(2), env, CHECKOUT + "/jbang", "--quiet", "--offline", CHECKOUT + "/t3-save.java");
+            assertEquals(0, early.exit(), early.all());
+            assertTrue(early.all().contains("has not finished; not saving"), "a save during the boot restore refuses: " + early.all());
+            assertEquals("activating", c.property(Units.RESTORE, "ActiveState"), "the check ran while the restore was still running");
+            assertArrayEquals(aliceBefore, Files.readAllBytes(c.dir.resolve("var/lib/t3-tmux-state/alice.tsv")));
+            c.waitUntilUp();
 
             assertTrue(Children.waitFor(() -> !c.property(Units.RESTORE, "ActiveState").equals("inactive")
                     && !c.property(Units.RESTORE, "ActiveState").equals("activating"), Duration.ofMinutes(3)), "the boot restore finished");

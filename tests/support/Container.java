@@ -73,6 +73,12 @@ public final class Container implements AutoCloseable {
 
     /** Boots the container and waits until systemd says the system is up. */
     public void boot() throws Exception {
+        bootUntilSystemdAnswers();
+        waitUntilUp();
+    }
+
+    /** Boots the container and returns as soon as systemctl answers, while the boot goes on. */
+    public void bootUntilSystemdAnswers() throws Exception {
         List<String> cmd = new ArrayList<>(List.of("systemd-nspawn", "-D", dir.toString(), "--boot", "--register=no",
                 "--keep-unit", "--console=passive", "--machine=t3test" + ProcessHandle.current().pid()));
         cmd.addAll(binds);
@@ -84,6 +90,10 @@ public final class Container implements AutoCloseable {
         // systemctl answers only once PID 1 listens on its socket; until then: "Failed to connect to bus".
         if (!Children.waitFor(() -> !exec(Duration.ofSeconds(10), "systemctl", "is-system-running").out().isBlank(), Duration.ofSeconds(60)))
             throw new AssertionError("systemd in the container never answered: " + Files.readString(log));
+    }
+
+    /** Waits until the boot is done (running, or degraded: then the failed units are printed). */
+    public void waitUntilUp() {
         Children.Ran up = exec(Duration.ofMinutes(3), "systemctl", "is-system-running", "--wait");
         if (!up.out().strip().equals("running")) {
             Children.Ran failed = exec(Duration.ofSeconds(30), "systemctl", "--failed", "--no-legend");
