@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -49,7 +48,7 @@ class T3Reconcile implements Callable<Integer> {
     private int drifted, fixed, failed;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new T3Reconcile()).execute(args));
+        Cli.exit(new T3Reconcile(), args);
     }
 
     @Override

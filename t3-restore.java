@@ -13,7 +13,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -46,7 +45,7 @@ class T3Restore implements Callable<Integer> {
     private final List<String[]> table = new ArrayList<>();
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new T3Restore()).execute(args));
+        Cli.exit(new T3Restore(), args);
     }
 
     @Override
@@ -64,7 +63,7 @@ class T3Restore implements Callable<Integer> {
             try {
                 failed += restoreOne(settings, entry.user(), procs);
             } catch (Exception e) {
-                Log.error("%s: restore failed: %s", entry.user(), e);
+                Log.error("%s: restore failed: %s", entry.user(), Cli.describe(e));
                 failed++;
             }
         }

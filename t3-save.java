@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -41,7 +40,7 @@ class T3Save implements Callable<Integer> {
     boolean dryRun;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new T3Save()).execute(args));
+        Cli.exit(new T3Save(), args);
     }
 
     @Override
@@ -65,7 +64,7 @@ class T3Save implements Callable<Integer> {
             try {
                 if (!saveOne(settings, entry.user(), procs)) failed++;
             } catch (Exception e) {
-                Log.error("%s: save failed, last snapshot kept: %s", entry.user(), e);
+                Log.error("%s: save failed, last snapshot kept: %s", entry.user(), Cli.describe(e));
                 failed++;
             }
         }
