@@ -8,11 +8,11 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v tmux >/dev/null || missing+=(tmux)
 command -v setpriv >/dev/null || missing+=(util-linux)
-command -v useradd >/dev/null || missing+=(passwd)
 command -v mvn >/dev/null || command -v jbang >/dev/null || missing+=(maven)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
-# The reboot test boots a real systemd in a container (root only).
+# Root only: throwaway OS users, and the reboot test's systemd container.
 if [ "$(id -u)" = 0 ]; then
+  command -v useradd >/dev/null || missing+=(passwd)
   command -v systemd-nspawn >/dev/null || missing+=(systemd-container)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
 fi
