@@ -61,7 +61,7 @@ class T3Restore implements Callable<Integer> {
         int failed = 0;
         for (Roster.Entry entry : roster.entries()) {
             try {
-                failed += restoreOne(settings, entry.user(), procs);
+                failed += restoreOne(settings, entry, procs);
             } catch (Exception e) {
                 Log.error("%s: restore failed: %s", entry.user(), Cli.describe(e));
                 failed++;
@@ -77,7 +77,8 @@ class T3Restore implements Callable<Integer> {
     }
 
     /** Restores one user's missing sessions; returns how many rows failed. */
-    private int restoreOne(Settings settings, String user, Procfs procs) throws Exception {
+    private int restoreOne(Settings settings, Roster.Entry entry, Procfs procs) throws Exception {
+        String user = entry.user();
         Accounts.Account account = Accounts.byName(user).orElse(null);
         if (account == null) {
             Log.error("%s: no such user (getent passwd); fix the roster %s", user, settings.userMap());
@@ -107,7 +108,7 @@ class T3Restore implements Callable<Integer> {
         Conversations conversations = new Conversations(procs, account);
         List<RestorePlan.Step> steps = RestorePlan.plan(account, rows,
                 name -> live.status() == Tmux.Status.OK && isLive(tmux, user, name),
-                RestorePlan.whereRunning(conversations.running(), live.sessions(), procs), conversations);
+                RestorePlan.whereRunning(conversations.running(), live.sessions(), procs), conversations, entry.defaultCwd());
 
         int restored = 0, resumed = 0;
         for (RestorePlan.Step step : steps) {

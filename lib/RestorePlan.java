@@ -36,10 +36,13 @@ public final class RestorePlan {
 
     /**
      * Plans every row. {@code isLive} asks tmux about one exact session name; {@code running}
-     * maps the conversation ids this user runs right now to where they run.
+     * maps the conversation ids this user runs right now to where they run; {@code fallbackDir}
+     * (the roster's cwd for the user, may be null) is where a session whose cwd is gone starts,
+     * else the user's home.
      */
     public static List<Step> plan(Accounts.Account account, List<Snapshots.Row> rows, Predicate<String> isLive,
-                                  Map<String, String> running, Conversations conversations) {
+                                  Map<String, String> running, Conversations conversations, Path fallbackDir) {
+        Path fallback = Optional.ofNullable(fallbackDir).flatMap(d -> existingDir(d.toString())).orElse(account.home());
         List<Step> steps = new ArrayList<>();
         Map<String, String> claimedHere = new HashMap<>(); // a conversation restored twice from one file: only once
         for (Snapshots.Row row : rows) {
@@ -47,9 +50,9 @@ public final class RestorePlan {
                 steps.add(new Step(row, true, Action.SKIP, "live", null, null, null));
                 continue;
             }
-            Path cwd = existingDir(row.cwd()).orElse(account.home());
-            String cwdNote = cwd.equals(account.home()) && !account.home().toString().equals(row.cwd())
-                    ? "saved cwd '" + row.cwd() + "' is gone, starting in home; " : "";
+            Optional<Path> saved = existingDir(row.cwd());
+            Path cwd = saved.orElse(fallback);
+            String cwdNote = saved.isEmpty() ? "saved cwd '" + row.cwd() + "' is gone, starting in " + fallback + "; " : "";
             if (!row.hasConversation()) {
                 steps.add(new Step(row, false, Action.SHELL, cwdNote + "no conversation saved", cwd, null, null));
                 continue;

@@ -40,7 +40,7 @@ class RestoreIntegrationTest {
         bob = users.create();
         state = users.dir.resolve("state");
         marker = users.tmuxTmp.resolve("pwned");
-        Path map = Files.writeString(users.dir.resolve("user-map"), "a=" + alice.name() + "\nb=" + bob.name() + "\n");
+        Path map = Files.writeString(users.dir.resolve("user-map"), "a=" + alice.name() + "\nb=" + bob.name() + ":/tmp\n");
         env.putAll(Map.of("T3_USER_MAP", map.toString(), "T3_STATE_DIR", state.toString(),
                 "T3_TMUX_TMPDIR", users.tmuxTmp.toString(), "T3_CLAUDE", users.bin.resolve("claude").toString()));
         proj = alice.home().resolve("proj");
@@ -107,7 +107,7 @@ class RestoreIntegrationTest {
         Children.asUser(alice, "rmdir", alice.home().resolve("gone").toString());
         Children.Ran r = restore();
         assertEquals(0, r.exit(), r.all());
-        assertTrue(r.all().contains("'gone' is gone, starting in home") || r.all().contains("/gone' is gone, starting in home"), r.all());
+        assertTrue(r.all().contains("/gone' is gone, starting in " + alice.home()), r.all());
         assertEquals(saved.keySet(), live(alice).keySet(), "every saved session is back, hostile names verbatim");
         assertEquals(Set.of("b1"), live(bob).keySet(), "bob had nothing missing");
         assertFalse(Files.exists(marker), "the $(…) in a session name ran");
@@ -199,12 +199,14 @@ class RestoreIntegrationTest {
         String bobsId = Snapshots.read(state, bob.name()).rows().get(0).conversation();
         crash(bob);
         Files.writeString(state.resolve(bob.name() + ".tsv"),
-                "legacy\t" + bob.home() + "\t" + bobsId + "\nthis line has no tabs\nplain\t/tmp\t\n");
+                "legacy\t" + bob.home() + "\t" + bobsId + "\nthis line has no tabs\nplain\t/tmp\t\nlost\t/no/such/dir\t-\n");
         Children.Ran r = restore("--user", bob.name());
         assertEquals(1, r.exit(), "a malformed row is a failed row: " + r.all());
         assertTrue(r.all().contains("line 2"), r.all());
-        assertEquals(Set.of("legacy", "plain"), live(bob).keySet());
+        assertEquals(Set.of("legacy", "plain", "lost"), live(bob).keySet());
         Procfs procs = Procfs.read();
+        assertEquals(Path.of("/tmp"), procs.currentPath(live(bob).get("lost").panePid()).orElseThrow(), "a gone cwd falls back to the roster's");
+        assertTrue(r.all().contains("'/no/such/dir' is gone, starting in /tmp"), r.all());
         Procfs.Proc c = claudeIn(bob, "legacy", procs).orElseThrow();
         assertTrue(c.argv().contains(bobsId), c.argv().toString());
         assertEquals(bob.home(), procs.cwd(c.pid()).orElseThrow(), "starting dir found from the transcript");
