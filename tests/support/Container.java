@@ -44,6 +44,7 @@ public final class Container implements AutoCloseable {
         Path rootfs = CACHE.resolve(ROOTFS);
         if (Files.isDirectory(rootfs.resolve("usr/lib/systemd"))) return rootfs;
         Files.createDirectories(CACHE);
+        removeLeftovers();
         Path tmp = CACHE.resolve(ROOTFS + ".building-" + ProcessHandle.current().pid());
         long t0 = System.nanoTime();
         System.out.println("building the container rootfs (debootstrap, once; cached in " + rootfs + ")");
@@ -51,6 +52,16 @@ public final class Container implements AutoCloseable {
         Files.move(tmp, rootfs, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         System.out.printf("rootfs built in %.0f s%n", (System.nanoTime() - t0) / 1e9);
         return rootfs;
+    }
+
+    /** A build a crashed run left half done (its pid is gone) would only fill the disk. */
+    static void removeLeftovers() throws IOException {
+        try (var ds = Files.newDirectoryStream(CACHE, ROOTFS + ".building-*")) {
+            for (Path p : ds) {
+                long pid = Long.parseLong(p.getFileName().toString().replaceAll(".*-", ""));
+                if (ProcessHandle.of(pid).isEmpty()) Exec.run(List.of("rm", "-rf", "--one-file-system", p.toString()), Duration.ofMinutes(5));
+            }
+        }
     }
 
     /** The Debian mirror this host's apt already uses: the only package source we may reach. */
