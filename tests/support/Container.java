@@ -22,6 +22,7 @@ public final class Container implements AutoCloseable {
 
     public final Path dir;
     private final List<String> binds;
+    private final List<Path> logs = new ArrayList<>();
     private Process nspawn;
     private int pid1;
     private int boots;
@@ -94,6 +95,7 @@ public final class Container implements AutoCloseable {
                 "--keep-unit", "--console=passive", "--machine=t3test" + ProcessHandle.current().pid()));
         cmd.addAll(binds);
         Path log = CACHE.resolve(dir.getFileName() + "-boot" + (++boots) + ".log");
+        logs.add(log);
         nspawn = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         if (!Children.waitFor(() -> findPid1().isPresent() || !nspawn.isAlive(), Duration.ofSeconds(30)) || !nspawn.isAlive())
             throw new AssertionError("the container did not start: " + Files.readString(log));
@@ -158,6 +160,7 @@ public final class Container implements AutoCloseable {
             }
         }
         Exec.run(List.of("rm", "-rf", "--one-file-system", dir.toString()), Duration.ofMinutes(5));
+        for (Path log : logs) Files.deleteIfExists(log);
     }
 
     private static void check(List<String> cmd, Duration timeout) {
