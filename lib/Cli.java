@@ -12,7 +12,7 @@ public final class Cli {
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     Log.error("%s failed: %s", cmd.getCommandName(), describe(e));
                     if (System.getenv("T3_DEBUG") != null) e.printStackTrace();
-                    return 1;
+                    return e instanceof IllegalArgumentException ? 2 : 1; // bad settings are bad input
                 });
         System.exit(cli.execute(args));
     }

@@ -19,9 +19,19 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
                 Path.of(get(env, "T3_USER_MAP", "/etc/ttyd-user-map")),
                 Path.of(get(env, "T3_STATE_DIR", "/var/lib/t3-tmux-state")),
                 Path.of(get(env, "T3_TMUX_TMPDIR", "/tmp")),
-                Duration.ofMillis((long) (1000 * Double.parseDouble(get(env, "T3_TMUX_TIMEOUT", "5")))),
+                seconds(get(env, "T3_TMUX_TIMEOUT", "5")),
                 get(env, "T3_CLAUDE", "claude"),
                 get(env, "T3_CLAUDE_ARGS", ""));
+    }
+
+    private static Duration seconds(String s) {
+        try {
+            double v = Double.parseDouble(s);
+            if (v > 0 && v <= 3600) return Duration.ofMillis((long) (v * 1000));
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException("T3_TMUX_TIMEOUT must be a number of seconds (0 < s <= 3600), not '" + s + "'");
     }
 
     private static String get(Map<String, String> env, String key, String fallback) {

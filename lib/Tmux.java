@@ -176,15 +176,16 @@ public final class Tmux {
     /**
      * The prefix that runs a command as the user with a clean environment: setpriv execs (no
      * lingering parent, so a timeout kills tmux itself), env -i drops root's variables. With
-     * {@code ownScope}, systemd-run puts it in a new scope under user-UID.slice instead.
+     * {@code ownScope}, systemd-run first puts it in a new scope under user-UID.slice.
      */
     List<String> asUser(boolean ownScope) {
         List<String> cmd = new ArrayList<>();
         if (ownScope) {
-            cmd.addAll(List.of("systemd-run", "--scope", "--quiet", "--collect",
-                    "--uid=" + account.uid(), "--gid=" + account.gid(), "--slice=user-" + account.uid() + ".slice",
+            cmd.addAll(List.of("systemd-run", "--scope", "--quiet", "--collect", "--slice=user-" + account.uid() + ".slice",
                     "--unit=t3-tmux-" + account.name() + "-" + System.currentTimeMillis(), "--"));
-        } else if (Accounts.currentUid() != account.uid()) {
+        }
+        if (Accounts.currentUid() != account.uid()) {
+            // setpriv rather than systemd-run --uid: it also gives the user's supplementary groups.
             cmd.addAll(List.of("setpriv", "--reuid=" + account.uid(), "--regid=" + account.gid(), "--init-groups", "--"));
         }
         cmd.addAll(List.of("env", "-i",

@@ -100,6 +100,15 @@ class RebootTest {
             assertEquals(Set.of("main", "notes"), sessions(c, "bob"), "bob's sessions, 30 s after the restore");
             assertEquals(aliceIds, resumed(c, "alice", "/home/alice/proj"), "alice's claudes resume their own conversations in proj");
             assertEquals(bobIds, resumed(c, "bob", "/home/bob"));
+            for (String u : List.of("alice", "bob")) {
+                String uid = c.check("id", "-u", u).strip();
+                List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid=" + u, "--regid=" + u, "--init-groups", "--"));
+                cmd.addAll(userEnv(u));
+                cmd.addAll(List.of("tmux", "display-message", "-p", "#{pid}"));
+                String server = c.check(cmd.toArray(String[]::new)).strip();
+                String cgroup = c.check("cat", "/proc/" + server + "/cgroup");
+                assertTrue(cgroup.contains("/user-" + uid + ".slice/t3-tmux-" + u + "-"), u + "'s server in a scope of its own under its slice: " + cgroup);
+            }
             // The servers live in scopes of their own: stopping the oneshot (RemainAfterExit keeps it
             // active until then) must not take every user's sessions with it.
             c.check("systemctl", "stop", Units.RESTORE);
