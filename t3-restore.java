@@ -91,10 +91,8 @@ class T3Restore implements Callable<Integer> {
             Log.info("%s: no snapshot in %s; nothing to restore", user, settings.stateDir());
             return 0;
         }
-        int failed = 0;
         for (Roster.Problem p : saved.problems()) {
             Log.error("%s: %s line %d: %s; row skipped", user, Snapshots.file(settings.stateDir(), user), p.line(), p.text());
-            failed++;
         }
         List<Snapshots.Row> rows = saved.rows().stream().filter(r -> sessions.isEmpty() || sessions.contains(r.session())).toList();
         rows.forEach(r -> sessionsSeen.add(r.session()));
@@ -102,49 +100,66 @@ class T3Restore implements Callable<Integer> {
         Tmux tmux = new Tmux(account, settings.tmuxTmpDir(), settings.tmuxTimeout());
         Tmux.Listing live = tmux.listSessions();
         if (live.status() == Tmux.Status.TIMED_OUT || live.status() == Tmux.Status.FAILED) {
-            Log.error("%s: %s (%s); restored nothing", user, live.status().words, live.detail());
-            return failed + 1;
+            Log.error("%s: %s (%s); restored nothing, the next saves keep every row", user, live.status().words, live.detail());
+            if (!dryRun) recordNotBack(settings, user, rows, rows);
+            return saved.problems().size() + 1;
         }
         Conversations conversations = new Conversations(procs, account);
         List<RestorePlan.Step> steps = RestorePlan.plan(account, rows,
                 name -> live.status() == Tmux.Status.OK && isLive(tmux, user, name),
                 RestorePlan.whereRunning(conversations.running(), live.sessions(), procs), conversations, entry.defaultCwd());
+        if (dryRun) {
+            steps.forEach(step -> table.add(new String[] {user, Snapshots.escape(step.row().session()), step.live() ? "live" : "missing",
+                    step.action().words, step.row().hasConversation() ? step.row().conversation() : "-", step.why()}));
+            return saved.problems().size();
+        }
 
-        int restored = 0, resumed = 0;
+        List<Snapshots.Row> notBack = new ArrayList<>();
         for (RestorePlan.Step step : steps) {
-            String name = step.row().session();
-            if (dryRun) {
-                table.add(new String[] {user, Snapshots.escape(name), step.live() ? "live" : "missing", step.action().words,
-                        step.row().hasConversation() ? step.row().conversation() : "-", step.why()});
-                continue;
-            }
-            if (step.action() == RestorePlan.Action.SKIP) continue;
-            Exec.Result r = tmux.newSession(name, step.cwd(), RestorePlan.paneEnv(step), RestorePlan.paneCommand(step, account, settings));
-            if (!r.ok()) {
-                Log.error("%s: could not recreate session '%s': %s", user, name, r.timedOut() ? "tmux timed out" : r.firstErrorLine());
-                failed++;
-            } else if (!r.out().strip().equals(name)) {
-                Log.warn("%s: tmux named the restored session '%s', not '%s' as saved", user, r.out().strip(), name);
-            }
-            if (!r.ok()) continue;
-            if (step.action() == RestorePlan.Action.CONVERSATION) {
-                Log.info("%s: restored '%s' in %s, resuming %s in %s", user, name, step.cwd(), step.row().conversation(), step.startDir());
-                restored++;
-                resumed++;
-            } else {
-                // A conversation that did not come back is worth a warning; a plain shell is not.
-                if (step.row().hasConversation()) Log.warn("%s: restored '%s' in %s as a shell: %s", user, name, step.cwd(), step.why());
-                else Log.info("%s: restored '%s' in %s as a shell: %s", user, name, step.cwd(), step.why());
-                restored++;
-            }
+            if (step.action() != RestorePlan.Action.SKIP && !recreate(tmux, account, settings, step)) notBack.add(step.row());
         }
-        if (!dryRun) {
-            long liveCount = steps.stream().filter(RestorePlan.Step::live).count();
-            Log.info("%s: %s", user, restored == 0 && failed == 0
-                    ? "nothing to restore: all " + liveCount + " saved sessions are live"
-                    : "restored " + restored + " of " + steps.size() + " saved sessions (" + resumed + " resuming a conversation), " + liveCount + " were live");
+        recordNotBack(settings, user, rows, notBack);
+        long liveCount = steps.stream().filter(RestorePlan.Step::live).count();
+        long restored = steps.size() - liveCount - notBack.size();
+        long resumed = steps.stream().filter(st -> st.action() == RestorePlan.Action.CONVERSATION && !notBack.contains(st.row())).count();
+        Log.info("%s: %s", user, restored == 0 && notBack.isEmpty()
+                ? "nothing to restore: all " + liveCount + " saved sessions are live"
+                : "restored " + restored + " of " + steps.size() + " saved sessions (" + resumed + " resuming a conversation), "
+                        + liveCount + " were live" + (notBack.isEmpty() ? "" : ", " + notBack.size() + " failed"));
+        return saved.problems().size() + notBack.size();
+    }
+
+    /** Creates one missing session; false (and logged) when tmux would not. */
+    private static boolean recreate(Tmux tmux, Accounts.Account account, Settings settings, RestorePlan.Step step) {
+        String user = account.name(), name = step.row().session();
+        Exec.Result r = tmux.newSession(name, step.cwd(), RestorePlan.paneEnv(step), RestorePlan.paneCommand(step, account, settings));
+        if (!r.ok()) {
+            Log.error("%s: could not recreate session '%s' (the next saves keep it): %s", user, name,
+                    r.timedOut() ? "tmux timed out" : r.firstErrorLine());
+            return false;
         }
-        return failed;
+        if (!r.out().strip().equals(name)) Log.warn("%s: tmux named the restored session '%s', not '%s' as saved", user, r.out().strip(), name);
+        if (step.action() == RestorePlan.Action.CONVERSATION) {
+            Log.info("%s: restored '%s' in %s, resuming %s in %s", user, name, step.cwd(), step.row().conversation(), step.startDir());
+        } else if (step.row().hasConversation()) {
+            // A conversation that did not come back is worth a warning; a plain shell is not.
+            Log.warn("%s: restored '%s' in %s as a shell: %s", user, name, step.cwd(), step.why());
+        } else {
+            Log.info("%s: restored '%s' in %s as a shell: %s", user, name, step.cwd(), step.why());
+        }
+        return true;
+    }
+
+    /**
+     * Records which rows did not come back, so the next saves keep them instead of dropping what
+     * is not live: this run's failures, plus earlier ones this run (narrowed by --session) did not try.
+     */
+    private static void recordNotBack(Settings settings, String user, List<Snapshots.Row> tried, List<Snapshots.Row> failed) throws Exception {
+        Set<String> triedNames = new HashSet<>();
+        tried.forEach(r -> triedNames.add(r.session()));
+        List<Snapshots.Row> pending = new ArrayList<>(failed);
+        Snapshots.readPending(settings.stateDir(), user).stream().filter(r -> !triedNames.contains(r.session())).forEach(pending::add);
+        Snapshots.writePending(settings.stateDir(), user, pending);
     }
 
     /** Asks tmux for the exact name; when tmux cannot answer, count it live: never create a duplicate. */

@@ -122,6 +122,14 @@ public final class Snapshots {
     }
 
     /**
+     * The rows the last restore could not bring back (its tmux failed): the next saves keep them
+     * in the snapshot, so a failed restore never turns into a lost session.
+     */
+    public static Path pendingFile(Path stateDir, String user) {
+        return stateDir.resolve(user + ".pending");
+    }
+
+    /**
      * Makes sure the state dir exists as a real directory, mode 0700, and (as root) owned by root.
      * Refuses a symlink or a directory someone else owns: others must not plant or read snapshots.
      */
@@ -152,7 +160,7 @@ public final class Snapshots {
             drifts.add(new Drift(dir + " is mode " + PosixFilePermissions.toString(a.permissions()) + ", should be rwx------",
                     () -> Files.setPosixFilePermissions(dir, DIR_MODE)));
         }
-        try (var files = Files.newDirectoryStream(dir, "*.tsv")) {
+        try (var files = Files.newDirectoryStream(dir, "*.{tsv,pending}")) {
             for (Path f : files) {
                 if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
                     drifts.add(new Drift(f + " is not a regular file (a symlink?); removing it", () -> Files.delete(f)));
@@ -174,8 +182,24 @@ public final class Snapshots {
 
     /** Writes atomically: temp file in the same dir, fsync, rename, fsync the dir. */
     public static void write(Path stateDir, String user, List<Row> rows) throws IOException {
-        Path target = file(stateDir, user);
-        Path tmp = Files.createTempFile(stateDir, "." + user + ".", ".tmp", PosixFilePermissions.asFileAttribute(FILE_MODE));
+        writeAtomically(stateDir, file(stateDir, user), rows);
+    }
+
+    /** Records the rows a restore could not bring back; none removes the record. */
+    public static void writePending(Path stateDir, String user, List<Row> rows) throws IOException {
+        if (rows.isEmpty()) Files.deleteIfExists(pendingFile(stateDir, user));
+        else writeAtomically(stateDir, pendingFile(stateDir, user), rows);
+    }
+
+    /** The rows the last restore could not bring back (none when there is no record). */
+    public static List<Row> readPending(Path stateDir, String user) throws IOException {
+        Path f = pendingFile(stateDir, user);
+        if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) return List.of();
+        return parse(Files.readString(f, StandardCharsets.UTF_8)).rows();
+    }
+
+    private static void writeAtomically(Path stateDir, Path target, List<Row> rows) throws IOException {
+        Path tmp = Files.createTempFile(stateDir, "." + target.getFileName() + ".", ".tmp", PosixFilePermissions.asFileAttribute(FILE_MODE));
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer buf = ByteBuffer.wrap(format(rows).getBytes(StandardCharsets.UTF_8));

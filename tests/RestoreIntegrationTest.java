@@ -222,4 +222,43 @@ class RestoreIntegrationTest {
         assertEquals(2, s.exit(), s.all());
         assertTrue(s.all().contains("never-saved"), s.all());
     }
+
+    @Test
+    @Order(10)
+    void aRestoreThatFailsLosesNothing() throws Exception {
+        crash(alice);
+        // alice logs in before the restore gets to her, and her new server hangs.
+        users.newSession(alice, "early", alice.home(), null);
+        int server = users.serverPid(alice);
+        Map<String, String> quick = new HashMap<>(env);
+        quick.put("T3_TMUX_TIMEOUT", "2");
+        Path pending = state.resolve(alice.name() + ".pending");
+        Children.check("kill", "-STOP", Integer.toString(server));
+        try {
+            Children.Ran r = Repo.script("t3-restore.java", quick, "--user", alice.name());
+            assertEquals(1, r.exit(), r.all());
+            assertTrue(r.all().contains("restored nothing"), r.all());
+            assertTrue(Files.exists(pending), "what the restore owes is recorded");
+            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(pending)));
+        } finally {
+            Children.check("kill", "-CONT", Integer.toString(server));
+        }
+
+        // The next save sees only "early", yet keeps every row the restore still owes.
+        Children.Ran s = Repo.script("t3-save.java", env, "--user", alice.name());
+        assertEquals(0, s.exit(), s.all());
+        assertTrue(s.all().contains("keeping 5 session(s) the restore could not bring back"), s.all());
+        Map<String, Snapshots.Row> now = Snapshots.read(state, alice.name()).rows().stream().collect(Collectors.toMap(Snapshots.Row::session, x -> x));
+        Set<String> expected = new java.util.HashSet<>(saved.keySet());
+        expected.add("early");
+        assertEquals(expected, now.keySet());
+        assertEquals(saved.get("work"), now.get("work"), "the row is kept whole, conversation and all");
+
+        // A restore that works brings them back and clears the record.
+        Children.Ran again = restore("--user", alice.name());
+        assertEquals(0, again.exit(), again.all());
+        assertEquals(expected, live(alice).keySet());
+        assertFalse(Files.exists(pending));
+        assertTrue(claudeIn(alice, "work", Procfs.read()).isPresent(), "work resumes its conversation");
+    }
 }
