@@ -96,20 +96,15 @@ class T3Save implements Callable<Integer> {
                 Log.info("%s: %s; last snapshot kept", user, inv.status().words);
                 return true;
         }
-        List<Snapshots.Row> rows = new ArrayList<>(inv.rows());
-        // Sessions the last restore could not bring back stay saved until one does.
-        List<String> liveNames = rows.stream().map(Snapshots.Row::session).toList();
-        List<Snapshots.Row> notBack = Snapshots.readPending(settings.stateDir(), user).stream()
-                .filter(r -> !liveNames.contains(r.session())).toList();
-        rows.addAll(notBack);
-        if (!notBack.isEmpty()) {
+        Snapshots.WithPending rows = Snapshots.withPending(settings.stateDir(), user, inv.rows());
+        if (!rows.pending().isEmpty()) {
             Log.warn("%s: keeping %d session(s) the restore could not bring back yet (%s); t3-restore --user %s retries them",
-                    user, notBack.size(), String.join(", ", notBack.stream().map(r -> "'" + r.session() + "'").toList()), user);
+                    user, rows.pending().size(), String.join(", ", rows.pending().stream().map(r -> "'" + r.session() + "'").toList()), user);
         }
         if (dryRun) {
-            System.out.print("### " + Snapshots.file(settings.stateDir(), user) + "\n" + Snapshots.format(rows));
+            System.out.print("### " + Snapshots.file(settings.stateDir(), user) + "\n" + Snapshots.format(rows.all()));
         } else {
-            Snapshots.write(settings.stateDir(), user, rows);
+            Snapshots.write(settings.stateDir(), user, rows.all());
         }
         Log.info("%s: %s %d sessions, %d with a conversation", user, dryRun ? "would save" : "saved",
                 inv.rows().size(), inv.withConversation());

@@ -191,6 +191,18 @@ public final class Snapshots {
         else writeAtomically(stateDir, pendingFile(stateDir, user), rows);
     }
 
+    /** What a save writes: the live rows, then the rows a restore still owes whose session is not live. */
+    public record WithPending(List<Row> all, List<Row> pending) {}
+
+    public static WithPending withPending(Path stateDir, String user, List<Row> live) throws IOException {
+        Set<String> liveNames = new java.util.HashSet<>();
+        live.forEach(r -> liveNames.add(r.session()));
+        List<Row> pending = readPending(stateDir, user).stream().filter(r -> !liveNames.contains(r.session())).toList();
+        List<Row> all = new ArrayList<>(live);
+        all.addAll(pending);
+        return new WithPending(all, pending);
+    }
+
     /** The rows the last restore could not bring back (none when there is no record). */
     public static List<Row> readPending(Path stateDir, String user) throws IOException {
         Path f = pendingFile(stateDir, user);
