@@ -100,7 +100,7 @@ public final class Roster {
                     continue;
                 }
                 if (!dir.getFileName().toString().equals("tmux-" + uid)) continue;
-                if (Tmux.probeSocket(dir.resolve("default")) != Tmux.SocketState.LIVE) continue;
+                if (Tmux.probeSocket(dir.resolve("default"), uid) != Tmux.SocketState.LIVE) continue;
                 Accounts.byUid(uid).ifPresent(a -> found.add(new Entry(a.name(), null)));
             }
         } catch (IOException e) {

@@ -4,7 +4,9 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,13 +14,15 @@ import java.util.Map;
 
 /**
  * One user's tmux server, always driven AS that user (setpriv when we are root), with a clean
- * environment and a timeout on every call: root never talks to a user's socket itself.
+ * environment and a timeout on every call. Root itself only connects (and hangs up at once) to
+ * tell a live socket from a stale one, and only to a real socket the user owns.
  */
 public final class Tmux {
     /** A session, by its literal name, and the pid of its active pane. */
     public record Session(String id, String name, int panePid) {}
 
-    public enum SocketState { ABSENT, STALE, LIVE }
+    /** SUSPECT: not a socket the user owns (a symlink, say): left alone. */
+    public enum SocketState { ABSENT, STALE, LIVE, SUSPECT }
 
     /** Why a listing has no sessions to save, in words for the log. */
     public enum Status {
@@ -48,9 +52,21 @@ public final class Tmux {
         return tmpDir.resolve("tmux-" + account.uid()).resolve("default");
     }
 
-    /** Whether a server listens on the socket; connecting is harmless and needs no fork. */
-    public static SocketState probeSocket(Path socket) {
-        if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) return SocketState.ABSENT;
+    public SocketState socketState() {
+        return probeSocket(socket(), account.uid());
+    }
+
+    /** Whether a server listens on {@code uid}'s socket; connecting is harmless and needs no fork. */
+    public static SocketState probeSocket(Path socket, int uid) {
+        try {
+            PosixFileAttributes a = Files.readAttributes(socket, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            int owner = (Integer) Files.getAttribute(socket, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            if (!a.isOther() || owner != uid) return SocketState.SUSPECT;
+        } catch (NoSuchFileException e) {
+            return SocketState.ABSENT;
+        } catch (IOException e) {
+            return SocketState.SUSPECT;
+        }
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(socket));
             return SocketState.LIVE;
@@ -61,9 +77,10 @@ public final class Tmux {
 
     /** Every session with its active pane's pid, or why there are none. */
     public Listing listSessions() {
-        switch (probeSocket(socket())) {
+        switch (socketState()) {
             case ABSENT: return new Listing(Status.NO_SERVER, List.of(), socket().toString());
             case STALE: return new Listing(Status.STALE_SOCKET, List.of(), socket().toString());
+            case SUSPECT: return new Listing(Status.FAILED, List.of(), socket() + " is not a socket owned by uid " + account.uid() + "; not touching it");
             default: break;
         }
         // tmux sanitises names when it creates a session (no control characters remain), so the
@@ -157,7 +174,7 @@ public final class Tmux {
         env.forEach((k, v) -> args.addAll(List.of("-e", k + "=" + v)));
         args.add("--");
         args.addAll(command);
-        boolean startsServer = probeSocket(socket()) != SocketState.LIVE;
+        boolean startsServer = socketState() != SocketState.LIVE;
         return run(startsServer && Systemd.isPid1(), args.toArray(String[]::new));
     }
 

@@ -63,7 +63,7 @@ class RosterTest {
             assertEquals(List.of(new Roster.Entry(me.name(), null)), Roster.discoverLiveServers(tmp));
             String pid = tmux.run("display-message", "-p", "-t", "=x:", "#{pid}").out().strip();
             Children.check("kill", "-KILL", pid);
-            assertTrue(Children.waitFor(() -> Tmux.probeSocket(tmux.socket()) == Tmux.SocketState.STALE, java.time.Duration.ofSeconds(5)));
+            assertTrue(Children.waitFor(() -> tmux.socketState() == Tmux.SocketState.STALE, java.time.Duration.ofSeconds(5)));
             assertTrue(Files.exists(tmux.socket()), "the socket outlives its server");
             assertEquals(List.of(), Roster.discoverLiveServers(tmp), "a stale socket is no live server");
         } finally {

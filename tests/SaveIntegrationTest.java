@@ -153,7 +153,7 @@ class SaveIntegrationTest {
         Path bobs = state.resolve(bob.name() + ".tsv");
         byte[] before = Files.readAllBytes(bobs);
         Children.check("kill", "-KILL", Integer.toString(users.serverPid(bob)));
-        assertTrue(Children.waitFor(() -> Tmux.probeSocket(users.tmux(bob).socket()) == Tmux.SocketState.STALE, Duration.ofSeconds(5)),
+        assertTrue(Children.waitFor(() -> users.tmux(bob).socketState() == Tmux.SocketState.STALE, Duration.ofSeconds(5)),
                 "the killed server leaves a stale socket behind");
         Children.Ran r = Repo.script("t3-save.java", env);
         assertEquals(0, r.exit(), "a stale socket is not a failure: " + r.all());

@@ -64,14 +64,32 @@ class TmuxTest {
         assertEquals(Tmux.Status.NO_SERVER, tmux.listSessions().status());
         // A server that stays up with no session (exit-empty off) answers with zero sessions.
         assertTrue(tmux.run("start-server", ";", "set-option", "-s", "exit-empty", "off").ok());
-        assertTrue(Children.waitFor(() -> Tmux.probeSocket(tmux.socket()) == Tmux.SocketState.LIVE, Duration.ofSeconds(5)));
+        assertTrue(Children.waitFor(() -> tmux.socketState() == Tmux.SocketState.LIVE, Duration.ofSeconds(5)));
         assertEquals(Tmux.Status.NO_SESSIONS, tmux.listSessions().status());
         assertTrue(tmux.newSession("x", tmp, Map.of(), List.of("sleep", "60")).ok());
         int server = Integer.parseInt(tmux.run("display-message", "-p", "#{pid}").out().strip());
         Children.check("kill", "-KILL", Integer.toString(server));
-        assertTrue(Children.waitFor(() -> Tmux.probeSocket(tmux.socket()) == Tmux.SocketState.STALE, Duration.ofSeconds(5)));
+        assertTrue(Children.waitFor(() -> tmux.socketState() == Tmux.SocketState.STALE, Duration.ofSeconds(5)));
         assertEquals(Tmux.Status.STALE_SOCKET, tmux.listSessions().status());
         assertTrue(tmux.newSession("y", tmp, Map.of(), List.of("sleep", "60")).ok(), "a new server replaces the stale socket");
         assertEquals(List.of("y"), tmux.listSessions().sessions().stream().map(Tmux.Session::name).toList());
+    }
+
+    @Test
+    void aSymlinkInPlaceOfTheSocketIsLeftAlone(@TempDir Path other) throws Exception {
+        // Another server's live socket, linked where this user's socket should be.
+        Tmux elsewhere = new Tmux(Accounts.byUid(Accounts.currentUid()).orElseThrow(), other, Duration.ofSeconds(5));
+        assertTrue(elsewhere.newSession("target", other, Map.of(), List.of("sleep", "60")).ok());
+        try {
+            Files.createDirectories(tmux.socket().getParent());
+            Files.createSymbolicLink(tmux.socket(), elsewhere.socket());
+            assertEquals(Tmux.SocketState.SUSPECT, tmux.socketState());
+            Tmux.Listing l = tmux.listSessions();
+            assertEquals(Tmux.Status.FAILED, l.status());
+            assertTrue(l.detail().contains("not a socket owned by"), l.detail());
+            assertEquals(List.of(), Roster.discoverLiveServers(tmp), "discovery ignores it too");
+        } finally {
+            elsewhere.run("kill-server");
+        }
     }
 }
