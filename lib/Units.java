@@ -36,6 +36,11 @@ public final class Units {
     public static Map<String, String> render(Path checkout) throws IOException {
         Map<String, String> out = new TreeMap<>();
         Path real = checkout.toRealPath();
+        // It lands unquoted in ExecStart=, where white space splits and '%' is a specifier.
+        if (!real.toString().matches("[A-Za-z0-9/._+-]+")) {
+            throw new IllegalArgumentException("the checkout's path '" + real + "' has characters systemd units cannot carry "
+                    + "(white space, %, quotes); move the checkout to a plain path such as /opt/t3-tmux");
+        }
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(real.resolve("units"), "t3-tmux-*.{service,timer}")) {
             for (Path f : ds) {
                 out.put(f.getFileName().toString(), Files.readString(f, StandardCharsets.UTF_8)
