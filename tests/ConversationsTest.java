@@ -58,6 +58,20 @@ class ConversationsTest {
     }
 
     @Test
+    void resumedByNameTheLiveRecordStillGivesTheId() throws Exception {
+        String first;
+        try (FakeClaude f = FakeClaude.start(work, home, "--name", "my chat")) {
+            first = f.currentId();
+        }
+        try (FakeClaude f = FakeClaude.start(work, home, "--resume", "my chat")) {
+            assertEquals(first, f.currentId(), "the fake resumes by name, as claude does");
+            Conversations.Conversation c = resolve(f).orElseThrow();
+            assertEquals(first, c.uuid());
+            assertEquals(Conversations.Source.LIVE_RECORD, c.source());
+        }
+    }
+
+    @Test
     void aStaleRecordWhoseProcStartDiffersIsIgnored() throws Exception {
         String first;
         try (FakeClaude f = FakeClaude.start(work, home)) {

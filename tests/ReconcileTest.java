@@ -52,6 +52,13 @@ class ReconcileTest {
         String save = Files.readString(units.resolve("t3-tmux-save.service"));
         assertTrue(save.contains("ExecStart=/usr/bin/flock /run/t3-tmux.lock " + Repo.ROOT.toRealPath() + "/jbang --quiet --offline "), save);
         assertFalse(save.contains("@CHECKOUT@") || save.contains("@CACHE@"), "fully rendered");
+        for (String service : List.of("t3-tmux-save.service", "t3-tmux-restore.service", "t3-tmux-reconcile.service")) {
+            String text = Files.readString(units.resolve(service));
+            assertTrue(text.contains("ExecStart=/usr/bin/flock /run/t3-tmux.lock "), service + ": one lock for all three scripts");
+            assertTrue(text.contains("Environment=JBANG_DIR=/var/cache/t3-tmux/jbang JBANG_REPO=/var/cache/t3-tmux/m2"), service + ": no $HOME needed");
+            assertTrue(text.contains("EnvironmentFile=-/etc/default/t3-tmux"), service);
+        }
+        assertTrue(Files.readString(units.resolve("t3-tmux-restore.service")).contains("--offline"), "the boot restore works without network");
         assertEquals("enabled", enabled("t3-tmux-save.timer"));
         assertEquals("enabled", enabled("t3-tmux-restore.service"));
         assertEquals("enabled", enabled("t3-tmux-reconcile.timer"));
