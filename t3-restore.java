@@ -101,7 +101,7 @@ class T3Restore implements Callable<Integer> {
         Tmux.Listing live = tmux.listSessions();
         if (live.status() == Tmux.Status.TIMED_OUT || live.status() == Tmux.Status.FAILED) {
             Log.error("%s: %s (%s); restored nothing, the next saves keep every row", user, live.status().words, live.detail());
-            if (!dryRun) recordNotBack(settings, user, rows, rows);
+            if (!dryRun) Snapshots.recordPending(settings.stateDir(), user, rows, rows);
             return saved.problems().size() + 1;
         }
         Conversations conversations = new Conversations(procs, account);
@@ -118,7 +118,7 @@ class T3Restore implements Callable<Integer> {
         for (RestorePlan.Step step : steps) {
             if (step.action() != RestorePlan.Action.SKIP && !recreate(tmux, account, settings, step)) notBack.add(step.row());
         }
-        recordNotBack(settings, user, rows, notBack);
+        Snapshots.recordPending(settings.stateDir(), user, rows, notBack);
         long liveCount = steps.stream().filter(RestorePlan.Step::live).count();
         long restored = steps.size() - liveCount - notBack.size();
         long resumed = steps.stream().filter(st -> st.action() == RestorePlan.Action.CONVERSATION && !notBack.contains(st.row())).count();
@@ -148,18 +148,6 @@ class T3Restore implements Callable<Integer> {
             Log.info("%s: restored '%s' in %s as a shell: %s", user, name, step.cwd(), step.why());
         }
         return true;
-    }
-
-    /**
-     * Records which rows did not come back, so the next saves keep them instead of dropping what
-     * is not live: this run's failures, plus earlier ones this run (narrowed by --session) did not try.
-     */
-    private static void recordNotBack(Settings settings, String user, List<Snapshots.Row> tried, List<Snapshots.Row> failed) throws Exception {
-        Set<String> triedNames = new HashSet<>();
-        tried.forEach(r -> triedNames.add(r.session()));
-        List<Snapshots.Row> pending = new ArrayList<>(failed);
-        Snapshots.readPending(settings.stateDir(), user).stream().filter(r -> !triedNames.contains(r.session())).forEach(pending::add);
-        Snapshots.writePending(settings.stateDir(), user, pending);
     }
 
     /** Asks tmux for the exact name; when tmux cannot answer, count it live: never create a duplicate. */

@@ -185,10 +185,18 @@ public final class Snapshots {
         writeAtomically(stateDir, file(stateDir, user), rows);
     }
 
-    /** Records the rows a restore could not bring back; none removes the record. */
-    public static void writePending(Path stateDir, String user, List<Row> rows) throws IOException {
-        if (rows.isEmpty()) Files.deleteIfExists(pendingFile(stateDir, user));
-        else writeAtomically(stateDir, pendingFile(stateDir, user), rows);
+    /**
+     * Records which rows a restore could not bring back, so the next saves keep them instead of
+     * dropping what is not live: this run's failures, plus earlier ones this run (narrowed by
+     * --session) did not try. None left removes the record.
+     */
+    public static void recordPending(Path stateDir, String user, List<Row> tried, List<Row> failed) throws IOException {
+        Set<String> triedNames = new java.util.HashSet<>();
+        tried.forEach(r -> triedNames.add(r.session()));
+        List<Row> pending = new ArrayList<>(failed);
+        readPending(stateDir, user).stream().filter(r -> !triedNames.contains(r.session())).forEach(pending::add);
+        if (pending.isEmpty()) Files.deleteIfExists(pendingFile(stateDir, user));
+        else writeAtomically(stateDir, pendingFile(stateDir, user), pending);
     }
 
     /** What a save writes: the live rows, then the rows a restore still owes whose session is not live. */

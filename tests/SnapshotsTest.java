@@ -70,4 +70,17 @@ class SnapshotsTest {
         Path link = Files.createSymbolicLink(tmp.resolve("link"), loose);
         assertThrows(java.io.IOException.class, () -> Snapshots.prepareStateDir(link));
     }
+
+    @Test
+    void pendingRowsLastUntilARestoreBringsThemBack(@TempDir Path state) throws Exception {
+        Snapshots.Row a = new Snapshots.Row("a", "/", ID, "/", null), b = new Snapshots.Row("b", "/", null, null, null);
+        Snapshots.recordPending(state, "u", List.of(a, b), List.of(a));
+        assertEquals(List.of(a), Snapshots.readPending(state, "u"));
+        Snapshots.recordPending(state, "u", List.of(b), List.of()); // a --session b run leaves a owed
+        assertEquals(List.of(a), Snapshots.readPending(state, "u"));
+        assertEquals(new Snapshots.WithPending(List.of(b, a), List.of(a)), Snapshots.withPending(state, "u", List.of(b)));
+        assertEquals(new Snapshots.WithPending(List.of(a), List.of()), Snapshots.withPending(state, "u", List.of(a)), "live again: not owed twice");
+        Snapshots.recordPending(state, "u", List.of(a), List.of());
+        assertFalse(Files.exists(Snapshots.pendingFile(state, "u")), "nothing owed: no record");
+    }
 }
