@@ -4,6 +4,8 @@
 # needs root (OS users, other users' tmux servers, a container).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# useradd, setpriv, systemd-nspawn and friends live in sbin, which a bare PATH lacks.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 missing=()
 command -v tmux >/dev/null || missing+=(tmux)
