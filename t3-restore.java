@@ -105,8 +105,10 @@ class T3Restore implements Callable<Integer> {
             return saved.problems().size() + 1;
         }
         Conversations conversations = new Conversations(procs, account);
-        List<RestorePlan.Step> steps = RestorePlan.plan(account, rows,
-                name -> live.status() == Tmux.Status.OK && isLive(tmux, user, name),
+        // Listed names are tmux's literal names, so this is has-session's exact match, in one call.
+        Set<String> liveNames = new HashSet<>();
+        live.sessions().forEach(s -> liveNames.add(s.name()));
+        List<RestorePlan.Step> steps = RestorePlan.plan(account, rows, liveNames::contains,
                 RestorePlan.whereRunning(conversations.running(), live.sessions(), procs), conversations, entry.defaultCwd());
         if (dryRun) {
             steps.forEach(step -> table.add(new String[] {user, Snapshots.escape(step.row().session()), step.live() ? "live" : "missing",
@@ -147,14 +149,6 @@ class T3Restore implements Callable<Integer> {
         } else {
             Log.info("%s: restored '%s' in %s as a shell: %s", user, name, step.cwd(), step.why());
         }
-        return true;
-    }
-
-    /** Asks tmux for the exact name; when tmux cannot answer, count it live: never create a duplicate. */
-    private static boolean isLive(Tmux tmux, String user, String name) {
-        Exec.Result r = tmux.hasSession(name);
-        if (r.exit() == 0 || r.exit() == 1) return r.exit() == 0;
-        Log.error("%s: cannot tell whether '%s' is live (%s); leaving it alone", user, name, r.timedOut() ? "timed out" : r.firstErrorLine());
         return true;
     }
 }

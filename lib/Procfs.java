@@ -95,10 +95,6 @@ public final class Procfs {
         return Arrays.asList(s.split("\0", -1));
     }
 
-    public Optional<Proc> get(int pid) {
-        return Optional.ofNullable(byPid.get(pid));
-    }
-
     public java.util.Collection<Proc> all() {
         return byPid.values();
     }

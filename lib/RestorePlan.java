@@ -35,7 +35,7 @@ public final class RestorePlan {
     private RestorePlan() {}
 
     /**
-     * Plans every row. {@code isLive} asks tmux about one exact session name; {@code running}
+     * Plans every row. {@code isLive} tells whether a session of exactly that name is live; {@code running}
      * maps the conversation ids this user runs right now to where they run; {@code fallbackDir}
      * (the roster's cwd for the user, may be null) is where a session whose cwd is gone starts,
      * else the user's home.

@@ -138,11 +138,16 @@ public final class Snapshots {
             Files.createDirectories(dir.getParent());
             Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(DIR_MODE));
         }
+        if (!ownDir(dir).permissions().equals(DIR_MODE)) Files.setPosixFilePermissions(dir, DIR_MODE);
+    }
+
+    /** The state dir's attributes, when it is a real directory of ours; else what to do about it. */
+    private static PosixFileAttributes ownDir(Path dir) throws IOException {
         PosixFileAttributes a = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         if (!a.isDirectory()) throw new IOException(dir + " is not a directory (a symlink or a file?); move it aside");
         int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
         if (owner != Accounts.currentUid()) throw new IOException(dir + " belongs to uid " + owner + ", not to us; chown it or choose another T3_STATE_DIR");
-        if (!a.permissions().equals(DIR_MODE)) Files.setPosixFilePermissions(dir, DIR_MODE);
+        return a;
     }
 
     /** The state dir missing, loose, or holding snapshot files others could read or own. */
@@ -152,10 +157,7 @@ public final class Snapshots {
             drifts.add(new Drift(dir + " does not exist", () -> prepareStateDir(dir)));
             return drifts;
         }
-        PosixFileAttributes a = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        if (!a.isDirectory()) throw new IOException(dir + " is not a directory (a symlink or a file?); move it aside");
-        int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-        if (owner != Accounts.currentUid()) throw new IOException(dir + " belongs to uid " + owner + "; chown it to root");
+        PosixFileAttributes a = ownDir(dir);
         if (!a.permissions().equals(DIR_MODE)) {
             drifts.add(new Drift(dir + " is mode " + PosixFilePermissions.toString(a.permissions()) + ", should be rwx------",
                     () -> Files.setPosixFilePermissions(dir, DIR_MODE)));

@@ -156,11 +156,6 @@ public final class Tmux {
         return run(false, args);
     }
 
-    /** Whether a session of exactly this name is live ('=' stops tmux matching a prefix). */
-    public Exec.Result hasSession(String name) {
-        return run("has-session", "-t", "=" + name);
-    }
-
     /**
      * Creates a detached session with a real size (a detached pane can come up 1 column wide)
      * running {@code command} as an argv: tmux execs it directly, no shell sees the data. The
