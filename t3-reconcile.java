@@ -78,7 +78,7 @@ class T3Reconcile implements Callable<Integer> {
 
         // 3. the state dir
         Path state = top.resolve(Path.of("/").relativize(Settings.fromEnvironment().stateDir().toAbsolutePath()));
-        converge(Snapshots.stateDrift(state));
+        converge(new StateStore(state).drift());
 
         // 4. JBang's caches, so the boot restore runs offline
         if (!check && !dryRun && !noBuild && root == null) build(repo);

@@ -7,42 +7,57 @@
 //DEPS com.fasterxml.jackson.core:jackson-databind:2.18.2
 //DEPS org.slf4j:slf4j-nop:1.7.36
 
-import java.nio.file.NoSuchFileException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "t3-restore", mixinStandardHelpOptions = true, version = "t3-restore 1", usageHelpWidth = 100,
+@Command(name = "t3-restore", mixinStandardHelpOptions = true, version = "t3-restore 2", usageHelpWidth = 100,
         description = {
             "Recreate every saved tmux session that is not live, each resuming its own claude conversation",
             "(claude --resume <uuid> in the conversation's starting directory, then the login shell when",
             "claude exits). Live sessions are left alone; a second run restores nothing.",
             "",
-            "A row comes back as a plain shell when it has no conversation, when its transcript is gone,",
-            "or when that conversation already runs elsewhere for the user; the log says which."},
-        footer = {
-            "",
-            "Environment: T3_USER_MAP, T3_STATE_DIR, T3_TMUX_TMPDIR, T3_TMUX_TIMEOUT as for t3-save;",
-            "  T3_CLAUDE       the claude command (default: claude, found through a login shell's PATH)",
-            "  T3_CLAUDE_ARGS  extra arguments for claude, split on white space",
-            "",
-            "Exit status: 0 all done, 1 some rows failed (named in the log), 2 bad arguments or unknown user."})
+            "Without options: every roster user's newest snapshot (what the boot restore does). A row comes",
+            "back as a plain shell when it has no conversation, when its transcript is gone, when that",
+            "conversation already runs elsewhere, or when it was not running when saved; the log says which.",
+            "Sessions forgotten with --forget are skipped. The verbs below act on one user (--user NAME)."},
+        footer = {"", "Exit status: 0 all done, 1 some rows failed (named in the log), 2 bad arguments, an unknown user,",
+                  "  a snapshot or session that is not there, or an ambiguous --find."})
 class T3Restore implements Callable<Integer> {
-    @Option(names = "--user", paramLabel = "NAME", description = "only this roster user (repeatable)")
+    @Option(names = "--user", paramLabel = "NAME", description = "only this roster user (repeatable; the verbs take exactly one)")
     List<String> users = new ArrayList<>();
 
-    @Option(names = "--session", paramLabel = "NAME", description = "only the saved session of this exact name (repeatable)")
+    @Option(names = "--list", description = "list the user's snapshots, newest first: time, sessions, conversations")
+    boolean list;
+
+    @Option(names = "--snapshot", paramLabel = "TIME", description = "restore this snapshot (a name --list shows, e.g. 20261124T193000Z) instead of the newest")
+    String snapshot;
+
+    @Option(names = "--session", paramLabel = "NAME", description = "only the saved session of this exact name (repeatable); "
+            + "brings it back even if forgotten or not running when saved")
     List<String> sessions = new ArrayList<>();
 
-    @Option(names = "--dry-run", description = "print the plan as a table; change nothing")
+    @Option(names = "--find", paramLabel = "TEXT", description = "restore the one session named TEXT exactly, or whose conversation id "
+            + "starts with TEXT, searching every snapshot, newest first")
+    String find;
+
+    @Option(names = "--forget", paramLabel = "NAME", description = "the user closed session NAME on purpose: blanket and boot restores skip it "
+            + "until it is live again (--find and --session still bring it back; history is kept)")
+    String forget;
+
+    @Option(names = "--dry-run", description = "print the plan, per row: state now, action, conversation, why; change nothing")
     boolean dryRun;
 
-    private final Set<String> sessionsSeen = new HashSet<>();
-    private final List<String[]> table = new ArrayList<>();
+    @Option(names = "--json", description = "with --list or --dry-run: one JSON document (an array of objects) on stdout")
+    boolean json;
+
+    private final List<Map<String, Object>> plan = new ArrayList<>();
 
     public static void main(String[] args) {
         Cli.exit(new T3Restore(), args);
@@ -50,85 +65,126 @@ class T3Restore implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        String misuse = misuse();
+        if (misuse != null) {
+            Log.error("%s; see t3-restore --help", misuse);
+            return 2;
+        }
+        if (json) Log.keepStdoutForData();
         Settings settings = Settings.fromEnvironment();
-        Roster.Resolution roster = Roster.resolve(settings, users, () -> Roster.withSnapshots(settings.stateDir()));
+        StateStore store = new StateStore(settings.stateDir());
+        Roster.Resolution roster = Roster.resolve(settings, users,
+                () -> store.users().stream().map(u -> new Roster.Entry(u, null)).toList());
         if (roster.usageError() != null) {
             Log.error("%s", roster.usageError());
             return 2;
         }
-
-        Procfs procs = Procfs.read();
-        int failed = 0;
-        for (Roster.Entry entry : roster.entries()) {
-            try {
-                failed += restoreOne(settings, entry, procs);
-            } catch (Exception e) {
-                Log.error("%s: restore failed: %s", entry.user(), Cli.describe(e));
-                failed++;
-            }
-        }
-        if (dryRun) Tables.print(System.out, List.of("USER", "SESSION", "STATE", "ACTION", "CONVERSATION", "WHY"), table);
-        List<String> unknown = sessions.stream().filter(s -> !sessionsSeen.contains(s)).toList();
-        if (!unknown.isEmpty()) {
-            Log.error("no saved session named %s for %s", unknown, roster.entries().stream().map(Roster.Entry::user).toList());
+        boolean oneUser = list || forget != null || find != null || snapshot != null || !sessions.isEmpty();
+        if (oneUser && roster.entries().size() != 1) {
+            Log.error("--list, --snapshot, --session, --find and --forget act on one user: add --user NAME");
             return 2;
         }
-        return failed == 0 ? 0 : 1;
+        try {
+            if (list) return RestoreVerbs.list(store, roster.entries().get(0).user(), json);
+            if (forget != null) return RestoreVerbs.forget(settings, store, roster.entries().get(0).user(), forget, dryRun);
+            Procfs procs = Procfs.read();
+            int failed = 0;
+            for (Roster.Entry entry : roster.entries()) {
+                try {
+                    failed += restoreOne(settings, store, entry, procs);
+                } catch (Selection.Refused e) {
+                    throw e;
+                } catch (Exception e) {
+                    Log.error("%s: restore failed (what it still owes stays owed): %s", entry.user(), Cli.describe(e));
+                    failed++;
+                }
+            }
+            if (dryRun) RestoreVerbs.printPlan(plan, json);
+            return failed == 0 ? 0 : 1;
+        } catch (Selection.Refused e) {
+            Log.error("%s: %s", roster.entries().get(0).user(), e.getMessage());
+            return 2;
+        }
     }
 
-    /** Restores one user's missing sessions; returns how many rows failed. */
-    private int restoreOne(Settings settings, Roster.Entry entry, Procfs procs) throws Exception {
+    /** Options that do not go together, in words; null when they do. */
+    private String misuse() {
+        int verbs = (list ? 1 : 0) + (find != null ? 1 : 0) + (forget != null ? 1 : 0) + (snapshot != null ? 1 : 0);
+        if (verbs > 1) return "--list, --snapshot, --find and --forget go one at a time";
+        if (!sessions.isEmpty() && (list || find != null || forget != null)) return "--session goes with --snapshot or alone, not with --list, --find or --forget";
+        if (json && !(list || dryRun)) return "--json goes with --list or --dry-run";
+        if (list && dryRun) return "--list changes nothing already; drop --dry-run";
+        return null;
+    }
+
+    /** One user: read what to restore, list what is live, plan, then print or recreate, and record. */
+    private int restoreOne(Settings settings, StateStore store, Roster.Entry entry, Procfs procs) throws Exception {
         String user = entry.user();
         Accounts.Account account = Accounts.byName(user).orElse(null);
         if (account == null) {
             Log.error("%s: no such user (getent passwd); fix the roster %s", user, settings.userMap());
             return 1;
         }
-        Snapshots.Parsed saved;
-        try {
-            saved = Snapshots.read(settings.stateDir(), user);
-        } catch (NoSuchFileException e) {
-            Log.info("%s: no snapshot in %s; nothing to restore", user, settings.stateDir());
+        History history = store.history(user);
+        Pending owed = store.pending(user);
+        Selection wanted = find != null ? Selection.find(history, find) : Selection.of(history, owed, snapshot, sessions);
+        wanted.problems().forEach(p -> Log.error("%s: %s; row skipped", user, p));
+        if (wanted.rows().isEmpty()) {
+            Log.info("%s: no snapshot in %s; nothing to restore", user, store.dir());
             return 0;
         }
-        for (Roster.Problem p : saved.problems()) {
-            Log.error("%s: %s line %d: %s; row skipped", user, Snapshots.file(settings.stateDir(), user), p.line(), p.text());
-        }
-        List<Snapshots.Row> rows = saved.rows().stream().filter(r -> sessions.isEmpty() || sessions.contains(r.session())).toList();
-        rows.forEach(r -> sessionsSeen.add(r.session()));
 
         Tmux tmux = new Tmux(account, settings.tmuxTmpDir(), settings.tmuxTimeout());
-        Tmux.Listing live = tmux.listSessions();
+        Inventory.Result live = Inventory.take(account, tmux, procs);
         if (live.status() == Tmux.Status.TIMED_OUT || live.status() == Tmux.Status.FAILED) {
             Log.error("%s: %s (%s); restored nothing, the next saves keep every row", user, live.status().words, live.detail());
-            if (!dryRun) Snapshots.recordPending(settings.stateDir(), user, rows, rows);
-            return saved.problems().size() + 1;
+            if (!dryRun) owed.begin(wanted.rows(), wanted.rows());
+            return 1;
         }
         Conversations conversations = new Conversations(procs, account);
-        // Listed names are tmux's literal names, so this is has-session's exact match, in one call.
-        Set<String> liveNames = new HashSet<>();
-        live.sessions().forEach(s -> liveNames.add(s.name()));
-        List<RestorePlan.Step> steps = RestorePlan.plan(account, rows, liveNames::contains,
-                RestorePlan.whereRunning(conversations.running(), live.sessions(), procs), conversations, entry.defaultCwd());
+        List<RestorePlan.Step> steps = RestorePlan.plan(account, wanted.rows(), live.byName(),
+                RestorePlan.whereRunning(conversations.running(), live.sessions(), procs),
+                store.tombstones(user).read(), wanted.explicit(), conversations, entry.defaultCwd());
         if (dryRun) {
-            steps.forEach(step -> table.add(new String[] {user, Snapshots.escape(step.row().session()), step.live() ? "live" : "missing",
-                    step.action().words, step.row().hasConversation() ? step.row().conversation() : "-", step.why()}));
-            return saved.problems().size();
+            steps.forEach(step -> plan.add(RestoreVerbs.planEntry(user, step)));
+            return wanted.problems().size();
         }
 
-        List<Snapshots.Row> notBack = new ArrayList<>();
-        for (RestorePlan.Step step : steps) {
-            if (step.action() != RestorePlan.Action.SKIP && !recreate(tmux, account, settings, step)) notBack.add(step.row());
+        List<RestorePlan.Step> toCreate = steps.stream().filter(st -> st.action() != RestorePlan.Action.SKIP).toList();
+        owed.begin(wanted.rows(), toCreate.stream().map(RestorePlan.Step::row).toList()); // before anything is created
+        List<RestorePlan.Step> back = new ArrayList<>();
+        for (RestorePlan.Step step : toCreate) {
+            if (!recreate(tmux, account, settings, step)) continue;
+            owed.settle(step.row().session());
+            back.add(step);
         }
-        Snapshots.recordPending(settings.stateDir(), user, rows, notBack);
+        record(history, back, user);
         long liveCount = steps.stream().filter(RestorePlan.Step::live).count();
-        long restored = steps.size() - liveCount - notBack.size();
-        long resumed = steps.stream().filter(st -> st.action() == RestorePlan.Action.CONVERSATION && !notBack.contains(st.row())).count();
-        Log.info("%s: %s", user, restored == 0 && notBack.isEmpty()
-                ? "nothing to restore: all " + liveCount + " saved sessions are live"
-                : "restored " + restored + " of " + steps.size() + " saved sessions (" + resumed + " resuming a conversation), "
-                        + liveCount + " were live" + (notBack.isEmpty() ? "" : ", " + notBack.size() + " failed"));
-        return saved.problems().size() + notBack.size();
+        long resumed = back.stream().filter(st -> st.action() == RestorePlan.Action.RESUME).count();
+        int failed = toCreate.size() - back.size();
+        Log.info("%s: %s", user, toCreate.isEmpty()
+                ? "nothing to restore: " + liveCount + " of " + steps.size() + " saved sessions are live" + (liveCount < steps.size() ? ", the rest skipped" : "")
+                : "restored " + back.size() + " of " + steps.size() + " saved sessions from " + wanted.from() + " (" + resumed
+                        + " resuming a conversation), " + liveCount + " were live" + (failed == 0 ? "" : ", " + failed + " failed"));
+        return failed + wanted.problems().size();
+    }
+
+    /**
+     * The sessions that came back go into the newest snapshot, each with its conversation, marked
+     * not running when it came back as a shell: the next save then keeps the id instead of
+     * dropping it with the process that never started.
+     */
+    private static void record(History history, List<RestorePlan.Step> back, String user) throws Exception {
+        Map<String, SnapshotFormat.Row> rows = new LinkedHashMap<>();
+        history.readNewest().rows().forEach(r -> rows.put(r.session(), r));
+        for (RestorePlan.Step st : back) {
+            SnapshotFormat.Row r = st.row();
+            if (st.action() == RestorePlan.Action.RESUME) r = r.withNotRunning(null);
+            else if (st.lost() != null) r = r.withNotRunning("restored as a shell: " + st.lost());
+            rows.put(r.session(), r);
+        }
+        history.commit(new ArrayList<>(rows.values()), Instant.now())
+                .ifPresent(s -> Log.info("%s: recorded what came back in snapshot %s", user, s.name()));
     }
 
     /** Creates one missing session; false (and logged) when tmux would not. */
@@ -136,12 +192,12 @@ class T3Restore implements Callable<Integer> {
         String user = account.name(), name = step.row().session();
         Exec.Result r = tmux.newSession(name, step.cwd(), RestorePlan.paneEnv(step), RestorePlan.paneCommand(step, account, settings));
         if (!r.ok()) {
-            Log.error("%s: could not recreate session '%s' (the next saves keep it): %s", user, name,
+            Log.error("%s: could not recreate session '%s' (still owed: the next saves keep it): %s", user, name,
                     r.timedOut() ? "tmux timed out" : r.firstErrorLine());
             return false;
         }
         if (!r.out().strip().equals(name)) Log.warn("%s: tmux named the restored session '%s', not '%s' as saved", user, r.out().strip(), name);
-        if (step.action() == RestorePlan.Action.CONVERSATION) {
+        if (step.action() == RestorePlan.Action.RESUME) {
             Log.info("%s: restored '%s' in %s, resuming %s in %s", user, name, step.cwd(), step.row().conversation(), step.startDir());
         } else if (step.row().hasConversation()) {
             // A conversation that did not come back is worth a warning; a plain shell is not.

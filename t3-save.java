@@ -7,31 +7,25 @@
 //DEPS com.fasterxml.jackson.core:jackson-databind:2.18.2
 //DEPS org.slf4j:slf4j-nop:1.7.36
 
-import java.nio.file.Files;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "t3-save", mixinStandardHelpOptions = true, version = "t3-save 1", usageHelpWidth = 100,
+@Command(name = "t3-save", mixinStandardHelpOptions = true, version = "t3-save 2", usageHelpWidth = 100,
         description = {
             "Snapshot every roster user's tmux sessions (name, cwd, the claude conversation running in",
-            "each) into <state>/<user>.tsv, so t3-restore can bring them back after a reboot.",
+            "each) into the history <state>/snapshots/<user>/<time>.tsv, so t3-restore can bring them back.",
+            "A snapshot is written only when something changed; <state>/<user>.tsv points at the newest.",
             "",
-            "A user whose tmux server is missing, gone (stale socket), empty or not answering keeps",
-            "the last snapshot untouched. Each user is handled on its own: one failure never stops",
-            "the others."},
-        footer = {
-            "",
-            "Environment:",
-            "  T3_USER_MAP      roster, lines <auth>=<os_user>[:<cwd>] (default /etc/ttyd-user-map);",
-            "                   without it: yourself, or as root every user with a live tmux server",
-            "  T3_STATE_DIR     where snapshots go (default /var/lib/t3-tmux-state, mode 0700)",
-            "  T3_TMUX_TMPDIR   the TMUX_TMPDIR users' servers run with (default /tmp)",
-            "  T3_TMUX_TIMEOUT  seconds one tmux call may take (default 5)",
-            "",
-            "Exit status: 0 every user done, 1 some user failed (see the log), 2 bad arguments."})
+            "Nothing is dropped that may still be wanted: a live session whose claude died keeps its",
+            "conversation (marked not running), rows a restore still owes are kept, and older snapshots",
+            "stay until retention lets them go. A user whose tmux server is missing, gone (stale socket),",
+            "empty or not answering keeps the last snapshot. One user's failure never stops the others."},
+        footer = {"", "Exit status: 0 every user done, 1 some user failed (see the log), 2 bad arguments."})
 class T3Save implements Callable<Integer> {
     @Option(names = "--user", paramLabel = "NAME", description = "only this roster user (repeatable)")
     List<String> users = new ArrayList<>();
@@ -56,13 +50,14 @@ class T3Save implements Callable<Integer> {
             return 0;
         }
         if (roster.entries().isEmpty()) Log.info("nobody to save: the roster is empty");
-        if (!dryRun && !roster.entries().isEmpty()) Snapshots.prepareStateDir(settings.stateDir());
+        StateStore store = new StateStore(settings.stateDir());
+        if (!dryRun && !roster.entries().isEmpty()) store.prepare();
 
         Procfs procs = Procfs.read(); // once per run: every user's panes are walked in memory
         int failed = 0;
         for (Roster.Entry entry : roster.entries()) {
             try {
-                if (!saveOne(settings, entry.user(), procs)) failed++;
+                if (!saveOne(settings, store, entry.user(), procs)) failed++;
             } catch (Exception e) {
                 Log.error("%s: save failed, last snapshot kept: %s", entry.user(), Cli.describe(e));
                 failed++;
@@ -71,7 +66,8 @@ class T3Save implements Callable<Integer> {
         return failed == 0 ? 0 : 1;
     }
 
-    private boolean saveOne(Settings settings, String user, Procfs procs) throws Exception {
+    /** One user: list what is live, compose it with what must be kept, record it if it changed. */
+    private boolean saveOne(Settings settings, StateStore store, String user, Procfs procs) throws Exception {
         Accounts.Account account = Accounts.byName(user).orElse(null);
         if (account == null) {
             Log.error("%s: no such user (getent passwd); fix the roster %s", user, settings.userMap());
@@ -96,18 +92,27 @@ class T3Save implements Callable<Integer> {
                 Log.info("%s: %s; last snapshot kept", user, inv.status().words);
                 return true;
         }
-        Snapshots.WithPending rows = Snapshots.withPending(settings.stateDir(), user, inv.rows());
-        if (!rows.pending().isEmpty()) {
+        History history = store.history(user);
+        Instant now = Instant.now();
+        NextSnapshot.Result next = NextSnapshot.compose(inv.rows(), history.readNewest().rows(), store.pending(user).rows(), now);
+        for (SnapshotFormat.Row r : next.notRunning()) {
+            Log.info("%s: '%s' keeps conversation %s, not running: %s", user, r.session(), r.conversation(), r.notRunning());
+        }
+        if (!next.owed().isEmpty()) {
             Log.warn("%s: keeping %d session(s) the restore could not bring back yet (%s); t3-restore --user %s retries them",
-                    user, rows.pending().size(), String.join(", ", rows.pending().stream().map(r -> "'" + r.session() + "'").toList()), user);
+                    user, next.owed().size(), String.join(", ", next.owed().stream().map(r -> "'" + r.session() + "'").toList()), user);
         }
+        String written = "";
         if (dryRun) {
-            System.out.print("### " + Snapshots.file(settings.stateDir(), user) + "\n" + Snapshots.format(rows.all()));
+            System.out.print("### " + store.pointer(user) + "\n" + SnapshotFormat.format(next.rows()));
         } else {
-            Snapshots.write(settings.stateDir(), user, rows.all());
+            written = history.commit(next.rows(), now).map(s -> " in snapshot " + s.name()).orElse(", unchanged: nothing written");
+            Collection<String> wanted = store.tombstones(user).clearSeen(inv.rows().stream().map(SnapshotFormat.Row::session).toList());
+            if (!wanted.isEmpty()) Log.info("%s: %s live again: no longer forgotten", user, wanted);
+            int pruned = history.prune(settings.keep(), settings.keepFor(), now);
+            if (pruned > 0) Log.info("%s: retention removed %d old snapshot(s)", user, pruned);
         }
-        Log.info("%s: %s %d sessions, %d with a conversation", user, dryRun ? "would save" : "saved",
-                inv.rows().size(), inv.withConversation());
+        Log.info("%s: %s %d sessions, %d with a conversation%s", user, dryRun ? "would save" : "saved", inv.rows().size(), inv.withConversation(), written);
         return true;
     }
 }

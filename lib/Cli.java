@@ -14,6 +14,11 @@ public final class Cli {
                     if (System.getenv("T3_DEBUG") != null) e.printStackTrace();
                     return e instanceof IllegalArgumentException ? 2 : 1; // bad settings are bad input
                 });
+        // Settings own every variable and its default: --help shows them from there.
+        var usage = cli.getCommandSpec().usageMessage();
+        java.util.List<String> footer = new java.util.ArrayList<>(Settings.help());
+        footer.addAll(java.util.List.of(usage.footer()));
+        usage.footer(footer.toArray(String[]::new));
         System.exit(cli.execute(args));
     }
 

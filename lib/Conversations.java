@@ -182,7 +182,7 @@ public final class Conversations {
         for (int i = 0; i < whole; i++) {
             try {
                 JsonNode cwd = JSON.readTree(lines[i]).path("cwd");
-                if (cwd.isTextual() && cwd.asText().startsWith("/")) return Optional.of(Path.of(cwd.asText()));
+                if (cwd.isTextual() && cwd.asText().startsWith("/") && cwd.asText().indexOf('\0') < 0) return Optional.of(Path.of(cwd.asText()));
             } catch (IOException e) {
                 // a torn or foreign line: skip it
             }

@@ -11,15 +11,22 @@ import java.util.Optional;
  */
 public final class Inventory {
     /** The rows to save, or the tmux status that says why there are none. */
-    public record Result(Tmux.Status status, String detail, List<Snapshots.Row> rows) {
-        public long withConversation() { return rows.stream().filter(Snapshots.Row::hasConversation).count(); }
+    public record Result(Tmux.Status status, String detail, List<SnapshotFormat.Row> rows, List<Tmux.Session> sessions) {
+        public long withConversation() { return rows.stream().filter(SnapshotFormat.Row::hasConversation).count(); }
+
+        /** The live rows by session name. */
+        public java.util.Map<String, SnapshotFormat.Row> byName() {
+            java.util.Map<String, SnapshotFormat.Row> m = new java.util.HashMap<>();
+            rows.forEach(r -> m.put(r.session(), r));
+            return m;
+        }
     }
 
     private Inventory() {}
 
     public static Result take(Accounts.Account account, Tmux tmux, Procfs procs) {
         Tmux.Listing listing = tmux.listSessions();
-        if (listing.status() != Tmux.Status.OK) return new Result(listing.status(), listing.detail(), List.of());
+        if (listing.status() != Tmux.Status.OK) return new Result(listing.status(), listing.detail(), List.of(), List.of());
 
         Conversations conversations = new Conversations(procs, account);
         List<Claims.Claim> claims = new ArrayList<>();
@@ -36,19 +43,19 @@ public final class Inventory {
         }
 
         Optional<Path> defaultConfig = UserFiles.trustedDir(account.home().resolve(".claude"), account.uid());
-        List<Snapshots.Row> rows = new ArrayList<>();
+        List<SnapshotFormat.Row> rows = new ArrayList<>();
         for (Tmux.Session s : listing.sessions()) {
             String cwd = procs.currentPath(s.panePid()).map(Path::toString).orElse("");
             Conversations.Conversation c = settled.kept().get(s.name());
             if (c == null) {
-                rows.add(new Snapshots.Row(s.name(), cwd, null, null, null));
+                rows.add(new SnapshotFormat.Row(s.name(), cwd, null, null, null));
                 continue;
             }
             String config = defaultConfig.isPresent() && defaultConfig.get().equals(c.configDir()) ? null : c.configDir().toString();
-            rows.add(new Snapshots.Row(s.name(), cwd, c.uuid(),
+            rows.add(new SnapshotFormat.Row(s.name(), cwd, c.uuid(),
                     c.startDir() == null ? null : c.startDir().toString(), config));
         }
-        return new Result(Tmux.Status.OK, "", rows);
+        return new Result(Tmux.Status.OK, "", rows, listing.sessions());
     }
 
 }

@@ -7,8 +7,15 @@ import java.io.PrintStream;
  */
 public final class Log {
     private static final boolean JOURNAL = System.getenv("JOURNAL_STREAM") != null;
+    /** Set when stdout carries a document (--json): then every log line goes to stderr. */
+    private static volatile boolean stdoutIsData;
 
     private Log() {}
+
+    /** From now on stdout is for data only (one JSON document); log lines go to stderr. */
+    public static void keepStdoutForData() {
+        stdoutIsData = true;
+    }
 
     public static void info(String fmt, Object... args) { emit(6, "", System.out, fmt, args); }
 
@@ -21,8 +28,12 @@ public final class Log {
         // One journal entry per line: a hostile name with a newline must not forge another entry.
         text = text.replace("\r", "\\r").replace("\n", "\\n");
         if (JOURNAL) {
-            System.out.println("<" + priority + ">" + text);
-            System.out.flush();
+            PrintStream out = stdoutIsData ? System.err : System.out;
+            out.println("<" + priority + ">" + text);
+            out.flush();
+        } else if (stdoutIsData) {
+            System.err.println(word + text);
+            System.err.flush();
         } else {
             tty.println(word + text);
             tty.flush();

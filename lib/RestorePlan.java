@@ -5,24 +5,38 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Predicate;
 
 /**
  * What restore will do with each saved row of one user: leave a live session alone, bring a
  * missing one back resuming its conversation, or bring it back as a shell (and why).
  */
 public final class RestorePlan {
+    /** What a saved row's session is now. Tokens: the same in the table and in --json. */
+    public enum State {
+        MISSING("missing"), LIVE_SAME("live-same-conversation"), LIVE_OTHER("live-other-conversation"), LIVE_SHELL("live-shell");
+        public final String token;
+        State(String token) { this.token = token; }
+    }
+
     public enum Action {
-        SKIP("skip"), CONVERSATION("restore with conversation"), SHELL("restore as shell");
-        public final String words;
-        Action(String words) { this.words = words; }
+        SKIP("skip"), RESUME("resume"), SHELL("shell");
+        public final String token;
+        Action(String token) { this.token = token; }
     }
 
     /**
      * One row's fate. {@code cwd} is where the session starts (the saved one, or home when it is
-     * gone); {@code startDir} is where claude resumes (the conversation's starting directory).
+     * gone); {@code startDir} is where claude resumes (the conversation's starting directory);
+     * {@code lost} why a conversation that was running could not come back (null otherwise): the
+     * row keeps it, marked not running for that reason.
      */
-    public record Step(Snapshots.Row row, boolean live, Action action, String why, Path cwd, Path startDir, Path config) {}
+    public record Step(SnapshotFormat.Row row, State state, Action action, String why, Path cwd, Path startDir, Path config, String lost) {
+        Step(SnapshotFormat.Row row, State state, Action action, String why, Path cwd) {
+            this(row, state, action, why, cwd, null, null, null);
+        }
+
+        public boolean live() { return state != State.MISSING; }
+    }
 
     /** The shell script every restored pane runs; data reaches it only as arguments, never as code. */
     static final String PANE_SCRIPT = String.join("\n",
@@ -35,51 +49,70 @@ public final class RestorePlan {
     private RestorePlan() {}
 
     /**
-     * Plans every row. {@code isLive} tells whether a session of exactly that name is live; {@code running}
-     * maps the conversation ids this user runs right now to where they run; {@code fallbackDir}
-     * (the roster's cwd for the user, may be null) is where a session whose cwd is gone starts,
-     * else the user's home.
+     * Plans every row. {@code live} holds the user's live sessions as rows (with what runs in them
+     * now); {@code running} maps the conversation ids this user runs right now to where they run;
+     * {@code forgotten} the names closed on purpose; {@code fallbackDir} (the roster's cwd for the
+     * user, may be null) is where a session whose cwd is gone starts, else the user's home.
+     * {@code explicit}: the rows were asked for by name (--session, --find), so a forgotten name or
+     * a conversation that was not running when saved comes back all the same.
      */
-    public static List<Step> plan(Accounts.Account account, List<Snapshots.Row> rows, Predicate<String> isLive,
-                                  Map<String, String> running, Conversations conversations, Path fallbackDir) {
+    public static List<Step> plan(Accounts.Account account, List<SnapshotFormat.Row> rows, Map<String, SnapshotFormat.Row> live,
+                                  Map<String, String> running, Map<String, java.time.Instant> forgotten, boolean explicit,
+                                  Conversations conversations, Path fallbackDir) {
         Path fallback = Optional.ofNullable(fallbackDir).flatMap(d -> existingDir(d.toString())).orElse(account.home());
         List<Step> steps = new ArrayList<>();
         Map<String, String> claimedHere = new HashMap<>(); // a conversation restored twice from one file: only once
-        for (Snapshots.Row row : rows) {
-            if (isLive.test(row.session())) {
-                steps.add(new Step(row, true, Action.SKIP, "live", null, null, null));
+        for (SnapshotFormat.Row row : rows) {
+            SnapshotFormat.Row now = live.get(row.session());
+            if (now != null) {
+                State state = !now.running() ? State.LIVE_SHELL
+                        : row.hasConversation() && row.conversation().equalsIgnoreCase(now.conversation()) ? State.LIVE_SAME : State.LIVE_OTHER;
+                String why = state == State.LIVE_SHELL && row.hasConversation()
+                        ? "live; its conversation is not running there (" + (row.notRunning() != null ? row.notRunning() : "claude exited") + ")"
+                        : "live";
+                steps.add(new Step(row, state, Action.SKIP, why, null));
+                continue;
+            }
+            if (!explicit && forgotten.containsKey(row.session())) {
+                steps.add(new Step(row, State.MISSING, Action.SKIP, "forgotten on purpose at " + forgotten.get(row.session())
+                        + " (t3-restore --forget); --find brings it back", null));
                 continue;
             }
             Optional<Path> saved = existingDir(row.cwd());
             Path cwd = saved.orElse(fallback);
             String cwdNote = saved.isEmpty() ? "saved cwd '" + row.cwd() + "' is gone, starting in " + fallback + "; " : "";
             if (!row.hasConversation()) {
-                steps.add(new Step(row, false, Action.SHELL, cwdNote + "no conversation saved", cwd, null, null));
+                steps.add(new Step(row, State.MISSING, Action.SHELL, cwdNote + "no conversation saved", cwd));
+                continue;
+            }
+            if (!explicit && row.notRunning() != null) {
+                steps.add(new Step(row, State.MISSING, Action.SHELL, cwdNote + "its conversation was not running when saved ("
+                        + row.notRunning() + "); --find " + row.conversation() + " resumes it", cwd));
                 continue;
             }
             String id = row.conversation().toLowerCase();
             String where = running.getOrDefault(id, claimedHere.get(id));
             if (where != null) {
-                steps.add(new Step(row, false, Action.SHELL, cwdNote + "conversation already runs in " + where, cwd, null, null));
+                steps.add(new Step(row, State.MISSING, Action.SHELL, cwdNote + "conversation already runs in " + where, cwd));
                 continue;
             }
             Path configDir = row.claudeConfig() != null ? Path.of(row.claudeConfig()) : account.home().resolve(".claude");
             Optional<Path> config = UserFiles.trustedDir(configDir, account.uid());
             if (config.isEmpty() || conversations.transcript(config.get(), row.conversation()).isEmpty()) {
-                steps.add(new Step(row, false, Action.SHELL, cwdNote + "transcript no longer exists in " + configDir
-                        + " (claude deletes old ones)", cwd, null, null));
+                String lost = "transcript no longer exists in " + configDir + " (claude deletes old ones)";
+                steps.add(new Step(row, State.MISSING, Action.SHELL, cwdNote + lost, cwd, null, null, lost));
                 continue;
             }
             Optional<Path> start = Optional.ofNullable(row.conversationCwd()).flatMap(RestorePlan::existingDir)
                     .or(() -> conversations.startDir(config.get(), row.conversation()).flatMap(p -> existingDir(p.toString())));
             if (start.isEmpty()) {
-                steps.add(new Step(row, false, Action.SHELL, cwdNote + "the conversation's starting directory is gone; claude could not resume it",
-                        cwd, null, null));
+                String lost = "the conversation's starting directory is gone; claude could not resume it";
+                steps.add(new Step(row, State.MISSING, Action.SHELL, cwdNote + lost, cwd, null, null, lost));
                 continue;
             }
             claimedHere.put(id, "session '" + row.session() + "' (restored now)");
-            steps.add(new Step(row, false, Action.CONVERSATION, cwdNote.isEmpty() ? "missing" : cwdNote + "missing",
-                    cwd, start.get(), row.claudeConfig() == null ? null : config.get()));
+            steps.add(new Step(row, State.MISSING, Action.RESUME, cwdNote.isEmpty() ? "missing" : cwdNote + "missing",
+                    cwd, start.get(), row.claudeConfig() == null ? null : config.get(), null));
         }
         return steps;
     }
@@ -96,7 +129,7 @@ public final class RestorePlan {
 
     /** The argv the new pane runs: claude resuming the conversation then the login shell, or the login shell. */
     public static List<String> paneCommand(Step step, Accounts.Account account, Settings settings) {
-        if (step.action() != Action.CONVERSATION) return List.of(account.shell(), "-l");
+        if (step.action() != Action.RESUME) return List.of(account.shell(), "-l");
         List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", PANE_SCRIPT, "t3-restore", step.startDir().toString(), account.shell(), settings.claude()));
         if (!settings.claudeArgs().isBlank()) argv.addAll(List.of(settings.claudeArgs().trim().split("\\s+")));
         argv.addAll(List.of("--resume", step.row().conversation()));
@@ -109,7 +142,8 @@ public final class RestorePlan {
     }
 
     private static Optional<Path> existingDir(String dir) {
-        if (dir == null || !dir.startsWith("/")) return Optional.empty();
+        // A NUL (from a hostile file) is no path at all: no directory, not an exception.
+        if (dir == null || !dir.startsWith("/") || dir.indexOf('\0') >= 0) return Optional.empty();
         Path p = Path.of(dir);
         return Files.isDirectory(p) ? Optional.of(p) : Optional.empty();
     }

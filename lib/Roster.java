@@ -29,21 +29,6 @@ public final class Roster {
 
     private Roster() {}
 
-    /** Every user with a snapshot in the state dir: whom restore looks after when there is no map. */
-    public static List<Entry> withSnapshots(Path stateDir) {
-        List<Entry> found = new ArrayList<>();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(stateDir, "*.tsv")) {
-            for (Path f : files) {
-                String user = f.getFileName().toString().replaceFirst("\\.tsv$", "");
-                if (Accounts.validName(user) && Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) found.add(new Entry(user, null));
-            }
-        } catch (IOException e) {
-            Log.warn("cannot list %s to find snapshots: %s", stateDir, e.getMessage());
-        }
-        found.sort(java.util.Comparator.comparing(Entry::user));
-        return found;
-    }
-
     /** Parses a user map's text; bad lines become problems, duplicate users fold into the first. */
     public static Parsed parse(String text) {
         Map<String, Entry> byUser = new LinkedHashMap<>();

@@ -1,14 +1,29 @@
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Every knob, read once from the environment (the units set them; /etc/default/t3-tmux may too).
- * T3_USER_MAP, T3_STATE_DIR, T3_TMUX_TMPDIR (the TMUX_TMPDIR users' servers run with),
- * T3_TMUX_TIMEOUT (seconds per tmux call), T3_CLAUDE, T3_CLAUDE_ARGS.
+ * Each knob's name, default and meaning live here only: --help prints them from {@link #KNOBS}.
  */
 public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tmuxTimeout,
-                       String claude, String claudeArgs) {
+                       String claude, String claudeArgs, int keep, Duration keepFor) {
+
+    /** One environment variable: its name, its default, and what it means (for --help). */
+    public record Knob(String name, String fallback, String meaning) {}
+
+    public static final Knob USER_MAP = new Knob("T3_USER_MAP", "/etc/ttyd-user-map",
+            "the roster, lines <auth>=<os_user>[:<cwd>]; without it: yourself, or as root every user with a live server (save) or a snapshot (restore)");
+    public static final Knob STATE_DIR = new Knob("T3_STATE_DIR", "/var/lib/t3-tmux-state", "snapshots, history, what restores owe; root-only");
+    public static final Knob TMUX_TMPDIR = new Knob("T3_TMUX_TMPDIR", "/tmp", "the TMUX_TMPDIR users' servers run with");
+    public static final Knob TMUX_TIMEOUT = new Knob("T3_TMUX_TIMEOUT", "5", "seconds one tmux call may take");
+    public static final Knob CLAUDE = new Knob("T3_CLAUDE", "claude", "the command restore resumes with, found on the PATH of the user's login sh");
+    public static final Knob CLAUDE_ARGS = new Knob("T3_CLAUDE_ARGS", "", "extra arguments for it, split on white space");
+    public static final Knob KEEP = new Knob("T3_KEEP", "200", "snapshots kept per user, at least (the newest ones)");
+    public static final Knob KEEP_DAYS = new Knob("T3_KEEP_DAYS", "30", "and every snapshot younger than this many days");
+    public static final List<Knob> KNOBS = List.of(USER_MAP, STATE_DIR, TMUX_TMPDIR, TMUX_TIMEOUT, CLAUDE, CLAUDE_ARGS, KEEP, KEEP_DAYS);
 
     public static Settings fromEnvironment() {
         return from(System.getenv());
@@ -16,26 +31,42 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
 
     public static Settings from(Map<String, String> env) {
         return new Settings(
-                Path.of(get(env, "T3_USER_MAP", "/etc/ttyd-user-map")),
-                Path.of(get(env, "T3_STATE_DIR", "/var/lib/t3-tmux-state")),
-                Path.of(get(env, "T3_TMUX_TMPDIR", "/tmp")),
-                seconds(get(env, "T3_TMUX_TIMEOUT", "5")),
-                get(env, "T3_CLAUDE", "claude"),
-                get(env, "T3_CLAUDE_ARGS", ""));
+                Path.of(get(env, USER_MAP)),
+                Path.of(get(env, STATE_DIR)),
+                Path.of(get(env, TMUX_TMPDIR)),
+                Duration.ofMillis((long) (number(env, TMUX_TIMEOUT, 0.001, 3600) * 1000)),
+                get(env, CLAUDE),
+                get(env, CLAUDE_ARGS),
+                (int) number(env, KEEP, 1, 1_000_000),
+                Duration.ofSeconds((long) (number(env, KEEP_DAYS, 0, 36500) * 86400)));
     }
 
-    private static Duration seconds(String s) {
+    /** The environment section of every script's --help, defaults included. */
+    public static List<String> help() {
+        List<String> lines = new ArrayList<>(List.of("", "Environment (the units read overrides from /etc/default/t3-tmux):"));
+        for (Knob k : KNOBS) {
+            lines.add(String.format("  %-15s %s (default: %s)", k.name(), k.meaning(), k.fallback().isEmpty() ? "none" : k.fallback()));
+        }
+        return lines;
+    }
+
+    private static double number(Map<String, String> env, Knob k, double min, double max) {
+        String s = get(env, k);
         try {
             double v = Double.parseDouble(s);
-            if (v > 0 && v <= 3600) return Duration.ofMillis((long) (v * 1000));
+            if (v >= min && v <= max && (min > 0 || v >= 0)) return v;
         } catch (NumberFormatException e) {
             // said below
         }
-        throw new IllegalArgumentException("T3_TMUX_TIMEOUT must be a number of seconds (0 < s <= 3600), not '" + s + "'");
+        throw new IllegalArgumentException(k.name() + " must be a number from " + fmt(min) + " to " + fmt(max) + ", not '" + s + "'");
     }
 
-    private static String get(Map<String, String> env, String key, String fallback) {
-        String v = env.get(key);
-        return v == null || v.isBlank() ? fallback : v.strip();
+    private static String fmt(double d) {
+        return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+    }
+
+    private static String get(Map<String, String> env, Knob k) {
+        String v = env.get(k.name());
+        return v == null || v.isBlank() ? k.fallback() : v.strip();
     }
 }

@@ -69,7 +69,7 @@ class RebootTest {
             // must refuse to run (and a drop-in that reconcile must leave be).
             Path slow = Files.createDirectories(c.dir.resolve("etc/systemd/system/t3-tmux-restore.service.d"));
             Files.writeString(slow.resolve("slow.conf"), "[Service]\nExecStartPre=/bin/sleep 20\n");
-            Map<String, Snapshots.Row> alice = snapshot(c, "alice"), bob = snapshot(c, "bob");
+            Map<String, SnapshotFormat.Row> alice = snapshot(c, "alice"), bob = snapshot(c, "bob");
             assertEquals(Set.of("work", "twin"), alice.keySet());
             assertEquals(Set.of("main", "notes"), bob.keySet());
             Set<String> aliceIds = ids(alice), bobIds = ids(bob);
@@ -223,12 +223,12 @@ class RebootTest {
         }
     }
 
-    static Map<String, Snapshots.Row> snapshot(Container c, String user) throws Exception {
-        return Snapshots.read(c.dir.resolve("var/lib/t3-tmux-state"), user).rows().stream()
-                .collect(Collectors.toMap(Snapshots.Row::session, r -> r));
+    static Map<String, SnapshotFormat.Row> snapshot(Container c, String user) throws Exception {
+        return new StateStore(c.dir.resolve("var/lib/t3-tmux-state")).history(user).readNewest().rows().stream()
+                .collect(Collectors.toMap(SnapshotFormat.Row::session, r -> r));
     }
 
-    static Set<String> ids(Map<String, Snapshots.Row> rows) {
-        return rows.values().stream().filter(Snapshots.Row::hasConversation).map(Snapshots.Row::conversation).collect(Collectors.toCollection(TreeSet::new));
+    static Set<String> ids(Map<String, SnapshotFormat.Row> rows) {
+        return rows.values().stream().filter(SnapshotFormat.Row::hasConversation).map(SnapshotFormat.Row::conversation).collect(Collectors.toCollection(TreeSet::new));
     }
 }

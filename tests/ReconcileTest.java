@@ -73,7 +73,7 @@ class ReconcileTest {
         // drift of every kind: a hand-edited unit, a disabled timer, a readable snapshot
         Files.writeString(units.resolve("t3-tmux-save.timer"), "# edited by hand\n", java.nio.file.StandardOpenOption.APPEND);
         Children.check("systemctl", "--root=" + root, "disable", "t3-tmux-save.timer");
-        Path snap = Files.writeString(state.resolve("alice.tsv"), Snapshots.HEADER + "\n");
+        Path snap = Files.writeString(state.resolve("alice.tsv"), SnapshotFormat.HEADER + "\n");
         Files.setPosixFilePermissions(snap, PosixFilePermissions.fromString("rw-r--r--"));
         Children.Ran check = reconcile("--check");
         assertEquals(1, check.exit(), check.all());

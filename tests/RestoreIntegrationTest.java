@@ -30,7 +30,7 @@ class RestoreIntegrationTest {
     Path state, marker, proj;
     Map<String, String> env = new HashMap<>();
     String hostile;
-    Map<String, Snapshots.Row> saved;
+    Map<String, SnapshotFormat.Row> saved;
 
     @BeforeAll
     void setUp() throws Exception {
@@ -55,8 +55,8 @@ class RestoreIntegrationTest {
         assertTrue(Children.waitFor(() -> running(alice) == 3 && running(bob) == 1, Duration.ofSeconds(15)), "fake claudes started");
         Children.Ran r = Repo.script("t3-save.java", env);
         assertEquals(0, r.exit(), r.all());
-        saved = Snapshots.read(state, alice.name()).rows().stream().collect(Collectors.toMap(Snapshots.Row::session, x -> x));
-        assertEquals(3, saved.values().stream().filter(Snapshots.Row::hasConversation).count(), saved.toString());
+        saved = new StateStore(state).history(alice.name()).readNewest().rows().stream().collect(Collectors.toMap(SnapshotFormat.Row::session, x -> x));
+        assertEquals(3, saved.values().stream().filter(SnapshotFormat.Row::hasConversation).count(), saved.toString());
     }
 
     @AfterAll
@@ -95,9 +95,10 @@ class RestoreIntegrationTest {
         Children.Ran r = restore("--dry-run", "--user", alice.name());
         assertEquals(0, r.exit(), r.all());
         assertTrue(r.out().lines().anyMatch(l -> l.startsWith("USER") && l.contains("SESSION") && l.contains("ACTION")), r.out());
-        assertTrue(r.out().lines().anyMatch(l -> l.contains(" work ") && l.contains("missing") && l.contains("restore with conversation")
-                && l.contains(saved.get("work").conversation())), r.out());
-        assertTrue(r.out().lines().anyMatch(l -> l.contains(" shell ") && l.contains("restore as shell")), r.out());
+        assertTrue(r.out().lines().map(l -> List.of(l.split(" {2,}"))).anyMatch(c -> c.subList(1, 5).equals(
+                List.of("work", "missing", "resume", saved.get("work").conversation()))), r.out());
+        assertTrue(r.out().lines().map(l -> List.of(l.split(" {2,}"))).anyMatch(c -> c.subList(1, 5).equals(
+                List.of("shell", "missing", "shell", "-"))), r.out());
         assertEquals(Map.of(), live(alice), "a dry run starts nothing");
     }
 
@@ -196,8 +197,10 @@ class RestoreIntegrationTest {
     @Test
     @Order(8)
     void theLegacyFormRestoresAndAMalformedRowIsSkipped() throws Exception {
-        String bobsId = Snapshots.read(state, bob.name()).rows().get(0).conversation();
+        String bobsId = new StateStore(state).history(bob.name()).readNewest().rows().get(0).conversation();
         crash(bob);
+        // What an older version left: a flat file in place of the pointer.
+        Files.delete(state.resolve(bob.name() + ".tsv"));
         Files.writeString(state.resolve(bob.name() + ".tsv"),
                 "legacy\t" + bob.home() + "\t" + bobsId + "\nthis line has no tabs\nplain\t/tmp\t\nlost\t/no/such/dir\t-\n");
         Children.Ran r = restore("--user", bob.name());
@@ -248,7 +251,7 @@ class RestoreIntegrationTest {
         Children.Ran s = Repo.script("t3-save.java", env, "--user", alice.name());
         assertEquals(0, s.exit(), s.all());
         assertTrue(s.all().contains("keeping 5 session(s) the restore could not bring back"), s.all());
-        Map<String, Snapshots.Row> now = Snapshots.read(state, alice.name()).rows().stream().collect(Collectors.toMap(Snapshots.Row::session, x -> x));
+        Map<String, SnapshotFormat.Row> now = new StateStore(state).history(alice.name()).readNewest().rows().stream().collect(Collectors.toMap(SnapshotFormat.Row::session, x -> x));
         Set<String> expected = new java.util.HashSet<>(saved.keySet());
         expected.add("early");
         assertEquals(expected, now.keySet());

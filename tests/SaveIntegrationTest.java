@@ -83,8 +83,8 @@ class SaveIntegrationTest {
         return rec == null ? "" : (String) rec.get("sessionId");
     }
 
-    Map<String, Snapshots.Row> rows(Accounts.Account a) throws Exception {
-        return Snapshots.read(state, a.name()).rows().stream().collect(Collectors.toMap(Snapshots.Row::session, Function.identity()));
+    Map<String, SnapshotFormat.Row> rows(Accounts.Account a) throws Exception {
+        return new StateStore(state).history(a.name()).readNewest().rows().stream().collect(Collectors.toMap(SnapshotFormat.Row::session, Function.identity()));
     }
 
     @Test
@@ -106,7 +106,7 @@ class SaveIntegrationTest {
         assertTrue(r.all().contains(alice.name() + ": saved 5 sessions, 4 with a conversation"), r.all());
         assertTrue(r.all().contains(bob.name() + ": saved 1 sessions, 1 with a conversation"), r.all());
 
-        Map<String, Snapshots.Row> rows = rows(alice);
+        Map<String, SnapshotFormat.Row> rows = rows(alice);
         assertEquals(java.util.Set.of("work", "twin", "shell", hostile, "cleared"), rows.keySet());
         Path proj = alice.home().resolve("proj");
         for (String s : List.of("work", "twin", "cleared")) {
@@ -117,8 +117,8 @@ class SaveIntegrationTest {
         }
         assertNotEquals(rows.get("work").conversation(), rows.get("twin").conversation(), "two claudes in one cwd keep their own ids");
         assertFalse(rows.get("cleared").conversation().startsWith("11111111"), "after /clear the new id, not argv's");
-        assertEquals(new Snapshots.Row("shell", alice.home().toString(), null, null, null), rows.get("shell"));
-        Snapshots.Row odd = rows.get(hostile);
+        assertEquals(new SnapshotFormat.Row("shell", alice.home().toString(), null, null, null), rows.get("shell"));
+        SnapshotFormat.Row odd = rows.get(hostile);
         assertEquals(alice.home().resolve("odd dir $x").toString(), odd.cwd());
         assertEquals(idInPane(alice, hostile), odd.conversation());
         assertFalse(Files.exists(marker), "the $(…) in a session name ran");

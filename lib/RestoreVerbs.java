@@ -1,0 +1,112 @@
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The operator's (and the web terminal's) verbs of t3-restore that are not a restore: --list,
+ * --forget, and printing a plan. Tables for people; with --json one document for programs,
+ * whose field names are a contract: add fields, rename none.
+ */
+public final class RestoreVerbs {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private RestoreVerbs() {}
+
+    /** --list: the user's snapshots, newest first. JSON fields: snapshot, time, sessions, conversations, running. */
+    public static int list(StateStore store, String user, boolean json) throws IOException {
+        History history = store.history(user);
+        List<Map<String, Object>> out = new ArrayList<>();
+        int unreadable = 0;
+        for (History.Snapshot s : history.list()) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("snapshot", s.name());
+            o.put("time", s.time().toString());
+            try {
+                List<SnapshotFormat.Row> rows = history.read(s).rows();
+                o.put("sessions", rows.size());
+                o.put("conversations", rows.stream().filter(SnapshotFormat.Row::hasConversation).count());
+                o.put("running", rows.stream().filter(SnapshotFormat.Row::running).count());
+            } catch (IOException e) {
+                Log.error("%s: cannot read snapshot %s: %s", user, s.file(), Cli.describe(e));
+                unreadable++;
+                continue;
+            }
+            out.add(o);
+        }
+        if (json) {
+            printJson(out);
+        } else if (out.isEmpty()) {
+            Log.info("%s: no snapshots in %s", user, store.dir());
+        } else {
+            List<String[]> rows = out.stream().map(o -> new String[] {(String) o.get("snapshot"), (String) o.get("time"),
+                    o.get("sessions").toString(), o.get("conversations").toString(), o.get("running").toString()}).toList();
+            Tables.print(System.out, List.of("SNAPSHOT", "TIME", "SESSIONS", "CONVERSATIONS", "RUNNING"), rows);
+        }
+        return unreadable == 0 ? 0 : 1;
+    }
+
+    /** --forget NAME: a tombstone, and the row no longer owed. Refuses a name no snapshot knows. */
+    public static int forget(Settings settings, StateStore store, String user, String name, boolean dryRun) throws IOException {
+        if (!known(store, user, name)) {
+            Log.error("%s: no session named '%s' in any snapshot; t3-restore --list --user %s shows them", user, name, user);
+            return 2;
+        }
+        Accounts.Account account = Accounts.byName(user).orElseThrow(() -> new IOException("no such user " + user));
+        Tmux.Listing live = new Tmux(account, settings.tmuxTmpDir(), settings.tmuxTimeout()).listSessions();
+        if (live.sessions().stream().anyMatch(s -> s.name().equals(name))) {
+            Log.warn("%s: session '%s' is live right now: the next save sees it and un-forgets it; close it first (tmux kill-session -t '=%s')",
+                    user, name, name);
+        }
+        if (dryRun) {
+            Log.info("%s: would forget '%s': blanket and boot restores would skip it", user, name);
+            return 0;
+        }
+        store.tombstones(user).add(name, Instant.now());
+        store.pending(user).settle(name);
+        Log.info("%s: forgot '%s': blanket and boot restores skip it until it is live again; t3-restore --user %s --find '%s' brings it back",
+                user, name, user, name);
+        return 0;
+    }
+
+    private static boolean known(StateStore store, String user, String name) throws IOException {
+        History history = store.history(user);
+        for (History.Snapshot s : history.list()) {
+            if (history.read(s).rows().stream().anyMatch(r -> r.session().equals(name))) return true;
+        }
+        return store.pending(user).rows().stream().anyMatch(r -> r.session().equals(name));
+    }
+
+    /** One row of a --dry-run plan. JSON fields: user, session, state, action, conversation (or null), running, why. */
+    public static Map<String, Object> planEntry(String user, RestorePlan.Step step) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("user", user);
+        o.put("session", step.row().session());
+        o.put("state", step.state().token);
+        o.put("action", step.action().token);
+        o.put("conversation", step.row().conversation());
+        o.put("running", step.row().running());
+        o.put("why", step.why());
+        return o;
+    }
+
+    public static void printPlan(List<Map<String, Object>> plan, boolean json) throws IOException {
+        if (json) {
+            printJson(plan);
+            return;
+        }
+        List<String[]> rows = plan.stream().map(o -> new String[] {(String) o.get("user"), SnapshotFormat.escape((String) o.get("session")),
+                (String) o.get("state"), (String) o.get("action"), o.get("conversation") == null ? "-" : (String) o.get("conversation"),
+                (String) o.get("why")}).toList();
+        Tables.print(System.out, List.of("USER", "SESSION", "STATE", "ACTION", "CONVERSATION", "WHY"), rows);
+    }
+
+    private static void printJson(Object value) throws IOException {
+        System.out.println(JSON.writeValueAsString(value));
+        System.out.flush();
+    }
+}

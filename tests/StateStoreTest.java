@@ -1,0 +1,189 @@
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The state dir as a store: history, pointer, retention, migration, what restores owe, tombstones. */
+class StateStoreTest {
+    static final String A = "0b9c5a59-43a5-4f5b-9d0e-7c8f2b4d1e6a", B = "0b9c5a59-ffff-4f5b-9d0e-7c8f2b4d1e6a", C = "7c000000-0000-4000-8000-000000000000";
+    static final Instant T0 = Instant.parse("2026-11-24T19:30:00Z");
+    @TempDir Path tmp;
+    StateStore store;
+    History history;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        store = new StateStore(tmp.resolve("state"));
+        store.prepare();
+        history = store.history("alice");
+    }
+
+    static SnapshotFormat.Row row(String name, String id) {
+        return new SnapshotFormat.Row(name, "/", id, id == null ? null : "/", null);
+    }
+
+    @Test
+    void writesASnapshotOnlyWhenRowsChangeAndPointsAtTheNewest() throws Exception {
+        assertTrue(history.commit(List.of(row("a", A)), T0).isPresent());
+        assertTrue(history.commit(List.of(row("a", A)), T0.plusSeconds(300)).isEmpty(), "unchanged: nothing written");
+        History.Snapshot second = history.commit(List.of(row("a", A), row("b", null)), T0.plusSeconds(600)).orElseThrow();
+        assertEquals("20261124T194000Z", second.name());
+        assertEquals(List.of("20261124T194000Z", "20261124T193000Z"), history.list().stream().map(History.Snapshot::name).toList(), "newest first");
+
+        Path pointer = store.pointer("alice");
+        assertTrue(Files.isSymbolicLink(pointer));
+        assertEquals(Path.of("snapshots/alice/20261124T194000Z.tsv"), Files.readSymbolicLink(pointer), "relative, to the newest");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(second.file())));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(store.historyDir("alice"))));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(store.historyDir("alice").getParent())));
+        assertEquals(List.of(), store.drift(), "a store it wrote itself has no drift");
+        try (var files = Files.list(store.historyDir("alice"))) {
+            assertEquals(2, files.count(), "no temp file left behind");
+        }
+    }
+
+    @Test
+    void aClockThatGoesBackStillSortsTheNewestLast() throws Exception {
+        history.commit(List.of(row("a", A)), T0);
+        History.Snapshot s = history.commit(List.of(row("b", A)), T0.minusSeconds(3600)).orElseThrow();
+        assertEquals("20261124T193001Z", s.name());
+        assertEquals(List.of(row("b", A)), history.readNewest().rows());
+    }
+
+    @Test
+    void retentionKeepsTheNewestNAndTheYoungAndNeverTheNewest() throws Exception {
+        for (int i = 0; i < 6; i++) history.commit(List.of(row("s" + i, null)), T0.plus(Duration.ofDays(i)));
+        // keep 2, and whatever is younger than 3 days at T0+5d: days 5, 4 (newest two), 3 (young)
+        assertEquals(3, history.prune(2, Duration.ofDays(2).plusHours(1), T0.plus(Duration.ofDays(5))));
+        assertEquals(List.of("20261129T193000Z", "20261128T193000Z", "20261127T193000Z"), history.list().stream().map(History.Snapshot::name).toList());
+        assertEquals(2, history.prune(1, Duration.ZERO, T0.plus(Duration.ofDays(50))));
+        assertEquals(List.of("20261129T193000Z"), history.list().stream().map(History.Snapshot::name).toList(), "the newest stays");
+        assertEquals(0, history.prune(1, Duration.ZERO, T0.plus(Duration.ofDays(99))), "never the newest");
+    }
+
+    @Test
+    void aFlatFileFromTheOlderVersionBecomesTheFirstSnapshotOnce() throws Exception {
+        Path flat = store.pointer("alice");
+        Files.writeString(flat, SnapshotFormat.format(List.of(row("old", A))));
+        Files.setLastModifiedTime(flat, FileTime.from(T0));
+        assertEquals(List.of("20261124T193000Z"), history.list().stream().map(History.Snapshot::name).toList(), "read before it moves");
+        assertEquals(List.of("alice"), store.users());
+
+        assertTrue(history.commit(List.of(row("old", A)), T0.plusSeconds(60)).isEmpty(), "same rows: the migrated file is the newest");
+        assertTrue(Files.isSymbolicLink(flat));
+        assertTrue(Files.isRegularFile(store.historyDir("alice").resolve("20261124T193000Z.tsv")));
+        assertFalse(history.migrate(), "once");
+        history.commit(List.of(row("new", A)), T0.plusSeconds(120));
+        assertEquals(2, history.list().size());
+    }
+
+    @Test
+    void aPointerDeletedOrAstrayIsHealed() throws Exception {
+        history.commit(List.of(row("a", A)), T0);
+        Files.delete(store.pointer("alice"));
+        assertEquals(1, store.drift().size(), store.drift().toString());
+        history.commit(List.of(row("a", A)), T0.plusSeconds(300));
+        assertTrue(Files.isSymbolicLink(store.pointer("alice")), "an unchanged save puts the pointer back");
+    }
+
+    @Test
+    void tempFilesAKilledRunLeftAreRemovedLater() throws Exception {
+        Path old = Files.writeString(store.dir().resolve(".alice.tsv.123.tmp"), "half");
+        Files.setLastModifiedTime(old, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
+        Path fresh = Files.writeString(store.dir().resolve(".bob.tsv.456.tmp"), "being written");
+        store.prepare();
+        assertFalse(Files.exists(old));
+        assertTrue(Files.exists(fresh), "a run writing right now keeps its temp file");
+    }
+
+    @Test
+    void owedRowsAreWrittenBeforeAndStruckOffOneByOne() throws Exception {
+        Pending owed = store.pending("alice");
+        SnapshotFormat.Row a = row("a", A), b = row("b", null), c = row("c", null);
+        owed.begin(List.of(c), List.of(c));                 // an earlier run left c owed
+        owed.begin(List.of(a, b), List.of(a, b));           // this run looks at a and b only
+        assertEquals(List.of(a, b, c), owed.rows(), "c stays owed: this run did not look at it");
+        owed.settle("a");
+        assertEquals(List.of(b, c), owed.rows());
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(store.pendingFile("alice"))));
+        owed.begin(List.of(b, c), List.of());
+        assertFalse(Files.exists(store.pendingFile("alice")), "nothing owed: no record");
+    }
+
+    @Test
+    void tombstonesLastUntilTheNameIsSeenLive() throws Exception {
+        Tombstones t = store.tombstones("alice");
+        t.add("x\ty", T0);
+        t.add("7", T0);
+        assertEquals(Map.of("x\ty", T0, "7", T0), t.read());
+        assertEquals(List.of("7"), List.copyOf(t.clearSeen(List.of("7", "007"))));
+        assertEquals(Map.of("x\ty", T0), t.read());
+        t.clearSeen(List.of("x\ty"));
+        assertFalse(Files.exists(store.tombstoneFile("alice")));
+    }
+
+    @Test
+    void aSaveKeepsTheConversationOfAClaudeThatDied() {
+        SnapshotFormat.Row before = row("work", A), shellNow = row("work", null);
+        NextSnapshot.Result r = NextSnapshot.compose(List.of(shellNow), List.of(before), List.of(), T0);
+        SnapshotFormat.Row kept = r.rows().get(0);
+        assertEquals(A, kept.conversation());
+        assertNotNull(kept.notRunning());
+        assertEquals(List.of(kept), r.notRunning());
+        // the next save: the same mark, so nothing changed and nothing is written
+        assertEquals(List.of(kept), NextSnapshot.compose(List.of(shellNow), List.of(kept), List.of(), T0.plusSeconds(300)).rows());
+        // the pane runs another conversation: the old one goes (it stays in history)
+        assertEquals(List.of(row("work", B)), NextSnapshot.compose(List.of(row("work", B)), List.of(kept), List.of(), T0).rows());
+        // the conversation now runs in another session: that one has it
+        assertEquals(List.of(shellNow, row("other", A)),
+                NextSnapshot.compose(List.of(shellNow, row("other", A)), List.of(before), List.of(), T0).rows());
+        // the session is gone: so is its row (history keeps it)
+        assertEquals(List.of(), NextSnapshot.compose(List.of(), List.of(kept), List.of(), T0).rows());
+    }
+
+    @Test
+    void aSaveKeepsWhatARestoreStillOwes() {
+        SnapshotFormat.Row live = row("early", null), owedA = row("a", A), owedEarly = row("early", B);
+        NextSnapshot.Result r = NextSnapshot.compose(List.of(live), List.of(), List.of(owedA, owedEarly), T0);
+        assertEquals(List.of(live, owedA), r.rows(), "owed rows whose session is live are not owed twice");
+        assertEquals(List.of(owedA), r.owed());
+    }
+
+    @Test
+    void findMatchesNamesAsStringsAndRefusesAnAmbiguousPrefix() throws Exception {
+        history.commit(List.of(row("007", A), row("1e2", B)), T0);
+        history.commit(List.of(row("7", C)), T0.plusSeconds(60));
+        assertEquals("7", Selection.find(history, "7").rows().get(0).session(), "exact name first");
+        assertEquals("007", Selection.find(history, "007").rows().get(0).session());
+        Selection.Refused none = assertThrows(Selection.Refused.class, () -> Selection.find(history, "100"));
+        assertTrue(none.getMessage().contains("'100'"), none.getMessage());
+        Selection.Refused two = assertThrows(Selection.Refused.class, () -> Selection.find(history, "0b9c5a59"));
+        assertTrue(two.getMessage().contains(A) && two.getMessage().contains(B), two.getMessage());
+        Selection found = Selection.find(history, "0B9C5A59-FF");
+        assertEquals(List.of(row("1e2", B)), found.rows(), "an id prefix, any case, searched in older snapshots too");
+        assertEquals("snapshot 20261124T193000Z", found.from());
+        assertTrue(found.explicit());
+    }
+
+    @Test
+    void aRequestNamingSomethingAbsentIsRefusedWhole() throws Exception {
+        history.commit(List.of(row("a", A), row("b", null)), T0);
+        Selection.Refused r = assertThrows(Selection.Refused.class,
+                () -> Selection.of(history, store.pending("alice"), null, List.of("a", "nope")));
+        assertTrue(r.getMessage().contains("'nope'"), r.getMessage());
+        assertThrows(Selection.Refused.class, () -> Selection.of(history, store.pending("alice"), "20200101T000000Z", List.of()));
+        assertEquals(List.of(row("a", A), row("b", null)),
+                Selection.of(history, store.pending("alice"), "2026-11-24T19:30:00Z", List.of()).rows(), "ISO time works too");
+        assertFalse(Selection.of(history, store.pending("alice"), null, List.of()).explicit());
+        assertTrue(Selection.of(history, store.pending("alice"), null, List.of("b")).explicit());
+    }
+}
