@@ -1,0 +1,287 @@
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Nothing is lost: the history of snapshots and the verbs over it (--list, --snapshot, --find,
+ * --forget, --json), a claude killed while its session lives on, a restore killed halfway, a
+ * restore whose claude cannot start. Real tmux servers of a throwaway user, the fake claude,
+ * the scripts run as an operator runs them.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class HistoryIntegrationTest {
+    static final String C1 = "aaaa1111-0000-4000-8000-000000000001", C2 = "aaaa2222-0000-4000-8000-000000000002";
+    static final List<String> ALL = List.of("7", "007", "c1", "c2", "s1", "s2", "s3", "s4", "s5");
+    TestUsers users;
+    Accounts.Account alice;
+    Path state, proj, elsewhere;
+    Map<String, String> env = new HashMap<>();
+    String sevenId;
+
+    @BeforeAll
+    void setUp() throws Exception {
+        assumeTrue(Accounts.isRoot(), "needs root to create OS users and run tmux as them; run the tests as root (CI does)");
+        users = new TestUsers();
+        alice = users.create();
+        state = users.dir.resolve("state");
+        Path map = Files.writeString(users.dir.resolve("user-map"), "a=" + alice.name() + "\n");
+        env.putAll(Map.of("T3_USER_MAP", map.toString(), "T3_STATE_DIR", state.toString(),
+                "T3_TMUX_TMPDIR", users.tmuxTmp.toString(), "T3_CLAUDE", users.bin.resolve("claude").toString()));
+        proj = alice.home().resolve("proj");
+        elsewhere = alice.home().resolve("elsewhere");
+        Children.asUser(alice, "mkdir", "-p", proj.toString(), elsewhere.toString());
+        // Conversations start in proj; the panes then move on elsewhere: restore must resume in proj.
+        // "7" runs claude from its shell, as people do: when claude dies, the pane lives on.
+        users.newSession(alice, "7", proj, null);
+        assertTrue(users.tmux(alice).run("send-keys", "-t", "=7:", users.claude(), "Enter").ok());
+        users.newSession(alice, "c1", proj, users.claude("--session-id", C1));
+        users.newSession(alice, "c2", proj, users.claude("--session-id", C2));
+        for (String s : List.of("007", "s1", "s2", "s3", "s4", "s5")) users.newSession(alice, s, elsewhere, null);
+        assertTrue(Children.waitFor(() -> claudes() == 3, Duration.ofSeconds(15)), "3 fake claudes started");
+        save();
+        sevenId = rows().get("7").conversation();
+        assertNotNull(sevenId);
+    }
+
+    @AfterAll
+    void tearDown() throws Exception {
+        if (users != null) users.close();
+    }
+
+    long claudes() {
+        return Procfs.read().all().stream().filter(p -> p.uid() == alice.uid() && Conversations.isClaude(p)).count();
+    }
+
+    Children.Ran save() {
+        Children.Ran r = Repo.script("t3-save.java", env);
+        assertEquals(0, r.exit(), r.all());
+        return r;
+    }
+
+    Children.Ran restore(String... args) {
+        List<String> all = new ArrayList<>(List.of("--user", alice.name()));
+        all.addAll(List.of(args));
+        return Repo.script("t3-restore.java", env, all.toArray(String[]::new));
+    }
+
+    Map<String, SnapshotFormat.Row> rows() throws Exception {
+        return new StateStore(state).history(alice.name()).readNewest().rows().stream().collect(Collectors.toMap(SnapshotFormat.Row::session, r -> r));
+    }
+
+    List<History.Snapshot> snapshots() throws Exception {
+        return new StateStore(state).history(alice.name()).list();
+    }
+
+    Map<String, Integer> live() {
+        return users.tmux(alice).listSessions().sessions().stream().collect(Collectors.toMap(Tmux.Session::name, Tmux.Session::panePid));
+    }
+
+    void kill(String... sessions) {
+        for (String s : sessions) assertTrue(users.tmux(alice).run("kill-session", "-t", "=" + s).ok(), s);
+    }
+
+    /** The conversation the claude below a session's pane resumes (from its argv), and its cwd. */
+    Map.Entry<String, Path> resumedIn(String session) {
+        Procfs procs = Procfs.read();
+        Procfs.Proc c = new Conversations(procs, alice).claudeIn(live().get(session)).orElseThrow(() -> new AssertionError(session + ": no claude"));
+        int i = c.argv().indexOf("--resume");
+        assertTrue(i > 0, session + ": " + c.argv());
+        return Map.entry(c.argv().get(i + 1), procs.cwd(c.pid()).orElseThrow());
+    }
+
+    void crash() throws Exception {
+        for (int i = 0; i < 20 && Exec.run(List.of("pkill", "-KILL", "-u", Integer.toString(alice.uid())), Duration.ofSeconds(5)).exit() == 0; i++) Thread.sleep(100);
+        assertTrue(Children.waitFor(() -> users.tmux(alice).socketState() != Tmux.SocketState.LIVE, Duration.ofSeconds(5)));
+    }
+
+    @Test
+    @Order(1)
+    void aPartialLossIsUndoneFromAnOlderSnapshot() throws Exception {
+        kill("007", "s1", "s2", "s3");
+        save();
+        kill("c1", "c2", "s4");
+        Children.Ran unchanged = save();
+        assertEquals(3, snapshots().size(), "9 -> 5 -> 2: three snapshots");
+        Children.Ran again = save();
+        assertTrue(again.all().contains("unchanged: nothing written"), again.all());
+        assertEquals(3, snapshots().size(), "an unchanged save writes nothing");
+
+        Children.Ran list = restore("--list");
+        assertEquals(0, list.exit(), list.all());
+        List<List<String>> table = list.out().lines().skip(1).map(l -> List.of(l.split(" +"))).toList();
+        assertEquals(List.of("2", "5", "9"), table.stream().map(c -> c.get(2)).toList(), list.out());
+        assertEquals(List.of("1", "3", "3"), table.stream().map(c -> c.get(3)).toList(), "conversations: " + list.out());
+        String first = table.get(2).get(0);
+
+        Children.Ran json = restore("--list", "--json");
+        assertEquals(0, json.exit(), json.all());
+        JsonNode doc = new ObjectMapper().readTree(json.out());
+        assertEquals(3, doc.size(), json.out());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(table.get(i).get(0), doc.get(i).get("snapshot").asText());
+            assertEquals(table.get(i).get(1), doc.get(i).get("time").asText());
+            assertEquals(Integer.parseInt(table.get(i).get(2)), doc.get(i).get("sessions").asInt());
+            assertEquals(Integer.parseInt(table.get(i).get(3)), doc.get(i).get("conversations").asInt());
+        }
+
+        Map<String, Integer> survivors = live();
+        assertEquals(Set.of("7", "s5"), survivors.keySet());
+        Children.Ran dry = restore("--snapshot", first, "--dry-run", "--json");
+        assertEquals(0, dry.exit(), dry.all());
+        Map<String, JsonNode> plan = new HashMap<>();
+        new ObjectMapper().readTree(dry.out()).forEach(n -> plan.put(n.get("session").asText(), n));
+        assertEquals(new TreeSet<>(ALL), new TreeSet<>(plan.keySet()));
+        assertEquals("live-same-conversation", plan.get("7").get("state").asText());
+        assertEquals("skip", plan.get("7").get("action").asText());
+        assertEquals("missing", plan.get("c1").get("state").asText());
+        assertEquals("resume", plan.get("c1").get("action").asText());
+        assertEquals(C1, plan.get("c1").get("conversation").asText());
+        assertTrue(plan.get("s1").get("conversation").isNull());
+        assertEquals(survivors, live(), "a dry run changes nothing");
+
+        Children.Ran r = restore("--snapshot", first);
+        assertEquals(0, r.exit(), r.all());
+        assertTrue(r.all().contains("restored 7 of 9"), r.all());
+        assertEquals(new TreeSet<>(ALL), new TreeSet<>(live().keySet()));
+        assertEquals(survivors.get("7"), live().get("7"), "a live session is left alone");
+        assertEquals(survivors.get("s5"), live().get("s5"));
+        assertEquals(Map.entry(C1, proj), resumedIn("c1"), "resumed in the conversation's starting directory, not the pane's");
+        assertEquals(Map.entry(C2, proj), resumedIn("c2"));
+        save();
+        assertEquals(new TreeSet<>(ALL), new TreeSet<>(rows().keySet()));
+    }
+
+    @Test
+    @Order(2)
+    void aKilledClaudeKeepsItsConversationInTheRow() throws Exception {
+        assertTrue(live().containsKey("7"), live().toString());
+        Procfs.Proc seven = new Conversations(Procfs.read(), alice).claudeIn(live().get("7")).orElseThrow();
+        Children.check("kill", "-KILL", Integer.toString(seven.pid()));
+        assertTrue(Children.waitFor(() -> new Conversations(Procfs.read(), alice).claudeIn(live().get("7")).isEmpty(), Duration.ofSeconds(5)));
+        Children.Ran first = save();
+        assertTrue(first.all().contains("'7' keeps conversation " + sevenId), first.all());
+        SnapshotFormat.Row row = rows().get("7");
+        assertEquals(sevenId, row.conversation());
+        assertNotNull(row.notRunning(), "marked not running");
+        int before = snapshots().size();
+        Children.Ran second = save();
+        assertEquals(row, rows().get("7"), "the second save keeps it too");
+        assertEquals(before, snapshots().size(), "and, nothing else changing, writes nothing");
+
+        Children.Ran dry = restore("--dry-run");
+        assertTrue(dry.out().lines().anyMatch(l -> l.contains(" 7 ") && l.contains("live-shell") && l.contains(sevenId)), dry.out());
+    }
+
+    @Test
+    @Order(3)
+    void findMatchesNamesExactlyAndResumesWhatWasNotRunning() throws Exception {
+        kill("7", "007");
+        save();
+        Children.Ran r = restore("--find", "7");
+        assertEquals(0, r.exit(), r.all());
+        assertTrue(live().containsKey("7") && !live().containsKey("007"), "7 never matches 007: " + live().keySet());
+        assertEquals(Map.entry(sevenId, proj), resumedIn("7"), "asked for by name: its conversation resumes though it was not running");
+        Children.Ran zeros = restore("--find", "007");
+        assertEquals(0, zeros.exit(), zeros.all());
+        assertTrue(live().containsKey("007"));
+
+        Children.Ran ambiguous = restore("--find", "aaaa");
+        assertEquals(2, ambiguous.exit(), ambiguous.all());
+        assertTrue(ambiguous.all().contains(C1) && ambiguous.all().contains(C2), ambiguous.all());
+        Children.Ran nothing = restore("--find", "1e2");
+        assertEquals(2, nothing.exit(), nothing.all());
+        Children.Ran unknown = restore("--snapshot", snapshots().get(0).name(), "--session", "c1", "--session", "nope");
+        assertEquals(2, unknown.exit(), unknown.all());
+        assertTrue(unknown.all().contains("'nope'"), unknown.all());
+        Children.Ran noTime = restore("--snapshot", "19990101T000000Z");
+        assertEquals(2, noTime.exit(), noTime.all());
+    }
+
+    @Test
+    @Order(4)
+    void aForgottenSessionStaysClosedUntilAskedFor() throws Exception {
+        kill("s1");
+        save();
+        Children.Ran f = restore("--forget", "s1");
+        assertEquals(0, f.exit(), f.all());
+        assertEquals(2, restore("--forget", "never-was").exit(), "a name no snapshot knows is refused");
+        crash();
+        Children.Ran r = restore();
+        assertEquals(0, r.exit(), r.all());
+        assertFalse(live().containsKey("s1"), "the boot/blanket restore skips a forgotten session");
+        assertTrue(live().keySet().containsAll(List.of("c1", "c2", "s2")), live().keySet().toString());
+        Children.Ran find = restore("--find", "s1");
+        assertEquals(0, find.exit(), find.all());
+        assertTrue(live().containsKey("s1"), "--find brings it back");
+        save();
+        assertFalse(Files.exists(new StateStore(state).tombstoneFile(alice.name())), "seen live again: no longer forgotten");
+    }
+
+    @Test
+    @Order(5)
+    void aRestoreKilledHalfwayLeavesEveryRowOwed() throws Exception {
+        Set<String> before = new TreeSet<>(rows().keySet());
+        crash();
+        List<String> cmd = List.of(Repo.ROOT.resolve("jbang").toString(), "--quiet", Repo.ROOT.resolve("t3-restore.java").toString(), "--user", alice.name());
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(users.dir.resolve("restore.log").toFile());
+        pb.environment().putAll(env);
+        Process restore = pb.start();
+        Tmux tmux = users.tmux(alice);
+        // The restore's first new-session starts the server: freeze the user there, then kill the restore.
+        long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (tmux.socketState() != Tmux.SocketState.LIVE && restore.isAlive() && System.nanoTime() < end) Thread.sleep(1);
+        Children.check("pkill", "-STOP", "-u", Integer.toString(alice.uid()));
+        restore.destroyForcibly().waitFor();
+        Children.check("pkill", "-CONT", "-u", Integer.toString(alice.uid()));
+        Thread.sleep(500); // a tmux command the restore had sent is served now
+        int back = live().size();
+        System.out.printf("restore killed with %d of %d sessions back%n", back, before.size());
+        assertTrue(back < before.size(), "killed before it brought everything back (" + back + " of " + before.size() + ")");
+        assertTrue(Files.exists(new StateStore(state).pendingFile(alice.name())), "what it still owed is on disk");
+
+        Children.Ran s = save();
+        assertTrue(s.all().contains("session(s) the restore could not bring back"), s.all());
+        assertEquals(before, new TreeSet<>(rows().keySet()), "every row is kept");
+        Children.Ran again = restore();
+        assertEquals(0, again.exit(), again.all());
+        assertEquals(before, new TreeSet<>(live().keySet()));
+        assertFalse(Files.exists(new StateStore(state).pendingFile(alice.name())), "nothing owed any more");
+    }
+
+    @Test
+    @Order(6)
+    void aClaudeThatCannotStartLosesNoConversation() throws Exception {
+        crash();
+        Map<String, String> broken = new HashMap<>(env);
+        broken.put("T3_CLAUDE", "/nonexistent/claude");
+        Children.Ran r = Repo.script("t3-restore.java", broken, "--user", alice.name());
+        assertEquals(0, r.exit(), r.all());
+        assertTrue(live().keySet().containsAll(List.of("c1", "c2")));
+        save();
+        save();
+        SnapshotFormat.Row c1 = rows().get("c1");
+        assertEquals(C1, c1.conversation(), "the id survives a restore that came back as a shell: " + rows());
+        assertNotNull(c1.notRunning());
+        assertEquals(C2, rows().get("c2").conversation());
+    }
+}
