@@ -57,6 +57,9 @@ class T3Restore implements Callable<Integer> {
     @Option(names = "--json", description = "with --list or --dry-run: one JSON document (an array of objects) on stdout")
     boolean json;
 
+    /** How long a restore waits, at most, to see each resumed claude start (or fall through). */
+    private static final java.time.Duration RESUME_CHECK = java.time.Duration.ofSeconds(3);
+
     private final List<Map<String, Object>> plan = new ArrayList<>();
 
     public static void main(String[] args) {
@@ -158,9 +161,12 @@ class T3Restore implements Callable<Integer> {
             owed.settle(step.row().session());
             back.add(step);
         }
-        record(history, back, user);
+        List<String> resuming = back.stream().filter(st -> st.action() == RestorePlan.Action.RESUME).map(st -> st.row().session()).toList();
+        Map<String, String> didNotStart = ResumeCheck.failedToStart(tmux, account, resuming, settings.claude(), RESUME_CHECK);
+        didNotStart.forEach((name, why) -> Log.warn("%s: '%s' came back as a shell: %s; its conversation is kept, not running", user, name, why));
+        record(history, back, didNotStart, user);
         long liveCount = steps.stream().filter(RestorePlan.Step::live).count();
-        long resumed = back.stream().filter(st -> st.action() == RestorePlan.Action.RESUME).count();
+        long resumed = resuming.size() - didNotStart.size();
         int failed = toCreate.size() - back.size();
         Log.info("%s: %s", user, toCreate.isEmpty()
                 ? "nothing to restore: " + liveCount + " of " + steps.size() + " saved sessions are live" + (liveCount < steps.size() ? ", the rest skipped" : "")
@@ -174,13 +180,14 @@ class T3Restore implements Callable<Integer> {
      * not running when it came back as a shell: the next save then keeps the id instead of
      * dropping it with the process that never started.
      */
-    private static void record(History history, List<RestorePlan.Step> back, String user) throws Exception {
+    private static void record(History history, List<RestorePlan.Step> back, Map<String, String> didNotStart, String user) throws Exception {
         Map<String, SnapshotFormat.Row> rows = new LinkedHashMap<>();
         history.readNewest().rows().forEach(r -> rows.put(r.session(), r));
         for (RestorePlan.Step st : back) {
             SnapshotFormat.Row r = st.row();
-            if (st.action() == RestorePlan.Action.RESUME) r = r.withNotRunning(null);
-            else if (st.lost() != null) r = r.withNotRunning("restored as a shell: " + st.lost());
+            String lost = st.action() == RestorePlan.Action.RESUME ? didNotStart.get(r.session()) : st.lost();
+            if (lost != null) r = r.withNotRunning("restored as a shell: " + lost);
+            else if (st.action() == RestorePlan.Action.RESUME) r = r.withNotRunning(null);
             rows.put(r.session(), r);
         }
         history.commit(new ArrayList<>(rows.values()), Instant.now())

@@ -38,12 +38,17 @@ public final class RestorePlan {
         public boolean live() { return state != State.MISSING; }
     }
 
+    /** What the pane script prints when claude ends, before its status: ResumeCheck reads it back. */
+    static final String EXITED = "[t3-restore] claude exited (";
+    /** The pane script's status when it cannot enter the conversation's starting directory. */
+    static final int CANNOT_ENTER = 200;
+
     /** The shell script every restored pane runs; data reaches it only as arguments, never as code. */
     static final String PANE_SCRIPT = String.join("\n",
             "dir=$1 shell=$2; shift 2",
             // A login sh puts ~/.local/bin and the like on PATH, as the user's own login would.
-            "( cd -- \"$dir\" && exec /bin/sh -lc 'exec \"$@\"' sh \"$@\" )",
-            "echo \"[t3-restore] claude exited ($?); here is your shell\"",
+            "( cd -- \"$dir\" || exit " + CANNOT_ENTER + "; exec /bin/sh -lc 'exec \"$@\"' sh \"$@\" )",
+            "echo \"" + EXITED + "$?); here is your shell\"",
             "exec \"$shell\" -l");
 
     private RestorePlan() {}
@@ -134,6 +139,11 @@ public final class RestorePlan {
         if (!settings.claudeArgs().isBlank()) argv.addAll(List.of(settings.claudeArgs().trim().split("\\s+")));
         argv.addAll(List.of("--resume", step.row().conversation()));
         return argv;
+    }
+
+    /** Whether {@code p} is still the pane script (not yet the login shell it ends in). */
+    static boolean isPaneScript(Procfs.Proc p) {
+        return p.argv().size() > 2 && p.argv().get(2).equals(PANE_SCRIPT);
     }
 
     /** Environment the new session gets: the conversation's config root, when not the default. */

@@ -53,7 +53,7 @@ class HistoryIntegrationTest {
         // Conversations start in proj; the panes then move on elsewhere: restore must resume in proj.
         // "7" runs claude from its shell, as people do: when claude dies, the pane lives on.
         users.newSession(alice, "7", proj, null);
-        assertTrue(users.tmux(alice).run("send-keys", "-t", "=7:", users.claude(), "Enter").ok());
+        users.type(alice, "7", users.claude());
         users.newSession(alice, "c1", proj, users.claude("--session-id", C1));
         users.newSession(alice, "c2", proj, users.claude("--session-id", C2));
         for (String s : List.of("007", "s1", "s2", "s3", "s4", "s5")) users.newSession(alice, s, elsewhere, null);
@@ -277,11 +277,14 @@ class HistoryIntegrationTest {
         Children.Ran r = Repo.script("t3-restore.java", broken, "--user", alice.name());
         assertEquals(0, r.exit(), r.all());
         assertTrue(live().keySet().containsAll(List.of("c1", "c2")));
+        assertTrue(r.all().contains("'c1' came back as a shell: claude did not start: '/nonexistent/claude' is not on"), r.all());
+        assertTrue(r.all().contains("0 resuming a conversation"), "the log does not claim a resume that failed: " + r.all());
+        assertTrue(rows().get("c1").notRunning().contains("not on " + alice.name() + "'s login PATH"), "the reason is in the row: " + rows().get("c1"));
         save();
         save();
         SnapshotFormat.Row c1 = rows().get("c1");
         assertEquals(C1, c1.conversation(), "the id survives a restore that came back as a shell: " + rows());
-        assertNotNull(c1.notRunning());
+        assertTrue(c1.notRunning().contains("is not on " + alice.name() + "'s login PATH"), "saves keep the reason: " + c1);
         assertEquals(C2, rows().get("c2").conversation());
     }
 }

@@ -48,6 +48,26 @@ public final class TestUsers implements AutoCloseable {
         if (!r.ok()) throw new AssertionError("tmux new-session " + name + " as " + a.name() + ": " + r.err());
     }
 
+    /**
+     * Types {@code line} and Enter at the shell prompt of a session's active pane, as a person
+     * would, once the shell is ready to read it (a login shell still starting may drop typeahead).
+     */
+    public void type(Accounts.Account a, String session, String line) throws InterruptedException {
+        String target = "=" + session + ":";
+        boolean ready = Children.waitFor(() -> {
+            Exec.Result pid = tmux(a).run("display-message", "-p", "-t", target, "#{pane_pid}");
+            if (!pid.ok()) return false;
+            Procfs procs = Procfs.read();
+            java.util.List<Procfs.Proc> tree = procs.selfAndDescendants(Integer.parseInt(pid.out().strip()));
+            // At its prompt the shell is alone in the pane and holds the terminal's foreground.
+            return tree.size() == 1 && tree.get(0).tpgid() == tree.get(0).pid();
+        }, java.time.Duration.ofSeconds(15));
+        if (!ready) throw new AssertionError(session + ": no idle shell at the prompt to type into");
+        Thread.sleep(300); // past the shell's start-up files
+        Exec.Result r = tmux(a).run("send-keys", "-t", target, "-l", line);
+        if (!r.ok() || !tmux(a).run("send-keys", "-t", target, "Enter").ok()) throw new AssertionError("send-keys to " + session + ": " + r.err());
+    }
+
     public String claude(String... args) {
         return bin.resolve("claude") + (args.length == 0 ? "" : " " + String.join(" ", args));
     }

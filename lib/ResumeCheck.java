@@ -1,0 +1,60 @@
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Whether the claude a restore started in each new pane got going, or fell through to the login
+ * shell at once (not on the user's PATH, a starting directory the user cannot enter, "No
+ * conversation found"). Waits only until each pane has decided, at most {@code wait}: a pane
+ * with a claude process is settled the moment it appears, so this costs nothing when all is well.
+ */
+public final class ResumeCheck {
+    private static final Pattern STATUS = Pattern.compile(Pattern.quote(RestorePlan.EXITED) + "(\\d+)\\)");
+
+    private ResumeCheck() {}
+
+    /** The sessions (of {@code sessions}) whose claude did not start, each with why, in words. */
+    public static Map<String, String> failedToStart(Tmux tmux, Accounts.Account account, List<String> sessions, String claude, Duration wait)
+            throws InterruptedException {
+        Map<String, String> failed = new HashMap<>();
+        if (sessions.isEmpty()) return failed;
+        long end = System.nanoTime() + wait.toNanos();
+        List<String> open = new java.util.ArrayList<>(sessions);
+        while (!open.isEmpty()) {
+            Map<String, Tmux.Session> live = new HashMap<>();
+            tmux.listSessions().sessions().forEach(s -> live.put(s.name(), s));
+            Procfs procs = Procfs.read();
+            Conversations conversations = new Conversations(procs, account);
+            for (String name : List.copyOf(open)) {
+                Tmux.Session s = live.get(name);
+                Optional<Procfs.Proc> top = s == null ? Optional.empty() : procs.selfAndDescendants(s.panePid()).stream().findFirst();
+                if (s != null && conversations.claudeIn(s.panePid()).isPresent()) {
+                    open.remove(name); // started: what it does next is the saves' business
+                } else if (top.isEmpty() || !RestorePlan.isPaneScript(top.get())) {
+                    open.remove(name);
+                    failed.put(name, why(tmux, s, claude, account));
+                }
+            }
+            if (open.isEmpty() || System.nanoTime() > end) break;
+            Thread.sleep(100);
+        }
+        return failed;
+    }
+
+    /** The pane script printed claude's status before the shell took over: read it off the screen. */
+    private static String why(Tmux tmux, Tmux.Session session, String claude, Accounts.Account account) {
+        if (session == null) return "claude did not start, and the session is gone";
+        Exec.Result screen = tmux.run("capture-pane", "-p", "-t", session.id()); // by id: a name may hold ':' or '.'
+        Matcher m = STATUS.matcher(screen.ok() ? screen.out() : "");
+        if (!m.find()) return "claude did not start (its screen does not say why)";
+        int status = Integer.parseInt(m.group(1));
+        if (status == RestorePlan.CANNOT_ENTER) return "claude did not start: " + account.name() + " cannot enter the conversation's starting directory (unreadable? not mounted?)";
+        if (status == 127) return "claude did not start: '" + claude + "' is not on " + account.name() + "'s login PATH (set T3_CLAUDE to its full path)";
+        if (status == 126) return "claude did not start: '" + claude + "' is not executable for " + account.name();
+        return "claude exited at once with status " + status;
+    }
+}
