@@ -15,14 +15,14 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
     public record Knob(String name, String fallback, String meaning) {}
 
     public static final Knob USER_MAP = new Knob("T3_USER_MAP", "/etc/ttyd-user-map",
-            "the roster, lines <auth>=<os_user>[:<cwd>]; without it: yourself, or as root every user with a live server (save) or a snapshot (restore)");
-    public static final Knob STATE_DIR = new Knob("T3_STATE_DIR", "/var/lib/t3-tmux-state", "snapshots, history, what restores owe; root-only");
+            "the roster: lines <auth>=<os_user>[:<cwd>]");
+    public static final Knob STATE_DIR = new Knob("T3_STATE_DIR", "/var/lib/t3-tmux-state", "snapshots and their history, root-only");
     public static final Knob TMUX_TMPDIR = new Knob("T3_TMUX_TMPDIR", "/tmp", "the TMUX_TMPDIR users' servers run with");
     public static final Knob TMUX_TIMEOUT = new Knob("T3_TMUX_TIMEOUT", "5", "seconds one tmux call may take");
-    public static final Knob CLAUDE = new Knob("T3_CLAUDE", "claude", "the command restore resumes with, found on the PATH of the user's login sh");
+    public static final Knob CLAUDE = new Knob("T3_CLAUDE", "claude", "the command restore resumes with, on the user's login PATH");
     public static final Knob CLAUDE_ARGS = new Knob("T3_CLAUDE_ARGS", "", "extra arguments for it, split on white space");
-    public static final Knob KEEP = new Knob("T3_KEEP", "200", "snapshots kept per user, at least (the newest ones)");
-    public static final Knob KEEP_DAYS = new Knob("T3_KEEP_DAYS", "30", "and every snapshot younger than this many days");
+    public static final Knob KEEP = new Knob("T3_KEEP", "200", "the newest snapshots kept per user, at least");
+    public static final Knob KEEP_DAYS = new Knob("T3_KEEP_DAYS", "30", "and every snapshot younger than this (days)");
     public static final List<Knob> KNOBS = List.of(USER_MAP, STATE_DIR, TMUX_TMPDIR, TMUX_TIMEOUT, CLAUDE, CLAUDE_ARGS, KEEP, KEEP_DAYS);
 
     public static Settings fromEnvironment() {
@@ -45,7 +45,7 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
     public static List<String> help() {
         List<String> lines = new ArrayList<>(List.of("", "Environment (the units read overrides from /etc/default/t3-tmux):"));
         for (Knob k : KNOBS) {
-            lines.add(String.format("  %-15s %s (default: %s)", k.name(), k.meaning(), k.fallback().isEmpty() ? "none" : k.fallback()));
+            lines.add(String.format("  %-16s %s [%s]", k.name(), k.meaning(), k.fallback().isEmpty() ? "none" : k.fallback()));
         }
         return lines;
     }

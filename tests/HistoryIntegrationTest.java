@@ -287,4 +287,26 @@ class HistoryIntegrationTest {
         assertTrue(c1.notRunning().contains("is not on " + alice.name() + "'s login PATH"), "saves keep the reason: " + c1);
         assertEquals(C2, rows().get("c2").conversation());
     }
+
+    @Test
+    @Order(7)
+    void everyVerbRefusesAUserOutsideTheRosterAndOptionsThatClash() {
+        Accounts.Account bob = users.create();
+        for (List<String> verb : List.of(List.of("--list"), List.of("--find", "s1"), List.of("--forget", "s1"),
+                List.of("--snapshot", "20261124T193000Z"), List.of("--dry-run"))) {
+            List<String> args = new ArrayList<>(List.of("--user", bob.name()));
+            args.addAll(verb);
+            Children.Ran r = Repo.script("t3-restore.java", env, args.toArray(String[]::new));
+            assertEquals(2, r.exit(), verb + ": " + r.all());
+            assertTrue(r.all().contains("not in the roster"), verb + ": " + r.all());
+        }
+        Children.Ran json = restore("--json");
+        assertEquals(2, json.exit(), json.all());
+        assertTrue(json.all().contains("--json goes with --list or --dry-run"), json.all());
+        assertEquals(2, restore("--list", "--find", "x").exit(), "one verb at a time");
+        Children.Ran help = Repo.script("t3-restore.java", env, "--help");
+        assertEquals(0, help.exit());
+        for (String option : List.of("--list", "--snapshot", "--session", "--find", "--forget", "--dry-run", "--json", "T3_KEEP", "T3_KEEP_DAYS"))
+            assertTrue(help.out().contains(option), option + " is in --help: " + help.out());
+    }
 }
