@@ -1,6 +1,7 @@
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -11,6 +12,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * One user's tmux server, always driven AS that user (setpriv when we are root), with a clean
@@ -21,8 +26,18 @@ public final class Tmux {
     /** A session, by its literal name, and the pid of its active pane. */
     public record Session(String id, String name, int panePid) {}
 
-    /** SUSPECT: not a socket the user owns (a symlink, say): left alone. */
-    public enum SocketState { ABSENT, STALE, LIVE, SUSPECT }
+    /**
+     * SUSPECT: not a socket the user owns (a symlink, say): left alone. UNANSWERED: something
+     * listens but did not accept within the probe's deadline (a hung server, or a user who
+     * filled her own socket's backlog): a server that does not answer, NOT a stale socket.
+     */
+    public enum SocketState { ABSENT, STALE, LIVE, UNANSWERED, SUSPECT }
+
+    /**
+     * How long root waits for a user's socket to accept. A live tmux server accepts at once;
+     * the socket is the user's, so without a deadline she could make root's run wait forever.
+     */
+    public static final Duration PROBE_DEADLINE = Duration.ofSeconds(1);
 
     /** Why a listing has no sessions to save, in words for the log. */
     public enum Status {
@@ -58,6 +73,10 @@ public final class Tmux {
 
     /** Whether a server listens on {@code uid}'s socket; connecting is harmless and needs no fork. */
     public static SocketState probeSocket(Path socket, int uid) {
+        return probeSocket(socket, uid, PROBE_DEADLINE);
+    }
+
+    static SocketState probeSocket(Path socket, int uid, Duration deadline) {
         try {
             PosixFileAttributes a = Files.readAttributes(socket, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
             int owner = (Integer) Files.getAttribute(socket, "unix:uid", LinkOption.NOFOLLOW_LINKS);
@@ -67,11 +86,49 @@ public final class Tmux {
         } catch (IOException e) {
             return SocketState.SUSPECT;
         }
-        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            ch.connect(UnixDomainSocketAddress.of(socket));
-            return SocketState.LIVE;
+        return connect(socket, deadline);
+    }
+
+    /**
+     * A blocking connect, in a daemon thread, given up after {@code deadline}: closing the
+     * channel wakes the blocked connect. (A non-blocking connect would not wait at all: on a
+     * full backlog Linux answers EAGAIN at once, and a busy server deserves its deadline.)
+     */
+    private static SocketState connect(Path socket, Duration deadline) {
+        SocketChannel ch;
+        try {
+            ch = SocketChannel.open(StandardProtocolFamily.UNIX);
         } catch (IOException e) {
+            return SocketState.SUSPECT;
+        }
+        FutureTask<SocketState> attempt = new FutureTask<>(() -> {
+            try {
+                ch.connect(UnixDomainSocketAddress.of(socket));
+                return SocketState.LIVE;
+            } catch (AsynchronousCloseException e) {
+                return SocketState.UNANSWERED; // we gave up and closed it
+            } catch (IOException e) {
+                return SocketState.STALE; // refused: nobody listens
+            }
+        });
+        Thread t = new Thread(attempt, "t3-socket-probe");
+        t.setDaemon(true);
+        t.start();
+        try {
+            return attempt.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            return SocketState.UNANSWERED;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return SocketState.UNANSWERED;
+        } catch (ExecutionException e) {
             return SocketState.STALE;
+        } finally {
+            try {
+                ch.close();
+            } catch (IOException ignored) {
+                // nothing left to release
+            }
         }
     }
 
@@ -80,6 +137,8 @@ public final class Tmux {
         switch (socketState()) {
             case ABSENT: return new Listing(Status.NO_SERVER, List.of(), socket().toString());
             case STALE: return new Listing(Status.STALE_SOCKET, List.of(), socket().toString());
+            case UNANSWERED: return new Listing(Status.TIMED_OUT, List.of(),
+                    socket() + " did not accept a connection within " + PROBE_DEADLINE.toMillis() + " ms");
             case SUSPECT: return new Listing(Status.FAILED, List.of(), socket() + " is not a socket owned by uid " + account.uid() + "; not touching it");
             default: break;
         }
