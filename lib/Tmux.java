@@ -248,6 +248,9 @@ public final class Tmux {
      * The prefix that runs a command as the user with a clean environment: setpriv execs (no
      * lingering parent, so a timeout kills tmux itself), env -i drops root's variables. With
      * {@code ownScope}, systemd-run first puts it in a new scope under user-UID.slice.
+     * setsid puts it in a session of its own, without root's controlling terminal: a process of
+     * the user's holding root's terminal could push keystrokes into it (TIOCSTI). setsid execs
+     * too: it forks only when its caller leads a process group, which a child we spawn never does.
      */
     List<String> asUser(boolean ownScope) {
         List<String> cmd = new ArrayList<>();
@@ -255,6 +258,7 @@ public final class Tmux {
             cmd.addAll(List.of("systemd-run", "--scope", "--quiet", "--collect", "--slice=user-" + account.uid() + ".slice",
                     "--unit=t3-tmux-" + account.name() + "-" + System.currentTimeMillis(), "--"));
         }
+        cmd.add("setsid");
         if (Accounts.currentUid() != account.uid()) {
             // setpriv rather than systemd-run --uid: it also gives the user's supplementary groups.
             cmd.addAll(List.of("setpriv", "--reuid=" + account.uid(), "--regid=" + account.gid(), "--init-groups", "--"));

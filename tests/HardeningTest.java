@@ -106,4 +106,38 @@ class HardeningTest {
             listener.destroyForcibly().waitFor();
         }
     }
+
+    /** Fields 4 (ppid), 6 (session) and 7 (tty_nr) of a /proc/<pid>/stat line; parsed from the last ')'. */
+    static long[] ppidSessionTty(String stat) {
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).strip().split(" ");
+        return new long[] {Long.parseLong(f[1]), Long.parseLong(f[3]), Long.parseLong(f[4])};
+    }
+
+    @Test
+    void childrenRunAsAUserHaveNoSessionOrTerminalOfOurs() throws Exception {
+        Accounts.Account eve = users.create();
+        long[] ours = ppidSessionTty(Files.readString(Path.of("/proc/self/stat")));
+        long jvm = ProcessHandle.current().pid();
+
+        List<String> cmd = new java.util.ArrayList<>(users.tmux(eve).asUser(false));
+        cmd.addAll(List.of("cat", "/proc/self/stat"));
+        Exec.Result r = Exec.run(cmd, Duration.ofSeconds(10));
+        assertTrue(r.ok(), r.toString());
+        long[] tmuxChild = ppidSessionTty(r.out());
+        assertNotEquals(ours[1], tmuxChild[1], "Tmux.asUser: a session of its own: " + r.out());
+        assertEquals(0, tmuxChild[2], "Tmux.asUser: no controlling terminal: " + r.out());
+        assertEquals(jvm, tmuxChild[0], "every wrapper exec'd: no middle process for a timeout to miss: " + r.out());
+
+        long[] testChild = ppidSessionTty(Children.asUser(eve, "cat", "/proc/self/stat"));
+        assertNotEquals(ours[1], testChild[1], "Children.asUser: a session of its own");
+        assertEquals(0, testChild[2], "Children.asUser: no controlling terminal");
+
+        // A timeout still kills the user's process itself, not a wrapper around it.
+        cmd = new java.util.ArrayList<>(users.tmux(eve).asUser(false));
+        cmd.addAll(List.of("sleep", "300"));
+        Exec.Result slow = Exec.run(cmd, Duration.ofSeconds(1));
+        assertTrue(slow.timedOut());
+        assertTrue(Children.waitFor(() -> !Exec.run(List.of("pgrep", "-u", Integer.toString(eve.uid()), "sleep"), Duration.ofSeconds(5)).ok(),
+                Duration.ofSeconds(5)), "no sleep of the user's outlives the timeout");
+    }
 }
