@@ -146,6 +146,8 @@ public final class Tmux {
         // name, last on its line, is the session's literal name; paths come from /proc instead.
         Exec.Result r = run("list-sessions", "-F", "#{session_id} #{pane_pid} #{session_name}");
         if (r.timedOut()) return new Listing(Status.TIMED_OUT, List.of(), "after " + timeout.toMillis() + " ms");
+        // A cut listing would save a snapshot missing sessions: keep the last one instead.
+        if (r.truncated()) return new Listing(Status.FAILED, List.of(), "tmux printed more than " + Exec.MAX_OUT + " bytes");
         if (!r.ok()) {
             String why = r.firstErrorLine();
             boolean gone = why.startsWith("no server running") || why.startsWith("error connecting");
