@@ -62,6 +62,12 @@ class T3Reconcile implements Callable<Integer> {
             Log.error("t3-reconcile installs system units: run it as root (sudo ./jbang t3-reconcile.java)");
             return 2;
         }
+        // Whoever can write what the units run is root: refuse such a checkout (under --check, drift).
+        List<String> untrusted = CheckoutTrust.problems(repo);
+        for (String p : untrusted) {
+            if (check) { drifted++; Log.warn("drift: %s", p); } else Log.error("refusing to install from %s: %s", repo, p);
+        }
+        if (!check && !untrusted.isEmpty()) return 2;
         Path top = root == null ? Path.of("/") : root;
         Systemctl systemctl = new Systemctl(root);
         if (root == null && !systemctl.live()) Log.info("PID 1 is not systemd: installing and enabling units for a boot under systemd; starting nothing");

@@ -1,5 +1,6 @@
 import java.io.ByteArrayOutputStream;
 import java.io.File;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -8,10 +9,27 @@ import java.util.concurrent.TimeoutException;
 import org.zeroturnaround.exec.ProcessExecutor;
 import org.zeroturnaround.exec.ProcessResult;
 
-/** Runs one child process with a hard timeout (zt-exec); a hung child costs its timeout, never the run. */
+/**
+ * Runs one child process with a hard timeout (zt-exec); a hung child costs its timeout, never
+ * the run. Its output is bounded: children run as users, and a user's tmux (or whatever her
+ * PATH gives) may print without end; memory for it stays bounded and the child is drained to
+ * the end, so it never blocks on a full pipe.
+ */
 public final class Exec {
-    /** What a child did: its exit code (-1 when it timed out), its stdout and stderr as UTF-8. */
-    public record Result(int exit, String out, String err, boolean timedOut) {
+    /** What we keep of a child's stdout (a tmux listing of thousands of sessions fits easily). */
+    public static final int MAX_OUT = 16 << 20;
+    /** What we keep of its stderr: enough for any error message. */
+    public static final int MAX_ERR = 64 << 10;
+
+    /**
+     * What a child did: its exit code (-1 when it timed out), its stdout and stderr as UTF-8
+     * (their first bytes only when {@code truncated}: the rest was read and dropped).
+     */
+    public record Result(int exit, String out, String err, boolean timedOut, boolean truncated) {
+        public Result(int exit, String out, String err, boolean timedOut) {
+            this(exit, out, err, timedOut, false);
+        }
+
         public boolean ok() { return exit == 0 && !timedOut; }
 
         /** The first line of stderr, for a log line. */
@@ -30,8 +48,12 @@ public final class Exec {
 
     /** Runs with {@code env} added to our own environment. */
     public static Result run(List<String> command, java.util.Map<String, String> env, Duration timeout) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        return run(command, env, timeout, MAX_OUT, MAX_ERR);
+    }
+
+    static Result run(List<String> command, java.util.Map<String, String> env, Duration timeout, int maxOut, int maxErr) {
+        Bounded out = new Bounded(maxOut);
+        Bounded err = new Bounded(maxErr);
         try {
             ProcessResult r = new ProcessExecutor(command)
                     .directory(new File("/"))
@@ -42,18 +64,41 @@ public final class Exec {
                     .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                     .destroyOnExit()
                     .execute();
-            return new Result(r.getExitValue(), utf8(out), utf8(err), false);
+            return new Result(r.getExitValue(), out.text(), err.text(), false, out.dropped || err.dropped);
         } catch (TimeoutException e) {
-            return new Result(-1, utf8(out), utf8(err), true);
+            return new Result(-1, out.text(), err.text(), true, out.dropped || err.dropped);
         } catch (java.io.IOException e) {
             return new Result(127, "", String.valueOf(e.getMessage()), false);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new Result(-1, utf8(out), "interrupted", false);
+            return new Result(-1, out.text(), "interrupted", false, out.dropped || err.dropped);
         }
     }
 
-    private static String utf8(ByteArrayOutputStream b) {
-        return b.toString(StandardCharsets.UTF_8);
+    /** Keeps the first {@code limit} bytes written to it and drops the rest, noting that it did. */
+    static final class Bounded extends OutputStream {
+        private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
+        private final int limit;
+        volatile boolean dropped;
+
+        Bounded(int limit) {
+            this.limit = limit;
+        }
+
+        @Override
+        public synchronized void write(int b) {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public synchronized void write(byte[] b, int off, int len) {
+            int room = limit - kept.size();
+            if (len > room) dropped = true;
+            if (room > 0) kept.write(b, off, Math.min(room, len));
+        }
+
+        synchronized String text() {
+            return kept.toString(StandardCharsets.UTF_8);
+        }
     }
 }

@@ -1,6 +1,7 @@
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -11,6 +12,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * One user's tmux server, always driven AS that user (setpriv when we are root), with a clean
@@ -21,8 +26,18 @@ public final class Tmux {
     /** A session, by its literal name, and the pid of its active pane. */
     public record Session(String id, String name, int panePid) {}
 
-    /** SUSPECT: not a socket the user owns (a symlink, say): left alone. */
-    public enum SocketState { ABSENT, STALE, LIVE, SUSPECT }
+    /**
+     * SUSPECT: not a socket the user owns (a symlink, say): left alone. UNANSWERED: something
+     * listens but did not accept within the probe's deadline (a hung server, or a user who
+     * filled her own socket's backlog): a server that does not answer, NOT a stale socket.
+     */
+    public enum SocketState { ABSENT, STALE, LIVE, UNANSWERED, SUSPECT }
+
+    /**
+     * How long root waits for a user's socket to accept. A live tmux server accepts at once;
+     * the socket is the user's, so without a deadline she could make root's run wait forever.
+     */
+    public static final Duration PROBE_DEADLINE = Duration.ofSeconds(1);
 
     /** Why a listing has no sessions to save, in words for the log. */
     public enum Status {
@@ -58,6 +73,10 @@ public final class Tmux {
 
     /** Whether a server listens on {@code uid}'s socket; connecting is harmless and needs no fork. */
     public static SocketState probeSocket(Path socket, int uid) {
+        return probeSocket(socket, uid, PROBE_DEADLINE);
+    }
+
+    static SocketState probeSocket(Path socket, int uid, Duration deadline) {
         try {
             PosixFileAttributes a = Files.readAttributes(socket, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
             int owner = (Integer) Files.getAttribute(socket, "unix:uid", LinkOption.NOFOLLOW_LINKS);
@@ -67,11 +86,49 @@ public final class Tmux {
         } catch (IOException e) {
             return SocketState.SUSPECT;
         }
-        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            ch.connect(UnixDomainSocketAddress.of(socket));
-            return SocketState.LIVE;
+        return connect(socket, deadline);
+    }
+
+    /**
+     * A blocking connect, in a daemon thread, given up after {@code deadline}: closing the
+     * channel wakes the blocked connect. (A non-blocking connect would not wait at all: on a
+     * full backlog Linux answers EAGAIN at once, and a busy server deserves its deadline.)
+     */
+    private static SocketState connect(Path socket, Duration deadline) {
+        SocketChannel ch;
+        try {
+            ch = SocketChannel.open(StandardProtocolFamily.UNIX);
         } catch (IOException e) {
+            return SocketState.SUSPECT;
+        }
+        FutureTask<SocketState> attempt = new FutureTask<>(() -> {
+            try {
+                ch.connect(UnixDomainSocketAddress.of(socket));
+                return SocketState.LIVE;
+            } catch (AsynchronousCloseException e) {
+                return SocketState.UNANSWERED; // we gave up and closed it
+            } catch (IOException e) {
+                return SocketState.STALE; // refused: nobody listens
+            }
+        });
+        Thread t = new Thread(attempt, "t3-socket-probe");
+        t.setDaemon(true);
+        t.start();
+        try {
+            return attempt.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            return SocketState.UNANSWERED;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return SocketState.UNANSWERED;
+        } catch (ExecutionException e) {
             return SocketState.STALE;
+        } finally {
+            try {
+                ch.close();
+            } catch (IOException ignored) {
+                // nothing left to release
+            }
         }
     }
 
@@ -80,6 +137,8 @@ public final class Tmux {
         switch (socketState()) {
             case ABSENT: return new Listing(Status.NO_SERVER, List.of(), socket().toString());
             case STALE: return new Listing(Status.STALE_SOCKET, List.of(), socket().toString());
+            case UNANSWERED: return new Listing(Status.TIMED_OUT, List.of(),
+                    socket() + " did not accept a connection within " + PROBE_DEADLINE.toMillis() + " ms");
             case SUSPECT: return new Listing(Status.FAILED, List.of(), socket() + " is not a socket owned by uid " + account.uid() + "; not touching it");
             default: break;
         }
@@ -87,6 +146,8 @@ public final class Tmux {
         // name, last on its line, is the session's literal name; paths come from /proc instead.
         Exec.Result r = run("list-sessions", "-F", "#{session_id} #{pane_pid} #{session_name}");
         if (r.timedOut()) return new Listing(Status.TIMED_OUT, List.of(), "after " + timeout.toMillis() + " ms");
+        // A cut listing would save a snapshot missing sessions: keep the last one instead.
+        if (r.truncated()) return new Listing(Status.FAILED, List.of(), "tmux printed more than " + Exec.MAX_OUT + " bytes");
         if (!r.ok()) {
             String why = r.firstErrorLine();
             boolean gone = why.startsWith("no server running") || why.startsWith("error connecting");
@@ -189,6 +250,9 @@ public final class Tmux {
      * The prefix that runs a command as the user with a clean environment: setpriv execs (no
      * lingering parent, so a timeout kills tmux itself), env -i drops root's variables. With
      * {@code ownScope}, systemd-run first puts it in a new scope under user-UID.slice.
+     * setsid puts it in a session of its own, without root's controlling terminal: a process of
+     * the user's holding root's terminal could push keystrokes into it (TIOCSTI). setsid execs
+     * too: it forks only when its caller leads a process group, which a child we spawn never does.
      */
     List<String> asUser(boolean ownScope) {
         List<String> cmd = new ArrayList<>();
@@ -196,6 +260,7 @@ public final class Tmux {
             cmd.addAll(List.of("systemd-run", "--scope", "--quiet", "--collect", "--slice=user-" + account.uid() + ".slice",
                     "--unit=t3-tmux-" + account.name() + "-" + System.currentTimeMillis(), "--"));
         }
+        cmd.add("setsid");
         if (Accounts.currentUid() != account.uid()) {
             // setpriv rather than systemd-run --uid: it also gives the user's supplementary groups.
             cmd.addAll(List.of("setpriv", "--reuid=" + account.uid(), "--regid=" + account.gid(), "--init-groups", "--"));

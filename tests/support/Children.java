@@ -37,9 +37,12 @@ public final class Children {
         return r.out();
     }
 
-    /** Runs a command as the account (setpriv, clean environment), failing the test on a non-zero exit. */
+    /**
+     * Runs a command as the account (setpriv, clean environment), failing the test on a non-zero
+     * exit. In a session of its own (setsid, which execs): never with our controlling terminal.
+     */
     public static String asUser(Accounts.Account a, String... cmd) {
-        List<String> full = new java.util.ArrayList<>(List.of("setpriv", "--reuid=" + a.uid(), "--regid=" + a.gid(), "--init-groups", "--",
+        List<String> full = new java.util.ArrayList<>(List.of("setsid", "setpriv", "--reuid=" + a.uid(), "--regid=" + a.gid(), "--init-groups", "--",
                 "env", "-i", "HOME=" + a.home(), "USER=" + a.name(), "PATH=/usr/bin:/bin"));
         full.addAll(List.of(cmd));
         return check(full.toArray(String[]::new));
