@@ -26,7 +26,6 @@ public final class Conversations {
 
     private static final Pattern UUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int MAX_RECORD = 64 * 1024;
     private static final int MAX_TRANSCRIPT_HEAD = 256 * 1024;
     private static final int MAX_SLUG = 200;
 
@@ -90,18 +89,8 @@ public final class Conversations {
     }
 
     Optional<String> liveRecord(Path config, Procfs.Proc claude) {
-        Path record = config.resolve("sessions").resolve(claude.pid() + ".json");
-        return UserFiles.readPrefix(record, account.uid(), config, MAX_RECORD).flatMap(text -> {
-            try {
-                JsonNode n = JSON.readTree(text);
-                // A recycled pid must never match a stale record: procStart is the process's start ticks.
-                if (!Long.toString(claude.startTicks()).equals(n.path("procStart").asText())) return Optional.empty();
-                String id = n.path("sessionId").asText();
-                return isUuid(id) ? Optional.of(id) : Optional.empty();
-            } catch (IOException e) {
-                return Optional.empty();
-            }
-        });
+        // A recycled pid must never match a stale record: procStart is the process's start ticks.
+        return LiveRecords.of(config, claude, account.uid()).map(LiveRecords.Record::conversation);
     }
 
     /** {@code --resume <uuid>}, {@code -r <uuid>}, {@code --session-id <uuid>}, and their {@code =} forms. */

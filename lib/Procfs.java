@@ -151,14 +151,24 @@ public final class Procfs {
         }
     }
 
+    /** The process of that pid, if it was there when the table was read. */
+    public Optional<Proc> get(int pid) {
+        return Optional.ofNullable(byPid.get(pid));
+    }
+
+    /** When this boot began (btime in /proc/stat). */
+    public Instant bootTime() {
+        return Instant.ofEpochSecond(btime());
+    }
+
     /** When the process started, from its start ticks and the boot time in /proc/stat. */
     public Instant startTime(Proc p) {
-        return Instant.ofEpochSecond(bootTime()).plusMillis(p.startTicks() * 1000 / CLK_TCK);
+        return Instant.ofEpochSecond(btime()).plusMillis(p.startTicks() * 1000 / CLK_TCK);
     }
 
     private long bootTime = -1;
 
-    private long bootTime() {
+    private long btime() {
         if (bootTime < 0) {
             try {
                 for (String line : Files.readAllLines(root.resolve("stat"))) {

@@ -43,7 +43,11 @@ public final class RestorePlan {
     /** The pane script's status when it cannot enter the conversation's starting directory. */
     static final int CANNOT_ENTER = 200;
 
-    /** The shell script every restored pane runs; data reaches it only as arguments, never as code. */
+    /**
+     * The shell script every restored or healed pane runs: claude in the conversation's starting
+     * directory, then the user's login shell, so the session stays when claude exits. Data
+     * reaches it only as arguments, never as code.
+     */
     static final String PANE_SCRIPT = String.join("\n",
             "dir=$1 shell=$2; shift 2",
             // A login sh puts ~/.local/bin and the like on PATH, as the user's own login would.
@@ -135,9 +139,14 @@ public final class RestorePlan {
     /** The argv the new pane runs: claude resuming the conversation then the login shell, or the login shell. */
     public static List<String> paneCommand(Step step, Accounts.Account account, Settings settings) {
         if (step.action() != Action.RESUME) return List.of(account.shell(), "-l");
-        List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", PANE_SCRIPT, "t3-restore", step.startDir().toString(), account.shell(), settings.claude()));
+        return resumeCommand(step.startDir(), step.row().conversation(), account, settings);
+    }
+
+    /** The pane script resuming {@code conversation} in {@code startDir}, then the login shell. */
+    public static List<String> resumeCommand(Path startDir, String conversation, Accounts.Account account, Settings settings) {
+        List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", PANE_SCRIPT, "t3-restore", startDir.toString(), account.shell(), settings.claude()));
         if (!settings.claudeArgs().isBlank()) argv.addAll(List.of(settings.claudeArgs().trim().split("\\s+")));
-        argv.addAll(List.of("--resume", step.row().conversation()));
+        argv.addAll(List.of("--resume", conversation));
         return argv;
     }
 
@@ -148,7 +157,12 @@ public final class RestorePlan {
 
     /** Environment the new session gets: the conversation's config root, when not the default. */
     public static Map<String, String> paneEnv(Step step) {
-        return step.config() == null ? Map.of() : Map.of("CLAUDE_CONFIG_DIR", step.config().toString());
+        return paneEnv(step.config());
+    }
+
+    /** The environment that points claude at a config root other than ~/.claude (none for the default). */
+    public static Map<String, String> paneEnv(Path config) {
+        return config == null ? Map.of() : Map.of("CLAUDE_CONFIG_DIR", config.toString());
     }
 
     private static Optional<Path> existingDir(String dir) {

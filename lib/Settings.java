@@ -9,7 +9,7 @@ import java.util.Map;
  * Each knob's name, default and meaning live here only: --help prints them from {@link #KNOBS}.
  */
 public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tmuxTimeout,
-                       String claude, String claudeArgs, int keep, Duration keepFor) {
+                       String claude, String claudeArgs, int keep, Duration keepFor, int healMax, Duration healWindow) {
 
     /** One environment variable: its name, its default, and what it means (for --help). */
     public record Knob(String name, String fallback, String meaning) {}
@@ -23,7 +23,10 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
     public static final Knob CLAUDE_ARGS = new Knob("T3_CLAUDE_ARGS", "", "extra arguments for it, split on white space");
     public static final Knob KEEP = new Knob("T3_KEEP", "200", "the newest snapshots kept per user, at least");
     public static final Knob KEEP_DAYS = new Knob("T3_KEEP_DAYS", "30", "and every snapshot younger than this (days)");
-    public static final List<Knob> KNOBS = List.of(USER_MAP, STATE_DIR, TMUX_TMPDIR, TMUX_TIMEOUT, CLAUDE, CLAUDE_ARGS, KEEP, KEEP_DAYS);
+    public static final Knob HEAL_MAX = new Knob("T3_HEAL_MAX", "3", "times one conversation is healed within the window, then left alone");
+    public static final Knob HEAL_WINDOW = new Knob("T3_HEAL_WINDOW", "60", "that window (minutes)");
+    public static final List<Knob> KNOBS = List.of(USER_MAP, STATE_DIR, TMUX_TMPDIR, TMUX_TIMEOUT, CLAUDE, CLAUDE_ARGS, KEEP, KEEP_DAYS,
+            HEAL_MAX, HEAL_WINDOW);
 
     public static Settings fromEnvironment() {
         return from(System.getenv());
@@ -38,7 +41,9 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
                 get(env, CLAUDE),
                 get(env, CLAUDE_ARGS),
                 (int) number(env, KEEP, 1, 1_000_000),
-                Duration.ofSeconds((long) (number(env, KEEP_DAYS, 0, 36500) * 86400)));
+                Duration.ofSeconds((long) (number(env, KEEP_DAYS, 0, 36500) * 86400)),
+                (int) number(env, HEAL_MAX, 0, 1000),
+                Duration.ofSeconds((long) (number(env, HEAL_WINDOW, 1, 100000) * 60)));
     }
 
     /** The environment section of every script's --help, defaults included. */

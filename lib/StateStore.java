@@ -19,6 +19,7 @@ import java.util.TreeSet;
  *   USER.tsv                              symlink to the newest of them
  *   USER.pending                          rows a restore still owes (Pending)
  *   USER.forgotten                        sessions closed on purpose (Tombstones)
+ *   USER.heals                            what heal did, for the crash-loop limit (HealLedger)
  * </pre>
  * Every other class asks this one for a path.
  */
@@ -43,6 +44,8 @@ public final class StateStore {
     public Path pendingFile(String user) { return dir.resolve(user + ".pending"); }
 
     public Path tombstoneFile(String user) { return dir.resolve(user + ".forgotten"); }
+
+    public Path healFile(String user) { return dir.resolve(user + ".heals"); }
 
     public History history(String user) { return new History(this, user); }
 
@@ -103,9 +106,9 @@ public final class StateStore {
             return drifts;
         }
         dirDrift(dir, drifts);
-        try (var files = Files.newDirectoryStream(dir, "*.{tsv,pending,forgotten}")) {
+        try (var files = Files.newDirectoryStream(dir, "*.{tsv,pending,forgotten,heals}")) {
             for (Path f : files) {
-                String user = f.getFileName().toString().replaceFirst("\\.(tsv|pending|forgotten)$", "");
+                String user = f.getFileName().toString().replaceFirst("\\.(tsv|pending|forgotten|heals)$", "");
                 if (f.equals(pointer(user)) && Files.isSymbolicLink(f)) continue; // checked with the history below
                 fileDrift(f, drifts);
             }

@@ -234,6 +234,48 @@ public final class Tmux {
         return run(startsServer && Systemd.isPid1(), args.toArray(String[]::new));
     }
 
+    /** A pane: its id (%N, stable for the pane's life), process, cursor, whether active, and its session. */
+    public record Pane(String id, int pid, int cursorX, int cursorY, boolean active, String session) {}
+
+    /** Every pane of every session, or null when the server did not answer (the log says why). */
+    public List<Pane> listPanes() {
+        // The session name goes last: it may hold spaces (tmux removes control characters).
+        Exec.Result r = run("list-panes", "-a", "-F", "#{pane_id} #{pane_pid} #{cursor_x} #{cursor_y} #{pane_active} #{session_name}");
+        if (!r.ok() || r.truncated()) {
+            Log.warn("%s: tmux list-panes failed: %s", account.name(), r.timedOut() ? "timed out" : r.firstErrorLine());
+            return null;
+        }
+        List<Pane> panes = new ArrayList<>();
+        for (String line : r.out().split("\n")) {
+            String[] f = line.split(" ", 6);
+            if (f.length < 6 || !f[0].matches("%\\d+")) continue;
+            try {
+                panes.add(new Pane(f[0], Integer.parseInt(f[1]), Integer.parseInt(f[2]), Integer.parseInt(f[3]), f[4].equals("1"), f[5]));
+            } catch (NumberFormatException e) {
+                // a dead pane has no pid: nothing to heal in it
+            }
+        }
+        return panes;
+    }
+
+    /** The text of one line of a pane's screen (0 is the top), or null when tmux would not say. */
+    public String screenLine(String paneId, int y) {
+        Exec.Result r = run("capture-pane", "-p", "-t", paneId, "-S", Integer.toString(y), "-E", Integer.toString(y));
+        return r.ok() ? r.out().replaceFirst("\n$", "") : null;
+    }
+
+    /**
+     * Replaces what runs in pane {@code paneId} with {@code command} (an argv, as for new-session):
+     * the same pane, window and session, the same pane id, in {@code cwd}.
+     */
+    public Exec.Result respawnPane(String paneId, Path cwd, Map<String, String> env, List<String> command) {
+        List<String> args = new ArrayList<>(List.of("respawn-pane", "-k", "-t", paneId, "-c", literal(cwd.toString())));
+        env.forEach((k, v) -> args.addAll(List.of("-e", k + "=" + v)));
+        args.add("--");
+        args.addAll(command);
+        return run(args.toArray(String[]::new));
+    }
+
     /** tmux expands formats in -s and -c ("#h" becomes the host name): "##" keeps a '#' literal. */
     static String literal(String s) {
         return s.replace("#", "##");

@@ -1,0 +1,103 @@
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * What heal did for one user ({@code USER.heals}, JSON, root-only): each stale live record it
+ * acted on (so one crash is healed once, and a later /exit is never undone by an old record),
+ * each conversation's heals (for the crash-loop limit), and running counts of healed, waited
+ * and gave up, for a metrics file to take later.
+ */
+public final class HealLedger {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Acted-on records older than this say nothing any more: records from before a boot are ignored anyway. */
+    private static final Duration FORGET_AFTER = Duration.ofDays(2);
+
+    private final StateStore store;
+    private final String user;
+    private final ObjectNode doc;
+    private final Set<String> handled = new HashSet<>();
+
+    private HealLedger(StateStore store, String user, ObjectNode doc) {
+        this.store = store;
+        this.user = user;
+        this.doc = doc;
+        entries().forEach(e -> handled.add(e.path("record").asText()));
+    }
+
+    public static HealLedger read(StateStore store, String user) throws IOException {
+        ObjectNode doc;
+        try {
+            JsonNode n = JSON.readTree(StateStore.readOwn(store.healFile(user), History.MAX_FILE));
+            doc = n instanceof ObjectNode o ? o : JSON.createObjectNode();
+        } catch (NoSuchFileException e) {
+            doc = JSON.createObjectNode();
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            Log.error("%s: %s is not JSON (%s); starting a new one", user, store.healFile(user), e.getOriginalMessage());
+            doc = JSON.createObjectNode();
+        }
+        if (!(doc.get("handled") instanceof ArrayNode)) doc.putArray("handled");
+        if (!(doc.get("counts") instanceof ObjectNode)) doc.putObject("counts");
+        return new HealLedger(store, user, doc);
+    }
+
+    /** Whether heal already acted on this record (healed from it, or gave up on it). */
+    public boolean handled(LiveRecords.Record r) {
+        return handled.contains(r.key());
+    }
+
+    /** How often this conversation was healed since {@code since}. */
+    public long healsSince(String conversation, Instant since) {
+        long n = 0;
+        for (JsonNode e : entries()) {
+            if (e.path("conversation").asText().equalsIgnoreCase(conversation) && e.path("outcome").asText().equals("healed")
+                    && !Instant.parse(e.path("time").asText(Instant.EPOCH.toString())).isBefore(since)) n++;
+        }
+        return n;
+    }
+
+    public void healed(LiveRecords.Record r, Instant now) { act(r, "healed", now); }
+
+    public void gaveUp(LiveRecords.Record r, Instant now) { act(r, "gave-up", now); }
+
+    public void waited() { count("waited"); }
+
+    /** A record heal will not act on: its conversation runs again, or it was dealt with with another record. */
+    public void superseded(LiveRecords.Record r, Instant now) {
+        ObjectNode e = ((ArrayNode) doc.get("handled")).addObject();
+        e.put("record", r.key()).put("conversation", r.conversation()).put("outcome", "superseded").put("time", now.toString());
+        handled.add(r.key());
+    }
+
+    public void write(Instant now) throws IOException {
+        ArrayNode kept = JSON.createArrayNode();
+        for (JsonNode e : entries()) {
+            if (Instant.parse(e.path("time").asText(Instant.EPOCH.toString())).isAfter(now.minus(FORGET_AFTER))) kept.add(e);
+        }
+        doc.set("handled", kept);
+        store.writeOwn(store.healFile(user), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(doc) + "\n");
+    }
+
+    private void act(LiveRecords.Record r, String outcome, Instant now) {
+        ObjectNode e = ((ArrayNode) doc.get("handled")).addObject();
+        e.put("record", r.key()).put("conversation", r.conversation()).put("outcome", outcome).put("time", now.toString());
+        handled.add(r.key());
+        count(outcome);
+    }
+
+    private void count(String what) {
+        ObjectNode counts = (ObjectNode) doc.get("counts");
+        counts.put(what, counts.path(what).asLong(0) + 1);
+    }
+
+    private Iterable<JsonNode> entries() {
+        return doc.path("handled");
+    }
+}

@@ -1,0 +1,129 @@
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BiFunction;
+
+/**
+ * What heal does about each crash one user's live server shows: a stale live record (claude
+ * killed, its record left behind) whose pane lives on gets the same conversation resumed in
+ * that very pane, once its shell is idle. Everything else a user did on purpose leaves no such
+ * record and is left alone. Each record is acted on once (the ledger), so an old crash never
+ * undoes a later /exit.
+ */
+public final class HealPlan {
+    public enum Action {
+        RESUME("resume"), WAIT("wait"), GIVE_UP("give-up"), LEAVE("leave");
+        public final String token;
+        Action(String token) { this.token = token; }
+    }
+
+    /**
+     * One crash's fate. {@code record} is the evidence; {@code others} older records of the same
+     * conversation, settled with it; {@code pane} where it ran (null when gone).
+     */
+    public record Step(LiveRecords.Record record, List<LiveRecords.Record> others, Tmux.Pane pane, Action action, String why,
+                       Path startDir, Path config) {
+        public String conversation() { return record.conversation(); }
+    }
+
+    /** What a plan needs to know of the user's world, read once. */
+    public record World(Accounts.Account account, List<Tmux.Pane> panes, Procfs procs, Conversations conversations,
+                        Map<String, String> running, List<SnapshotFormat.Row> newest, BiFunction<String, Integer, String> screenLine) {}
+
+    /** Characters a prompt ends with: what is left of the cursor line past one of them was typed. */
+    private static final String PROMPT_ENDS = "$#%>❯»:";
+
+    private HealPlan() {}
+
+    public static List<Step> plan(World w, List<LiveRecords.Record> stale, HealLedger ledger, int maxHeals, Duration window, Instant now) {
+        Map<String, List<LiveRecords.Record>> byConversation = new LinkedHashMap<>();
+        stale.stream().sorted(Comparator.comparing(LiveRecords.Record::written).reversed())
+                .forEach(r -> byConversation.computeIfAbsent(r.conversation().toLowerCase(), k -> new ArrayList<>()).add(r));
+        List<Step> steps = new ArrayList<>();
+        for (List<LiveRecords.Record> records : byConversation.values()) {
+            LiveRecords.Record r = records.get(0);
+            List<LiveRecords.Record> others = records.subList(1, records.size());
+            if (records.stream().allMatch(ledger::handled)) continue; // dealt with on an earlier run
+            String where = w.running().get(r.conversation().toLowerCase());
+            if (where != null) {
+                steps.add(new Step(r, others, null, Action.LEAVE, "runs again, in " + where, null, null));
+                continue;
+            }
+            Optional<Tmux.Pane> pane = paneOf(w, r);
+            if (pane.isEmpty()) {
+                steps.add(new Step(r, others, null, Action.LEAVE, r.pane() == null && sessionOf(w, r).isEmpty()
+                        ? "it ran outside tmux" : "its pane is gone (the session was closed)", null, null));
+                continue;
+            }
+            Tmux.Pane p = pane.get();
+            Optional<Procfs.Proc> shell = w.procs().get(p.pid());
+            // The pane must be the one claude ran in: its process is the user's and older than claude was.
+            if (shell.isEmpty() || shell.get().uid() != w.account().uid() || shell.get().startTicks() > r.procStart()) {
+                steps.add(new Step(r, others, p, Action.LEAVE, "pane " + p.id() + " is newer than the crash: not where it ran", null, null));
+                continue;
+            }
+            long heals = ledger.healsSince(r.conversation(), now.minus(window));
+            if (heals >= maxHeals) {
+                steps.add(new Step(r, others, p, Action.GIVE_UP, "killed again after " + heals + " heal(s) within "
+                        + window.toMinutes() + " min: memory is short, resuming it again would only feed the OOM killer", null, null));
+                continue;
+            }
+            Optional<Path> config = UserFiles.trustedDir(r.config(), w.account().uid());
+            if (config.isEmpty() || w.conversations().transcript(config.get(), r.conversation()).isEmpty()) {
+                steps.add(new Step(r, others, p, Action.LEAVE, "its transcript is gone from " + r.config(), null, null));
+                continue;
+            }
+            Optional<Path> start = w.conversations().startDir(config.get(), r.conversation())
+                    .or(() -> Optional.ofNullable(r.cwd())).filter(d -> java.nio.file.Files.isDirectory(d));
+            if (start.isEmpty()) {
+                steps.add(new Step(r, others, p, Action.LEAVE, "its starting directory is gone", null, null));
+                continue;
+            }
+            String busy = busy(w, p, shell.get());
+            if (busy != null) {
+                steps.add(new Step(r, others, p, Action.WAIT, busy + "; trying again on the next run", null, null));
+                continue;
+            }
+            Path defaultConfig = w.account().home().resolve(".claude");
+            boolean isDefault = UserFiles.trustedDir(defaultConfig, w.account().uid()).map(config.get()::equals).orElse(false);
+            steps.add(new Step(r, others, p, Action.RESUME, "claude pid " + r.pid() + " was killed (its live record "
+                    + r.file() + " remains)", start.get(), isDefault ? null : config.get()));
+        }
+        return steps;
+    }
+
+    /** Why the pane is not an idle shell at its prompt, or null when it is. */
+    static String busy(World w, Tmux.Pane p, Procfs.Proc shell) {
+        List<Procfs.Proc> tree = w.procs().selfAndDescendants(p.pid());
+        if (tree.size() > 1 || shell.tpgid() != shell.pid()) {
+            Procfs.Proc fg = tree.stream().filter(x -> x.pid() == shell.tpgid()).findFirst().orElse(tree.get(tree.size() - 1));
+            return "pane " + p.id() + " is busy running " + fg.comm();
+        }
+        String line = w.screenLine().apply(p.id(), p.cursorY());
+        if (line == null) return "pane " + p.id() + "'s screen cannot be read";
+        if (typed(line, p.cursorX())) return "something is typed at the prompt in pane " + p.id();
+        return null;
+    }
+
+    /** Whether the cursor line, up to the cursor, holds more than a prompt. */
+    static boolean typed(String line, int cursorX) {
+        String upToCursor = line.substring(0, Math.min(line.length(), Math.max(0, cursorX))).stripTrailing();
+        return !upToCursor.isEmpty() && PROMPT_ENDS.indexOf(upToCursor.charAt(upToCursor.length() - 1)) < 0;
+    }
+
+    /** The pane the record names, or (a record without one) the active pane of the session the newest snapshot ran it in. */
+    private static Optional<Tmux.Pane> paneOf(World w, LiveRecords.Record r) {
+        if (r.pane() != null) return w.panes().stream().filter(p -> p.id().equals(r.pane())).findFirst();
+        return sessionOf(w, r).flatMap(s -> w.panes().stream().filter(p -> p.active() && p.session().equals(s)).findFirst());
+    }
+
+    private static Optional<String> sessionOf(World w, LiveRecords.Record r) {
+        return w.newest().stream().filter(row -> r.conversation().equalsIgnoreCase(row.conversation())).map(SnapshotFormat.Row::session).findFirst();
+    }
+}

@@ -1,0 +1,94 @@
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * claude's live records, {@code <config>/sessions/<pid>.json}: one per running interactive
+ * claude, naming its conversation, start ticks ({@code procStart}) and tmux pane. claude removes
+ * its record when it exits (/exit, SIGTERM, SIGHUP); SIGKILL (the OOM killer) leaves it behind.
+ * A record whose process is gone is therefore the evidence of a crash, and the only one.
+ */
+public final class LiveRecords {
+    /**
+     * One record. {@code pane} is the tmux pane id (%N) claude ran in, null when it ran outside
+     * tmux; {@code written} the file's mtime.
+     */
+    public record Record(Path file, int pid, long procStart, String conversation, Path cwd, String pane, Instant written) {
+        /** Names this record among all others: a pid with its start ticks never repeats within a boot. */
+        public String key() { return pid + ":" + procStart; }
+
+        /** The config root it lives in: {@code <config>/sessions/<pid>.json}. */
+        public Path config() { return file.getParent().getParent(); }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final int MAX_RECORD = 64 * 1024;
+    private static final Pattern PANE = Pattern.compile("(%\\d+)$");
+    private static final Pattern FILE = Pattern.compile("\\d{1,9}\\.json");
+
+    private LiveRecords() {}
+
+    /** Parses one record's text; empty when it is not one (torn, foreign, hostile). */
+    static Optional<Record> parse(Path file, String text, Instant written) {
+        try {
+            JsonNode n = JSON.readTree(text);
+            String id = n.path("sessionId").asText();
+            String start = n.path("procStart").asText();
+            if (!Conversations.isUuid(id) || !n.path("pid").canConvertToInt() || !start.matches("\\d{1,19}")) return Optional.empty();
+            String cwd = n.path("cwd").asText("");
+            Matcher pane = PANE.matcher(n.path("tmux").asText(""));
+            return Optional.of(new Record(file, n.path("pid").asInt(), Long.parseLong(start), id,
+                    cwd.startsWith("/") && cwd.indexOf('\0') < 0 ? Path.of(cwd) : null, pane.find() ? pane.group(1) : null, written));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The record of a running process, when it names that very process (not a recycled pid). */
+    public static Optional<Record> of(Path config, Procfs.Proc claude, int uid) {
+        return read(config.resolve("sessions").resolve(claude.pid() + ".json"), config, uid)
+                .filter(r -> r.pid() == claude.pid() && r.procStart() == claude.startTicks());
+    }
+
+    /**
+     * The records in {@code config} (a trusted dir of the user) whose process is gone (or whose
+     * pid now belongs to another process), written since {@code since} (this boot: a record from
+     * before says nothing about panes that exist now).
+     */
+    public static List<Record> stale(Path config, int uid, Procfs procs, Instant since) {
+        List<Record> out = new ArrayList<>();
+        Path dir = config.resolve("sessions");
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) return out;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path f : ds) {
+                if (!FILE.matcher(f.getFileName().toString()).matches()) continue;
+                read(f, config, uid).filter(r -> !r.written().isBefore(since))
+                        .filter(r -> procs.get(r.pid()).map(p -> p.startTicks() != r.procStart()).orElse(true))
+                        .ifPresent(out::add);
+            }
+        } catch (IOException e) {
+            // unreadable sessions dir: no evidence from it
+        }
+        return out;
+    }
+
+    private static Optional<Record> read(Path file, Path config, int uid) {
+        Instant written;
+        try {
+            written = Files.getLastModifiedTime(file, LinkOption.NOFOLLOW_LINKS).toInstant();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        return UserFiles.readPrefix(file, uid, config, MAX_RECORD).flatMap(text -> parse(file, text, written));
+    }
+}
