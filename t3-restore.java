@@ -8,11 +8,13 @@
 //DEPS org.slf4j:slf4j-nop:1.7.36
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -51,6 +53,11 @@ class T3Restore implements Callable<Integer> {
             + "until it is live again (--find and --session still bring it back; history is kept)")
     String forget;
 
+    @Option(names = "--heal", description = "heal crashes (the save timer runs this after each save): a claude killed while its pane "
+            + "lives on is resumed in that pane once its shell is idle; a tmux server killed (stale socket) gets its newest snapshot back. "
+            + "What a user closed on purpose (/exit, kill-session, kill-server) leaves no such evidence and is left alone")
+    boolean heal;
+
     @Option(names = "--dry-run", description = "print the plan, per row: state now, action, conversation, why; change nothing")
     boolean dryRun;
 
@@ -82,6 +89,7 @@ class T3Restore implements Callable<Integer> {
             Log.error("%s", roster.usageError());
             return 2;
         }
+        if (heal) return healAll(settings, store, roster.entries());
         boolean oneUser = list || forget != null || find != null || snapshot != null || !sessions.isEmpty();
         if (oneUser && roster.entries().size() != 1) {
             Log.error("--list, --snapshot, --session, --find and --forget act on one user: add --user NAME");
@@ -110,11 +118,120 @@ class T3Restore implements Callable<Integer> {
         }
     }
 
+    /** --heal: every user on its own; one failure never stops the others. */
+    private int healAll(Settings settings, StateStore store, List<Roster.Entry> entries) throws Exception {
+        if (Units.bootRestorePending(new Systemctl(null))) {
+            Log.warn("the boot restore (%s) has not finished; not healing now", Units.RESTORE);
+            return 0;
+        }
+        Procfs procs = Procfs.read();
+        int failed = 0;
+        for (Roster.Entry entry : entries) {
+            try {
+                failed += healOne(settings, store, entry, procs);
+            } catch (Exception e) {
+                Log.error("%s: heal failed: %s", entry.user(), Cli.describe(e));
+                failed++;
+            }
+        }
+        if (dryRun) RestoreVerbs.printHealPlan(plan, json);
+        return failed == 0 ? 0 : 1;
+    }
+
+    /**
+     * One user: a server killed (stale socket) gets its sessions back as at boot; in a live
+     * server, each crash's conversation is resumed in its own pane. Returns how many failed.
+     */
+    private int healOne(Settings settings, StateStore store, Roster.Entry entry, Procfs procs) throws Exception {
+        String user = entry.user();
+        Accounts.Account account = Accounts.byName(user).orElse(null);
+        if (account == null) {
+            Log.error("%s: no such user (getent passwd); fix the roster %s", user, settings.userMap());
+            return 1;
+        }
+        Tmux tmux = new Tmux(account, settings.tmuxTmpDir(), settings.tmuxTimeout());
+        switch (tmux.socketState()) {
+            case ABSENT:
+                Log.info("%s: no tmux server (a clean kill-server, or none started): nothing to heal", user);
+                return 0;
+            case STALE:
+                // tmux leaves its socket however the server ends: only the kernel's log tells a crash.
+                Optional<KernelLog.OomKill> oom = HealPlan.serverCrash(oomKills(), account, tmux.socket());
+                if (oom.isEmpty()) {
+                    Log.info("%s: the tmux server is gone (stale socket) and no crash is on record: it exited (last session closed, "
+                            + "kill-server) or was killed on purpose; nothing to heal", user);
+                    return 0;
+                }
+                Log.warn("%s: the tmux server (pid %d) was killed by the OOM killer at %s (kernel log): bringing back the newest snapshot",
+                        user, oom.get().pid(), oom.get().time());
+                return restoreOne(settings, store, entry, procs);
+            case LIVE:
+                break;
+            default:
+                Log.error("%s: %s does not answer or is not the user's socket; not healing", user, tmux.socket());
+                return 1;
+        }
+        List<Tmux.Pane> panes = tmux.listPanes();
+        if (panes == null) return 1;
+        HealPlan.World world = HealPlan.world(account, panes, procs, store.history(user).readNewest().rows(), tmux::screenLine);
+        HealLedger ledger = HealLedger.read(store, user);
+        Instant now = Instant.now();
+        List<HealPlan.Step> steps = HealPlan.plan(world, HealPlan.evidence(world), ledger, settings.healMax(), settings.healWindow(), now);
+        if (dryRun) {
+            steps.forEach(step -> plan.add(RestoreVerbs.healEntry(user, step)));
+            return 0;
+        }
+        int healed = 0, waited = 0, gaveUp = 0, failed = 0;
+        for (HealPlan.Step step : steps) {
+            String where = step.pane() == null ? "" : " in session '" + step.pane().session() + "' (pane " + step.pane().id() + ")";
+            switch (step.action()) {
+                case RESUME:
+                    Path cwd = procs.cwd(step.pane().pid()).orElse(account.home());
+                    Exec.Result r = tmux.respawnPane(step.pane().id(), cwd, RestorePlan.paneEnv(step.config()),
+                            RestorePlan.resumeCommand(step.startDir(), step.conversation(), account, settings));
+                    if (!r.ok()) {
+                        Log.error("%s: could not heal conversation %s%s: %s", user, step.conversation(), where, r.timedOut() ? "tmux timed out" : r.firstErrorLine());
+                        failed++;
+                        continue;
+                    }
+                    ledger.healed(step.record(), now);
+                    healed++;
+                    Log.info("%s: healed conversation %s%s: resumed in %s; evidence: %s", user, step.conversation(), where, step.startDir(), step.why());
+                    break;
+                case WAIT:
+                    ledger.waited();
+                    waited++;
+                    Log.info("%s: conversation %s%s crashed; waiting: %s", user, step.conversation(), where, step.why());
+                    continue;
+                case GIVE_UP:
+                    ledger.gaveUp(step.record(), now);
+                    gaveUp++;
+                    Log.warn("%s: conversation %s%s: not healing it again: %s", user, step.conversation(), where, step.why());
+                    break;
+                default:
+                    ledger.superseded(step.record(), now);
+                    Log.info("%s: conversation %s crashed; nothing to heal: %s", user, step.conversation(), step.why());
+            }
+            for (LiveRecords.Record other : step.others()) ledger.superseded(other, now);
+        }
+        if (!steps.isEmpty()) ledger.write(now);
+        Log.info("%s: healed %d, waiting %d, gave up %d%s", user, healed, waited, gaveUp, failed == 0 ? "" : ", " + failed + " failed");
+        return failed;
+    }
+
+    private List<KernelLog.OomKill> oomKills;
+
+    /** The kernel's OOM kills, read once a run and only when a user's server is gone. */
+    private List<KernelLog.OomKill> oomKills() {
+        if (oomKills == null) oomKills = KernelLog.oomKills();
+        return oomKills;
+    }
+
     /** Options that do not go together, in words; null when they do. */
     private String misuse() {
-        int verbs = (list ? 1 : 0) + (find != null ? 1 : 0) + (forget != null ? 1 : 0) + (snapshot != null ? 1 : 0);
-        if (verbs > 1) return "--list, --snapshot, --find and --forget go one at a time";
-        if (!sessions.isEmpty() && (list || find != null || forget != null)) return "--session goes with --snapshot or alone, not with --list, --find or --forget";
+        int verbs = (list ? 1 : 0) + (find != null ? 1 : 0) + (forget != null ? 1 : 0) + (snapshot != null ? 1 : 0) + (heal ? 1 : 0);
+        if (verbs > 1) return "--list, --snapshot, --find, --forget and --heal go one at a time";
+        if (!sessions.isEmpty() && (list || find != null || forget != null || heal)) return "--session goes with --snapshot or alone, not with --list, --find, --forget or --heal";
         if (json && !(list || dryRun)) return "--json goes with --list or --dry-run";
         if (list && dryRun) return "--list changes nothing already; drop --dry-run";
         return null;

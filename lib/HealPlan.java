@@ -36,6 +36,51 @@ public final class HealPlan {
     public record World(Accounts.Account account, List<Tmux.Pane> panes, Procfs procs, Conversations conversations,
                         Map<String, String> running, List<SnapshotFormat.Row> newest, BiFunction<String, Integer, String> screenLine) {}
 
+    /** Reads what a plan needs of the user's world, once. */
+    public static World world(Accounts.Account account, List<Tmux.Pane> panes, Procfs procs, List<SnapshotFormat.Row> newest,
+                              BiFunction<String, Integer, String> screenLine) {
+        Conversations conversations = new Conversations(procs, account);
+        Map<String, String> running = new java.util.HashMap<>();
+        conversations.running().forEach((id, proc) -> running.put(id, panes.stream()
+                .filter(p -> procs.selfAndDescendants(p.pid()).contains(proc))
+                .map(p -> "session '" + p.session() + "' (pane " + p.id() + ")")
+                .findFirst().orElse("pid " + proc.pid())));
+        return new World(account, panes, procs, conversations, running, newest, screenLine);
+    }
+
+    /**
+     * The stale live records of this boot in the user's config roots (~/.claude, and any other
+     * root the newest snapshot names): each is a claude that did not exit by itself.
+     */
+    public static List<LiveRecords.Record> evidence(World w) {
+        java.util.Set<Path> roots = new java.util.LinkedHashSet<>();
+        UserFiles.trustedDir(w.account().home().resolve(".claude"), w.account().uid()).ifPresent(roots::add);
+        for (SnapshotFormat.Row r : w.newest()) {
+            if (r.claudeConfig() != null && r.claudeConfig().startsWith("/") && r.claudeConfig().indexOf('\0') < 0)
+                UserFiles.trustedDir(Path.of(r.claudeConfig()), w.account().uid()).ifPresent(roots::add);
+        }
+        List<LiveRecords.Record> out = new ArrayList<>();
+        for (Path root : roots) out.addAll(LiveRecords.stale(root, w.account().uid(), w.procs(), w.procs().bootTime()));
+        return out;
+    }
+
+    /**
+     * The OOM kill of the user's tmux server that left this stale socket: a kill of a "tmux:
+     * server" of the user's uid after the socket was made (its mtime: when that server started).
+     */
+    public static Optional<KernelLog.OomKill> serverCrash(List<KernelLog.OomKill> kills, Accounts.Account account, Path socket) {
+        Instant started;
+        try {
+            started = java.nio.file.Files.getLastModifiedTime(socket, java.nio.file.LinkOption.NOFOLLOW_LINKS).toInstant();
+        } catch (java.io.IOException e) {
+            return Optional.empty();
+        }
+        // The kernel's wall-clock stamps are derived from its boot time: allow them a little slack.
+        Instant after = started.minusSeconds(2);
+        return kills.stream().filter(k -> k.uid() == account.uid() && k.task().equals(KernelLog.TMUX_SERVER) && k.time().isAfter(after))
+                .max(Comparator.comparing(KernelLog.OomKill::time));
+    }
+
     /** Characters a prompt ends with: what is left of the cursor line past one of them was typed. */
     private static final String PROMPT_ENDS = "$#%>❯»:";
 

@@ -105,6 +105,33 @@ public final class RestoreVerbs {
         Tables.print(System.out, List.of("USER", "SESSION", "STATE", "ACTION", "CONVERSATION", "WHY"), rows);
     }
 
+    /** One row of a --heal --dry-run plan. JSON fields: user, session, pane, conversation, action, why. */
+    public static Map<String, Object> healEntry(String user, HealPlan.Step step) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("user", user);
+        o.put("session", step.pane() == null ? null : step.pane().session());
+        o.put("pane", step.pane() == null ? null : step.pane().id());
+        o.put("conversation", step.conversation());
+        o.put("action", step.action().token);
+        o.put("why", step.why());
+        return o;
+    }
+
+    public static void printHealPlan(List<Map<String, Object>> plan, boolean json) throws IOException {
+        if (json) {
+            printJson(plan);
+            return;
+        }
+        if (plan.isEmpty()) {
+            Log.info("no crash to heal");
+            return;
+        }
+        List<String[]> rows = plan.stream().map(o -> new String[] {(String) o.get("user"),
+                o.get("session") == null ? "-" : SnapshotFormat.escape((String) o.get("session")), o.get("pane") == null ? "-" : (String) o.get("pane"),
+                (String) o.get("conversation"), (String) o.get("action"), (String) o.get("why")}).toList();
+        Tables.print(System.out, List.of("USER", "SESSION", "PANE", "CONVERSATION", "ACTION", "WHY"), rows);
+    }
+
     private static void printJson(Object value) throws IOException {
         System.out.println(JSON.writeValueAsString(value));
         System.out.flush();

@@ -1,0 +1,243 @@
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * t3-restore --heal on real tmux servers of two throwaway users running the fake claude (which,
+ * like the real one, leaves its live record behind only when SIGKILLed): crashes heal in place,
+ * deliberate exits are left alone, a busy pane is waited for, a crash loop is given up on, a
+ * killed server comes back, and a healthy user is never touched.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class HealIntegrationTest {
+    TestUsers users;
+    Accounts.Account alice, bob;
+    Path state, proj, elsewhere;
+    Map<String, String> env = new HashMap<>();
+    Map<String, String> bobsPanes;
+
+    @BeforeAll
+    void setUp() throws Exception {
+        assumeTrue(Accounts.isRoot(), "needs root to create OS users and run tmux as them; run the tests as root (CI does)");
+        users = new TestUsers();
+        alice = users.create();
+        bob = users.create();
+        state = users.dir.resolve("state");
+        Path map = Files.writeString(users.dir.resolve("user-map"), "a=" + alice.name() + "\nb=" + bob.name() + "\n");
+        env.putAll(Map.of("T3_USER_MAP", map.toString(), "T3_STATE_DIR", state.toString(),
+                "T3_TMUX_TMPDIR", users.tmuxTmp.toString(), "T3_CLAUDE", users.bin.resolve("claude").toString()));
+        proj = alice.home().resolve("proj");
+        elsewhere = alice.home().resolve("elsewhere");
+        Children.asUser(alice, "mkdir", "-p", proj.toString(), elsewhere.toString());
+        // Started by hand, as people do: from a shell in one directory, the conversation in another.
+        for (String s : List.of("work", "second", "loop")) {
+            users.newSession(alice, s, elsewhere, null);
+            users.type(alice, s, "(cd " + proj + " && " + users.claude() + ")");
+        }
+        users.newSession(bob, "b1", bob.home(), null);
+        users.type(bob, "b1", users.claude());
+        assertTrue(Children.waitFor(() -> claudeIn(alice, "work").isPresent() && claudeIn(alice, "second").isPresent()
+                && claudeIn(alice, "loop").isPresent() && claudeIn(bob, "b1").isPresent(), Duration.ofSeconds(20)), "fake claudes started");
+        save();
+        bobsPanes = panes(bob);
+    }
+
+    @AfterAll
+    void tearDown() throws Exception {
+        if (users != null) users.close();
+    }
+
+    /** Pane id to pane pid, for the user's sessions' active panes, by session name. */
+    Map<String, String> panes(Accounts.Account a) {
+        return users.tmux(a).listPanes().stream().collect(Collectors.toMap(Tmux.Pane::session, p -> p.id() + "/" + p.pid()));
+    }
+
+    Tmux.Pane pane(Accounts.Account a, String session) {
+        return users.tmux(a).listPanes().stream().filter(p -> p.session().equals(session)).findFirst()
+                .orElseThrow(() -> new AssertionError(session + " is not live"));
+    }
+
+    Optional<Procfs.Proc> claudeIn(Accounts.Account a, String session) {
+        List<Tmux.Pane> panes = users.tmux(a).listPanes();
+        if (panes == null) return Optional.empty();
+        return panes.stream().filter(p -> p.session().equals(session)).findFirst()
+                .flatMap(p -> new Conversations(Procfs.read(), a).claudeIn(p.pid()));
+    }
+
+    String conversationIn(Accounts.Account a, String session) throws Exception {
+        Procfs.Proc c = claudeIn(a, session).orElseThrow(() -> new AssertionError(session + ": no claude"));
+        return new Conversations(Procfs.read(), a).of(c).orElseThrow().uuid();
+    }
+
+    void killClaude(Accounts.Account a, String session) throws Exception {
+        Procfs.Proc c = claudeIn(a, session).orElseThrow(() -> new AssertionError(session + ": no claude to kill"));
+        Children.check("kill", "-KILL", Integer.toString(c.pid()));
+        assertTrue(Children.waitFor(() -> claudeIn(a, session).isEmpty(), Duration.ofSeconds(5)));
+        Thread.sleep(500); // the shell prints "Killed" and its prompt
+    }
+
+    Children.Ran save() {
+        Children.Ran r = Repo.script("t3-save.java", env);
+        assertEquals(0, r.exit(), r.all());
+        return r;
+    }
+
+    Children.Ran heal(String... args) {
+        List<String> all = new ArrayList<>(List.of("--heal"));
+        all.addAll(List.of(args));
+        Children.Ran r = Repo.script("t3-restore.java", env, all.toArray(String[]::new));
+        assertEquals(0, r.exit(), r.all());
+        return r;
+    }
+
+    /** Waits until claude runs in the session again, resuming {@code id} in {@code dir}. */
+    void assertResumed(String session, String id, String paneBefore) throws Exception {
+        assertTrue(Children.waitFor(() -> claudeIn(alice, session).isPresent(), Duration.ofSeconds(10)), session + ": claude runs again");
+        Procfs procs = Procfs.read();
+        Procfs.Proc c = claudeIn(alice, session).orElseThrow();
+        int i = c.argv().indexOf("--resume");
+        assertTrue(i > 0 && c.argv().get(i + 1).equals(id), session + ": resumes " + id + ": " + c.argv());
+        assertEquals(proj, procs.cwd(c.pid()).orElseThrow(), "in the conversation's starting directory, not the pane's");
+        assertEquals(paneBefore, pane(alice, session).id(), "in the same pane");
+        assertEquals(alice.uid(), c.uid());
+    }
+
+    @Test
+    @Order(1)
+    void aKilledClaudeIsResumedInItsOwnPaneOnce() throws Exception {
+        String id = conversationIn(alice, "work");
+        String paneId = pane(alice, "work").id();
+        Map<String, String> sessionsBefore = panes(alice);
+        killClaude(alice, "work");
+
+        Children.Ran dry = heal("--dry-run");
+        assertTrue(dry.out().lines().anyMatch(l -> l.contains(paneId) && l.contains(id) && l.contains("resume") && l.contains("was killed")), dry.all());
+        assertTrue(claudeIn(alice, "work").isEmpty(), "a dry run changes nothing");
+
+        Children.Ran r = heal();
+        assertTrue(r.all().contains("healed conversation " + id + " in session 'work' (pane " + paneId + ")"), r.all());
+        assertTrue(r.all().contains("its live record"), "the log names the evidence: " + r.all());
+        assertResumed("work", id, paneId);
+        assertEquals(sessionsBefore.keySet(), panes(alice).keySet(), "no session added or removed");
+
+        Children.Ran again = heal();
+        assertTrue(again.all().contains(alice.name() + ": healed 0, waiting 0, gave up 0"), again.all());
+        assertEquals(bobsPanes, panes(bob), "the healthy user is untouched");
+        assertTrue(again.all().contains(bob.name() + ": healed 0"), again.all());
+    }
+
+    @Test
+    @Order(2)
+    void aClaudeTheUserQuitIsLeftAlone() throws Exception {
+        String id = conversationIn(alice, "work");
+        String before = pane(alice, "work").id() + "/" + pane(alice, "work").pid();
+        assertTrue(users.tmux(alice).run("send-keys", "-t", "=work:", "/exit", "Enter").ok());
+        assertTrue(Children.waitFor(() -> claudeIn(alice, "work").isEmpty(), Duration.ofSeconds(5)));
+        Thread.sleep(500);
+        Children.Ran r = heal();
+        assertTrue(r.all().contains(alice.name() + ": healed 0"), r.all());
+        Thread.sleep(500);
+        assertTrue(claudeIn(alice, "work").isEmpty(), "/exit is the user's choice");
+        assertEquals(before, pane(alice, "work").id() + "/" + pane(alice, "work").pid(), "the pane still runs its shell");
+        save();
+        SnapshotFormat.Row row = new StateStore(state).history(alice.name()).readNewest().rows().stream()
+                .filter(x -> x.session().equals("work")).findFirst().orElseThrow();
+        assertEquals(id, row.conversation(), "the id stays in the row, for --find");
+        assertNotNull(row.notRunning());
+    }
+
+    @Test
+    @Order(3)
+    void aBusyPaneIsWaitedFor() throws Exception {
+        String id = conversationIn(alice, "second");
+        String paneId = pane(alice, "second").id();
+        killClaude(alice, "second");
+        users.type(alice, "second", "sleep 60");
+        assertTrue(Children.waitFor(() -> Procfs.read().all().stream().anyMatch(p -> p.uid() == alice.uid() && p.comm().equals("sleep")),
+                Duration.ofSeconds(5)));
+        Children.Ran busy = heal();
+        assertTrue(busy.all().contains("waiting: pane " + paneId + " is busy running sleep"), busy.all());
+        assertTrue(claudeIn(alice, "second").isEmpty());
+        assertTrue(users.tmux(alice).run("send-keys", "-t", paneId, "C-c").ok(), "the user ends her job");
+        assertTrue(Children.waitFor(() -> Procfs.read().all().stream().noneMatch(p -> p.uid() == alice.uid() && p.comm().equals("sleep")),
+                Duration.ofSeconds(10)));
+        Thread.sleep(300);
+        Children.Ran r = heal();
+        assertTrue(r.all().contains("healed conversation " + id), r.all());
+        assertResumed("second", id, paneId);
+    }
+
+    @Test
+    @Order(4)
+    void aCrashLoopIsHealedThreeTimesThenLeftAlone() throws Exception {
+        String id = conversationIn(alice, "loop");
+        String paneId = pane(alice, "loop").id();
+        for (int i = 1; i <= 3; i++) {
+            killClaude(alice, "loop");
+            Children.Ran r = heal();
+            assertTrue(r.all().contains("healed conversation " + id), "heal " + i + ": " + r.all());
+            assertResumed("loop", id, paneId);
+        }
+        killClaude(alice, "loop");
+        Children.Ran r = heal();
+        assertTrue(r.all().contains("not healing it again: killed again after 3 heal(s) within 60 min"), r.all());
+        assertTrue(r.all().contains(id), "the warning names the conversation: " + r.all());
+        Thread.sleep(1000);
+        assertTrue(claudeIn(alice, "loop").isEmpty(), "left alone");
+        assertTrue(heal().all().contains(alice.name() + ": healed 0, waiting 0, gave up 0"), "and not warned about again");
+    }
+
+    @Test
+    @Order(5)
+    void anOomKilledServerComesBackAndAnExitedOneDoesNot() throws Exception {
+        save();
+        List<String> sessions = new ArrayList<>(panes(alice).keySet());
+        int server = users.serverPid(alice);
+        // A real OOM kill: the server in a small memory cgroup, made to grow by a pane's output.
+        try (MemoryCgroup cg = MemoryCgroup.create("t3-oom-" + ProcessHandle.current().pid(), 48L << 20)) {
+            cg.add(server);
+            Tmux tmux = users.tmux(alice);
+            assertTrue(tmux.run("set-option", "-g", "history-limit", "10000000").ok());
+            assertTrue(tmux.run("new-window", "-d", "-t", "=work:", "seq 1 200000000; sleep 60").ok());
+            assertTrue(Children.waitFor(() -> ProcessHandle.of(server).isEmpty(), Duration.ofSeconds(90)), "the OOM killer took the server");
+        }
+        assertTrue(KernelLog.oomKills().stream().anyMatch(k -> k.pid() == server && k.uid() == alice.uid()), "the kernel logged it");
+        assertEquals(Tmux.SocketState.STALE, users.tmux(alice).socketState(), "its socket is left behind");
+        Children.Ran r = heal();
+        assertTrue(r.all().contains("was killed by the OOM killer"), r.all());
+        assertEquals(new java.util.TreeSet<>(sessions), new java.util.TreeSet<>(panes(alice).keySet()), "every session is back");
+
+        // tmux leaves its socket behind on a clean kill-server too: no OOM kill on record, nothing comes back.
+        Exec.Result killServer = users.tmux(alice).run("kill-server");
+        assertTrue(killServer.ok(), killServer.err());
+        assertTrue(Children.waitFor(() -> users.tmux(alice).socketState() != Tmux.SocketState.LIVE, Duration.ofSeconds(5)));
+        Children.Ran none = heal();
+        assertTrue(none.all().contains(alice.name() + ": the tmux server is gone (stale socket) and no crash is on record"), none.all());
+        assertNotEquals(Tmux.SocketState.LIVE, users.tmux(alice).socketState(), "kill-server is respected");
+
+        // Closing the last session ends the server the same way: also the user's choice.
+        users.newSession(alice, "last", alice.home(), null);
+        assertTrue(users.tmux(alice).run("kill-session", "-t", "=last").ok());
+        assertTrue(Children.waitFor(() -> users.tmux(alice).socketState() != Tmux.SocketState.LIVE, Duration.ofSeconds(5)));
+        assertTrue(heal().all().contains("no crash is on record"));
+        assertNotEquals(Tmux.SocketState.LIVE, users.tmux(alice).socketState());
+        assertEquals(bobsPanes, panes(bob), "the healthy user is untouched");
+    }
+}
