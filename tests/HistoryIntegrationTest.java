@@ -110,7 +110,7 @@ class HistoryIntegrationTest {
     }
 
     void crash() throws Exception {
-        for (int i = 0; i < 20 && Exec.run(List.of("pkill", "-KILL", "-u", Integer.toString(alice.uid())), Duration.ofSeconds(5)).exit() == 0; i++) Thread.sleep(100);
+        for (int i = 0; i < 20 && TestUsers.pkill("-KILL", alice) == 0; i++) Thread.sleep(100);
         assertTrue(Children.waitFor(() -> users.tmux(alice).socketState() != Tmux.SocketState.LIVE, Duration.ofSeconds(5)));
     }
 
@@ -250,9 +250,9 @@ class HistoryIntegrationTest {
         // The restore's first new-session starts the server: freeze the user there, then kill the restore.
         long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (tmux.socketState() != Tmux.SocketState.LIVE && restore.isAlive() && System.nanoTime() < end) Thread.sleep(1);
-        Children.check("pkill", "-STOP", "-u", Integer.toString(alice.uid()));
+        assertEquals(0, TestUsers.pkill("-STOP", alice));
         restore.destroyForcibly().waitFor();
-        Children.check("pkill", "-CONT", "-u", Integer.toString(alice.uid()));
+        assertEquals(0, TestUsers.pkill("-CONT", alice));
         Thread.sleep(500); // a tmux command the restore had sent is served now
         int back = live().size();
         System.out.printf("restore killed with %d of %d sessions back%n", back, before.size());

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -129,6 +130,22 @@ class RebootTest {
             String journal = c.exec(Duration.ofSeconds(30), "journalctl", "-b", "-u", "t3-tmux-save.service", "-o", "cat", "--no-pager").out();
             assertTrue(journal.contains("alice: saved 2 sessions, 2 with a conversation"), journal);
 
+            // The OOM killer takes alice's claude in "work": the save timer's service heals it in place.
+            String workId = alice.get("work").conversation();
+            int killed = claudeResuming(c, "alice", workId).orElseThrow(() -> new AssertionError("no claude resumes " + workId));
+            c.check("kill", "-KILL", Integer.toString(killed));
+            assertTrue(Children.waitFor(() -> claudeResuming(c, "alice", workId).isEmpty(), Duration.ofSeconds(10)));
+            Thread.sleep(1_000); // the pane drops to alice's login shell
+            c.check("systemctl", "start", "t3-tmux-save.service");
+            assertTrue(Children.waitFor(() -> c.property("t3-tmux-save.service", "ActiveState").equals("inactive"), Duration.ofMinutes(2)),
+                    "the save, then its heal, finished");
+            String healLog = c.exec(Duration.ofSeconds(30), "journalctl", "-b", "-u", "t3-tmux-save.service", "-o", "cat", "--no-pager").out();
+            assertTrue(healLog.contains("alice: healed conversation " + workId + " in session 'work'"), healLog);
+            int healed = claudeResuming(c, "alice", workId).orElseThrow(() -> new AssertionError("not resumed: " + healLog));
+            Thread.sleep(30_000);
+            assertEquals(Optional.of(healed), claudeResuming(c, "alice", workId), "the healed claude outlives the service by 30 s");
+            assertEquals(Set.of("work", "twin"), sessions(c, "alice"));
+
             // Self-healing, and a mask left alone.
             c.check("systemctl", "disable", "--now", Units.SAVE_TIMER);
             Children.Ran check = reconcile(c, "--check");
@@ -145,6 +162,15 @@ class RebootTest {
             assertEquals(0, reconcile(c, "--check").exit(), "a mask is no drift");
         }
         System.out.printf("reboot test took %.0f s%n", (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** The pid of the user's claude process resuming {@code id}, if one runs. */
+    static Optional<Integer> claudeResuming(Container c, String user, String id) {
+        for (String line : c.exec(Duration.ofSeconds(30), "ps", "-o", "pid=,comm=,args=", "-u", user).out().lines().toList()) {
+            String[] f = line.strip().split("\\s+", 3);
+            if (f.length == 3 && f[1].equals("claude") && f[2].contains("--resume " + id)) return Optional.of(Integer.parseInt(f[0]));
+        }
+        return Optional.empty();
     }
 
     /** t3-reconcile inside the container, run by hand as an operator would (with the units' caches). */

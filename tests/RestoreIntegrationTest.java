@@ -70,7 +70,7 @@ class RestoreIntegrationTest {
 
     /** What a crash or OOM kill leaves: every process of the user gone, sockets and live records stale. */
     void crash(Accounts.Account a) throws Exception {
-        for (int i = 0; i < 20 && Exec.run(List.of("pkill", "-KILL", "-u", Integer.toString(a.uid())), Duration.ofSeconds(5)).exit() == 0; i++) Thread.sleep(100);
+        for (int i = 0; i < 20 && TestUsers.pkill("-KILL", a) == 0; i++) Thread.sleep(100);
         assertTrue(Children.waitFor(() -> users.tmux(a).socketState() != Tmux.SocketState.LIVE, Duration.ofSeconds(5)));
     }
 

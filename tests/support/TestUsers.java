@@ -77,11 +77,21 @@ public final class TestUsers implements AutoCloseable {
         return Integer.parseInt(tmux(a).run("display-message", "-p", "#{pid}").out().strip());
     }
 
+    /**
+     * Signals every process of the account in OUR pid namespace only: a container booted by
+     * another test may have a user of the same uid, whose processes are not ours to kill.
+     * Returns pkill's exit status (0: some process was signalled).
+     */
+    public static int pkill(String signal, Accounts.Account a) {
+        return Exec.run(List.of("pkill", signal, "--ns", Long.toString(ProcessHandle.current().pid()), "--nslist", "pid",
+                "-u", Integer.toString(a.uid())), Duration.ofSeconds(5)).exit();
+    }
+
     @Override
     public void close() throws Exception {
         for (Accounts.Account a : created) {
-            Exec.run(List.of("pkill", "-CONT", "-u", Integer.toString(a.uid())), Duration.ofSeconds(5));
-            for (int i = 0; i < 20 && Exec.run(List.of("pkill", "-KILL", "-u", Integer.toString(a.uid())), Duration.ofSeconds(5)).exit() == 0; i++) {
+            pkill("-CONT", a);
+            for (int i = 0; i < 20 && pkill("-KILL", a) == 0; i++) {
                 Thread.sleep(100);
             }
             Exec.Result r = Exec.run(List.of("userdel", "--remove", "--force", a.name()), Duration.ofSeconds(30));

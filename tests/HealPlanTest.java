@@ -1,0 +1,51 @@
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The parts of heal that read text: the kernel's OOM lines, claude's live records, a prompt line. */
+class HealPlanTest {
+    @Test
+    void readsOomKillsFromTheKernelLog() {
+        String dmesg = String.join("\n",
+                "2026-11-24T21:14:12,006880+00:00 [  pid  ]   uid  tgid total_vm      rss name",
+                "2026-11-24T21:14:12,006896+00:00 oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,"
+                        + "oom_memcg=/x,task_memcg=/x,task=tmux: server,pid=24067,uid=1001",
+                "2026-11-24T21:14:12,006928+00:00 Memory cgroup out of memory: Killed process 24067 (tmux: server) UID:1001",
+                "2026-11-24T21:20:00,000001+00:00 oom-kill:constraint=CONSTRAINT_NONE,task=claude,pid=99,uid=1002",
+                "garbage oom-kill:task=x,pid=notanumber,uid=1");
+        List<KernelLog.OomKill> kills = KernelLog.parse(dmesg);
+        assertEquals(List.of(
+                new KernelLog.OomKill(Instant.parse("2026-11-24T21:14:12.006896Z"), 24067, 1001, "tmux: server"),
+                new KernelLog.OomKill(Instant.parse("2026-11-24T21:20:00.000001Z"), 99, 1002, "claude")), kills);
+    }
+
+    @Test
+    void readsALiveRecordAndItsPane() {
+        String id = "11111111-2222-4333-8444-555555555555";
+        Path file = Path.of("/home/a/.claude/sessions/949.json");
+        LiveRecords.Record r = LiveRecords.parse(file, "{\"pid\":949,\"sessionId\":\"" + id + "\",\"cwd\":\"/home/a/w\",\"procStart\":\"138915\","
+                + "\"kind\":\"interactive\",\"tmux\":\"demo:@0.%12\"}", Instant.EPOCH).orElseThrow();
+        assertEquals(new LiveRecords.Record(file, 949, 138915, id, Path.of("/home/a/w"), "%12", Instant.EPOCH), r);
+        assertEquals("949:138915", r.key());
+        assertEquals(Path.of("/home/a/.claude"), r.config());
+        assertNull(LiveRecords.parse(file, "{\"pid\":949,\"sessionId\":\"" + id + "\",\"procStart\":\"1\"}", Instant.EPOCH).orElseThrow().pane(),
+                "outside tmux: no pane");
+        assertTrue(LiveRecords.parse(file, "{\"pid\":949,\"sessionId\":\"not-a-uuid\",\"procStart\":\"1\"}", Instant.EPOCH).isEmpty());
+        assertTrue(LiveRecords.parse(file, "{\"pid\":949,\"sessionId\":\"" + id + "\"}", Instant.EPOCH).isEmpty(), "no procStart: no evidence");
+        assertTrue(LiveRecords.parse(file, "{\"pid\":\"x\",\"sessionId\":\"" + id + "\",\"procStart\":\"1\"}", Instant.EPOCH).isEmpty());
+        assertTrue(LiveRecords.parse(file, "{torn", Instant.EPOCH).isEmpty());
+    }
+
+    @Test
+    void tellsAnEmptyPromptFromTypedText() {
+        assertFalse(HealPlan.typed("alice@host:~/proj$ ", 19), "a bash prompt");
+        assertFalse(HealPlan.typed("% ", 2), "zsh");
+        assertFalse(HealPlan.typed("❯ ", 2), "starship");
+        assertFalse(HealPlan.typed("", 0), "a prompt on the line above");
+        assertTrue(HealPlan.typed("alice@host:~/proj$ make te", 26), "a half-typed command");
+        assertFalse(HealPlan.typed("alice@host:~$      [main] 21:14", 14), "a right prompt (zsh RPROMPT) is not typed text");
+    }
+}
