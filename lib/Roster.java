@@ -84,8 +84,11 @@ public final class Roster {
                 } catch (IOException e) {
                     continue;
                 }
-                if (!dir.getFileName().toString().equals("tmux-" + uid)) continue;
-                if (Tmux.probeSocket(dir.resolve("default"), uid) != Tmux.SocketState.LIVE) continue;
+                Path socket = Tmux.socketOf(tmuxTmpDir, uid);
+                if (!socket.getParent().equals(dir)) continue; // tmux insists its dir belongs to the uid it is named for
+                Tmux.SocketState state = Tmux.probeSocket(socket, uid);
+                if (state == Tmux.SocketState.UNANSWERED) Log.warn("uid %d: %s does not answer; its user is not saved this run", uid, socket);
+                if (state != Tmux.SocketState.LIVE) continue;
                 Accounts.byUid(uid).ifPresent(a -> found.add(new Entry(a.name(), null)));
             }
         } catch (IOException e) {

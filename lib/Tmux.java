@@ -64,7 +64,12 @@ public final class Tmux {
 
     /** The user's default socket: {@code <tmpdir>/tmux-<uid>/default}. */
     public Path socket() {
-        return tmpDir.resolve("tmux-" + account.uid()).resolve("default");
+        return socketOf(tmpDir, account.uid());
+    }
+
+    /** The default socket of uid's server under a TMUX_TMPDIR: {@code <tmpdir>/tmux-<uid>/default}. */
+    public static Path socketOf(Path tmpDir, int uid) {
+        return tmpDir.resolve("tmux-" + uid).resolve("default");
     }
 
     public SocketState socketState() {
