@@ -83,8 +83,12 @@ class T3Reconcile implements Callable<Integer> {
         notes.forEach(n -> Log.warn("%s", n));
 
         // 3. the state dir
-        Path state = top.resolve(Path.of("/").relativize(Settings.fromEnvironment().stateDir().toAbsolutePath()));
-        converge(new StateStore(state).drift());
+        Settings settings = Settings.fromEnvironment();
+        StateStore store = new StateStore(top.resolve(Path.of("/").relativize(settings.stateDir().toAbsolutePath())));
+        boolean writes = !check && !dryRun && Files.isDirectory(store.dir());
+        try (RunLock lock = writes ? RunLock.acquire(store, settings.lockWait()) : null) {
+            converge(store.drift());
+        }
 
         // 4. JBang's caches, so the boot restore runs offline
         if (!check && !dryRun && !noBuild && root == null) build(repo);

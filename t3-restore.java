@@ -89,6 +89,14 @@ class T3Restore implements Callable<Integer> {
             Log.error("%s", roster.usageError());
             return 2;
         }
+        // Runs that write take the state dir's lock, as the units' runs do; reading needs none.
+        boolean writes = !dryRun && !list && java.nio.file.Files.isDirectory(store.dir());
+        try (RunLock lock = writes ? RunLock.acquire(store, settings.lockWait()) : null) {
+            return run(settings, store, roster);
+        }
+    }
+
+    private int run(Settings settings, StateStore store, Roster.Resolution roster) throws Exception {
         if (heal) return healAll(settings, store, roster.entries());
         boolean oneUser = list || forget != null || find != null || snapshot != null || !sessions.isEmpty();
         if (oneUser && roster.entries().size() != 1) {
@@ -149,7 +157,7 @@ class T3Restore implements Callable<Integer> {
             Log.error("%s: no such user (getent passwd); fix the roster %s", user, settings.userMap());
             return 1;
         }
-        Tmux tmux = new Tmux(account, settings.tmuxTmpDir(), settings.tmuxTimeout());
+        Tmux tmux = Tmux.of(account, settings);
         switch (tmux.socketState()) {
             case ABSENT:
                 Log.info("%s: no tmux server (a clean kill-server, or none started): nothing to heal", user);
@@ -254,7 +262,15 @@ class T3Restore implements Callable<Integer> {
             return 0;
         }
 
-        Tmux tmux = new Tmux(account, settings.tmuxTmpDir(), settings.tmuxTimeout());
+        Tmux tmux = Tmux.of(account, settings);
+        Optional<String> noShell = Accounts.unusableShell(account);
+        if (noShell.isPresent()) {
+            // Every pane ends in the login shell: with this one each session would die at once.
+            Log.error("%s: %s; %s (every session would close at once), the next saves keep every row; "
+                    + "give %s a login shell (chsh) and run t3-restore --user %s", user, noShell.get(), dryRun ? "would restore nothing" : "restored nothing", user, user);
+            if (!dryRun) owed.begin(wanted.rows(), wanted.rows());
+            return 1;
+        }
         Inventory.Result live = Inventory.take(account, tmux, procs);
         if (live.status() == Tmux.Status.TIMED_OUT || live.status() == Tmux.Status.FAILED) {
             Log.error("%s: %s (%s); restored nothing, the next saves keep every row", user, live.status().words, live.detail());
@@ -274,6 +290,11 @@ class T3Restore implements Callable<Integer> {
         owed.begin(wanted.rows(), toCreate.stream().map(RestorePlan.Step::row).toList()); // before anything is created
         List<RestorePlan.Step> back = new ArrayList<>();
         for (RestorePlan.Step step : toCreate) {
+            if (tmux.hung()) {
+                Log.error("%s: tmux stopped answering; %d session(s) not tried, still owed: the next saves keep them", user,
+                        toCreate.size() - toCreate.indexOf(step));
+                break;
+            }
             if (!recreate(tmux, account, settings, step)) continue;
             owed.settle(step.row().session());
             back.add(step);

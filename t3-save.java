@@ -55,12 +55,14 @@ class T3Save implements Callable<Integer> {
 
         Procfs procs = Procfs.read(); // once per run: every user's panes are walked in memory
         int failed = 0;
-        for (Roster.Entry entry : roster.entries()) {
-            try {
-                if (!saveOne(settings, store, entry.user(), procs)) failed++;
-            } catch (Exception e) {
-                Log.error("%s: save failed, last snapshot kept: %s", entry.user(), Cli.describe(e));
-                failed++;
+        try (RunLock lock = dryRun || roster.entries().isEmpty() ? null : RunLock.acquire(store, settings.lockWait())) {
+            for (Roster.Entry entry : roster.entries()) {
+                try {
+                    if (!saveOne(settings, store, entry.user(), procs)) failed++;
+                } catch (Exception e) {
+                    Log.error("%s: save failed, last snapshot kept: %s", entry.user(), Cli.describe(e));
+                    failed++;
+                }
             }
         }
         return failed == 0 ? 0 : 1;
@@ -77,7 +79,7 @@ class T3Save implements Callable<Integer> {
             Log.error("%s: only root may save another user's sessions; run as root or with --user yourself", user);
             return false;
         }
-        Inventory.Result inv = Inventory.take(account, new Tmux(account, settings.tmuxTmpDir(), settings.tmuxTimeout()), procs);
+        Inventory.Result inv = Inventory.take(account, Tmux.of(account, settings), procs);
         switch (inv.status()) {
             case OK:
                 break;

@@ -38,6 +38,27 @@ public final class Accounts {
         return currentUid() == 0;
     }
 
+    /**
+     * Why the account's login shell cannot hold a session, when it cannot: nologin or false, not
+     * listed in /etc/shells, or not executable. A session started with it would die at once.
+     */
+    public static Optional<String> unusableShell(Account a) {
+        Path shell = Path.of(a.shell());
+        String name = shell.getFileName() == null ? "" : shell.getFileName().toString();
+        if (name.equals("nologin") || name.equals("false")) return Optional.of(a.name() + "'s login shell is " + shell + ": it may not log in");
+        try {
+            Path list = Path.of("/etc/shells");
+            if (java.nio.file.Files.isRegularFile(list)
+                    && java.nio.file.Files.readAllLines(list).stream().map(String::strip).noneMatch(l -> l.equals(a.shell()))) {
+                return Optional.of(a.name() + "'s login shell " + shell + " is not in /etc/shells");
+            }
+        } catch (java.io.IOException e) {
+            // no list to check against: the executable check below still applies
+        }
+        if (!java.nio.file.Files.isExecutable(shell)) return Optional.of(a.name() + "'s login shell " + shell + " is not an executable file");
+        return Optional.empty();
+    }
+
     private static Optional<Account> lookup(String key) {
         Exec.Result r = Exec.run(List.of("getent", "passwd", key), Duration.ofSeconds(5));
         if (!r.ok()) return Optional.empty();

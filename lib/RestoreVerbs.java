@@ -57,7 +57,7 @@ public final class RestoreVerbs {
             return 2;
         }
         Accounts.Account account = Accounts.byName(user).orElseThrow(() -> new IOException("no such user " + user));
-        Tmux.Listing live = new Tmux(account, settings.tmuxTmpDir(), settings.tmuxTimeout()).listSessions();
+        Tmux.Listing live = Tmux.of(account, settings).listSessions();
         if (live.sessions().stream().anyMatch(s -> s.name().equals(name))) {
             Log.warn("%s: session '%s' is live right now: the next save sees it and un-forgets it; close it first (tmux kill-session -t '=%s')",
                     user, name, name);

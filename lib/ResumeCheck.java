@@ -24,7 +24,7 @@ public final class ResumeCheck {
         if (sessions.isEmpty()) return failed;
         long end = System.nanoTime() + wait.toNanos();
         List<String> open = new java.util.ArrayList<>(sessions);
-        while (!open.isEmpty()) {
+        while (!open.isEmpty() && !tmux.hung()) {
             Map<String, Tmux.Session> live = new HashMap<>();
             tmux.listSessions().sessions().forEach(s -> live.put(s.name(), s));
             Procfs procs = Procfs.read();

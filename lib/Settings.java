@@ -9,7 +9,8 @@ import java.util.Map;
  * Each knob's name, default and meaning live here only: --help prints them from {@link #KNOBS}.
  */
 public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tmuxTimeout,
-                       String claude, String claudeArgs, int keep, Duration keepFor, int healMax, Duration healWindow) {
+                       String claude, String claudeArgs, int keep, Duration keepFor, int healMax, Duration healWindow,
+                       Duration lockWait, Duration userBudget) {
 
     /** One environment variable: its name, its default, and what it means (for --help). */
     public record Knob(String name, String fallback, String meaning) {}
@@ -25,8 +26,10 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
     public static final Knob KEEP_DAYS = new Knob("T3_KEEP_DAYS", "30", "and every snapshot younger than this (days)");
     public static final Knob HEAL_MAX = new Knob("T3_HEAL_MAX", "3", "times one conversation is healed within the window, then left alone");
     public static final Knob HEAL_WINDOW = new Knob("T3_HEAL_WINDOW", "60", "that window (minutes)");
-    public static final List<Knob> KNOBS = List.of(USER_MAP, STATE_DIR, TMUX_TMPDIR, TMUX_TIMEOUT, CLAUDE, CLAUDE_ARGS, KEEP, KEEP_DAYS,
-            HEAL_MAX, HEAL_WINDOW);
+    public static final Knob LOCK_WAIT = new Knob("T3_LOCK_WAIT", "10", "seconds to wait for another run holding the state dir's lock");
+    public static final Knob USER_BUDGET = new Knob("T3_USER_BUDGET", "60", "seconds all tmux calls for one user may take in one run");
+    public static final List<Knob> KNOBS = List.of(USER_MAP, STATE_DIR, TMUX_TMPDIR, TMUX_TIMEOUT, USER_BUDGET, CLAUDE, CLAUDE_ARGS, KEEP, KEEP_DAYS,
+            HEAL_MAX, HEAL_WINDOW, LOCK_WAIT);
 
     public static Settings fromEnvironment() {
         return from(System.getenv());
@@ -43,7 +46,9 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
                 (int) number(env, KEEP, 1, 1_000_000),
                 Duration.ofSeconds((long) (number(env, KEEP_DAYS, 0, 36500) * 86400)),
                 (int) number(env, HEAL_MAX, 0, 1000),
-                Duration.ofSeconds((long) (number(env, HEAL_WINDOW, 1, 100000) * 60)));
+                Duration.ofSeconds((long) (number(env, HEAL_WINDOW, 1, 100000) * 60)),
+                Duration.ofMillis((long) (number(env, LOCK_WAIT, 0, 86400) * 1000)),
+                Duration.ofMillis((long) (number(env, USER_BUDGET, 0.001, 86400) * 1000)));
     }
 
     /** The environment section of every script's --help, defaults included. */

@@ -20,6 +20,7 @@ import java.util.TreeSet;
  *   USER.pending                          rows a restore still owes (Pending)
  *   USER.forgotten                        sessions closed on purpose (Tombstones)
  *   USER.heals                            what heal did, for the crash-loop limit (HealLedger)
+ *   .lock                                 one writing run at a time (RunLock)
  * </pre>
  * Every other class asks this one for a path.
  */
@@ -46,6 +47,9 @@ public final class StateStore {
     public Path tombstoneFile(String user) { return dir.resolve(user + ".forgotten"); }
 
     public Path healFile(String user) { return dir.resolve(user + ".heals"); }
+
+    /** The lock every writing run takes (RunLock). */
+    public Path lockFile() { return dir.resolve(".lock"); }
 
     public History history(String user) { return new History(this, user); }
 

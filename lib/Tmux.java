@@ -55,11 +55,37 @@ public final class Tmux {
     private final Accounts.Account account;
     private final Path tmpDir;
     private final Duration timeout;
+    /** When this run's budget for the user runs out (System.nanoTime), and whether her server hung once. */
+    private final long budgetEnd;
+    private final Duration budget;
+    private boolean hung;
 
     public Tmux(Accounts.Account account, Path tmpDir, Duration timeout) {
+        this(account, tmpDir, timeout, Duration.ofDays(1));
+    }
+
+    /**
+     * A user's server for one run: each call may take {@code timeout}, all of them together
+     * {@code budget}, so a user with hundreds of sessions on a hung server costs the run the
+     * budget, not hundreds of timeouts. After one timeout the server counts as hung and the
+     * rest of the run's calls to it fail at once.
+     */
+    public Tmux(Accounts.Account account, Path tmpDir, Duration timeout, Duration budget) {
         this.account = account;
         this.tmpDir = tmpDir;
         this.timeout = timeout;
+        this.budget = budget;
+        this.budgetEnd = System.nanoTime() + budget.toNanos();
+    }
+
+    /** Whether a call timed out (or the budget ran out) in this run: the rest fail at once. */
+    public boolean hung() {
+        return hung || budgetEnd - System.nanoTime() <= 0;
+    }
+
+    /** The user's server as the settings say: TMUX_TMPDIR, the per-call timeout, the per-user budget. */
+    public static Tmux of(Accounts.Account account, Settings settings) {
+        return new Tmux(account, settings.tmuxTmpDir(), settings.tmuxTimeout(), settings.userBudget());
     }
 
     /** The user's default socket: {@code <tmpdir>/tmux-<uid>/default}. */
@@ -287,10 +313,15 @@ public final class Tmux {
     }
 
     private Exec.Result run(boolean ownScope, String... args) {
+        if (hung) return new Exec.Result(-1, "", "not asked: " + account.name() + "'s tmux did not answer earlier in this run", true);
+        long left = budgetEnd - System.nanoTime();
+        if (left <= 0) return new Exec.Result(-1, "", "not asked: the " + budget.toSeconds() + " s budget for " + account.name() + " is spent", true);
         List<String> cmd = new ArrayList<>(asUser(ownScope));
         cmd.add("tmux");
         cmd.addAll(List.of(args));
-        return Exec.run(cmd, timeout);
+        Exec.Result r = Exec.run(cmd, timeout.toNanos() < left ? timeout : Duration.ofNanos(left));
+        if (r.timedOut()) hung = true;
+        return r;
     }
 
     /**

@@ -29,8 +29,13 @@ public final class TestUsers implements AutoCloseable {
     }
 
     public Accounts.Account create() {
+        return create("/bin/bash");
+    }
+
+    /** A throwaway user with this login shell. */
+    public Accounts.Account create(String shell) {
         String name = "t3t" + Long.toString(new Random().nextLong() & 0xffffffffL, 36);
-        Children.check("useradd", "--create-home", "--shell", "/bin/bash", "--user-group", name);
+        Children.check("useradd", "--create-home", "--shell", shell, "--user-group", name);
         Accounts.Account a = Accounts.byName(name).orElseThrow(() -> new AssertionError("useradd made no " + name));
         created.add(a);
         return a;
