@@ -91,7 +91,7 @@ class HardeningTest {
             assertTrue(Children.waitFor(() -> Files.exists(Path.of(socket + ".ready")), Duration.ofSeconds(10)), "the jammed socket is up");
             Path state = Files.createDirectories(users.dir.resolve("state-" + mallory.name()));
             Files.setPosixFilePermissions(state, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-            String last = Snapshots.HEADER + "\nwork\t/home\t-\t-\t-\n";
+            String last = SnapshotFormat.HEADER + "\nwork\t/home\t-\t-\t-\n";
             Path snap = Files.writeString(state.resolve(mallory.name() + ".tsv"), last);
             Files.setPosixFilePermissions(snap, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
             Path map = Files.writeString(users.dir.resolve("map-" + mallory.name()), "m@x=" + mallory.name() + "\n");
