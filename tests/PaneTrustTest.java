@@ -55,7 +55,7 @@ class PaneTrustTest {
     @Test
     void aPanePidOfAnotherUserIsNotReadNorWalked() throws Exception {
         // Root's own process, in a directory only root may know about.
-        Path secret = Files.createTempDirectory("t3-root-only-");
+        Path secret = Files.createDirectory(users.dir.resolve("root-only"));
         Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rwx------"));
         Process rootSleep = start(secret, "sleep", "300");
         // Alice's own process, in her home.
