@@ -27,10 +27,44 @@ public final class Inventory {
     public static Result take(Accounts.Account account, Tmux tmux, Procfs procs) {
         Tmux.Listing listing = tmux.listSessions();
         if (listing.status() != Tmux.Status.OK) return new Result(listing.status(), listing.detail(), List.of(), List.of());
+        List<Tmux.Session> sessions = trusted(account, listing.sessions(), procs);
+        return new Result(Tmux.Status.OK, "", rows(account, sessions, procs), sessions);
+    }
 
+    /**
+     * The sessions with every pane pid that is not the user's own process replaced by
+     * {@link #NO_PROCESS}. A pane pid is whatever the user's tmux server prints, and she may
+     * run a server of her own making: root must not read another user's cwd or walk another
+     * user's process tree on her word. Logs once per user when it drops any.
+     */
+    static List<Tmux.Session> trusted(Accounts.Account account, List<Tmux.Session> sessions, Procfs procs) {
+        List<Tmux.Session> out = new ArrayList<>();
+        List<String> dropped = new ArrayList<>();
+        for (Tmux.Session s : sessions) {
+            if (procs.ownedBy(s.panePid(), account.uid())) {
+                out.add(s);
+                continue;
+            }
+            // No such process (a dead pane): nothing to read, nothing to say.
+            procs.owner(s.panePid()).ifPresent(uid -> dropped.add("'" + s.name() + "' (pid " + s.panePid() + " runs as uid " + uid + ")"));
+            out.add(new Tmux.Session(s.id(), s.name(), NO_PROCESS));
+        }
+        if (!dropped.isEmpty()) {
+            Log.warn("%s: tmux gave pane pids that are not %s's processes, for %s; their panes count as having no process (no cwd, no conversation)",
+                    account.name(), account.name(), String.join(", ", dropped));
+        }
+        return out;
+    }
+
+    /** The pane pid of a session whose pane has no process we trust: no process has it. */
+    static final int NO_PROCESS = -1;
+
+    /** The rows for sessions whose pane pids are trusted (see {@link #trusted}). */
+    static List<SnapshotFormat.Row> rows(Accounts.Account account, List<Tmux.Session> sessions, Procfs procs) {
         Conversations conversations = new Conversations(procs, account);
         List<Claims.Claim> claims = new ArrayList<>();
-        for (Tmux.Session s : listing.sessions()) {
+        for (Tmux.Session s : sessions) {
+            if (!procs.ownedBy(s.panePid(), account.uid())) continue;
             Optional<Procfs.Proc> claude = conversations.claudeIn(s.panePid());
             if (claude.isEmpty()) continue;
             conversations.of(claude.get()).ifPresent(c -> claims.add(new Claims.Claim(s.name(), c, claude.get().startTicks())));
@@ -44,8 +78,8 @@ public final class Inventory {
 
         Optional<Path> defaultConfig = UserFiles.trustedDir(account.home().resolve(".claude"), account.uid());
         List<SnapshotFormat.Row> rows = new ArrayList<>();
-        for (Tmux.Session s : listing.sessions()) {
-            String cwd = procs.currentPath(s.panePid()).map(Path::toString).orElse("");
+        for (Tmux.Session s : sessions) {
+            String cwd = procs.currentPath(s.panePid(), account.uid()).map(Path::toString).orElse("");
             Conversations.Conversation c = settled.kept().get(s.name());
             if (c == null) {
                 rows.add(new SnapshotFormat.Row(s.name(), cwd, null, null, null));
@@ -55,7 +89,7 @@ public final class Inventory {
             rows.add(new SnapshotFormat.Row(s.name(), cwd, c.uuid(),
                     c.startDir() == null ? null : c.startDir().toString(), config));
         }
-        return new Result(Tmux.Status.OK, "", rows, listing.sessions());
+        return rows;
     }
 
 }

@@ -139,6 +139,42 @@ public final class Procfs {
         return cwd(panePid);
     }
 
+    /**
+     * {@link #currentPath(int)} for a pane of user {@code uid}: only processes of that user are
+     * asked. A pane pid that is not hers gives nothing; a foreground process that is not hers (a
+     * setuid program, a su to someone else) gives way to the pane's own process.
+     */
+    public Optional<Path> currentPath(int panePid, int uid) {
+        if (!ownedBy(panePid, uid)) return Optional.empty();
+        Proc pane = byPid.get(panePid); // null when it started after the table was read
+        int fg = pane == null ? 0 : pane.tpgid();
+        if (fg > 0 && ownedBy(fg, uid)) {
+            Optional<Path> cwd = cwd(fg);
+            if (cwd.isPresent()) return cwd;
+        }
+        return cwd(panePid);
+    }
+
+    /** Whether the process runs as {@code uid}: see {@link #owner}. */
+    public boolean ownedBy(int pid, int uid) {
+        return owner(pid).map(o -> o == uid).orElse(false);
+    }
+
+    /**
+     * The uid a process runs as (the owner of its /proc dir): from the table, or, for a process
+     * started since the table was read, from /proc now. Empty when there is no such process.
+     */
+    public Optional<Integer> owner(int pid) {
+        Proc p = byPid.get(pid);
+        if (p != null) return Optional.of(p.uid());
+        if (pid <= 0) return Optional.empty();
+        try {
+            return Optional.of((Integer) Files.getAttribute(root.resolve(Integer.toString(pid)), "unix:uid", LinkOption.NOFOLLOW_LINKS));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
     /** One variable of the process's initial environment (root, or the same user, may read it). */
     public Optional<String> environ(int pid, String name) {
         try (var in = Files.newInputStream(root.resolve(pid + "/environ"))) {

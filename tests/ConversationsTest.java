@@ -102,16 +102,27 @@ class ConversationsTest {
     }
 
     @Test
-    void aHugeRecordIsReadOnlyInPart() throws Exception {
+    void aHugeRecordIsNotBelievedEvenWhenItMatchesTheProcess() throws Exception {
         try (FakeClaude f = FakeClaude.start(work, home)) {
             String id = f.currentId();
+            String planted = "77777777-7777-4777-8777-777777777777";
+            long start = Procfs.read().get(f.pid()).orElseThrow().startTicks();
+            // A record that names this very process (pid and procStart match) and another conversation.
+            String head = "{\"pid\":" + f.pid() + ",\"sessionId\":\"" + planted + "\",\"procStart\":\"" + start + "\",\"pad\":\"";
+            Files.writeString(f.record(), head + "x\"}");
+            Conversations.Conversation small = resolve(f).orElseThrow();
+            assertEquals(Conversations.Source.LIVE_RECORD, small.source(), "small, it is believed: the record itself is sound");
+            assertEquals(planted, small.uuid());
+
+            // The same record padded past the bound: only a prefix is read, which does not parse.
             try (var out = Files.newBufferedWriter(f.record())) {
-                out.write("{\"sessionId\":\"" + id + "\",\"pad\":\"");
-                for (int i = 0; i < 64 * 1024; i++) out.write("xxxxxxxxxxxxxxxx"); // 1 MiB of padding
+                out.write(head);
+                for (int i = 0; i <= LiveRecords.MAX_RECORD / 16; i++) out.write("xxxxxxxxxxxxxxxx");
                 out.write("\"}");
             }
+            assertTrue(Files.size(f.record()) > LiveRecords.MAX_RECORD);
             Conversations.Conversation c = resolve(f).orElseThrow();
-            assertEquals(Conversations.Source.TRANSCRIPT, c.source(), "the cut record does not parse; the transcript decides");
+            assertEquals(Conversations.Source.TRANSCRIPT, c.source(), "past the bound the record is not believed; the transcript decides");
             assertEquals(id, c.uuid());
         }
     }

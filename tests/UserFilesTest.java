@@ -37,6 +37,6 @@ class UserFilesTest {
     void aFifoThatSlipsPastTheChecksCannotHangTheRead() throws Exception {
         Path fifo = dir.resolve("fifo");
         Children.check("mkfifo", fifo.toString());
-        assertEquals(Optional.empty(), UserFiles.readBounded(fifo, 100));
+        assertEquals(Optional.empty(), UserFiles.readBounded(fifo, null, 100));
     }
 }
