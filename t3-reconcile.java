@@ -90,8 +90,13 @@ class T3Reconcile implements Callable<Integer> {
             converge(store.drift());
         }
 
-        // 4. JBang's caches, so the boot restore runs offline
-        if (!check && !dryRun && !noBuild && root == null) build(repo);
+        // 4. JBang's caches, so the boot restore runs offline, and each script's last good build,
+        //    which the units fall back to when an edit in place does not compile
+        if (!noBuild && root == null) {
+            int before4 = failed;
+            converge(Builds.drift(repo, Units.jbangEnv(), Units.LAST_GOOD));
+            if (!check && !dryRun && failed == before4) Log.info("caches warm: the scripts are built in %s", Units.CACHE);
+        }
 
         if (check) {
             Log.info(drifted == 0 ? "no drift" : drifted + " drift(s) found");
@@ -122,15 +127,4 @@ class T3Reconcile implements Callable<Integer> {
         }
     }
 
-    private void build(Path repo) {
-        for (String script : List.of("t3-save.java", "t3-restore.java", "t3-reconcile.java")) {
-            Exec.Result r = Exec.run(List.of(repo.resolve("jbang").toString(), "--quiet", "build", repo.resolve(script).toString()),
-                    Units.jbangEnv(), Duration.ofMinutes(10));
-            if (!r.ok()) {
-                failed++;
-                Log.error("could not build %s into %s: %s", script, Units.CACHE, r.timedOut() ? "timed out" : r.firstErrorLine());
-            }
-        }
-        if (failed == 0) Log.info("caches warm: the scripts are built in %s", Units.CACHE);
-    }
 }

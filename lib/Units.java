@@ -19,6 +19,8 @@ public final class Units {
     public static final Path INSTALL_DIR = Path.of("usr/local/lib/systemd/system");
     /** JBang's caches for the units: the boot restore runs offline from them. */
     public static final Path CACHE = Path.of("/var/cache/t3-tmux");
+    /** Each script's last build that compiled (Builds); the units' T3_LAST_GOOD. */
+    public static final Path LAST_GOOD = CACHE.resolve("last-good");
     public static final String SAVE_TIMER = "t3-tmux-save.timer";
     public static final String RESTORE = "t3-tmux-restore.service";
     public static final String RECONCILE_TIMER = "t3-tmux-reconcile.timer";
@@ -28,7 +30,7 @@ public final class Units {
     /** The environment the units run the scripts with (JBang's caches), for builds that must match. */
     public static Map<String, String> jbangEnv() {
         return Map.of("JBANG_DIR", CACHE.resolve("jbang").toString(), "JBANG_REPO", CACHE.resolve("m2").toString(),
-                "JBANG_NO_VERSION_CHECK", "true");
+                "JBANG_NO_VERSION_CHECK", "true", "T3_JBANG_BUNDLED", "1");
     }
 
     /** Every unit file of the checkout, rendered: file name to text. */
