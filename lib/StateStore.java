@@ -64,8 +64,16 @@ public final class StateStore {
      */
     public void prepare() throws IOException {
         mkdirPrivate(dir);
-        int removed = AtomicFile.removeLeftovers(dir, TEMP_AGE);
-        if (removed > 0) Log.info("removed %d temp file(s) a killed run left in %s", removed, dir);
+        List<Path> dirs = new ArrayList<>(List.of(dir));
+        try (DirectoryStream<Path> users = Files.newDirectoryStream(dir.resolve("snapshots"))) {
+            for (Path d : users) if (Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) dirs.add(d);
+        } catch (java.nio.file.NoSuchFileException e) {
+            // no history yet
+        }
+        for (Path d : dirs) {
+            int removed = AtomicFile.removeLeftovers(d, TEMP_AGE);
+            if (removed > 0) Log.info("removed %d temp file(s) a killed run left in %s", removed, d);
+        }
     }
 
     /** Creates {@code d} (and missing parents) root-only, or tightens it; refuses one that is not ours. */

@@ -100,8 +100,12 @@ class StateStoreTest {
         Path old = Files.writeString(store.dir().resolve(".alice.tsv.123.tmp"), "half");
         Files.setLastModifiedTime(old, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
         Path fresh = Files.writeString(store.dir().resolve(".bob.tsv.456.tmp"), "being written");
+        history.commit(List.of(row("a", A)), T0);
+        Path inHistory = Files.writeString(store.historyDir("alice").resolve(".20261124T193000Z.tsv.789.tmp"), "half");
+        Files.setLastModifiedTime(inHistory, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
         store.prepare();
         assertFalse(Files.exists(old));
+        assertFalse(Files.exists(inHistory), "in the history too");
         assertTrue(Files.exists(fresh), "a run writing right now keeps its temp file");
     }
 
