@@ -64,10 +64,9 @@ class T3Restore implements Callable<Integer> {
     @Option(names = "--json", description = "with --list or --dry-run: one JSON document (an array of objects) on stdout")
     boolean json;
 
-    /** How long a restore waits, at most, to see each resumed claude start (or fall through). */
-    private static final java.time.Duration RESUME_CHECK = java.time.Duration.ofSeconds(3);
-
     private final List<Map<String, Object>> plan = new ArrayList<>();
+    /** Users whose sessions this run created, waiting for the resumes and their record. */
+    private final List<Restorer.UserRun> runs = new ArrayList<>();
 
     public static void main(String[] args) {
         Cli.exit(new T3Restore(), args);
@@ -119,7 +118,7 @@ class T3Restore implements Callable<Integer> {
                 }
             }
             if (dryRun) RestoreVerbs.printPlan(plan, json);
-            return failed == 0 ? 0 : 1;
+            return failed + resumeAndRecord(settings) == 0 ? 0 : 1;
         } catch (Selection.Refused e) {
             Log.error("%s: %s", roster.entries().get(0).user(), e.getMessage());
             return 2;
@@ -142,6 +141,7 @@ class T3Restore implements Callable<Integer> {
                 failed++;
             }
         }
+        failed += resumeAndRecord(settings); // servers the OOM killer took, brought back
         if (dryRun) RestoreVerbs.printHealPlan(plan, json);
         return failed == 0 ? 0 : 1;
     }
@@ -170,9 +170,9 @@ class T3Restore implements Callable<Integer> {
                             + "kill-server) or was killed on purpose; nothing to heal", user);
                     return 0;
                 }
-                Log.warn("%s: the tmux server (pid %d) was killed by the OOM killer at %s (kernel log): bringing back the newest snapshot",
-                        user, oom.get().pid(), oom.get().time());
-                return restoreOne(settings, store, entry, procs);
+                Log.warn("%s: the tmux server (pid %d) was killed by the OOM killer at %s (kernel log): %s the newest snapshot",
+                        user, oom.get().pid(), oom.get().time(), dryRun ? "would bring back" : "bringing back");
+                return dryRun ? 0 : restoreOne(settings, store, entry, procs);
             case LIVE:
                 break;
             default:
@@ -196,7 +196,7 @@ class T3Restore implements Callable<Integer> {
                 case RESUME:
                     Path cwd = procs.cwd(step.pane().pid()).orElse(account.home());
                     Exec.Result r = tmux.respawnPane(step.pane().id(), cwd, RestorePlan.paneEnv(step.config()),
-                            RestorePlan.resumeCommand(step.startDir(), step.conversation(), account, settings));
+                            RestorePlan.resumeCommand(step.startDir(), step.conversation(), account, settings, false));
                     if (!r.ok()) {
                         Log.error("%s: could not heal conversation %s%s: %s", user, step.conversation(), where, r.timedOut() ? "tmux timed out" : r.firstErrorLine());
                         failed++;
@@ -286,70 +286,31 @@ class T3Restore implements Callable<Integer> {
             return wanted.problems().size();
         }
 
-        List<RestorePlan.Step> toCreate = steps.stream().filter(st -> st.action() != RestorePlan.Action.SKIP).toList();
-        owed.begin(wanted.rows(), toCreate.stream().map(RestorePlan.Step::row).toList()); // before anything is created
-        List<RestorePlan.Step> back = new ArrayList<>();
-        for (RestorePlan.Step step : toCreate) {
-            if (tmux.hung()) {
-                Log.error("%s: tmux stopped answering; %d session(s) not tried, still owed: the next saves keep them", user,
-                        toCreate.size() - toCreate.indexOf(step));
-                break;
-            }
-            if (!recreate(tmux, account, settings, step)) continue;
-            owed.settle(step.row().session());
-            back.add(step);
-        }
-        List<String> resuming = back.stream().filter(st -> st.action() == RestorePlan.Action.RESUME).map(st -> st.row().session()).toList();
-        Map<String, String> didNotStart = ResumeCheck.failedToStart(tmux, account, resuming, settings.claude(), RESUME_CHECK);
-        didNotStart.forEach((name, why) -> Log.warn("%s: '%s' came back as a shell: %s; its conversation is kept, not running", user, name, why));
-        record(history, back, didNotStart, user);
-        long liveCount = steps.stream().filter(RestorePlan.Step::live).count();
-        long resumed = resuming.size() - didNotStart.size();
-        int failed = toCreate.size() - back.size();
-        Log.info("%s: %s", user, toCreate.isEmpty()
-                ? "nothing to restore: " + liveCount + " of " + steps.size() + " saved sessions are live" + (liveCount < steps.size() ? ", the rest skipped" : "")
-                : "restored " + back.size() + " of " + steps.size() + " saved sessions from " + wanted.from() + " (" + resumed
-                        + " resuming a conversation), " + liveCount + " were live" + (failed == 0 ? "" : ", " + failed + " failed"));
-        return failed + wanted.problems().size();
+        runs.add(Restorer.create(account, tmux, history, owed, wanted, steps, settings));
+        return 0; // its failures are counted when it is recorded, after the resumes
     }
 
     /**
-     * The sessions that came back go into the newest snapshot, each with its conversation, marked
-     * not running when it came back as a shell: the next save then keeps the id instead of
-     * dropping it with the process that never started.
+     * Every user's sessions exist now: start their conversations within the budget (most recent
+     * first, machine-wide), then record each user's outcome. Returns how many rows failed.
      */
-    private static void record(History history, List<RestorePlan.Step> back, Map<String, String> didNotStart, String user) throws Exception {
-        Map<String, SnapshotFormat.Row> rows = new LinkedHashMap<>();
-        history.readNewest().rows().forEach(r -> rows.put(r.session(), r));
-        for (RestorePlan.Step st : back) {
-            SnapshotFormat.Row r = st.row();
-            String lost = st.action() == RestorePlan.Action.RESUME ? didNotStart.get(r.session()) : st.lost();
-            if (lost != null) r = r.withNotRunning("restored as a shell: " + lost);
-            else if (st.action() == RestorePlan.Action.RESUME) r = r.withNotRunning(null);
-            rows.put(r.session(), r);
+    private int resumeAndRecord(Settings settings) throws Exception {
+        if (runs.isEmpty()) return 0;
+        Resumer.Result resumed = Resumer.resume(runs.stream().flatMap(r -> r.waiting().stream()).toList(), settings.resume());
+        if (!resumed.waiting().isEmpty()) {
+            Log.info("%d conversation(s) wait for their user's Enter in their pane%s", resumed.waiting().size(),
+                    resumed.why().isEmpty() ? "" : ": " + resumed.why());
         }
-        history.commit(new ArrayList<>(rows.values()), Instant.now())
-                .ifPresent(s -> Log.info("%s: recorded what came back in snapshot %s", user, s.name()));
-    }
-
-    /** Creates one missing session; false (and logged) when tmux would not. */
-    private static boolean recreate(Tmux tmux, Accounts.Account account, Settings settings, RestorePlan.Step step) {
-        String user = account.name(), name = step.row().session();
-        Exec.Result r = tmux.newSession(name, step.cwd(), RestorePlan.paneEnv(step), RestorePlan.paneCommand(step, account, settings));
-        if (!r.ok()) {
-            Log.error("%s: could not recreate session '%s' (still owed: the next saves keep it): %s", user, name,
-                    r.timedOut() ? "tmux timed out" : r.firstErrorLine());
-            return false;
+        int failed = 0;
+        for (Restorer.UserRun run : runs) {
+            try {
+                failed += Restorer.finish(run, resumed, settings);
+            } catch (Exception e) {
+                Log.error("%s: could not record the restore: %s", run.account().name(), Cli.describe(e));
+                failed++;
+            }
         }
-        if (!r.out().strip().equals(name)) Log.warn("%s: tmux named the restored session '%s', not '%s' as saved", user, r.out().strip(), name);
-        if (step.action() == RestorePlan.Action.RESUME) {
-            Log.info("%s: restored '%s' in %s, resuming %s in %s", user, name, step.cwd(), step.row().conversation(), step.startDir());
-        } else if (step.row().hasConversation()) {
-            // A conversation that did not come back is worth a warning; a plain shell is not.
-            Log.warn("%s: restored '%s' in %s as a shell: %s", user, name, step.cwd(), step.why());
-        } else {
-            Log.info("%s: restored '%s' in %s as a shell: %s", user, name, step.cwd(), step.why());
-        }
-        return true;
+        runs.clear();
+        return failed;
     }
 }

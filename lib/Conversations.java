@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  * then argv (stale after /clear), then the one transcript written since the process started.
  */
 public final class Conversations {
-    public enum Source { LIVE_RECORD, ARGV, TRANSCRIPT }
+    /** How we know, most certain first; WAITING: a restored pane waiting for its Enter names it. */
+    public enum Source { LIVE_RECORD, ARGV, TRANSCRIPT, WAITING }
 
     /** A conversation id, how we know it, where it started (resume must run there), and its config root. */
     public record Conversation(String uuid, Source source, Path startDir, Path configDir) {}
@@ -78,6 +79,15 @@ public final class Conversations {
             if (recent.isPresent()) return Optional.of(found(recent.get(), Source.TRANSCRIPT, config.get(), processCwd));
         }
         return Optional.empty();
+    }
+
+    /**
+     * The conversation a restored pane waits to resume (the pane script at its gate, as the user):
+     * it was running when saved and is wanted running again, so saves keep it as running.
+     */
+    public Optional<Conversation> waitingIn(Procfs.Proc pane) {
+        if (pane.uid() != account.uid()) return Optional.empty();
+        return RestorePlan.waitingFor(pane).map(w -> new Conversation(w.conversation(), Source.WAITING, w.startDir(), configDir(pane)));
     }
 
     /** The process's own CLAUDE_CONFIG_DIR when set and non-empty, else ~user/.claude. */

@@ -66,8 +66,12 @@ public final class Inventory {
         for (Tmux.Session s : sessions) {
             if (!procs.ownedBy(s.panePid(), account.uid())) continue;
             Optional<Procfs.Proc> claude = conversations.claudeIn(s.panePid());
-            if (claude.isEmpty()) continue;
-            conversations.of(claude.get()).ifPresent(c -> claims.add(new Claims.Claim(s.name(), c, claude.get().startTicks())));
+            if (claude.isPresent()) {
+                conversations.of(claude.get()).ifPresent(c -> claims.add(new Claims.Claim(s.name(), c, claude.get().startTicks())));
+            } else {
+                // A restored pane still waiting for its Enter: the conversation is wanted there, not dropped.
+                procs.get(s.panePid()).ifPresent(p -> conversations.waitingIn(p).ifPresent(c -> claims.add(new Claims.Claim(s.name(), c, p.startTicks()))));
+            }
         }
         Claims.Settled settled = Claims.settle(claims);
         for (Claims.Lost l : settled.lost()) {

@@ -46,8 +46,13 @@ public final class Pending {
 
     /** One row came back (or the user let it go): no longer owed. */
     public void settle(String session) throws IOException {
+        settleAll(Set.of(session));
+    }
+
+    /** These rows came back: no longer owed (one write for a whole batch). */
+    public void settleAll(Set<String> sessions) throws IOException {
         List<SnapshotFormat.Row> owed = new ArrayList<>(rows());
-        if (owed.removeIf(r -> r.session().equals(session))) set(owed);
+        if (owed.removeIf(r -> sessions.contains(r.session()))) set(owed);
     }
 
     private void set(List<SnapshotFormat.Row> owed) throws IOException {

@@ -192,6 +192,24 @@ public final class Procfs {
         return Optional.ofNullable(byPid.get(pid));
     }
 
+    /** Memory as the kernel sees it now (/proc/meminfo): total and available, in bytes. */
+    public record Memory(long total, long available) {}
+
+    public Memory memory() {
+        long total = 0, available = 0;
+        try {
+            for (String line : Files.readAllLines(root.resolve("meminfo"))) {
+                String[] f = line.split("\\s+");
+                if (f.length < 2) continue;
+                if (f[0].equals("MemTotal:")) total = Long.parseLong(f[1]) * 1024;
+                if (f[0].equals("MemAvailable:")) available = Long.parseLong(f[1]) * 1024;
+            }
+        } catch (IOException | NumberFormatException e) {
+            throw new IllegalStateException("cannot read " + root.resolve("meminfo") + ": " + e.getMessage(), e);
+        }
+        return new Memory(total, available);
+    }
+
     /** When this boot began (btime in /proc/stat). */
     public Instant bootTime() {
         return Instant.ofEpochSecond(btime());

@@ -30,9 +30,10 @@ public final class RestorePlan {
      * {@code lost} why a conversation that was running could not come back (null otherwise): the
      * row keeps it, marked not running for that reason.
      */
-    public record Step(SnapshotFormat.Row row, State state, Action action, String why, Path cwd, Path startDir, Path config, String lost) {
+    public record Step(SnapshotFormat.Row row, State state, Action action, String why, Path cwd, Path startDir, Path config, String lost,
+                       java.time.Instant lastActive) {
         Step(SnapshotFormat.Row row, State state, Action action, String why, Path cwd) {
-            this(row, state, action, why, cwd, null, null, null);
+            this(row, state, action, why, cwd, null, null, null, null);
         }
 
         public boolean live() { return state != State.MISSING; }
@@ -43,13 +44,24 @@ public final class RestorePlan {
     /** The pane script's status when it cannot enter the conversation's starting directory. */
     static final int CANNOT_ENTER = 200;
 
+    /** What a pane waiting for its Enter prints first (the conversation id follows). */
+    static final String WAITING = "[t3-restore] conversation ";
+
     /**
      * The shell script every restored or healed pane runs: claude in the conversation's starting
      * directory, then the user's login shell, so the session stays when claude exits. Data
-     * reaches it only as arguments, never as code.
+     * reaches it only as arguments, never as code. With gate "wait" it first says which
+     * conversation ran here and waits for Enter: the restore presses it for as many as its
+     * budget allows (most recent first); the rest wait for their user (Ctrl-C gives the shell).
      */
     static final String PANE_SCRIPT = String.join("\n",
-            "dir=$1 shell=$2; shift 2",
+            "dir=$1 shell=$2 gate=$3 id=$4; shift 4",
+            "if [ \"$gate\" = wait ]; then",
+            "  trap 'exec \"$shell\" -l' INT",
+            "  printf '%s\\n' \"" + WAITING + "$id was running here: press Enter to resume it (Ctrl-C for a shell)\"",
+            "  read -r _ || exec \"$shell\" -l",
+            "  trap - INT",
+            "fi",
             // A login sh puts ~/.local/bin and the like on PATH, as the user's own login would.
             "( cd -- \"$dir\" || exit " + CANNOT_ENTER + "; exec /bin/sh -lc 'exec \"$@\"' sh \"$@\" )",
             "echo \"" + EXITED + "$?); here is your shell\"",
@@ -107,21 +119,22 @@ public final class RestorePlan {
             }
             Path configDir = row.claudeConfig() != null ? Path.of(row.claudeConfig()) : account.home().resolve(".claude");
             Optional<Path> config = UserFiles.trustedDir(configDir, account.uid());
-            if (config.isEmpty() || conversations.transcript(config.get(), row.conversation()).isEmpty()) {
+            Optional<Path> transcript = config.flatMap(c -> conversations.transcript(c, row.conversation()));
+            if (transcript.isEmpty()) {
                 String lost = "transcript no longer exists in " + configDir + " (claude deletes old ones)";
-                steps.add(new Step(row, State.MISSING, Action.SHELL, cwdNote + lost, cwd, null, null, lost));
+                steps.add(new Step(row, State.MISSING, Action.SHELL, cwdNote + lost, cwd, null, null, lost, null));
                 continue;
             }
             Optional<Path> start = Optional.ofNullable(row.conversationCwd()).flatMap(RestorePlan::existingDir)
                     .or(() -> conversations.startDir(config.get(), row.conversation()).flatMap(p -> existingDir(p.toString())));
             if (start.isEmpty()) {
                 String lost = "the conversation's starting directory is gone; claude could not resume it";
-                steps.add(new Step(row, State.MISSING, Action.SHELL, cwdNote + lost, cwd, null, null, lost));
+                steps.add(new Step(row, State.MISSING, Action.SHELL, cwdNote + lost, cwd, null, null, lost, null));
                 continue;
             }
             claimedHere.put(id, "session '" + row.session() + "' (restored now)");
             steps.add(new Step(row, State.MISSING, Action.RESUME, cwdNote.isEmpty() ? "missing" : cwdNote + "missing",
-                    cwd, start.get(), row.claudeConfig() == null ? null : config.get(), null));
+                    cwd, start.get(), row.claudeConfig() == null ? null : config.get(), null, lastActive(transcript.get())));
         }
         return steps;
     }
@@ -139,15 +152,40 @@ public final class RestorePlan {
     /** The argv the new pane runs: claude resuming the conversation then the login shell, or the login shell. */
     public static List<String> paneCommand(Step step, Accounts.Account account, Settings settings) {
         if (step.action() != Action.RESUME) return List.of(account.shell(), "-l");
-        return resumeCommand(step.startDir(), step.row().conversation(), account, settings);
+        return resumeCommand(step.startDir(), step.row().conversation(), account, settings, true);
     }
 
-    /** The pane script resuming {@code conversation} in {@code startDir}, then the login shell. */
-    public static List<String> resumeCommand(Path startDir, String conversation, Accounts.Account account, Settings settings) {
-        List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", PANE_SCRIPT, "t3-restore", startDir.toString(), account.shell(), settings.claude()));
+    /**
+     * The pane script resuming {@code conversation} in {@code startDir}, then the login shell;
+     * {@code gated}: only once Enter is pressed in the pane (by the restore's budget, or the user).
+     */
+    public static List<String> resumeCommand(Path startDir, String conversation, Accounts.Account account, Settings settings, boolean gated) {
+        List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", PANE_SCRIPT, "t3-restore", startDir.toString(), account.shell(),
+                gated ? "wait" : "go", conversation, settings.claude()));
         if (!settings.claudeArgs().isBlank()) argv.addAll(List.of(settings.claudeArgs().trim().split("\\s+")));
         argv.addAll(List.of("--resume", conversation));
         return argv;
+    }
+
+    /** When the conversation was last active: its transcript's mtime (the most recent resume first). */
+    private static java.time.Instant lastActive(Path transcript) {
+        try {
+            return Files.getLastModifiedTime(transcript, java.nio.file.LinkOption.NOFOLLOW_LINKS).toInstant();
+        } catch (java.io.IOException e) {
+            return java.time.Instant.EPOCH;
+        }
+    }
+
+    /** A pane script at its gate: the conversation it waits to resume, and where. */
+    public record Waiting(String conversation, Path startDir) {}
+
+    /** What the pane script {@code p} waits to resume, when it is one of ours still at its gate. */
+    static Optional<Waiting> waitingFor(Procfs.Proc p) {
+        // argv: /bin/sh -c SCRIPT t3-restore DIR SHELL GATE ID CLAUDE...
+        List<String> a = p.argv();
+        if (!isPaneScript(p) || a.size() < 9 || !a.get(6).equals("wait") || !Conversations.isUuid(a.get(7))) return Optional.empty();
+        if (!a.get(4).startsWith("/") || a.get(4).indexOf('\0') >= 0) return Optional.empty();
+        return Optional.of(new Waiting(a.get(7), Path.of(a.get(4))));
     }
 
     /** Whether {@code p} is still the pane script (not yet the login shell it ends in). */

@@ -10,7 +10,15 @@ import java.util.Map;
  */
 public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tmuxTimeout,
                        String claude, String claudeArgs, int keep, Duration keepFor, int healMax, Duration healWindow,
-                       Duration lockWait, Duration userBudget) {
+                       Duration lockWait, Duration userBudget, Resume resume) {
+
+    /**
+     * How a restore resumes conversations: eagerly (pressing each pane's Enter itself) or not at
+     * all (lazy: each waits for its user), at most {@code concurrency} claude starting at once,
+     * none while available memory is below {@code minFree} (bytes, or a percentage of MemTotal),
+     * and for at most {@code maxWait}; what is left waits for its user's Enter.
+     */
+    public record Resume(boolean lazy, int concurrency, String minFree, Duration maxWait) {}
 
     /** One environment variable: its name, its default, and what it means (for --help). */
     public record Knob(String name, String fallback, String meaning) {}
@@ -28,8 +36,12 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
     public static final Knob HEAL_WINDOW = new Knob("T3_HEAL_WINDOW", "60", "that window (minutes)");
     public static final Knob LOCK_WAIT = new Knob("T3_LOCK_WAIT", "10", "seconds to wait for another run holding the state dir's lock");
     public static final Knob USER_BUDGET = new Knob("T3_USER_BUDGET", "60", "seconds all tmux calls for one user may take in one run");
-    public static final List<Knob> KNOBS = List.of(USER_MAP, STATE_DIR, TMUX_TMPDIR, TMUX_TIMEOUT, USER_BUDGET, CLAUDE, CLAUDE_ARGS, KEEP, KEEP_DAYS,
-            HEAL_MAX, HEAL_WINDOW, LOCK_WAIT);
+    public static final Knob RESUME = new Knob("T3_RESUME", "eager", "eager: a restore resumes conversations within the budget below; lazy: each waits for its Enter");
+    public static final Knob RESUME_CONCURRENCY = new Knob("T3_RESUME_CONCURRENCY", "cores", "claude processes starting at once, at most (cores: the CPU count)");
+    public static final Knob RESUME_MIN_FREE = new Knob("T3_RESUME_MIN_FREE", "25%", "no resume while MemAvailable is below this (N% of MemTotal, or N MiB)");
+    public static final Knob RESUME_WAIT = new Knob("T3_RESUME_WAIT", "300", "seconds a restore spends starting conversations; the rest wait for Enter");
+    public static final List<Knob> KNOBS = List.of(USER_MAP, STATE_DIR, TMUX_TMPDIR, TMUX_TIMEOUT, USER_BUDGET, CLAUDE, CLAUDE_ARGS,
+            RESUME, RESUME_CONCURRENCY, RESUME_MIN_FREE, RESUME_WAIT, KEEP, KEEP_DAYS, HEAL_MAX, HEAL_WINDOW, LOCK_WAIT);
 
     public static Settings fromEnvironment() {
         return from(System.getenv());
@@ -48,7 +60,11 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
                 (int) number(env, HEAL_MAX, 0, 1000),
                 Duration.ofSeconds((long) (number(env, HEAL_WINDOW, 1, 100000) * 60)),
                 Duration.ofMillis((long) (number(env, LOCK_WAIT, 0, 86400) * 1000)),
-                Duration.ofMillis((long) (number(env, USER_BUDGET, 0.001, 86400) * 1000)));
+                Duration.ofMillis((long) (number(env, USER_BUDGET, 0.001, 86400) * 1000)),
+                new Resume(oneOf(env, RESUME, "eager", "lazy").equals("lazy"),
+                        get(env, RESUME_CONCURRENCY).equals("cores") ? Runtime.getRuntime().availableProcessors() : (int) number(env, RESUME_CONCURRENCY, 1, 10000),
+                        memory(env, RESUME_MIN_FREE),
+                        Duration.ofMillis((long) (number(env, RESUME_WAIT, 0, 86400) * 1000))));
     }
 
     /** The environment section of every script's --help, defaults included. */
@@ -69,6 +85,25 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
             // said below
         }
         throw new IllegalArgumentException(k.name() + " must be a number from " + fmt(min) + " to " + fmt(max) + ", not '" + s + "'");
+    }
+
+    private static String oneOf(Map<String, String> env, Knob k, String... allowed) {
+        String v = get(env, k);
+        if (List.of(allowed).contains(v)) return v;
+        throw new IllegalArgumentException(k.name() + " must be one of " + String.join(", ", allowed) + ", not '" + v + "'");
+    }
+
+    /** "N%" (of MemTotal) or "N" MiB, checked here so a typo is a bad setting, not a silent zero. */
+    private static String memory(Map<String, String> env, Knob k) {
+        String v = get(env, k);
+        if (v.matches("(100|[1-9]?[0-9])%") || v.matches("\\d{1,9}")) return v;
+        throw new IllegalArgumentException(k.name() + " must be a percentage of MemTotal (25%) or MiB (2048), not '" + v + "'");
+    }
+
+    /** The bytes {@code minFree} stands for on a machine with {@code memTotal} bytes. */
+    public static long bytes(String minFree, long memTotal) {
+        return minFree.endsWith("%") ? memTotal / 100 * Long.parseLong(minFree.substring(0, minFree.length() - 1))
+                : Long.parseLong(minFree) << 20;
     }
 
     private static String fmt(double d) {

@@ -248,21 +248,76 @@ public final class Tmux {
         return run(false, args);
     }
 
+    /** A session to create: its literal name, where, its environment, and the argv its pane runs. */
+    public record NewSession(String name, Path cwd, Map<String, String> env, List<String> command) {}
+
+    /** A session tmux made: its first pane's id and process, and the name tmux gave it. */
+    public record Created(String paneId, int panePid, String name) {}
+
+    /** What became of one NewSession: made ({@code created}), or why not ({@code error}). */
+    public record Outcome(NewSession wanted, Created created, String error) {
+        public boolean ok() { return created != null; }
+    }
+
+    /** Sessions created in one tmux call: thousands of sessions cost a few calls, not one each. */
+    private static final int BATCH = 64;
+    private static final String CREATED = "#{pane_id} #{pane_pid} #{session_name}";
+
     /**
-     * Creates a detached session with a real size (a detached pane can come up 1 column wide)
-     * running {@code command} as an argv: tmux execs it directly, no shell sees the data. The
-     * result's output is the name tmux gave the session.
-     * When this starts the user's server and PID 1 is systemd, the server gets a scope of its
-     * own under the user's slice, so it outlives the oneshot unit that started it.
+     * Creates detached sessions with a real size (a detached pane can come up 1 column wide), each
+     * running its command as an argv: tmux execs it directly, no shell sees the data. Many go in
+     * one tmux call; tmux stops a call at the first command that fails, so the rest are tried
+     * again after it. When this starts the user's server and PID 1 is systemd, the server gets a
+     * scope of its own under the user's slice, so it outlives the oneshot unit that started it.
      */
+    public List<Outcome> newSessions(List<NewSession> wanted) {
+        List<Outcome> out = new ArrayList<>();
+        int next = 0;
+        while (next < wanted.size()) {
+            List<NewSession> batch = wanted.subList(next, Math.min(wanted.size(), next + BATCH));
+            List<List<String>> commands = new ArrayList<>();
+            for (NewSession n : batch) commands.add(newSessionCommand(n));
+            boolean startsServer = socketState() != SocketState.LIVE;
+            Exec.Result r = run(startsServer && Systemd.isPid1(), commands);
+            List<String> lines = r.out().lines().toList();
+            int made = 0;
+            for (; made < batch.size() && made < lines.size(); made++) {
+                String[] f = lines.get(made).split(" ", 3);
+                try {
+                    out.add(new Outcome(batch.get(made), new Created(f[0], Integer.parseInt(f[1]), f.length > 2 ? f[2] : ""), null));
+                } catch (RuntimeException e) {
+                    out.add(new Outcome(batch.get(made), null, "tmux said '" + lines.get(made) + "'"));
+                }
+            }
+            if (made == batch.size()) {
+                next += made;
+                continue;
+            }
+            // The command after the last one tmux made is the one that failed; the rest go again.
+            String error = r.timedOut() ? "tmux timed out" : r.ok() ? "tmux made no session" : r.firstErrorLine();
+            out.add(new Outcome(batch.get(made), null, error));
+            next += made + 1;
+            if (hung()) {
+                for (NewSession n : wanted.subList(next, wanted.size())) out.add(new Outcome(n, null, "not tried: tmux stopped answering"));
+                break;
+            }
+        }
+        return out;
+    }
+
+    /** One session, as newSessions makes them; the result's output is "pane_id pane_pid name". */
     public Exec.Result newSession(String name, Path cwd, Map<String, String> env, List<String> command) {
-        List<String> args = new ArrayList<>(List.of("new-session", "-d", "-P", "-F", "#{session_name}",
-                "-s", literal(creationName(name)), "-c", literal(cwd.toString()), "-x", "200", "-y", "50"));
-        env.forEach((k, v) -> args.addAll(List.of("-e", k + "=" + v)));
-        args.add("--");
-        args.addAll(command);
         boolean startsServer = socketState() != SocketState.LIVE;
-        return run(startsServer && Systemd.isPid1(), args.toArray(String[]::new));
+        return run(startsServer && Systemd.isPid1(), List.of(newSessionCommand(new NewSession(name, cwd, env, command))));
+    }
+
+    private static List<String> newSessionCommand(NewSession n) {
+        List<String> args = new ArrayList<>(List.of("new-session", "-d", "-P", "-F", CREATED,
+                "-s", literal(creationName(n.name())), "-c", literal(n.cwd().toString()), "-x", "200", "-y", "50"));
+        n.env().forEach((k, v) -> args.addAll(List.of("-e", k + "=" + v)));
+        args.add("--");
+        args.addAll(n.command());
+        return args;
     }
 
     /** A pane: its id (%N, stable for the pane's life), process, cursor, whether active, and its session. */
@@ -313,15 +368,31 @@ public final class Tmux {
     }
 
     private Exec.Result run(boolean ownScope, String... args) {
+        return run(ownScope, List.of(List.of(args)));
+    }
+
+    /** Runs commands in one tmux call, separated as tmux separates them (a lone ";"). */
+    private Exec.Result run(boolean ownScope, List<List<String>> commands) {
         if (hung) return new Exec.Result(-1, "", "not asked: " + account.name() + "'s tmux did not answer earlier in this run", true);
         long left = budgetEnd - System.nanoTime();
         if (left <= 0) return new Exec.Result(-1, "", "not asked: the " + budget.toSeconds() + " s budget for " + account.name() + " is spent", true);
         List<String> cmd = new ArrayList<>(asUser(ownScope));
         cmd.add("tmux");
-        cmd.addAll(List.of(args));
+        for (int i = 0; i < commands.size(); i++) {
+            if (i > 0) cmd.add(";");
+            for (String a : commands.get(i)) cmd.add(arg(a));
+        }
         Exec.Result r = Exec.run(cmd, timeout.toNanos() < left ? timeout : Duration.ofNanos(left));
         if (r.timedOut()) hung = true;
         return r;
+    }
+
+    /**
+     * tmux splits its command line at every argument that ENDS in ';' (a name "a;", a path "x;"),
+     * even within one command: "\;" keeps the semicolon part of the argument.
+     */
+    static String arg(String a) {
+        return a.endsWith(";") ? a.substring(0, a.length() - 1) + "\\;" : a;
     }
 
     /**

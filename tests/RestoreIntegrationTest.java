@@ -159,7 +159,7 @@ class RestoreIntegrationTest {
         users.tmux(alice).run("kill-session", "-t", "=gone");
         Children.Ran r = restore("--user", alice.name());
         assertEquals(0, r.exit(), r.all());
-        assertTrue(r.all().contains("restored 2 of 5"), r.all());
+        assertTrue(r.all().contains("2 sessions back (of 5 saved"), r.all());
         assertEquals(saved.keySet(), live(alice).keySet());
         assertEquals(shellPane, live(alice).get("shell").panePid(), "a live session keeps its pane");
     }
