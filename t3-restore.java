@@ -131,11 +131,11 @@ class T3Restore implements Callable<Integer> {
             Log.warn("the boot restore (%s) has not finished; not healing now", Units.RESTORE);
             return 0;
         }
-        Procfs procs = Procfs.read();
         int failed = 0;
         for (Roster.Entry entry : entries) {
             try {
-                failed += healOne(settings, store, entry, procs);
+                // /proc afresh for each user: users go on working while the run goes from one to the next.
+                failed += healOne(settings, store, entry, Procfs.read());
             } catch (Exception e) {
                 Log.error("%s: heal failed: %s", entry.user(), Cli.describe(e));
                 failed++;
@@ -181,7 +181,9 @@ class T3Restore implements Callable<Integer> {
         }
         List<Tmux.Pane> panes = tmux.listPanes();
         if (panes == null) return 1;
-        HealPlan.World world = HealPlan.world(account, panes, procs, store.history(user).readNewest().rows(), tmux::screenLine);
+        History history = store.history(user);
+        HealPlan.World world = HealPlan.world(account, panes, procs, history.readNewest().rows(),
+                history.newest().map(History.Snapshot::time).orElse(null), tmux::screenLine);
         HealLedger ledger = HealLedger.read(store, user);
         Instant now = Instant.now();
         List<HealPlan.Step> steps = HealPlan.plan(world, HealPlan.evidence(world), ledger, settings.healMax(), settings.healWindow(), now);
@@ -189,11 +191,18 @@ class T3Restore implements Callable<Integer> {
             steps.forEach(step -> plan.add(RestoreVerbs.healEntry(user, step)));
             return 0;
         }
-        int healed = 0, waited = 0, gaveUp = 0, failed = 0;
+        int healed = 0, waited = 0, gaveUp = 0, failed = 0, left = 0;
         for (HealPlan.Step step : steps) {
             String where = step.pane() == null ? "" : " in session '" + step.pane().session() + "' (pane " + step.pane().id() + ")";
             switch (step.action()) {
                 case RESUME:
+                    String changed = HealPlan.changedSince(world, step);
+                    if (changed != null) {
+                        ledger.waited();
+                        waited++;
+                        Log.info("%s: conversation %s%s crashed; waiting: %s", user, step.conversation(), where, changed);
+                        continue;
+                    }
                     Path cwd = procs.cwd(step.pane().pid()).orElse(account.home());
                     Exec.Result r = tmux.respawnPane(step.pane().id(), cwd, RestorePlan.paneEnv(step.config()),
                             RestorePlan.resumeCommand(step.startDir(), step.conversation(), account, settings, false));
@@ -218,11 +227,13 @@ class T3Restore implements Callable<Integer> {
                     break;
                 default:
                     ledger.superseded(step.record(), now);
-                    Log.info("%s: conversation %s crashed; nothing to heal: %s", user, step.conversation(), step.why());
+                    // One line each, but a flood of records (a user can make them) costs the journal one line.
+                    if (++left <= 5) Log.info("%s: conversation %s crashed; nothing to heal: %s", user, step.conversation(), step.why());
             }
             for (LiveRecords.Record other : step.others()) ledger.superseded(other, now);
         }
         if (!steps.isEmpty()) ledger.write(now);
+        if (left > 5) Log.info("%s: %d more crashes with nothing to heal", user, left - 5);
         Log.info("%s: healed %d, waiting %d, gave up %d%s", user, healed, waited, gaveUp, failed == 0 ? "" : ", " + failed + " failed");
         return failed;
     }

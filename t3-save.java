@@ -10,7 +10,11 @@
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -53,9 +57,10 @@ class T3Save implements Callable<Integer> {
         StateStore store = new StateStore(settings.stateDir());
         if (!dryRun && !roster.entries().isEmpty()) store.prepare();
 
-        Procfs procs = Procfs.read(); // once per run: every user's panes are walked in memory
         int failed = 0;
         try (RunLock lock = dryRun || roster.entries().isEmpty() ? null : RunLock.acquire(store, settings.lockWait())) {
+            // Read after the lock: a restore that held it has started claudes this must see.
+            Procfs procs = Procfs.read(); // once per run: every user's panes are walked in memory
             for (Roster.Entry entry : roster.entries()) {
                 try {
                     if (!saveOne(settings, store, entry.user(), procs)) failed++;
@@ -96,7 +101,12 @@ class T3Save implements Callable<Integer> {
         }
         History history = store.history(user);
         Instant now = Instant.now();
-        NextSnapshot.Result next = NextSnapshot.compose(inv.rows(), history.readNewest().rows(), store.pending(user).rows(), now);
+        List<SnapshotFormat.Row> previous = history.readNewest().rows();
+        // A claude that left its live record (and heal has not dealt with it) was killed, not quit.
+        HealLedger healed = HealLedger.read(store, user);
+        Set<String> crashed = LiveRecords.evidence(account, previous, procs).stream().filter(r -> !healed.handled(r))
+                .map(r -> r.conversation().toLowerCase()).collect(Collectors.toSet());
+        NextSnapshot.Result next = NextSnapshot.compose(inv.rows(), previous, store.pending(user).rows(), crashed, now);
         for (SnapshotFormat.Row r : next.notRunning()) {
             Log.info("%s: '%s' keeps conversation %s, not running: %s", user, r.session(), r.conversation(), r.notRunning());
         }
@@ -109,7 +119,11 @@ class T3Save implements Callable<Integer> {
             System.out.print("### " + store.pointer(user) + "\n" + SnapshotFormat.format(next.rows()));
         } else {
             written = history.commit(next.rows(), now).map(s -> " in snapshot " + s.name()).orElse(", unchanged: nothing written");
-            Collection<String> wanted = store.tombstones(user).clearSeen(inv.rows().stream().map(SnapshotFormat.Row::session).toList());
+            // A session live again is owed no more: a user's later kill-session must not be undone.
+            store.pending(user).settleAll(inv.rows().stream().map(SnapshotFormat.Row::session).collect(java.util.stream.Collectors.toSet()));
+            Map<String, Instant> created = new HashMap<>();
+            inv.sessions().forEach(x -> created.put(x.name(), x.created()));
+            Collection<String> wanted = store.tombstones(user).clearSeen(created);
             if (!wanted.isEmpty()) Log.info("%s: %s live again: no longer forgotten", user, wanted);
             int pruned = history.prune(settings.keep(), settings.keepFor(), now);
             if (pruned > 0) Log.info("%s: retention removed %d old snapshot(s)", user, pruned);

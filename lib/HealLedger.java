@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.Set;
@@ -17,8 +16,8 @@ import java.util.Set;
  */
 public final class HealLedger {
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** Acted-on records older than this say nothing any more: records from before a boot are ignored anyway. */
-    private static final Duration FORGET_AFTER = Duration.ofDays(2);
+    /** This boot: a record is evidence only within its boot, so what heal did is kept exactly that long. */
+    private static final String BOOT = Procfs.bootId();
 
     private final StateStore store;
     private final String user;
@@ -71,24 +70,27 @@ public final class HealLedger {
 
     /** A record heal will not act on: its conversation runs again, or it was dealt with with another record. */
     public void superseded(LiveRecords.Record r, Instant now) {
+        entry(r, "superseded", now);
+    }
+
+    private void entry(LiveRecords.Record r, String outcome, Instant now) {
         ObjectNode e = ((ArrayNode) doc.get("handled")).addObject();
-        e.put("record", r.key()).put("conversation", r.conversation()).put("outcome", "superseded").put("time", now.toString());
+        e.put("record", r.key()).put("conversation", r.conversation()).put("outcome", outcome).put("time", now.toString()).put("boot", BOOT);
         handled.add(r.key());
     }
 
     public void write(Instant now) throws IOException {
         ArrayNode kept = JSON.createArrayNode();
         for (JsonNode e : entries()) {
-            if (Instant.parse(e.path("time").asText(Instant.EPOCH.toString())).isAfter(now.minus(FORGET_AFTER))) kept.add(e);
+            // Records of earlier boots are never evidence again (LiveRecords.stale): their entries can go.
+            if (e.path("boot").asText().equals(BOOT)) kept.add(e);
         }
         doc.set("handled", kept);
         store.writeOwn(store.healFile(user), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(doc) + "\n");
     }
 
     private void act(LiveRecords.Record r, String outcome, Instant now) {
-        ObjectNode e = ((ArrayNode) doc.get("handled")).addObject();
-        e.put("record", r.key()).put("conversation", r.conversation()).put("outcome", outcome).put("time", now.toString());
-        handled.add(r.key());
+        entry(r, outcome, now);
         count(outcome);
     }
 

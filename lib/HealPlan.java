@@ -34,34 +34,24 @@ public final class HealPlan {
 
     /** What a plan needs to know of the user's world, read once. */
     public record World(Accounts.Account account, List<Tmux.Pane> panes, Procfs procs, Conversations conversations,
-                        Map<String, String> running, List<SnapshotFormat.Row> newest, BiFunction<String, Integer, String> screenLine) {}
+                        Map<String, String> running, List<SnapshotFormat.Row> newest, Instant newestTime,
+                        BiFunction<String, Integer, String> screenLine) {}
 
     /** Reads what a plan needs of the user's world, once. */
     public static World world(Accounts.Account account, List<Tmux.Pane> panes, Procfs procs, List<SnapshotFormat.Row> newest,
-                              BiFunction<String, Integer, String> screenLine) {
+                              Instant newestTime, BiFunction<String, Integer, String> screenLine) {
         Conversations conversations = new Conversations(procs, account);
         Map<String, String> running = new java.util.HashMap<>();
         conversations.running().forEach((id, proc) -> running.put(id, panes.stream()
                 .filter(p -> procs.selfAndDescendants(p.pid()).contains(proc))
                 .map(p -> "session '" + p.session() + "' (pane " + p.id() + ")")
                 .findFirst().orElse("pid " + proc.pid())));
-        return new World(account, panes, procs, conversations, running, newest, screenLine);
+        return new World(account, panes, procs, conversations, running, newest, newestTime, screenLine);
     }
 
-    /**
-     * The stale live records of this boot in the user's config roots (~/.claude, and any other
-     * root the newest snapshot names): each is a claude that did not exit by itself.
-     */
+    /** The stale live records of this boot in the user's config roots: each a claude that did not exit by itself. */
     public static List<LiveRecords.Record> evidence(World w) {
-        java.util.Set<Path> roots = new java.util.LinkedHashSet<>();
-        UserFiles.trustedDir(w.account().home().resolve(".claude"), w.account().uid()).ifPresent(roots::add);
-        for (SnapshotFormat.Row r : w.newest()) {
-            if (r.claudeConfig() != null && r.claudeConfig().startsWith("/") && r.claudeConfig().indexOf('\0') < 0)
-                UserFiles.trustedDir(Path.of(r.claudeConfig()), w.account().uid()).ifPresent(roots::add);
-        }
-        List<LiveRecords.Record> out = new ArrayList<>();
-        for (Path root : roots) out.addAll(LiveRecords.stale(root, w.account().uid(), w.procs(), w.procs().bootTime()));
-        return out;
+        return LiveRecords.evidence(w.account(), w.newest(), w.procs());
     }
 
     /**
@@ -82,19 +72,21 @@ public final class HealPlan {
     }
 
     /** Characters a prompt ends with: what is left of the cursor line past one of them was typed. */
-    private static final String PROMPT_ENDS = "$#%>❯»:";
+    // Not '>': that is also the shell's continuation prompt, in the middle of a command.
+    private static final String PROMPT_ENDS = "$#%❯»:";
 
     private HealPlan() {}
 
     public static List<Step> plan(World w, List<LiveRecords.Record> stale, HealLedger ledger, int maxHeals, Duration window, Instant now) {
+        // Newest crash first: of two in one pane, or of one conversation, the newest is the one to act on.
         Map<String, List<LiveRecords.Record>> byConversation = new LinkedHashMap<>();
-        stale.stream().sorted(Comparator.comparing(LiveRecords.Record::written).reversed())
+        stale.stream().filter(r -> !ledger.handled(r)).sorted(Comparator.comparingLong(LiveRecords.Record::procStart).reversed())
                 .forEach(r -> byConversation.computeIfAbsent(r.conversation().toLowerCase(), k -> new ArrayList<>()).add(r));
         List<Step> steps = new ArrayList<>();
+        java.util.Set<String> panesTaken = new java.util.HashSet<>();
         for (List<LiveRecords.Record> records : byConversation.values()) {
             LiveRecords.Record r = records.get(0);
             List<LiveRecords.Record> others = records.subList(1, records.size());
-            if (records.stream().allMatch(ledger::handled)) continue; // dealt with on an earlier run
             String where = w.running().get(r.conversation().toLowerCase());
             if (where != null) {
                 steps.add(new Step(r, others, null, Action.LEAVE, "runs again, in " + where, null, null));
@@ -107,6 +99,19 @@ public final class HealPlan {
                 continue;
             }
             Tmux.Pane p = pane.get();
+            if (!panesTaken.add(p.id())) {
+                steps.add(new Step(r, others, p, Action.LEAVE, "a newer crash in pane " + p.id() + " is the one to heal", null, null));
+                continue;
+            }
+            // The save's own rule: a session whose row, saved after this claude started, names another
+            // conversation has moved on from this one (the user started another since).
+            Optional<SnapshotFormat.Row> row = w.newest().stream().filter(x -> x.session().equals(p.session())).findFirst();
+            if (row.isPresent() && row.get().hasConversation() && !row.get().conversation().equalsIgnoreCase(r.conversation())
+                    && w.newestTime() != null && w.newestTime().isAfter(r.written())) {
+                steps.add(new Step(r, others, p, Action.LEAVE, "session '" + p.session() + "' has moved on to conversation "
+                        + row.get().conversation() + " since", null, null));
+                continue;
+            }
             Optional<Procfs.Proc> shell = w.procs().get(p.pid());
             // The pane must be the one claude ran in: its process is the user's and older than claude was.
             if (shell.isEmpty() || shell.get().uid() != w.account().uid() || shell.get().startTicks() > r.procStart()) {
@@ -141,6 +146,22 @@ public final class HealPlan {
                     + r.file() + " remains)", start.get(), isDefault ? null : config.get()));
         }
         return steps;
+    }
+
+    /**
+     * Just before acting, read afresh: why the step must wait after all (claude of that pid runs,
+     * a claude runs in the pane, the pane is busy now), or null. A run goes user by user while
+     * users go on working: what the plan read may be minutes old.
+     */
+    public static String changedSince(World w, Step st) {
+        Procfs now = Procfs.read();
+        LiveRecords.Record r = st.record();
+        if (now.get(r.pid()).map(p -> p.startTicks() == r.procStart()).orElse(false)) return "claude pid " + r.pid() + " runs after all";
+        Optional<Procfs.Proc> shell = now.get(st.pane().pid());
+        if (shell.isEmpty() || shell.get().uid() != w.account().uid()) return "pane " + st.pane().id() + " changed";
+        World fresh = new World(w.account(), w.panes(), now, new Conversations(now, w.account()), w.running(), w.newest(), w.newestTime(), w.screenLine());
+        if (fresh.conversations().claudeIn(st.pane().pid()).isPresent()) return "a claude runs in pane " + st.pane().id() + " now";
+        return busy(fresh, st.pane(), shell.get());
     }
 
     /** Why the pane is not an idle shell at its prompt, or null when it is. */

@@ -47,7 +47,7 @@ public final class Inventory {
             }
             // No such process (a dead pane): nothing to read, nothing to say.
             procs.owner(s.panePid()).ifPresent(uid -> dropped.add("'" + s.name() + "' (pid " + s.panePid() + " runs as uid " + uid + ")"));
-            out.add(new Tmux.Session(s.id(), s.name(), NO_PROCESS));
+            out.add(new Tmux.Session(s.id(), s.name(), NO_PROCESS, s.created()));
         }
         if (!dropped.isEmpty()) {
             Log.warn("%s: tmux gave pane pids that are not %s's processes, for %s; their panes count as having no process (no cwd, no conversation)",

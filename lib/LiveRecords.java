@@ -36,7 +36,19 @@ public final class LiveRecords {
     private static final Pattern PANE = Pattern.compile("(%\\d+)$");
     private static final Pattern FILE = Pattern.compile("\\d{1,9}\\.json");
 
+    /** More live records than any machine runs claudes: past this, the directory is being flooded. */
+    static final int MAX_FILES = 2000;
+
     private LiveRecords() {}
+
+    private static long pidMax() {
+        try {
+            // Not Files.readString: on this file it has been seen to return "3" of "32768".
+            return Long.parseLong(Files.readAllLines(Path.of("/proc/sys/kernel/pid_max")).get(0).strip());
+        } catch (IOException | RuntimeException e) {
+            return 4194304; // the kernel's own ceiling
+        }
+    }
 
     /** Parses one record's text; empty when it is not one (torn, foreign, hostile). */
     static Optional<Record> parse(Path file, String text, Instant written) {
@@ -69,9 +81,17 @@ public final class LiveRecords {
         List<Record> out = new ArrayList<>();
         Path dir = config.resolve("sessions");
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) return out;
+        long pidMax = pidMax();
+        int seen = 0;
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path f : ds) {
                 if (!FILE.matcher(f.getFileName().toString()).matches()) continue;
+                if (Long.parseLong(f.getFileName().toString().replace(".json", "")) > pidMax) continue; // never a process's
+                // The directory is the user's: she can fill it. Look at a bounded number, and say so.
+                if (++seen > MAX_FILES) {
+                    Log.warn("%s holds more than %d live records; looked at the first %d only", dir, MAX_FILES, MAX_FILES);
+                    break;
+                }
                 read(f, config, uid).filter(r -> !r.written().isBefore(since))
                         .filter(r -> procs.get(r.pid()).map(p -> p.startTicks() != r.procStart()).orElse(true))
                         .ifPresent(out::add);
@@ -79,6 +99,22 @@ public final class LiveRecords {
         } catch (IOException e) {
             // unreadable sessions dir: no evidence from it
         }
+        return out;
+    }
+
+    /**
+     * The stale records of this boot in every config root of the user: ~/.claude, and each root
+     * {@code rows} name (a claude run with CLAUDE_CONFIG_DIR).
+     */
+    public static List<Record> evidence(Accounts.Account account, List<SnapshotFormat.Row> rows, Procfs procs) {
+        java.util.Set<Path> roots = new java.util.LinkedHashSet<>();
+        UserFiles.trustedDir(account.home().resolve(".claude"), account.uid()).ifPresent(roots::add);
+        for (SnapshotFormat.Row r : rows) {
+            if (r.claudeConfig() != null && r.claudeConfig().startsWith("/") && r.claudeConfig().indexOf('\0') < 0)
+                UserFiles.trustedDir(Path.of(r.claudeConfig()), account.uid()).ifPresent(roots::add);
+        }
+        List<Record> out = new ArrayList<>();
+        for (Path root : roots) out.addAll(stale(root, account.uid(), procs, procs.bootTime()));
         return out;
     }
 

@@ -19,6 +19,15 @@ public final class NextSnapshot {
     private NextSnapshot() {}
 
     public static Result compose(List<SnapshotFormat.Row> live, List<SnapshotFormat.Row> previous, List<SnapshotFormat.Row> owed, Instant now) {
+        return compose(live, previous, owed, Set.of(), now);
+    }
+
+    /**
+     * {@code crashed}: the conversations (lower case) whose claude left its live record behind
+     * (killed), the evidence that tells a crash from the user's exit.
+     */
+    public static Result compose(List<SnapshotFormat.Row> live, List<SnapshotFormat.Row> previous, List<SnapshotFormat.Row> owed,
+                                 Set<String> crashed, Instant now) {
         Set<String> runningNow = new HashSet<>();
         Set<String> liveNames = new HashSet<>();
         for (SnapshotFormat.Row r : live) {
@@ -36,7 +45,10 @@ public final class NextSnapshot {
                 continue;
             }
             // The id must not be lost with the process: keep it, and say since when it is not running.
-            String why = was.notRunning() != null ? was.notRunning() : "claude no longer runs in this session (noticed " + now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + ")";
+            String noticed = " (noticed " + now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + ")";
+            String why = was.notRunning() != null ? was.notRunning()
+                    : crashed.contains(was.conversation().toLowerCase()) ? SnapshotFormat.KILLED + "claude was killed, its live record is left" + noticed
+                    : SnapshotFormat.EXITED + "claude no longer runs in this session" + noticed;
             SnapshotFormat.Row kept = new SnapshotFormat.Row(r.session(), r.cwd(), was.conversation(), was.conversationCwd(), was.claudeConfig(), why);
             runningNow.add(was.conversation().toLowerCase()); // one row per conversation
             rows.add(kept);

@@ -210,6 +210,15 @@ public final class Procfs {
         return new Memory(total, available);
     }
 
+    /** This boot's id (/proc/sys/kernel/random/boot_id): what was true in another boot is not now. */
+    public static String bootId() {
+        try {
+            return Files.readAllLines(Path.of("/proc/sys/kernel/random/boot_id")).get(0).strip();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the boot id: " + e.getMessage(), e);
+        }
+    }
+
     /** When this boot began (btime in /proc/stat). */
     public Instant bootTime() {
         return Instant.ofEpochSecond(btime());

@@ -106,7 +106,7 @@ public final class RestorePlan {
                 steps.add(new Step(row, State.MISSING, Action.SHELL, cwdNote + "no conversation saved", cwd));
                 continue;
             }
-            if (!explicit && row.notRunning() != null) {
+            if (!explicit && !row.wanted()) {
                 steps.add(new Step(row, State.MISSING, Action.SHELL, cwdNote + "its conversation was not running when saved ("
                         + row.notRunning() + "); --find " + row.conversation() + " resumes it", cwd));
                 continue;

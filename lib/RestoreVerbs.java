@@ -59,8 +59,8 @@ public final class RestoreVerbs {
         Accounts.Account account = Accounts.byName(user).orElseThrow(() -> new IOException("no such user " + user));
         Tmux.Listing live = Tmux.of(account, settings).listSessions();
         if (live.sessions().stream().anyMatch(s -> s.name().equals(name))) {
-            Log.warn("%s: session '%s' is live right now: the next save sees it and un-forgets it; close it first (tmux kill-session -t '=%s')",
-                    user, name, name);
+            Log.warn("%s: session '%s' is live right now: it stays forgotten once closed; a session of that name made later un-forgets it",
+                    user, name);
         }
         if (dryRun) {
             Log.info("%s: would forget '%s': blanket and boot restores would skip it", user, name);

@@ -34,9 +34,14 @@ public final class Restorer {
         List<RestorePlan.Step> back = new ArrayList<>();
         List<Resumer.Waiting> waiting = new ArrayList<>();
         Set<String> made = new HashSet<>();
+        int notTried = 0;
         for (Tmux.Outcome o : tmux.newSessions(specs)) {
             RestorePlan.Step st = toCreate.get(specs.indexOf(o.wanted()));
             String name = st.row().session();
+            if (o.error() != null && o.error().equals(Tmux.NOT_TRIED)) {
+                notTried++;
+                continue;
+            }
             if (!o.ok()) {
                 Log.error("%s: could not recreate session '%s' (still owed: the next saves keep it): %s", user, name, o.error());
                 continue;
@@ -54,6 +59,7 @@ public final class Restorer {
             back.add(st);
             made.add(name);
         }
+        if (notTried > 0) Log.error("%s: tmux stopped answering; %d session(s) not tried, still owed: the next saves keep them", user, notTried);
         owed.settleAll(made);
         return new UserRun(account, tmux, history, wanted, steps, back, waiting, toCreate.size() - back.size());
     }
@@ -91,7 +97,7 @@ public final class Restorer {
         for (RestorePlan.Step st : run.back()) {
             SnapshotFormat.Row r = st.row();
             String lost = st.action() == RestorePlan.Action.RESUME ? didNotStart.get(r.session()) : st.lost();
-            if (lost != null) r = r.withNotRunning("restored as a shell: " + lost);
+            if (lost != null) r = r.withNotRunning(SnapshotFormat.RESTORE_FAILED + "came back as a shell: " + lost);
             else if (st.action() == RestorePlan.Action.RESUME) r = r.withNotRunning(null);
             rows.put(r.session(), r);
         }

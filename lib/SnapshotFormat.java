@@ -21,13 +21,26 @@ public final class SnapshotFormat {
 
         public boolean hasConversation() { return conversation != null; }
 
-        /** A conversation that was running when saved: the one a blanket restore resumes. */
+        /** A conversation that was running when saved. */
         public boolean running() { return conversation != null && notRunning == null; }
+
+        /**
+         * A conversation a blanket or boot restore resumes: running when saved, or stopped by a
+         * crash or by a restore that failed; not one the user exited.
+         */
+        public boolean wanted() { return conversation != null && (notRunning == null || !notRunning.startsWith(EXITED)); }
 
         public Row withNotRunning(String why) {
             return new Row(session, cwd, conversation, conversationCwd, claudeConfig, why);
         }
     }
+
+    /**
+     * The first word of a not-running reason says who stopped it: the user (or nobody can tell:
+     * left alone by blanket restores), a crash (its live record left behind), or a restore that
+     * failed (both brought back running by the next blanket or boot restore).
+     */
+    public static final String EXITED = "exited: ", KILLED = "killed: ", RESTORE_FAILED = "restore failed: ";
 
     /** A line that could not be read (1-based), for the log: the row is skipped, the rest goes on. */
     public record Problem(int line, String text) {}

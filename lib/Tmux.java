@@ -24,7 +24,11 @@ import java.util.concurrent.TimeoutException;
  */
 public final class Tmux {
     /** A session, by its literal name, and the pid of its active pane. */
-    public record Session(String id, String name, int panePid) {}
+    public record Session(String id, String name, int panePid, java.time.Instant created) {
+        public Session(String id, String name, int panePid) {
+            this(id, name, panePid, java.time.Instant.EPOCH);
+        }
+    }
 
     /**
      * SUSPECT: not a socket the user owns (a symlink, say): left alone. UNANSWERED: something
@@ -175,7 +179,7 @@ public final class Tmux {
         }
         // tmux sanitises names when it creates a session (no control characters remain), so the
         // name, last on its line, is the session's literal name; paths come from /proc instead.
-        Exec.Result r = run("list-sessions", "-F", "#{session_id} #{pane_pid} #{session_name}");
+        Exec.Result r = run("list-sessions", "-F", "#{session_id} #{pane_pid} #{session_created} #{session_name}");
         if (r.timedOut()) return new Listing(Status.TIMED_OUT, List.of(), "after " + timeout.toMillis() + " ms");
         // A cut listing would save a snapshot missing sessions: keep the last one instead.
         if (r.truncated()) return new Listing(Status.FAILED, List.of(), "tmux printed more than " + Exec.MAX_OUT + " bytes");
@@ -191,15 +195,21 @@ public final class Tmux {
     static List<Session> parseListing(String out) {
         List<Session> sessions = new ArrayList<>();
         for (String line : out.split("\n")) {
-            String[] f = line.split(" ", 3);
-            if (f.length < 3) continue;
+            String[] f = line.split(" ", 4);
+            if (f.length < 4) continue;
             int pid;
             try {
                 pid = Integer.parseInt(f[1]);
             } catch (NumberFormatException e) {
                 pid = -1; // a dead pane: nothing to resolve, but the session is kept
             }
-            sessions.add(new Session(f[0], f[2], pid));
+            java.time.Instant created;
+            try {
+                created = java.time.Instant.ofEpochSecond(Long.parseLong(f[2]));
+            } catch (NumberFormatException e) {
+                created = java.time.Instant.EPOCH;
+            }
+            sessions.add(new Session(f[0], f[3], pid, created));
         }
         return sessions;
     }
@@ -259,6 +269,9 @@ public final class Tmux {
         public boolean ok() { return created != null; }
     }
 
+    /** The error of a session never asked for: the server stopped answering before its turn. */
+    public static final String NOT_TRIED = "not tried: tmux stopped answering";
+
     /** Sessions created in one tmux call: thousands of sessions cost a few calls, not one each. */
     private static final int BATCH = 64;
     private static final String CREATED = "#{pane_id} #{pane_pid} #{session_name}";
@@ -298,7 +311,7 @@ public final class Tmux {
             out.add(new Outcome(batch.get(made), null, error));
             next += made + 1;
             if (hung()) {
-                for (NewSession n : wanted.subList(next, wanted.size())) out.add(new Outcome(n, null, "not tried: tmux stopped answering"));
+                for (NewSession n : wanted.subList(next, wanted.size())) out.add(new Outcome(n, null, NOT_TRIED));
                 break;
             }
         }

@@ -52,15 +52,19 @@ public final class Tombstones {
         write(all);
     }
 
-    /** A save saw these names live: they are wanted again. Returns the names cleared. */
-    public Collection<String> clearSeen(Collection<String> liveNames) throws IOException {
+    /**
+     * A save saw these sessions live (name to when tmux created it): one created after its
+     * tombstone is wanted again (a session still live when it was forgotten is not). Returns the
+     * names cleared.
+     */
+    public Collection<String> clearSeen(Map<String, Instant> live) throws IOException {
         Map<String, Instant> all = read();
-        Map<String, Instant> seen = new TreeMap<>(all);
-        seen.keySet().retainAll(liveNames);
-        if (seen.isEmpty()) return seen.keySet();
-        all.keySet().removeAll(seen.keySet());
+        java.util.List<String> seen = all.entrySet().stream()
+                .filter(e -> live.containsKey(e.getKey()) && live.get(e.getKey()).isAfter(e.getValue())).map(Map.Entry::getKey).toList();
+        if (seen.isEmpty()) return seen;
+        all.keySet().removeAll(seen);
         write(all);
-        return seen.keySet();
+        return seen;
     }
 
     private void write(Map<String, Instant> all) throws IOException {

@@ -206,6 +206,27 @@ class HealIntegrationTest {
 
     @Test
     @Order(5)
+    void ofTwoCrashesInOnePaneTheNewerIsHealed() throws Exception {
+        // "work" is a shell since the user's /exit. She starts A, it is killed; she starts B there, it is killed too.
+        String paneId = pane(alice, "work").id();
+        users.type(alice, "work", "(cd " + proj + " && " + users.claude() + ")");
+        assertTrue(Children.waitFor(() -> claudeIn(alice, "work").isPresent(), Duration.ofSeconds(10)));
+        String a = conversationIn(alice, "work");
+        killClaude(alice, "work");
+        users.type(alice, "work", "(cd " + proj + " && " + users.claude() + ")");
+        assertTrue(Children.waitFor(() -> claudeIn(alice, "work").isPresent(), Duration.ofSeconds(10)));
+        String b = conversationIn(alice, "work");
+        assertNotEquals(a, b);
+        killClaude(alice, "work");
+        Children.Ran r = heal();
+        assertTrue(r.all().contains("healed conversation " + b), r.all());
+        assertFalse(r.all().contains("healed conversation " + a), "the older crash is not resumed over it: " + r.all());
+        assertTrue(r.all().contains(alice.name() + ": healed 1,"), r.all());
+        assertResumed("work", b, paneId);
+    }
+
+    @Test
+    @Order(6)
     void anOomKilledServerComesBackAndAnExitedOneDoesNot() throws Exception {
         save();
         List<String> sessions = new ArrayList<>(panes(alice).keySet());

@@ -45,6 +45,7 @@ class HealPlanTest {
         assertFalse(HealPlan.typed("% ", 2), "zsh");
         assertFalse(HealPlan.typed("❯ ", 2), "starship");
         assertFalse(HealPlan.typed("", 0), "a prompt on the line above");
+        assertTrue(HealPlan.typed("> ", 2), "a continuation prompt: the shell is in the middle of a command");
         assertTrue(HealPlan.typed("alice@host:~/proj$ make te", 26), "a half-typed command");
         assertFalse(HealPlan.typed("alice@host:~$      [main] 21:14", 14), "a right prompt (zsh RPROMPT) is not typed text");
     }

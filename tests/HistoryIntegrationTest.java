@@ -323,4 +323,35 @@ class HistoryIntegrationTest {
         for (String option : List.of("--list", "--snapshot", "--session", "--find", "--forget", "--dry-run", "--json", "T3_KEEP", "T3_KEEP_DAYS"))
             assertTrue(help.out().contains(option), option + " is in --help: " + help.out());
     }
+
+    @Test
+    @Order(8)
+    void aSessionOwedOnceThenClosedByItsUserStaysClosed() throws Exception {
+        StateStore store = new StateStore(state);
+        SnapshotFormat.Row x = new SnapshotFormat.Row("owed-then-closed", alice.home().toString(), null, null, null);
+        store.pending(alice.name()).begin(List.of(x), List.of(x)); // a restore died after making it
+        users.newSession(alice, x.session(), alice.home(), null);
+        save();
+        assertTrue(store.pending(alice.name()).rows().isEmpty(), "seen live: owed no more");
+        kill(x.session());
+        save();
+        Children.Ran r = restore();
+        assertEquals(0, r.exit(), r.all());
+        assertFalse(live().containsKey(x.session()), "the user's kill-session is not undone");
+    }
+
+    @Test
+    @Order(9)
+    void forgettingALiveSessionHoldsOnceItIsClosed() throws Exception {
+        assertTrue(live().containsKey("s2"));
+        Children.Ran f = restore("--forget", "s2");
+        assertEquals(0, f.exit(), f.all());
+        save(); // sees s2 live: made before it was forgotten, so it stays forgotten
+        kill("s2");
+        save();
+        Children.Ran r = restore();
+        assertEquals(0, r.exit(), r.all());
+        assertFalse(live().containsKey("s2"), "forgotten while live, then closed: not restored");
+        assertTrue(Files.exists(new StateStore(state).tombstoneFile(alice.name())));
+    }
 }

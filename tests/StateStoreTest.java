@@ -129,9 +129,10 @@ class StateStoreTest {
         t.add("x\ty", T0);
         t.add("7", T0);
         assertEquals(Map.of("x\ty", T0, "7", T0), t.read());
-        assertEquals(List.of("7"), List.copyOf(t.clearSeen(List.of("7", "007"))));
+        assertEquals(List.of(), List.copyOf(t.clearSeen(Map.of("7", T0.minusSeconds(60)))), "live when forgotten: stays forgotten");
+        assertEquals(List.of("7"), List.copyOf(t.clearSeen(Map.of("7", T0.plusSeconds(60), "007", T0.plusSeconds(60)))), "made again later");
         assertEquals(Map.of("x\ty", T0), t.read());
-        t.clearSeen(List.of("x\ty"));
+        t.clearSeen(Map.of("x\ty", T0.plusSeconds(1)));
         assertFalse(Files.exists(store.tombstoneFile("alice")));
     }
 
@@ -152,6 +153,18 @@ class StateStoreTest {
                 NextSnapshot.compose(List.of(shellNow, row("other", A)), List.of(before), List.of(), T0).rows());
         // the session is gone: so is its row (history keeps it)
         assertEquals(List.of(), NextSnapshot.compose(List.of(), List.of(kept), List.of(), T0).rows());
+    }
+
+    @Test
+    void aCrashIsMarkedKilledAndAnExitExitedAndOnlyTheKilledOneIsWantedBack() {
+        SnapshotFormat.Row before = row("work", A), shellNow = row("work", null);
+        SnapshotFormat.Row killed = NextSnapshot.compose(List.of(shellNow), List.of(before), List.of(), java.util.Set.of(A.toLowerCase()), T0).rows().get(0);
+        SnapshotFormat.Row exited = NextSnapshot.compose(List.of(shellNow), List.of(before), List.of(), java.util.Set.of(), T0).rows().get(0);
+        assertTrue(killed.notRunning().startsWith(SnapshotFormat.KILLED), killed.toString());
+        assertTrue(exited.notRunning().startsWith(SnapshotFormat.EXITED), exited.toString());
+        assertTrue(killed.wanted(), "a crash: the next boot resumes it");
+        assertFalse(exited.wanted(), "the user's exit: left alone");
+        assertTrue(before.withNotRunning(SnapshotFormat.RESTORE_FAILED + "not on PATH").wanted(), "our own failure: tried again");
     }
 
     @Test
