@@ -8,7 +8,6 @@
 //DEPS org.slf4j:slf4j-nop:1.7.36
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -191,51 +190,7 @@ class T3Restore implements Callable<Integer> {
             steps.forEach(step -> plan.add(RestoreVerbs.healEntry(user, step)));
             return 0;
         }
-        int healed = 0, waited = 0, gaveUp = 0, failed = 0, left = 0;
-        for (HealPlan.Step step : steps) {
-            String where = step.pane() == null ? "" : " in session '" + step.pane().session() + "' (pane " + step.pane().id() + ")";
-            switch (step.action()) {
-                case RESUME:
-                    String changed = HealPlan.changedSince(world, step);
-                    if (changed != null) {
-                        ledger.waited();
-                        waited++;
-                        Log.info("%s: conversation %s%s crashed; waiting: %s", user, step.conversation(), where, changed);
-                        continue;
-                    }
-                    Path cwd = procs.cwd(step.pane().pid()).orElse(account.home());
-                    Exec.Result r = tmux.respawnPane(step.pane().id(), cwd, RestorePlan.paneEnv(step.config()),
-                            RestorePlan.resumeCommand(step.startDir(), step.conversation(), account, settings, false));
-                    if (!r.ok()) {
-                        Log.error("%s: could not heal conversation %s%s: %s", user, step.conversation(), where, r.timedOut() ? "tmux timed out" : r.firstErrorLine());
-                        failed++;
-                        continue;
-                    }
-                    ledger.healed(step.record(), now);
-                    healed++;
-                    Log.info("%s: healed conversation %s%s: resumed in %s; evidence: %s", user, step.conversation(), where, step.startDir(), step.why());
-                    break;
-                case WAIT:
-                    ledger.waited();
-                    waited++;
-                    Log.info("%s: conversation %s%s crashed; waiting: %s", user, step.conversation(), where, step.why());
-                    continue;
-                case GIVE_UP:
-                    ledger.gaveUp(step.record(), now);
-                    gaveUp++;
-                    Log.warn("%s: conversation %s%s: not healing it again: %s", user, step.conversation(), where, step.why());
-                    break;
-                default:
-                    ledger.superseded(step.record(), now);
-                    // One line each, but a flood of records (a user can make them) costs the journal one line.
-                    if (++left <= 5) Log.info("%s: conversation %s crashed; nothing to heal: %s", user, step.conversation(), step.why());
-            }
-            for (LiveRecords.Record other : step.others()) ledger.superseded(other, now);
-        }
-        if (!steps.isEmpty()) ledger.write(now);
-        if (left > 5) Log.info("%s: %d more crashes with nothing to heal", user, left - 5);
-        Log.info("%s: healed %d, waiting %d, gave up %d%s", user, healed, waited, gaveUp, failed == 0 ? "" : ", " + failed + " failed");
-        return failed;
+        return Healer.apply(steps, world, tmux, ledger, settings, now);
     }
 
     private List<KernelLog.OomKill> oomKills;

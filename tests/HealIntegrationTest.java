@@ -202,6 +202,12 @@ class HealIntegrationTest {
         Thread.sleep(1000);
         assertTrue(claudeIn(alice, "loop").isEmpty(), "left alone");
         assertTrue(heal().all().contains(alice.name() + ": healed 0, waiting 0, gave up 0"), "and not warned about again");
+        // The counts a metrics file will take: every heal so far (1 + 1 + 3), the wait, the give-up.
+        var counts = new com.fasterxml.jackson.databind.ObjectMapper().readTree(Files.readString(new StateStore(state).healFile(alice.name()))).get("counts");
+        assertEquals(5, counts.path("healed").asInt(), counts.toString());
+        assertEquals(1, counts.path("waited").asInt(), counts.toString());
+        assertEquals(1, counts.path("gave-up").asInt(), counts.toString());
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(new StateStore(state).healFile(alice.name()))));
     }
 
     @Test
