@@ -90,12 +90,17 @@ public final class Conversations {
         return RestorePlan.waitingFor(pane).map(w -> new Conversation(w.conversation(), Source.WAITING, w.startDir(), configDir(pane)));
     }
 
+    /** claude's config root when CLAUDE_CONFIG_DIR is not set: ~user/.claude (a row's '-'). */
+    public static Path defaultConfig(Accounts.Account account) {
+        return account.home().resolve(".claude");
+    }
+
     /** The process's own CLAUDE_CONFIG_DIR when set and non-empty, else ~user/.claude. */
     Path configDir(Procfs.Proc claude) {
         return procs.environ(claude.pid(), "CLAUDE_CONFIG_DIR")
                 .filter(s -> !s.isBlank() && s.startsWith("/"))
                 .map(Path::of)
-                .orElse(account.home().resolve(".claude"));
+                .orElse(defaultConfig(account));
     }
 
     Optional<String> liveRecord(Path config, Procfs.Proc claude) {

@@ -140,7 +140,7 @@ public final class HealPlan {
                 steps.add(new Step(r, others, p, Action.WAIT, busy + "; trying again on the next run", null, null));
                 continue;
             }
-            Path defaultConfig = w.account().home().resolve(".claude");
+            Path defaultConfig = Conversations.defaultConfig(w.account());
             boolean isDefault = UserFiles.trustedDir(defaultConfig, w.account().uid()).map(config.get()::equals).orElse(false);
             steps.add(new Step(r, others, p, Action.RESUME, "claude pid " + r.pid() + " was killed (its live record "
                     + r.file() + " remains)", start.get(), isDefault ? null : config.get()));

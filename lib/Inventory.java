@@ -80,7 +80,7 @@ public final class Inventory {
                     l.keptBy(), settled.kept().get(l.keptBy()).source(), l.claim().session());
         }
 
-        Optional<Path> defaultConfig = UserFiles.trustedDir(account.home().resolve(".claude"), account.uid());
+        Optional<Path> defaultConfig = UserFiles.trustedDir(Conversations.defaultConfig(account), account.uid());
         List<SnapshotFormat.Row> rows = new ArrayList<>();
         for (Tmux.Session s : sessions) {
             String cwd = procs.currentPath(s.panePid(), account.uid()).map(Path::toString).orElse("");

@@ -117,7 +117,7 @@ public final class RestorePlan {
                 steps.add(new Step(row, State.MISSING, Action.SHELL, cwdNote + "conversation already runs in " + where, cwd));
                 continue;
             }
-            Path configDir = row.claudeConfig() != null ? Path.of(row.claudeConfig()) : account.home().resolve(".claude");
+            Path configDir = row.claudeConfig() != null ? Path.of(row.claudeConfig()) : Conversations.defaultConfig(account);
             Optional<Path> config = UserFiles.trustedDir(configDir, account.uid());
             Optional<Path> transcript = config.flatMap(c -> conversations.transcript(c, row.conversation()));
             if (transcript.isEmpty()) {
