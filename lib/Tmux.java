@@ -253,9 +253,15 @@ public final class Tmux {
         return b >= '0' && b <= '7';
     }
 
-    /** Runs one tmux command line as the user, against the user's default socket. */
+    /** Runs one tmux command as the user, against the user's default socket; every argument is data. */
     public Exec.Result run(String... args) {
         return run(false, args);
+    }
+
+    /** Runs several tmux commands in one call (tmux's own "a ; b"), e.g. to set an option as the server starts. */
+    @SafeVarargs
+    public final Exec.Result runAll(List<String>... commands) {
+        return run(false, List.of(commands));
     }
 
     /** A session to create: its literal name, where, its environment, and the argv its pane runs. */

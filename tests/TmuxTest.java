@@ -59,10 +59,21 @@ class TmuxTest {
     }
 
     @Test
+    void anArgumentEndingInASemicolonIsData() throws Exception {
+        // tmux would split "a;" into "a" and a command separator, even within one command.
+        for (String n : List.of("a;", ";", "b\\;")) assertTrue(tmux.newSession(n, tmp, Map.of(), List.of("sleep", "60")).ok(), n);
+        List<String> names = tmux.listSessions().sessions().stream().map(Tmux.Session::name).toList();
+        assertTrue(names.contains("a;") && names.contains(";"), names.toString());
+        Exec.Result semi = tmux.newSession("c", tmp, Map.of(), List.of("sh", "-c", "echo x > " + tmp.resolve("ran") + ";"));
+        assertTrue(semi.ok(), semi.err());
+        assertTrue(Children.waitFor(() -> Files.exists(tmp.resolve("ran")), Duration.ofSeconds(5)), "the pane ran the argv, ';' and all");
+    }
+
+    @Test
     void saysWhyThereIsNothingToList() throws Exception {
         assertEquals(Tmux.Status.NO_SERVER, tmux.listSessions().status());
         // A server that stays up with no session (exit-empty off) answers with zero sessions.
-        assertTrue(tmux.run("start-server", ";", "set-option", "-s", "exit-empty", "off").ok());
+        assertTrue(tmux.runAll(List.of("start-server"), List.of("set-option", "-s", "exit-empty", "off")).ok());
         assertTrue(Children.waitFor(() -> tmux.socketState() == Tmux.SocketState.LIVE, Duration.ofSeconds(5)));
         assertEquals(Tmux.Status.NO_SESSIONS, tmux.listSessions().status());
         assertTrue(tmux.newSession("x", tmp, Map.of(), List.of("sleep", "60")).ok());
