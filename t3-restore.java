@@ -151,11 +151,8 @@ class T3Restore implements Callable<Integer> {
      */
     private int healOne(Settings settings, StateStore store, Roster.Entry entry, Procfs procs) throws Exception {
         String user = entry.user();
-        Accounts.Account account = Accounts.byName(user).orElse(null);
-        if (account == null) {
-            Log.error("%s: no such user (getent passwd); fix the roster %s", user, settings.userMap());
-            return 1;
-        }
+        Accounts.Account account = Roster.account(user, settings).orElse(null);
+        if (account == null) return 1;
         Tmux tmux = Tmux.of(account, settings);
         switch (tmux.socketState()) {
             case ABSENT:
@@ -214,11 +211,8 @@ class T3Restore implements Callable<Integer> {
     /** One user: read what to restore, list what is live, plan, then print or recreate, and record. */
     private int restoreOne(Settings settings, StateStore store, Roster.Entry entry, Procfs procs) throws Exception {
         String user = entry.user();
-        Accounts.Account account = Accounts.byName(user).orElse(null);
-        if (account == null) {
-            Log.error("%s: no such user (getent passwd); fix the roster %s", user, settings.userMap());
-            return 1;
-        }
+        Accounts.Account account = Roster.account(user, settings).orElse(null);
+        if (account == null) return 1;
         History history = store.history(user);
         Pending owed = store.pending(user);
         Selection wanted = find != null ? Selection.find(history, find) : Selection.of(history, owed, snapshot, sessions);

@@ -75,11 +75,8 @@ class T3Save implements Callable<Integer> {
 
     /** One user: list what is live, compose it with what must be kept, record it if it changed. */
     private boolean saveOne(Settings settings, StateStore store, String user, Procfs procs) throws Exception {
-        Accounts.Account account = Accounts.byName(user).orElse(null);
-        if (account == null) {
-            Log.error("%s: no such user (getent passwd); fix the roster %s", user, settings.userMap());
-            return false;
-        }
+        Accounts.Account account = Roster.account(user, settings).orElse(null);
+        if (account == null) return false;
         if (!Accounts.isRoot() && account.uid() != Accounts.currentUid()) {
             Log.error("%s: only root may save another user's sessions; run as root or with --user yourself", user);
             return false;

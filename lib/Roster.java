@@ -98,6 +98,13 @@ public final class Roster {
         return found;
     }
 
+    /** The account of a roster user, or empty (and an error logged: the roster names no such user). */
+    public static Optional<Accounts.Account> account(String user, Settings s) {
+        Optional<Accounts.Account> a = Accounts.byName(user);
+        if (a.isEmpty()) Log.error("%s: no such user (getent passwd); fix the roster %s", user, s.userMap());
+        return a;
+    }
+
     /** The roster for this run, or why the request cannot be served (bad --user: exit 2). */
     public record Resolution(List<Entry> entries, String usageError) {}
 
