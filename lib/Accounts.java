@@ -12,6 +12,17 @@ public final class Accounts {
     /** Names we accept: no leading '-' (never an option), no '/', nothing a shell or a path would bend. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]{0,31}");
 
+    /**
+     * Accounts found this run, by name: a run asks NSS once per user (the roster or a live
+     * server's uid, then the user's own work), not once per question. Only hits are kept (a name
+     * useradd creates later is still found), and a uid is always asked afresh (a uid freed by
+     * userdel may come back as someone else).
+     */
+    private static final java.util.concurrent.ConcurrentHashMap<String, Account> BY_NAME = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Our own uid: a JVM never changes it. */
+    private static volatile int currentUid = -1;
+
     private Accounts() {}
 
     public static boolean validName(String name) {
@@ -19,7 +30,9 @@ public final class Accounts {
     }
 
     public static Optional<Account> byName(String name) {
-        return validName(name) ? lookup(name) : Optional.empty();
+        if (!validName(name)) return Optional.empty();
+        Account known = BY_NAME.get(name);
+        return known != null ? Optional.of(known) : lookup(name);
     }
 
     public static Optional<Account> byUid(int uid) {
@@ -27,11 +40,14 @@ public final class Accounts {
     }
 
     public static int currentUid() {
-        try {
-            return (Integer) java.nio.file.Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException("cannot read /proc/self: " + e.getMessage(), e);
+        if (currentUid < 0) {
+            try {
+                currentUid = (Integer) java.nio.file.Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("cannot read /proc/self: " + e.getMessage(), e);
+            }
         }
+        return currentUid;
     }
 
     public static boolean isRoot() {
@@ -67,7 +83,9 @@ public final class Accounts {
         if (f.length < 7 || !validName(f[0])) return Optional.empty();
         try {
             String shell = f[6].isBlank() ? "/bin/sh" : f[6];
-            return Optional.of(new Account(f[0], Integer.parseInt(f[2]), Integer.parseInt(f[3]), Path.of(f[5]), shell));
+            Account a = new Account(f[0], Integer.parseInt(f[2]), Integer.parseInt(f[3]), Path.of(f[5]), shell);
+            BY_NAME.put(a.name(), a);
+            return Optional.of(a);
         } catch (NumberFormatException e) {
             return Optional.empty();
         }
