@@ -123,9 +123,10 @@ class T3Bench {
         AtomicLong attachableAt = new AtomicLong(-1);
         long restoreStart = System.nanoTime();
         Thread poller = new Thread(() -> {
-            Set<Tmux> waiting = new HashSet<>(tmuxes);
+            // A fresh Tmux per call: one instance stops asking a server after a timeout or its budget.
+            Set<Accounts.Account> waiting = new HashSet<>(accounts);
             while (!waiting.isEmpty() && !done.get()) {
-                waiting.removeIf(t -> t.run("list-sessions", "-F", "#{session_name}").out().lines().count() >= perUser);
+                waiting.removeIf(a -> sessions(tu, a) >= perUser);
                 if (waiting.isEmpty()) attachableAt.set(System.nanoTime());
                 else sleep(20);
             }
@@ -133,12 +134,13 @@ class T3Bench {
         sampler.start();
         poller.start();
         Timed restore = script("t3-restore.java", env);
+        double restoreEnd = (System.nanoTime() - restoreStart) / 1e9;
         poller.join(60_000);
         done.set(true);
         sampler.join();
         if (restore.exit != 0) System.out.println("  restore exited " + restore.exit + ": " + restore.err);
         int back = 0;
-        for (Tmux t : tmuxes) back += (int) t.run("list-sessions", "-F", "#{session_name}").out().lines().count();
+        for (Accounts.Account a : accounts) back += sessions(tu, a);
         int resumed = liveRecords(accounts);
 
         // The floor of creating them: one tmux new-session per session, nothing else.
@@ -161,11 +163,13 @@ class T3Bench {
         System.out.printf("%-44s %s%n", "  every session attachable after",
                 attachableAt.get() < 0 ? "never (within the restore + 60 s)" : String.format("%.2f s (target: 3 s)", (attachableAt.get() - restoreStart) / 1e9));
         System.out.printf("%-44s %d (budget: %s; %d samples, every ~50 ms)%n", "  claude starting at once, peak", peak.get(), budget, samples.get());
-        System.out.printf("%-44s %d of %d sessions back, %d of %d conversations running%n", "  after the restore", back, total, resumed, wantClaudes);
+        System.out.printf("%-44s %d of %d sessions back, %d of %d conversations running; the restore exited after %.2f s%n",
+                "  after the restore", back, total, resumed, wantClaudes, restoreEnd);
+        restore.log().lines().filter(l -> l.contains("sessions back")).findFirst().ifPresent(l -> System.out.println("  restore's log, first user: " + l.strip()));
     }
 
     /** One whole run of a script as an operator runs it (./jbang), timed by /usr/bin/time: wall, and CPU of it and its children. */
-    record Timed(int exit, double wallMs, double cpuMs, String err) {
+    record Timed(int exit, double wallMs, double cpuMs, String err, String log) {
         String figures() {
             return String.format("wall %.2f s, cpu %.2f s", wallMs / 1000, cpuMs / 1000);
         }
@@ -181,7 +185,7 @@ class T3Bench {
             List<String> lines = Files.readAllLines(times);
             String[] f = lines.get(lines.size() - 1).trim().split(" ");
             return new Timed(r.exit(), r.took().toNanos() / 1e6, (Double.parseDouble(f[1]) + Double.parseDouble(f[2])) * 1000,
-                    r.err().lines().filter(l -> l.contains("ERROR") || l.contains("WARN")).limit(5).toList().toString());
+                    r.err().lines().filter(l -> l.contains("ERROR") || l.contains("WARN")).limit(5).toList().toString(), r.all());
         } finally {
             Files.deleteIfExists(times);
         }
@@ -189,7 +193,7 @@ class T3Bench {
 
     static Timed medianOf(List<Timed> runs) {
         double[] wall = runs.stream().mapToDouble(Timed::wallMs).toArray(), cpu = runs.stream().mapToDouble(Timed::cpuMs).toArray();
-        return new Timed(0, median(wall), median(cpu), "");
+        return new Timed(0, median(wall), median(cpu), "", "");
     }
 
     static double median(double[] xs) {
@@ -204,6 +208,12 @@ class T3Bench {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** How many sessions the user's server lists now (0 when it does not answer). */
+    static int sessions(TestUsers tu, Accounts.Account a) {
+        Exec.Result r = tu.tmux(a).run("list-sessions", "-F", "#{session_name}");
+        return r.ok() ? (int) r.out().lines().count() : 0;
     }
 
     /** Every process of every fixture user, SIGKILLed: their servers die as in a crash (stale sockets). */
