@@ -121,12 +121,17 @@ class T3Bench {
             }
         });
         AtomicLong attachableAt = new AtomicLong(-1);
+        List<Double> userAttachable = java.util.Collections.synchronizedList(new ArrayList<>());
         long restoreStart = System.nanoTime();
         Thread poller = new Thread(() -> {
             // A fresh Tmux per call: one instance stops asking a server after a timeout or its budget.
             Set<Accounts.Account> waiting = new HashSet<>(accounts);
             while (!waiting.isEmpty() && !done.get()) {
-                waiting.removeIf(a -> sessions(tu, a) >= perUser);
+                waiting.removeIf(a -> {
+                    if (sessions(tu, a) < perUser) return false;
+                    userAttachable.add((System.nanoTime() - restoreStart) / 1e9);
+                    return true;
+                });
                 if (waiting.isEmpty()) attachableAt.set(System.nanoTime());
                 else sleep(20);
             }
@@ -162,6 +167,10 @@ class T3Bench {
                 String.format("%.0f ms (%d tmux new-session, one call each)", createFloor, total));
         System.out.printf("%-44s %s%n", "  every session attachable after",
                 attachableAt.get() < 0 ? "never (within the restore + 60 s)" : String.format("%.2f s (target: 3 s)", (attachableAt.get() - restoreStart) / 1e9));
+        if (!userAttachable.isEmpty()) {
+            double[] t = userAttachable.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            System.out.printf("%-44s first %.2f s, median %.2f s, last %.2f s%n", "  a user's sessions all attachable after", t[0], median(t), t[t.length - 1]);
+        }
         System.out.printf("%-44s %d (budget: %s; %d samples, every ~50 ms)%n", "  claude starting at once, peak", peak.get(), budget, samples.get());
         System.out.printf("%-44s %d of %d sessions back, %d of %d conversations running; the restore exited after %.2f s%n",
                 "  after the restore", back, total, resumed, wantClaudes, restoreEnd);
