@@ -71,7 +71,8 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
     public static List<String> help() {
         List<String> lines = new ArrayList<>(List.of("", "Environment (the units read overrides from /etc/default/t3-tmux):"));
         for (Knob k : KNOBS) {
-            lines.add(String.format("  %-16s %s [%s]", k.name(), k.meaning(), k.fallback().isEmpty() ? "none" : k.fallback()));
+            String line = String.format("  %-16s %s [%s]", k.name(), k.meaning(), k.fallback().isEmpty() ? "none" : k.fallback());
+            lines.add(line.replace("%", "%%")); // picocli formats help text: a '%' of ours must stay one
         }
         return lines;
     }

@@ -47,7 +47,7 @@ class PromisesTest {
     void everyScriptHasHelpNamingItsOptionsAndSettings() {
         Map<String, List<String>> options = Map.of(
                 "t3-save.java", List.of("--user", "--dry-run"),
-                "t3-restore.java", List.of("--user", "--list", "--snapshot", "--session", "--find", "--forget", "--dry-run", "--json"),
+                "t3-restore.java", List.of("--user", "--list", "--snapshot", "--session", "--find", "--forget", "--heal", "--dry-run", "--json"),
                 "t3-reconcile.java", List.of("--check", "--dry-run", "--checkout", "--root", "--no-build"));
         for (var e : options.entrySet()) {
             Children.Ran r = Repo.script(e.getKey(), isolated("help"), "--help");
@@ -56,6 +56,7 @@ class PromisesTest {
             want.addAll(List.of("--help", "Exit status"));
             Settings.KNOBS.forEach(k -> want.add(k.name()));
             for (String w : want) assertTrue(r.out().contains(w), e.getKey() + " --help names " + w + ":\n" + r.out());
+            assertFalse(r.err().contains("Could not format"), "help text renders whole: " + r.err());
         }
     }
 
