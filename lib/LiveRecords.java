@@ -82,6 +82,7 @@ public final class LiveRecords {
         Path dir = config.resolve("sessions");
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) return out;
         long pidMax = pidMax();
+        long uptimeTicks = java.time.Duration.between(procs.bootTime(), Instant.now()).toMillis() * Procfs.CLK_TCK / 1000 + Procfs.CLK_TCK;
         int seen = 0;
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path f : ds) {
@@ -92,7 +93,9 @@ public final class LiveRecords {
                     Log.warn("%s holds more than %d live records; looked at the first %d only", dir, MAX_FILES, MAX_FILES);
                     break;
                 }
-                read(f, config, uid).filter(r -> !r.written().isBefore(since))
+                // From this boot: written since it began, by a process started since (its ticks within the uptime;
+                // an mtime alone can pass a clock that moved between boots).
+                read(f, config, uid).filter(r -> !r.written().isBefore(since) && r.procStart() <= uptimeTicks)
                         .filter(r -> procs.get(r.pid()).map(p -> p.startTicks() != r.procStart()).orElse(true))
                         .ifPresent(out::add);
             }

@@ -40,6 +40,25 @@ class HealPlanTest {
     }
 
     @Test
+    void onlyRecordsOfThisBootAreEvidence(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path config = java.nio.file.Files.createDirectories(tmp.resolve("cfg/sessions")).getParent().toRealPath();
+        Procfs procs = Procfs.read();
+        int gone = 1;
+        while (procs.get(gone).isPresent() || gone < 300) gone++; // a pid no process has now
+        String id = "11111111-2222-4333-8444-555555555555";
+        Path record = config.resolve("sessions/" + gone + ".json");
+        java.nio.file.Files.writeString(record, "{\"pid\":" + gone + ",\"sessionId\":\"" + id + "\",\"procStart\":\"5\",\"tmux\":\"%1\"}");
+        int me = Accounts.currentUid();
+        assertEquals(1, LiveRecords.stale(config, me, procs, procs.bootTime()).size(), "a crash of this boot");
+        java.nio.file.Files.writeString(record, "{\"pid\":" + gone + ",\"sessionId\":\"" + id + "\",\"procStart\":\"99999999999\",\"tmux\":\"%1\"}");
+        assertEquals(List.of(), LiveRecords.stale(config, me, procs, procs.bootTime()), "started later than this boot's uptime: another boot's");
+        java.nio.file.Files.setLastModifiedTime(record, java.nio.file.attribute.FileTime.from(procs.bootTime().minusSeconds(60)));
+        java.nio.file.Files.writeString(record, "{\"pid\":" + gone + ",\"sessionId\":\"" + id + "\",\"procStart\":\"5\",\"tmux\":\"%1\"}");
+        java.nio.file.Files.setLastModifiedTime(record, java.nio.file.attribute.FileTime.from(procs.bootTime().minusSeconds(60)));
+        assertEquals(List.of(), LiveRecords.stale(config, me, procs, procs.bootTime()), "written before this boot");
+    }
+
+    @Test
     void tellsAnEmptyPromptFromTypedText() {
         assertFalse(HealPlan.typed("alice@host:~/proj$ ", 19), "a bash prompt");
         assertFalse(HealPlan.typed("% ", 2), "zsh");
