@@ -8,7 +8,6 @@
 //DEPS com.fasterxml.jackson.core:jackson-databind:2.18.2
 //DEPS org.slf4j:slf4j-nop:1.7.36
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -240,7 +239,8 @@ class T3Restore implements Callable<Integer> {
         }
         Conversations conversations = new Conversations(procs, account);
         List<RestorePlan.Step> steps = RestorePlan.plan(account, wanted.rows(), live.byName(),
-                RestorePlan.whereRunning(conversations.running(), live.sessions(), procs),
+                conversations.whereRunning(live.sessions().stream().collect(java.util.stream.Collectors.toMap(
+                        Tmux.Session::panePid, x -> "session '" + x.name() + "'", (a, b) -> a, LinkedHashMap::new))),
                 store.tombstones(user).read(), wanted.explicit(), conversations, entry.defaultCwd());
         if (dryRun) {
             steps.forEach(step -> plan.add(RestoreVerbs.planEntry(user, step)));

@@ -200,6 +200,19 @@ public final class Conversations {
     }
 
     /**
+     * Where each conversation the user runs right now runs, in words: the label of the pane (by
+     * its pid) whose process tree holds it, or its pid when it runs outside tmux.
+     */
+    public Map<String, String> whereRunning(Map<Integer, String> paneLabels) {
+        Map<String, String> where = new HashMap<>();
+        running().forEach((id, proc) -> where.put(id, paneLabels.entrySet().stream()
+                .filter(e -> procs.selfAndDescendants(e.getKey()).contains(proc))
+                .map(Map.Entry::getValue)
+                .findFirst().orElse("pid " + proc.pid() + " (outside tmux)")));
+        return where;
+    }
+
+    /**
      * Every conversation the user runs right now, anywhere (in tmux or not), with the process
      * that runs it; used so restore never starts a conversation a second time.
      */

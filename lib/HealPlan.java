@@ -41,11 +41,9 @@ public final class HealPlan {
     public static World world(Accounts.Account account, List<Tmux.Pane> panes, Procfs procs, List<SnapshotFormat.Row> newest,
                               Instant newestTime, BiFunction<String, Integer, String> screenLine) {
         Conversations conversations = new Conversations(procs, account);
-        Map<String, String> running = new java.util.HashMap<>();
-        conversations.running().forEach((id, proc) -> running.put(id, panes.stream()
-                .filter(p -> procs.selfAndDescendants(p.pid()).contains(proc))
-                .map(p -> "session '" + p.session() + "' (pane " + p.id() + ")")
-                .findFirst().orElse("pid " + proc.pid())));
+        Map<Integer, String> labels = new LinkedHashMap<>();
+        panes.forEach(p -> labels.put(p.pid(), "session '" + p.session() + "' (pane " + p.id() + ")"));
+        Map<String, String> running = conversations.whereRunning(labels);
         return new World(account, panes, procs, conversations, running, newest, newestTime, screenLine);
     }
 

@@ -139,16 +139,6 @@ public final class RestorePlan {
         return steps;
     }
 
-    /** Where each running conversation lives, in words: the live session whose pane runs it, or its pid. */
-    public static Map<String, String> whereRunning(Map<String, Procfs.Proc> running, List<Tmux.Session> live, Procfs procs) {
-        Map<String, String> where = new HashMap<>();
-        running.forEach((id, proc) -> where.put(id, live.stream()
-                .filter(s -> procs.selfAndDescendants(s.panePid()).contains(proc))
-                .map(s -> "session '" + s.name() + "'")
-                .findFirst().orElse("pid " + proc.pid() + " (outside tmux)")));
-        return where;
-    }
-
     /** The argv the new pane runs: claude resuming the conversation then the login shell, or the login shell. */
     public static List<String> paneCommand(Step step, Accounts.Account account, Settings settings) {
         if (step.action() != Action.RESUME) return List.of(account.shell(), "-l");

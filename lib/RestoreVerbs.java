@@ -95,14 +95,7 @@ public final class RestoreVerbs {
     }
 
     public static void printPlan(List<Map<String, Object>> plan, boolean json) throws IOException {
-        if (json) {
-            printJson(plan);
-            return;
-        }
-        List<String[]> rows = plan.stream().map(o -> new String[] {(String) o.get("user"), SnapshotFormat.escape((String) o.get("session")),
-                (String) o.get("state"), (String) o.get("action"), o.get("conversation") == null ? "-" : (String) o.get("conversation"),
-                (String) o.get("why")}).toList();
-        Tables.print(System.out, List.of("USER", "SESSION", "STATE", "ACTION", "CONVERSATION", "WHY"), rows);
+        print(plan, json, List.of("user", "session", "state", "action", "conversation", "why"));
     }
 
     /** One row of a --heal --dry-run plan. JSON fields: user, session, pane, conversation, action, why. */
@@ -118,18 +111,19 @@ public final class RestoreVerbs {
     }
 
     public static void printHealPlan(List<Map<String, Object>> plan, boolean json) throws IOException {
+        if (plan.isEmpty() && !json) Log.info("no crash to heal");
+        else print(plan, json, List.of("user", "session", "pane", "conversation", "action", "why"));
+    }
+
+    /** Entries as JSON, or as a table of these fields (a name escaped to one line, none as '-'). */
+    private static void print(List<Map<String, Object>> entries, boolean json, List<String> fields) throws IOException {
         if (json) {
-            printJson(plan);
+            printJson(entries);
             return;
         }
-        if (plan.isEmpty()) {
-            Log.info("no crash to heal");
-            return;
-        }
-        List<String[]> rows = plan.stream().map(o -> new String[] {(String) o.get("user"),
-                o.get("session") == null ? "-" : SnapshotFormat.escape((String) o.get("session")), o.get("pane") == null ? "-" : (String) o.get("pane"),
-                (String) o.get("conversation"), (String) o.get("action"), (String) o.get("why")}).toList();
-        Tables.print(System.out, List.of("USER", "SESSION", "PANE", "CONVERSATION", "ACTION", "WHY"), rows);
+        List<String[]> rows = entries.stream().map(o -> fields.stream().map(f -> o.get(f) == null ? "-"
+                : f.equals("session") ? SnapshotFormat.escape((String) o.get(f)) : o.get(f).toString()).toArray(String[]::new)).toList();
+        Tables.print(System.out, fields.stream().map(String::toUpperCase).toList(), rows);
     }
 
     private static void printJson(Object value) throws IOException {

@@ -48,8 +48,8 @@ public final class ResumeCheck {
     /** The pane script printed claude's status before the shell took over: read it off the screen. */
     private static String why(Tmux tmux, Tmux.Session session, String claude, Accounts.Account account) {
         if (session == null) return "claude did not start, and the session is gone";
-        Exec.Result screen = tmux.run("capture-pane", "-p", "-t", session.id()); // by id: a name may hold ':' or '.'
-        Matcher m = STATUS.matcher(screen.ok() ? screen.out() : "");
+        String screen = tmux.screen(session.id());
+        Matcher m = STATUS.matcher(screen == null ? "" : screen);
         if (!m.find()) return "claude did not start (its screen does not say why)";
         int status = Integer.parseInt(m.group(1));
         if (status == RestorePlan.CANNOT_ENTER) return "claude did not start: " + account.name() + " cannot enter the conversation's starting directory (unreadable? not mounted?)";

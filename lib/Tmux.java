@@ -365,8 +365,20 @@ public final class Tmux {
 
     /** The text of one line of a pane's screen (0 is the top), or null when tmux would not say. */
     public String screenLine(String paneId, int y) {
-        Exec.Result r = run("capture-pane", "-p", "-t", paneId, "-S", Integer.toString(y), "-E", Integer.toString(y));
-        return r.ok() ? r.out().replaceFirst("\n$", "") : null;
+        String line = capture(paneId, "-S", Integer.toString(y), "-E", Integer.toString(y));
+        return line == null ? null : line.replaceFirst("\n$", "");
+    }
+
+    /** What a pane (or a session's active pane, by id: a name may hold ':' or '.') shows, or null. */
+    public String screen(String target) {
+        return capture(target);
+    }
+
+    private String capture(String target, String... range) {
+        List<String> args = new ArrayList<>(List.of("capture-pane", "-p", "-t", target));
+        args.addAll(List.of(range));
+        Exec.Result r = run(args.toArray(String[]::new));
+        return r.ok() ? r.out() : null;
     }
 
     /**
