@@ -82,7 +82,7 @@ class T3Save implements Callable<Integer> {
             Log.error("%s: only root may save another user's sessions; run as root or with --user yourself", user);
             return false;
         }
-        Inventory.Result inv = Inventory.take(account, Tmux.of(account, settings), procs);
+        Inventory.Result inv = Inventory.take(account, Tmux.of(account, settings), procs, settings.programs());
         switch (inv.status()) {
             case OK:
                 break;
@@ -105,8 +105,8 @@ class T3Save implements Callable<Integer> {
         Set<String> crashed = LiveRecords.evidence(account, previous, procs).stream().filter(r -> !healed.handled(r))
                 .map(r -> r.conversation().toLowerCase()).collect(Collectors.toSet());
         NextSnapshot.Result next = NextSnapshot.compose(inv.rows(), previous, store.pending(user).rows(), crashed, now);
-        for (SnapshotFormat.Row r : next.notRunning()) {
-            Log.info("%s: '%s' keeps conversation %s, not running: %s", user, r.session(), r.conversation(), r.notRunning());
+        for (NextSnapshot.Kept k : next.notRunning()) {
+            Log.info("%s: '%s' keeps conversation %s in %s, not running: %s", user, k.session(), k.pane().conversation(), k.pane().address(), k.pane().notRunning());
         }
         if (!next.owed().isEmpty()) {
             Log.warn("%s: keeping %d session(s) the restore could not bring back yet (%s); t3-restore --user %s retries them",

@@ -104,7 +104,7 @@ public final class HealPlan {
             // The save's own rule: a session whose row, saved after this claude started, names another
             // conversation has moved on from this one (the user started another since).
             Optional<SnapshotFormat.Row> row = w.newest().stream().filter(x -> x.session().equals(p.session())).findFirst();
-            if (row.isPresent() && row.get().hasConversation() && !row.get().conversation().equalsIgnoreCase(r.conversation())
+            if (row.isPresent() && row.get().hasConversation() && row.get().conversations().stream().noneMatch(x -> x.conversation().equalsIgnoreCase(r.conversation()))
                     && w.newestTime() != null && w.newestTime().isAfter(r.written())) {
                 steps.add(new Step(r, others, p, Action.LEAVE, "session '" + p.session() + "' has moved on to conversation "
                         + row.get().conversation() + " since", null, null));
@@ -187,7 +187,15 @@ public final class HealPlan {
         return sessionOf(w, r).flatMap(s -> w.panes().stream().filter(p -> p.active() && p.session().equals(s)).findFirst());
     }
 
+    /** The launch options the newest snapshot carries for {@code conversation} (none when it names none). */
+    static List<String> launchOptions(World w, String conversation) {
+        return w.newest().stream().flatMap(row -> row.conversations().stream())
+                .filter(p -> p.conversation().equalsIgnoreCase(conversation)).findFirst()
+                .map(SnapshotFormat.Pane::claudeOptions).orElse(List.of());
+    }
+
     private static Optional<String> sessionOf(World w, LiveRecords.Record r) {
-        return w.newest().stream().filter(row -> r.conversation().equalsIgnoreCase(row.conversation())).map(SnapshotFormat.Row::session).findFirst();
+        return w.newest().stream().filter(row -> row.conversations().stream().anyMatch(x -> r.conversation().equalsIgnoreCase(x.conversation())))
+                .map(SnapshotFormat.Row::session).findFirst();
     }
 }

@@ -33,7 +33,8 @@ public final class Healer {
                     }
                     Path cwd = world.procs().cwd(step.pane().pid()).orElse(account.home());
                     Exec.Result r = tmux.respawnPane(step.pane().id(), cwd, RestorePlan.paneEnv(step.config()),
-                            RestorePlan.resumeCommand(step.startDir(), step.conversation(), account, settings, false));
+                            RestorePlan.resumeCommand(step.startDir(), step.conversation(), HealPlan.launchOptions(world, step.conversation()),
+                                    account, settings, false));
                     if (!r.ok()) {
                         Log.error("%s: could not heal conversation %s%s: %s", user, step.conversation(), where, r.timedOut() ? "tmux timed out" : r.firstErrorLine());
                         failed++;

@@ -1,99 +1,176 @@
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
-
+import java.util.Map;
 import java.util.Optional;
 
 /**
- * What one user has right now: each tmux session with its cwd and the claude conversation
- * running in its active pane, as snapshot rows. Reads nothing but tmux (as the user) and the
- * process table and files it is given.
+ * What one user has right now: each tmux session with its windows and panes, each pane's cwd,
+ * the claude conversation running in it (with the launch options worth carrying) or the program
+ * worth starting again, as snapshot rows. Reads nothing but tmux (as the user) and the process
+ * table and files it is given.
  */
 public final class Inventory {
     /** The rows to save, or the tmux status that says why there are none. */
-    public record Result(Tmux.Status status, String detail, List<SnapshotFormat.Row> rows, List<Tmux.Session> sessions) {
+    public record Result(Tmux.Status status, String detail, List<SnapshotFormat.Row> rows, List<Tmux.Session> sessions, List<Tmux.LivePane> panes) {
         public long withConversation() { return rows.stream().filter(SnapshotFormat.Row::hasConversation).count(); }
 
         /** The live rows by session name. */
-        public java.util.Map<String, SnapshotFormat.Row> byName() {
-            java.util.Map<String, SnapshotFormat.Row> m = new java.util.HashMap<>();
+        public Map<String, SnapshotFormat.Row> byName() {
+            Map<String, SnapshotFormat.Row> m = new java.util.HashMap<>();
             rows.forEach(r -> m.put(r.session(), r));
             return m;
+        }
+
+        /** Every live pane's pid, labelled for the log ("session 'work'", "session 'work' pane 1.2"). */
+        public Map<Integer, String> paneLabels() {
+            Map<Integer, String> labels = new LinkedHashMap<>();
+            Map<String, String> names = new java.util.HashMap<>();
+            sessions.forEach(s -> names.put(s.id(), s.name()));
+            for (Tmux.LivePane p : panes) {
+                labels.putIfAbsent(p.pid(), "session '" + names.get(p.sessionId()) + "'" + (p.windowActive() && p.active() ? "" : " pane " + p.window() + "." + p.index()));
+            }
+            sessions.forEach(s -> labels.putIfAbsent(s.panePid(), "session '" + s.name() + "'"));
+            return labels;
         }
     }
 
     private Inventory() {}
 
-    public static Result take(Accounts.Account account, Tmux tmux, Procfs procs) {
+    /** The live sessions as rows; {@code programs}: the programs worth starting again (T3_RESTORE_PROGRAMS). */
+    public static Result take(Accounts.Account account, Tmux tmux, Procfs procs, List<String> programs) {
         Tmux.Listing listing = tmux.listSessions();
-        if (listing.status() != Tmux.Status.OK) return new Result(listing.status(), listing.detail(), List.of(), List.of());
-        List<Tmux.Session> sessions = trusted(account, listing.sessions(), procs);
-        return new Result(Tmux.Status.OK, "", rows(account, sessions, procs), sessions);
+        if (listing.status() != Tmux.Status.OK) return new Result(listing.status(), listing.detail(), List.of(), List.of(), List.of());
+        Tmux.Listing trusted = trusted(account, listing, procs);
+        return new Result(Tmux.Status.OK, "", rows(account, trusted, procs, programs), trusted.sessions(), trusted.panes());
+    }
+
+    /** The live sessions as rows, without looking for programs (what a restore compares against). */
+    public static Result take(Accounts.Account account, Tmux tmux, Procfs procs) {
+        return take(account, tmux, procs, List.of());
+    }
+
+    /** As {@link #trusted(Accounts.Account, Tmux.Listing, Procfs)}, for sessions alone. */
+    static List<Tmux.Session> trusted(Accounts.Account account, List<Tmux.Session> sessions, Procfs procs) {
+        return trusted(account, new Tmux.Listing(Tmux.Status.OK, sessions, ""), procs).sessions();
     }
 
     /**
-     * The sessions with every pane pid that is not the user's own process replaced by
+     * The listing with every pane pid that is not the user's own process replaced by
      * {@link #NO_PROCESS}. A pane pid is whatever the user's tmux server prints, and she may
      * run a server of her own making: root must not read another user's cwd or walk another
      * user's process tree on her word. Logs once per user when it drops any.
      */
-    static List<Tmux.Session> trusted(Accounts.Account account, List<Tmux.Session> sessions, Procfs procs) {
-        List<Tmux.Session> out = new ArrayList<>();
+    static Tmux.Listing trusted(Accounts.Account account, Tmux.Listing listing, Procfs procs) {
         List<String> dropped = new ArrayList<>();
-        for (Tmux.Session s : sessions) {
+        Map<String, String> names = new java.util.HashMap<>();
+        listing.sessions().forEach(s -> names.put(s.id(), s.name()));
+        List<Tmux.Session> sessions = new ArrayList<>();
+        for (Tmux.Session s : listing.sessions()) {
             if (procs.ownedBy(s.panePid(), account.uid())) {
-                out.add(s);
+                sessions.add(s);
                 continue;
             }
             // No such process (a dead pane): nothing to read, nothing to say.
-            procs.owner(s.panePid()).ifPresent(uid -> dropped.add("'" + s.name() + "' (pid " + s.panePid() + " runs as uid " + uid + ")"));
-            out.add(new Tmux.Session(s.id(), s.name(), NO_PROCESS, s.created()));
+            if (listing.panes().isEmpty()) procs.owner(s.panePid()).ifPresent(uid -> dropped.add("'" + s.name() + "' (pid " + s.panePid() + " runs as uid " + uid + ")"));
+            sessions.add(new Tmux.Session(s.id(), s.name(), NO_PROCESS, s.created()));
+        }
+        List<Tmux.LivePane> panes = new ArrayList<>();
+        for (Tmux.LivePane p : listing.panes()) {
+            if (procs.ownedBy(p.pid(), account.uid())) {
+                panes.add(p);
+                continue;
+            }
+            procs.owner(p.pid()).ifPresent(uid -> dropped.add("'" + names.get(p.sessionId()) + "' pane " + p.window() + "." + p.index()
+                    + " (pid " + p.pid() + " runs as uid " + uid + ")"));
+            panes.add(new Tmux.LivePane(p.sessionId(), p.window(), p.windowName(), p.layout(), p.windowActive(), p.zoomed(), p.index(), p.id(), NO_PROCESS, p.active()));
         }
         if (!dropped.isEmpty()) {
             Log.warn("%s: tmux gave pane pids that are not %s's processes, for %s; their panes count as having no process (no cwd, no conversation)",
                     account.name(), account.name(), String.join(", ", dropped));
         }
-        return out;
+        return new Tmux.Listing(listing.status(), sessions, listing.detail(), panes);
     }
 
     /** The pane pid of a session whose pane has no process we trust: no process has it. */
     static final int NO_PROCESS = -1;
 
-    /** The rows for sessions whose pane pids are trusted (see {@link #trusted}). */
+    /** Rows for sessions alone (no pane listing): each session is its active pane, as in an older snapshot. */
     static List<SnapshotFormat.Row> rows(Accounts.Account account, List<Tmux.Session> sessions, Procfs procs) {
+        return rows(account, new Tmux.Listing(Tmux.Status.OK, sessions, ""), procs, List.of());
+    }
+
+    /** The rows for a listing whose pane pids are trusted (see {@link #trusted}). */
+    static List<SnapshotFormat.Row> rows(Accounts.Account account, Tmux.Listing listing, Procfs procs, List<String> programs) {
         Conversations conversations = new Conversations(procs, account);
-        List<Claims.Claim> claims = new ArrayList<>();
-        for (Tmux.Session s : sessions) {
-            if (!procs.ownedBy(s.panePid(), account.uid())) continue;
-            Optional<Procfs.Proc> claude = conversations.claudeIn(s.panePid());
-            if (claude.isPresent()) {
-                conversations.of(claude.get()).ifPresent(c -> claims.add(new Claims.Claim(s.name(), c, claude.get().startTicks())));
-            } else {
-                // A restored pane still waiting for its Enter: the conversation is wanted there, not dropped.
-                procs.get(s.panePid()).ifPresent(p -> conversations.waitingIn(p).ifPresent(c -> claims.add(new Claims.Claim(s.name(), c, p.startTicks()))));
-            }
+        // Each session's panes; a session listed without its panes is its active pane alone.
+        Map<Tmux.Session, List<Tmux.LivePane>> panesOf = new LinkedHashMap<>();
+        for (Tmux.Session s : listing.sessions()) {
+            List<Tmux.LivePane> panes = listing.panesOf(s);
+            panesOf.put(s, panes.isEmpty() ? List.of(new Tmux.LivePane(s.id(), -1, "", "", true, false, -1, "", s.panePid(), true)) : panes);
         }
+
+        List<Claims.Claim> claims = new ArrayList<>();
+        Map<String, Procfs.Proc> claudeOf = new java.util.HashMap<>();
+        panesOf.forEach((s, panes) -> {
+            for (Tmux.LivePane p : panes) {
+                if (!procs.ownedBy(p.pid(), account.uid())) continue;
+                String where = where(s, p);
+                Optional<Procfs.Proc> claude = conversations.claudeIn(p.pid());
+                if (claude.isPresent()) {
+                    claudeOf.put(where, claude.get());
+                    conversations.of(claude.get()).ifPresent(c -> claims.add(new Claims.Claim(where, c, claude.get().startTicks())));
+                } else {
+                    // A restored pane still waiting for its Enter: the conversation is wanted there, not dropped.
+                    procs.get(p.pid()).ifPresent(pp -> conversations.waitingIn(pp).ifPresent(c -> claims.add(new Claims.Claim(where, c, pp.startTicks()))));
+                }
+            }
+        });
         Claims.Settled settled = Claims.settle(claims);
         for (Claims.Lost l : settled.lost()) {
-            Log.warn("%s: sessions '%s' and '%s' both run conversation %s; '%s' keeps it (%s), '%s' is saved without one",
+            Log.warn("%s: %s and %s both run conversation %s; %s keeps it (%s), %s is saved without one",
                     account.name(), l.keptBy(), l.claim().session(), l.claim().conversation().uuid(),
                     l.keptBy(), settled.kept().get(l.keptBy()).source(), l.claim().session());
         }
 
         Optional<Path> defaultConfig = UserFiles.trustedDir(Conversations.defaultConfig(account), account.uid());
         List<SnapshotFormat.Row> rows = new ArrayList<>();
-        for (Tmux.Session s : sessions) {
-            String cwd = procs.currentPath(s.panePid(), account.uid()).map(Path::toString).orElse("");
-            Conversations.Conversation c = settled.kept().get(s.name());
-            if (c == null) {
-                rows.add(new SnapshotFormat.Row(s.name(), cwd, null, null, null));
-                continue;
+        panesOf.forEach((s, panes) -> {
+            Map<Integer, List<SnapshotFormat.Pane>> byWindow = new LinkedHashMap<>();
+            for (Tmux.LivePane p : panes) {
+                String where = where(s, p);
+                String cwd = procs.currentPath(p.pid(), account.uid()).map(Path::toString).orElse("");
+                Conversations.Conversation c = settled.kept().get(where);
+                SnapshotFormat.Pane pane;
+                if (c == null) {
+                    List<String> program = procs.ownedBy(p.pid(), account.uid()) ? Programs.running(procs, p.pid(), account.uid(), programs) : List.of();
+                    pane = SnapshotFormat.Pane.shell(p.window(), p.index(), p.active(), cwd, program);
+                } else {
+                    String config = defaultConfig.isPresent() && defaultConfig.get().equals(c.configDir()) ? null : c.configDir().toString();
+                    Procfs.Proc claude = claudeOf.get(where);
+                    pane = new SnapshotFormat.Pane(p.window(), p.index(), p.active(), cwd, c.uuid(), c.startDir() == null ? null : c.startDir().toString(),
+                            config, null, claude == null ? List.of() : ClaudeOptions.carried(claude.argv()), List.of());
+                }
+                byWindow.computeIfAbsent(p.window(), k -> new ArrayList<>()).add(pane);
             }
-            String config = defaultConfig.isPresent() && defaultConfig.get().equals(c.configDir()) ? null : c.configDir().toString();
-            rows.add(new SnapshotFormat.Row(s.name(), cwd, c.uuid(),
-                    c.startDir() == null ? null : c.startDir().toString(), config));
-        }
+            if (panes.get(0).window() < 0) {
+                SnapshotFormat.Pane only = byWindow.values().iterator().next().get(0);
+                rows.add(new SnapshotFormat.Row(s.name(), only.cwd(), only.conversation(), only.conversationCwd(), only.claudeConfig()));
+                return;
+            }
+            List<SnapshotFormat.Window> windows = new ArrayList<>();
+            for (Tmux.LivePane p : panes) {
+                if (windows.stream().anyMatch(w -> w.index() == p.window())) continue;
+                windows.add(new SnapshotFormat.Window(p.window(), p.windowName(), p.layout(), p.windowActive(), p.zoomed(), byWindow.get(p.window())));
+            }
+            rows.add(SnapshotFormat.Row.of(s.name(), windows));
+        });
         return rows;
     }
 
+    /** A pane's name in claims and the log: "session 'work'" for a session's own pane, else with its address. */
+    private static String where(Tmux.Session s, Tmux.LivePane p) {
+        return "session '" + s.name() + "'" + (p.window() < 0 ? "" : " pane " + p.window() + "." + p.index());
+    }
 }

@@ -112,7 +112,7 @@ public final class LiveRecords {
     public static List<Record> evidence(Accounts.Account account, List<SnapshotFormat.Row> rows, Procfs procs) {
         java.util.Set<Path> roots = new java.util.LinkedHashSet<>();
         UserFiles.trustedDir(Conversations.defaultConfig(account), account.uid()).ifPresent(roots::add);
-        for (SnapshotFormat.Row r : rows) {
+        for (SnapshotFormat.Pane r : rows.stream().flatMap(x -> x.conversations().stream()).toList()) {
             if (r.claudeConfig() != null && r.claudeConfig().startsWith("/") && r.claudeConfig().indexOf('\0') < 0)
                 UserFiles.trustedDir(Path.of(r.claudeConfig()), account.uid()).ifPresent(roots::add);
         }

@@ -7,14 +7,17 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * What a save records for one user: the live sessions, each with the conversation running in
- * it; a live session whose claude died (the shell lives on) keeps the conversation its previous
- * row had, marked not running, until the pane runs another one or the session is gone; then the
- * rows a restore still owes whose session is not live.
+ * What a save records for one user: the live sessions, each pane with the conversation running
+ * in it; a live pane whose claude died (the shell lives on) keeps the conversation it had,
+ * marked not running, until the pane runs another one or the pane is gone (closed: the user's
+ * choice); then the rows a restore still owes whose session is not live.
  */
 public final class NextSnapshot {
-    /** The rows to write, and which of them were kept though not live or not running (for the log). */
-    public record Result(List<SnapshotFormat.Row> rows, List<SnapshotFormat.Row> notRunning, List<SnapshotFormat.Row> owed) {}
+    /** A conversation kept in a live pane though not running there, for the log. */
+    public record Kept(String session, SnapshotFormat.Pane pane) {}
+
+    /** The rows to write, and which conversations and rows were kept though not running or not live (for the log). */
+    public record Result(List<SnapshotFormat.Row> rows, List<Kept> notRunning, List<SnapshotFormat.Row> owed) {}
 
     private NextSnapshot() {}
 
@@ -32,27 +35,33 @@ public final class NextSnapshot {
         Set<String> liveNames = new HashSet<>();
         for (SnapshotFormat.Row r : live) {
             liveNames.add(r.session());
-            if (r.hasConversation()) runningNow.add(r.conversation().toLowerCase());
+            r.conversations().forEach(p -> runningNow.add(p.conversation().toLowerCase()));
         }
         Map<String, SnapshotFormat.Row> before = new HashMap<>();
         previous.forEach(r -> before.putIfAbsent(r.session(), r));
 
-        List<SnapshotFormat.Row> rows = new ArrayList<>(), notRunning = new ArrayList<>(), keptOwed = new ArrayList<>();
+        List<SnapshotFormat.Row> rows = new ArrayList<>(), keptOwed = new ArrayList<>();
+        List<Kept> notRunning = new ArrayList<>();
+        // The id must not be lost with the process: keep it, and say since when it is not running.
+        String noticed = " (noticed " + now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + ")";
         for (SnapshotFormat.Row r : live) {
             SnapshotFormat.Row was = before.get(r.session());
-            if (r.hasConversation() || was == null || !was.hasConversation() || runningNow.contains(was.conversation().toLowerCase())) {
+            if (was == null) {
                 rows.add(r);
                 continue;
             }
-            // The id must not be lost with the process: keep it, and say since when it is not running.
-            String noticed = " (noticed " + now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + ")";
-            String why = was.notRunning() != null ? was.notRunning()
-                    : crashed.contains(was.conversation().toLowerCase()) ? SnapshotFormat.KILLED + "claude was killed, its live record is left" + noticed
-                    : SnapshotFormat.EXITED + "claude no longer runs in this session" + noticed;
-            SnapshotFormat.Row kept = new SnapshotFormat.Row(r.session(), r.cwd(), was.conversation(), was.conversationCwd(), was.claudeConfig(), why);
-            runningNow.add(was.conversation().toLowerCase()); // one row per conversation
-            rows.add(kept);
-            notRunning.add(kept);
+            SnapshotFormat.Row next = r.withPanes(p -> {
+                SnapshotFormat.Pane had = samePane(was, r, p);
+                if (p.hasConversation() || had == null || !had.hasConversation() || runningNow.contains(had.conversation().toLowerCase())) return p;
+                String why = had.notRunning() != null ? had.notRunning()
+                        : crashed.contains(had.conversation().toLowerCase()) ? SnapshotFormat.KILLED + "claude was killed, its live record is left" + noticed
+                        : SnapshotFormat.EXITED + "claude no longer runs in this " + (p.window() < 0 ? "session" : "pane") + noticed;
+                runningNow.add(had.conversation().toLowerCase()); // one pane per conversation
+                SnapshotFormat.Pane kept = p.withConversationOf(had, why);
+                notRunning.add(new Kept(r.session(), kept));
+                return kept;
+            });
+            rows.add(next);
         }
         for (SnapshotFormat.Row r : owed) {
             if (liveNames.add(r.session())) {
@@ -61,5 +70,20 @@ public final class NextSnapshot {
             }
         }
         return new Result(rows, notRunning, keptOwed);
+    }
+
+    /**
+     * The pane of {@code was} that {@code p} (of the live {@code now}) is: the same window and
+     * pane index; a row saved without its layout had one pane, the session's active one.
+     */
+    static SnapshotFormat.Pane samePane(SnapshotFormat.Row was, SnapshotFormat.Row now, SnapshotFormat.Pane p) {
+        if (!was.hasLayout()) return isMain(now, p) ? was.panes().get(0) : null;
+        return was.panes().stream().filter(x -> x.window() == p.window() && x.index() == p.index()).findFirst().orElse(null);
+    }
+
+    /** Whether {@code p} is the session's active pane (an older snapshot's row described that one). */
+    private static boolean isMain(SnapshotFormat.Row row, SnapshotFormat.Pane p) {
+        if (!row.hasLayout()) return true;
+        return row.windows().stream().anyMatch(w -> w.active() && w.index() == p.window()) && p.active();
     }
 }

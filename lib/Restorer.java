@@ -2,11 +2,10 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Bringing one user's planned sessions back, in the order that keeps a big boot quick and safe:
@@ -16,7 +15,7 @@ import java.util.Set;
 public final class Restorer {
     /** One user's restore between creating its sessions and recording them. */
     public record UserRun(Accounts.Account account, Tmux tmux, History history, Selection wanted, List<RestorePlan.Step> steps,
-                          List<RestorePlan.Step> back, List<Resumer.Waiting> waiting, int failed) {}
+                          List<RestorePlan.Step> back, List<Resumer.Waiting> waiting, Map<String, String> missing, int failed) {}
 
     /** How long, at most, the restore watches that each claude it started got going. */
     private static final Duration RESUME_CHECK = Duration.ofSeconds(3);
@@ -29,11 +28,8 @@ public final class Restorer {
         String user = account.name();
         List<RestorePlan.Step> toCreate = steps.stream().filter(st -> st.action() != RestorePlan.Action.SKIP).toList();
         owed.begin(wanted.rows(), toCreate.stream().map(RestorePlan.Step::row).toList()); // before anything is created
-        List<Tmux.NewSession> specs = toCreate.stream().map(st -> new Tmux.NewSession(st.row().session(), st.cwd(),
-                RestorePlan.paneEnv(st), RestorePlan.paneCommand(st, account, settings))).toList();
-        List<RestorePlan.Step> back = new ArrayList<>();
-        List<Resumer.Waiting> waiting = new ArrayList<>();
-        Set<String> made = new HashSet<>();
+        List<Tmux.NewSession> specs = toCreate.stream().map(st -> newSession(st, account, settings)).toList();
+        Map<RestorePlan.Step, Tmux.Created> created = new LinkedHashMap<>();
         int notTried = 0;
         for (Tmux.Outcome o : tmux.newSessions(specs)) {
             RestorePlan.Step st = toCreate.get(specs.indexOf(o.wanted()));
@@ -47,21 +43,88 @@ public final class Restorer {
                 continue;
             }
             if (!o.created().name().equals(name)) Log.warn("%s: tmux named the restored session '%s', not '%s' as saved", user, o.created().name(), name);
-            if (st.action() == RestorePlan.Action.RESUME) {
-                Log.info("%s: restored '%s' in %s; conversation %s to resume in %s", user, name, st.cwd(), st.row().conversation(), st.startDir());
-                waiting.add(new Resumer.Waiting(account, tmux, name, o.created().paneId(), o.created().panePid(), st.row().conversation(), st.lastActive()));
-            } else if (st.row().hasConversation()) {
-                // A conversation that did not come back is worth a warning; a plain shell is not.
-                Log.warn("%s: restored '%s' in %s as a shell: %s", user, name, st.cwd(), st.why());
-            } else {
-                Log.info("%s: restored '%s' in %s as a shell: %s", user, name, st.cwd(), st.why());
-            }
-            back.add(st);
-            made.add(name);
+            created.put(st, o.created());
         }
         if (notTried > 0) Log.error("%s: tmux stopped answering; %d session(s) not tried, still owed: the next saves keep them", user, notTried);
-        owed.settleAll(made);
-        return new UserRun(account, tmux, history, wanted, steps, back, waiting, toCreate.size() - back.size());
+        owed.settleAll(created.keySet().stream().map(st -> st.row().session()).collect(java.util.stream.Collectors.toSet()));
+
+        Map<RestorePlan.Step, List<SessionLayout.Made>> panes = layOut(account, tmux, created, settings);
+        List<RestorePlan.Step> back = new ArrayList<>();
+        List<Resumer.Waiting> waiting = new ArrayList<>();
+        Map<String, String> missing = new HashMap<>();
+        panes.forEach((st, made) -> {
+            String name = st.row().session();
+            List<String> said = new ArrayList<>();
+            for (SessionLayout.Made m : made) {
+                RestorePlan.PanePlan p = m.plan();
+                String where = st.panes().size() > 1 ? " (" + p.pane().address() + ")" : "";
+                if (m.pane() == null) {
+                    if (p.pane().hasConversation()) missing.put(p.pane().conversation().toLowerCase(), "its pane could not be recreated");
+                    continue;
+                }
+                if (p.action() == RestorePlan.Action.RESUME) {
+                    said.add("conversation " + p.pane().conversation() + " to resume in " + p.startDir() + where);
+                    waiting.add(new Resumer.Waiting(account, tmux, name, m.pane().id(), m.pane().pid(), p.pane().conversation(), p.lastActive()));
+                } else if (p.pane().hasConversation()) {
+                    // A conversation that did not come back is worth a warning; a plain shell is not.
+                    Log.warn("%s: restored '%s'%s in %s as a shell: %s", user, name, where, p.cwd(), p.why());
+                } else if (p.action() == RestorePlan.Action.PROGRAM) {
+                    said.add(p.why() + where);
+                }
+            }
+            String shape = st.panes().size() > 1 ? " with " + made.stream().filter(m -> m.pane() != null).count() + " of " + made.size()
+                    + " panes in " + st.row().windows().size() + " window(s)" : "";
+            if (said.isEmpty() && !st.row().hasConversation()) Log.info("%s: restored '%s'%s in %s as a shell: %s", user, name, shape, st.cwd(), st.why());
+            else if (!said.isEmpty()) Log.info("%s: restored '%s'%s in %s; %s", user, name, shape, st.cwd(), String.join("; ", said));
+            back.add(st);
+        });
+        return new UserRun(account, tmux, history, wanted, steps, back, waiting, missing, toCreate.size() - back.size());
+    }
+
+    /** The new session's first pane: the first window's first pane, in a window of the saved size. */
+    private static Tmux.NewSession newSession(RestorePlan.Step st, Accounts.Account account, Settings settings) {
+        RestorePlan.PanePlan first = st.panes().get(0);
+        List<String> command = RestorePlan.paneCommand(first, account, settings);
+        if (!st.row().hasLayout()) return new Tmux.NewSession(st.row().session(), first.cwd(), RestorePlan.paneEnv(first), command);
+        SnapshotFormat.Window w = st.row().windows().get(0);
+        int[] size = SessionLayout.size(w.layout());
+        // Room to split every pane of the biggest window before its layout sets the sizes.
+        int most = st.row().windows().stream().mapToInt(x -> x.panes().size()).max().orElse(1);
+        return new Tmux.NewSession(st.row().session(), first.cwd(), RestorePlan.paneEnv(first), command, w.name(),
+                size[0], Math.max(size[1], Math.min(1000, 3 * most + 2)));
+    }
+
+    /**
+     * The rest of each created session: its windows and panes (a tmux call a session that has
+     * more than one pane), then which pane became which, then the active panes, zoom and active
+     * windows (one call for all). A session whose layout tmux refused comes back with the panes
+     * it made, said in the log; those it did not make are missing.
+     */
+    private static Map<RestorePlan.Step, List<SessionLayout.Made>> layOut(Accounts.Account account, Tmux tmux,
+                                                                          Map<RestorePlan.Step, Tmux.Created> created, Settings settings) {
+        boolean more = false;
+        for (Map.Entry<RestorePlan.Step, Tmux.Created> e : created.entrySet()) {
+            List<List<String>> cmds = SessionLayout.build(e.getKey(), e.getValue(), p -> RestorePlan.paneCommand(p, account, settings), RestorePlan::paneEnv);
+            if (cmds.isEmpty()) continue;
+            more = true;
+            Exec.Result r = tmux.runCommands(cmds);
+            if (!r.ok()) Log.warn("%s: session '%s' came back without all of its windows, panes or layout: %s", account.name(),
+                    e.getKey().row().session(), r.timedOut() ? "tmux timed out" : r.firstErrorLine());
+        }
+        List<Tmux.LivePane> live = more ? tmux.listSessions().panes() : List.of();
+        Map<RestorePlan.Step, List<SessionLayout.Made>> out = new LinkedHashMap<>();
+        List<List<String>> focus = new ArrayList<>();
+        created.forEach((st, c) -> {
+            List<SessionLayout.Made> made = SessionLayout.match(st, c, live);
+            out.put(st, made);
+            focus.addAll(SessionLayout.focus(st, c, made));
+        });
+        if (!focus.isEmpty()) {
+            Exec.Result r = tmux.runCommands(focus);
+            if (!r.ok()) Log.warn("%s: could not select every restored session's active window and pane: %s", account.name(),
+                    r.timedOut() ? "tmux timed out" : r.firstErrorLine());
+        }
+        return out;
     }
 
     /**
@@ -70,10 +133,15 @@ public final class Restorer {
      */
     public static int finish(UserRun run, Resumer.Result resumed, Settings settings) throws Exception {
         String user = run.account().name();
-        List<String> pressed = run.waiting().stream().filter(resumed.pressed()::contains).map(Resumer.Waiting::session).toList();
+        List<Resumer.Waiting> pressed = run.waiting().stream().filter(resumed.pressed()::contains).toList();
         Map<String, String> didNotStart = ResumeCheck.failedToStart(run.tmux(), run.account(), pressed, settings.claude(), RESUME_CHECK);
-        didNotStart.forEach((name, why) -> Log.warn("%s: '%s' came back as a shell: %s; its conversation is kept, not running", user, name, why));
-        record(run, didNotStart);
+        for (Resumer.Waiting w : pressed) {
+            String why = didNotStart.get(w.conversation().toLowerCase());
+            if (why != null) Log.warn("%s: '%s' (pane %s) came back as a shell: %s; its conversation is kept, not running", user, w.session(), w.paneId(), why);
+        }
+        Map<String, String> lost = new HashMap<>(run.missing());
+        lost.putAll(didNotStart);
+        record(run, lost);
         long live = run.steps().stream().filter(RestorePlan.Step::live).count();
         int waitingForEnter = run.waiting().size() - pressed.size();
         if (run.back().isEmpty() && run.failed() == 0) {
@@ -87,18 +155,24 @@ public final class Restorer {
     }
 
     /**
-     * The sessions that came back go into the newest snapshot, each with its conversation, marked
-     * not running when it came back as a shell: the next save then keeps the id instead of
-     * dropping it with the process that never started. A pane waiting for Enter keeps it running.
+     * The sessions that came back go into the newest snapshot, each pane with its conversation,
+     * marked not running when it came back as a shell ({@code lost}: why, by conversation id):
+     * the next save then keeps the id instead of dropping it with the process that never
+     * started. A pane waiting for Enter keeps it running.
      */
-    private static void record(UserRun run, Map<String, String> didNotStart) throws Exception {
+    private static void record(UserRun run, Map<String, String> lost) throws Exception {
         Map<String, SnapshotFormat.Row> rows = new LinkedHashMap<>();
         run.history().readNewest().rows().forEach(r -> rows.put(r.session(), r));
         for (RestorePlan.Step st : run.back()) {
-            SnapshotFormat.Row r = st.row();
-            String lost = st.action() == RestorePlan.Action.RESUME ? didNotStart.get(r.session()) : st.lost();
-            if (lost != null) r = r.withNotRunning(SnapshotFormat.RESTORE_FAILED + "came back as a shell: " + lost);
-            else if (st.action() == RestorePlan.Action.RESUME) r = r.withNotRunning(null);
+            Map<SnapshotFormat.Pane, RestorePlan.PanePlan> plans = new HashMap<>();
+            st.panes().forEach(p -> plans.put(p.pane(), p));
+            SnapshotFormat.Row r = st.row().withPanes(pane -> {
+                RestorePlan.PanePlan p = plans.get(pane);
+                if (p == null || !pane.hasConversation()) return pane;
+                String why = p.action() == RestorePlan.Action.RESUME ? lost.get(pane.conversation().toLowerCase()) : p.lost();
+                if (why != null) return pane.withNotRunning(SnapshotFormat.RESTORE_FAILED + "came back as a shell: " + why);
+                return p.action() == RestorePlan.Action.RESUME ? pane.withNotRunning(null) : pane;
+            });
             rows.put(r.session(), r);
         }
         run.history().commit(new ArrayList<>(rows.values()), Instant.now())

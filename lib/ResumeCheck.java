@@ -17,26 +17,24 @@ public final class ResumeCheck {
 
     private ResumeCheck() {}
 
-    /** The sessions (of {@code sessions}) whose claude did not start, each with why, in words. */
-    public static Map<String, String> failedToStart(Tmux tmux, Accounts.Account account, List<String> sessions, String claude, Duration wait)
+    /** The conversations (lower case) of {@code pressed} whose claude did not start, each with why, in words. */
+    public static Map<String, String> failedToStart(Tmux tmux, Accounts.Account account, List<Resumer.Waiting> pressed, String claude, Duration wait)
             throws InterruptedException {
         Map<String, String> failed = new HashMap<>();
-        if (sessions.isEmpty()) return failed;
+        if (pressed.isEmpty()) return failed;
         long end = System.nanoTime() + wait.toNanos();
-        List<String> open = new java.util.ArrayList<>(sessions);
+        List<Resumer.Waiting> open = new java.util.ArrayList<>(pressed);
         while (!open.isEmpty() && !tmux.hung()) {
-            Map<String, Tmux.Session> live = new HashMap<>();
-            tmux.listSessions().sessions().forEach(s -> live.put(s.name(), s));
             Procfs procs = Procfs.read();
             Conversations conversations = new Conversations(procs, account);
-            for (String name : List.copyOf(open)) {
-                Tmux.Session s = live.get(name);
-                Optional<Procfs.Proc> top = s == null ? Optional.empty() : procs.selfAndDescendants(s.panePid()).stream().findFirst();
-                if (s != null && conversations.claudeIn(s.panePid()).isPresent()) {
-                    open.remove(name); // started: what it does next is the saves' business
+            for (Resumer.Waiting w : List.copyOf(open)) {
+                // The pane's own process is the pane script until it falls through to the login shell.
+                Optional<Procfs.Proc> top = procs.get(w.panePid());
+                if (conversations.claudeIn(w.panePid()).isPresent()) {
+                    open.remove(w); // started: what it does next is the saves' business
                 } else if (top.isEmpty() || !RestorePlan.isPaneScript(top.get())) {
-                    open.remove(name);
-                    failed.put(name, why(tmux, s, claude, account));
+                    open.remove(w);
+                    failed.put(w.conversation().toLowerCase(), why(tmux, top.isEmpty() ? null : w.paneId(), claude, account));
                 }
             }
             if (open.isEmpty() || System.nanoTime() > end) break;
@@ -46,9 +44,9 @@ public final class ResumeCheck {
     }
 
     /** The pane script printed claude's status before the shell took over: read it off the screen. */
-    private static String why(Tmux tmux, Tmux.Session session, String claude, Accounts.Account account) {
-        if (session == null) return "claude did not start, and the session is gone";
-        String screen = tmux.screen(session.id());
+    private static String why(Tmux tmux, String paneId, String claude, Accounts.Account account) {
+        if (paneId == null) return "claude did not start, and its pane is gone";
+        String screen = tmux.screen(paneId);
         Matcher m = STATUS.matcher(screen == null ? "" : screen);
         if (!m.find()) return "claude did not start (its screen does not say why)";
         int status = Integer.parseInt(m.group(1));

@@ -61,18 +61,20 @@ public record Selection(List<SnapshotFormat.Row> rows, boolean explicit, String 
         for (History.Snapshot s : history.list()) {
             for (SnapshotFormat.Row r : history.read(s).rows()) {
                 if (r.session().equals(text)) return new Selection(List.of(r), true, "snapshot " + s.name());
-                if (idPrefix != null && r.hasConversation() && r.conversation().toLowerCase().startsWith(idPrefix)) {
-                    if (byId.putIfAbsent(r.conversation().toLowerCase(), r) == null) fromById.put(r.conversation().toLowerCase(), s.name());
+                if (idPrefix == null) continue;
+                for (SnapshotFormat.Pane p : r.conversations()) {
+                    String id = p.conversation().toLowerCase();
+                    if (id.startsWith(idPrefix) && byId.putIfAbsent(id, r) == null) fromById.put(id, s.name());
                 }
             }
         }
         if (byId.isEmpty()) throw new Refused("no session named '" + text + "' and no conversation id starting with it in any snapshot");
         if (byId.size() > 1) {
-            List<String> which = byId.values().stream().map(r -> r.conversation() + " (session '" + r.session() + "')").toList();
+            List<String> which = byId.entrySet().stream().map(e -> e.getKey() + " (session '" + e.getValue().session() + "')").toList();
             throw new Refused("'" + text + "' starts " + byId.size() + " conversations: " + String.join(", ", which) + "; give more of the id");
         }
-        SnapshotFormat.Row r = byId.values().iterator().next();
-        return new Selection(List.of(r), true, "snapshot " + fromById.get(r.conversation().toLowerCase()));
+        String id = byId.keySet().iterator().next();
+        return new Selection(List.of(byId.get(id)), true, "snapshot " + fromById.get(id));
     }
 
     private static String quoted(List<String> names) {

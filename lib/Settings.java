@@ -10,7 +10,7 @@ import java.util.Map;
  */
 public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tmuxTimeout,
                        String claude, String claudeArgs, int keep, Duration keepFor, int healMax, Duration healWindow,
-                       Duration lockWait, Duration userBudget, Resume resume) {
+                       Duration lockWait, Duration userBudget, Resume resume, List<String> programs, Scrollback scrollback) {
 
     /**
      * How a restore resumes conversations: eagerly (pressing each pane's Enter itself) or not at
@@ -19,6 +19,14 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
      * and for at most {@code maxWait}; what is left waits for its user's Enter.
      */
     public record Resume(boolean lazy, int concurrency, String minFree, Duration maxWait) {}
+
+    /**
+     * Saving what panes showed: the last {@code lines} lines of each (0: off), at most
+     * {@code paneBytes} a pane and {@code userBytes} a user (the rest of a flood is cut off, oldest first).
+     */
+    public record Scrollback(int lines, int paneBytes, long userBytes) {
+        public boolean on() { return lines > 0; }
+    }
 
     /** One environment variable: its name, its default, and what it means (for --help). */
     public record Knob(String name, String fallback, String meaning) {}
@@ -40,8 +48,14 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
     public static final Knob RESUME_CONCURRENCY = new Knob("T3_RESUME_CONCURRENCY", "cores", "claude processes starting at once, at most (cores: the CPU count)");
     public static final Knob RESUME_MIN_FREE = new Knob("T3_RESUME_MIN_FREE", "25%", "no resume while MemAvailable is below this (N% of MemTotal, or N MiB)");
     public static final Knob RESUME_WAIT = new Knob("T3_RESUME_WAIT", "300", "seconds a restore spends starting conversations; the rest wait for Enter");
+    public static final Knob RESTORE_PROGRAMS = new Knob("T3_RESTORE_PROGRAMS", "vim nvim vi emacs nano less more man htop top tail watch",
+            "programs a pane running them comes back running again, with their arguments (anything else: a shell)");
+    public static final Knob SCROLLBACK = new Knob("T3_SCROLLBACK", "0",
+            "lines of each pane's history saved (root-only) and shown again in its restored pane; 0: off");
+    public static final Knob SCROLLBACK_MAX = new Knob("T3_SCROLLBACK_MAX", "256",
+            "KiB of saved screen a pane, at most; 16 times this a user");
     public static final List<Knob> KNOBS = List.of(USER_MAP, STATE_DIR, TMUX_TMPDIR, TMUX_TIMEOUT, USER_BUDGET, CLAUDE, CLAUDE_ARGS,
-            RESUME, RESUME_CONCURRENCY, RESUME_MIN_FREE, RESUME_WAIT, KEEP, KEEP_DAYS, HEAL_MAX, HEAL_WINDOW, LOCK_WAIT);
+            RESTORE_PROGRAMS, SCROLLBACK, SCROLLBACK_MAX, RESUME, RESUME_CONCURRENCY, RESUME_MIN_FREE, RESUME_WAIT, KEEP, KEEP_DAYS, HEAL_MAX, HEAL_WINDOW, LOCK_WAIT);
 
     public static Settings fromEnvironment() {
         return from(System.getenv());
@@ -64,7 +78,25 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
                 new Resume(oneOf(env, RESUME, "eager", "lazy").equals("lazy"),
                         get(env, RESUME_CONCURRENCY).equals("cores") ? Runtime.getRuntime().availableProcessors() : (int) number(env, RESUME_CONCURRENCY, 1, 10000),
                         memory(env, RESUME_MIN_FREE),
-                        Duration.ofMillis((long) (number(env, RESUME_WAIT, 0, 86400) * 1000))));
+                        Duration.ofMillis((long) (number(env, RESUME_WAIT, 0, 86400) * 1000))),
+                programs(env, RESTORE_PROGRAMS),
+                scrollback((int) number(env, SCROLLBACK, 0, 100_000), (int) number(env, SCROLLBACK_MAX, 1, 65536)));
+    }
+
+    /** Program names (no path): a word of letters, digits, '.', '_', '+' or '-' each. */
+    private static List<String> programs(Map<String, String> env, Knob k) {
+        String v = env.getOrDefault(k.name(), k.fallback()).strip(); // set but empty: no program comes back
+        List<String> names = v.isEmpty() ? List.of() : List.of(v.split("\\s+"));
+        for (String n : names) {
+            if (!n.matches("[A-Za-z0-9._+-]+")) {
+                throw new IllegalArgumentException(k.name() + " is a list of program names separated by spaces (vim less), not '" + n + "'");
+            }
+        }
+        return names;
+    }
+
+    private static Scrollback scrollback(int lines, int kib) {
+        return new Scrollback(lines, kib << 10, 16L * (kib << 10));
     }
 
     /** The environment section of every script's --help, defaults included. */

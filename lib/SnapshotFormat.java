@@ -1,22 +1,111 @@
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 /**
- * The snapshot file format. A '#' header line, then one row per session, tab-separated:
- * name, cwd, conversation uuid or '-', the conversation's starting directory or '-', its claude
- * config root or '-' (the default ~/.claude), and why the conversation is not running or '-'.
- * Tab, newline, CR and backslash inside a field are written as \t \n \r \\. The older five- and
- * three-column forms read too.
+ * The snapshot file format. A '#' header line, then one line per session, tab-separated: name,
+ * cwd, conversation uuid or '-', the conversation's starting directory or '-', its claude config
+ * root or '-' (the default ~/.claude), and why the conversation is not running or '-'. Since v3,
+ * each session line is followed by its windows and panes, on lines that start with a tab (a
+ * session name is never empty, so no session line does):
+ * <pre>
+ *   \twindow\tINDEX\tFLAGS\tNAME\tLAYOUT                 FLAGS: active, zoomed, both (comma) or '-'
+ *   \tpane\tWINDOW.INDEX\tFLAGS\tCWD\tCONVERSATION\tCONVERSATION_CWD\tCLAUDE_CONFIG\tNOT_RUNNING\tCLAUDE_OPTIONS\tPROGRAM
+ * </pre>
+ * CLAUDE_OPTIONS and PROGRAM are JSON arrays of strings or '-'. With windows, the session line
+ * is a summary (its active pane's cwd, its main conversation) for a reader's eye and grep; the
+ * panes are what counts. Tab, newline, CR and backslash inside a field are written as \t \n \r
+ * \\. The older six-, five- and three-column forms (no window lines) read too.
  */
 public final class SnapshotFormat {
     /**
+     * One pane: where it is (window index, pane index), whether it is its window's active pane,
+     * its cwd, the conversation running in it (or kept, with why it is not running, as for a
+     * session), the claude launch options carried to its resume, and the program to start again
+     * (empty: a shell).
+     */
+    public record Pane(int window, int index, boolean active, String cwd, String conversation, String conversationCwd,
+                       String claudeConfig, String notRunning, List<String> claudeOptions, List<String> program) {
+        public Pane {
+            claudeOptions = List.copyOf(claudeOptions);
+            program = List.copyOf(program);
+            if (conversation == null) {
+                conversationCwd = null;
+                claudeConfig = null;
+                notRunning = null;
+                claudeOptions = List.of();
+            }
+        }
+
+        public static Pane shell(int window, int index, boolean active, String cwd, List<String> program) {
+            return new Pane(window, index, active, cwd, null, null, null, null, List.of(), program);
+        }
+
+        public boolean hasConversation() { return conversation != null; }
+
+        public boolean running() { return conversation != null && notRunning == null; }
+
+        /** As {@link Row#wanted()}, for this pane's conversation. */
+        public boolean wanted() { return conversation != null && (notRunning == null || !notRunning.startsWith(EXITED)); }
+
+        public Pane withNotRunning(String why) {
+            return new Pane(window, index, active, cwd, conversation, conversationCwd, claudeConfig, why, claudeOptions, program);
+        }
+
+        /** The same pane with {@code other}'s conversation (a live pane whose claude died keeps the one it had). */
+        public Pane withConversationOf(Pane other, String why) {
+            return new Pane(window, index, active, cwd, other.conversation, other.conversationCwd, other.claudeConfig, why, other.claudeOptions, program);
+        }
+
+        /** "window.pane", as tmux would say it: for logs. */
+        public String address() { return window < 0 ? "its pane" : "pane " + window + "." + index; }
+    }
+
+    /** One window: its index, name, layout ({@code #{window_layout}}), whether active or zoomed, and its panes in order. */
+    public record Window(int index, String name, String layout, boolean active, boolean zoomed, List<Pane> panes) {
+        public Window {
+            panes = List.copyOf(panes);
+        }
+    }
+
+    /**
      * One session's wiring. {@code notRunning} is null while the conversation runs (or there is
      * none); otherwise why it does not, so the id is kept for a later resume instead of dropped.
+     * {@code windows} is empty for a row from an older file, or a session whose layout is not
+     * known: it then has one pane, described by the session's own fields. With windows, the
+     * session's fields are its main pane's (see {@link #of}).
      */
-    public record Row(String session, String cwd, String conversation, String conversationCwd, String claudeConfig, String notRunning) {
+    public record Row(String session, String cwd, String conversation, String conversationCwd, String claudeConfig, String notRunning,
+                      List<Window> windows) {
+        public Row {
+            windows = List.copyOf(windows);
+        }
+
+        public Row(String session, String cwd, String conversation, String conversationCwd, String claudeConfig, String notRunning) {
+            this(session, cwd, conversation, conversationCwd, claudeConfig, notRunning, List.of());
+        }
+
         public Row(String session, String cwd, String conversation, String conversationCwd, String claudeConfig) {
             this(session, cwd, conversation, conversationCwd, claudeConfig, null);
+        }
+
+        /**
+         * A session from its windows. Its cwd is the active pane's (of the active window); its
+         * conversation the active pane's when it runs one, else the first pane's that has one.
+         */
+        public static Row of(String session, List<Window> windows) {
+            if (windows.isEmpty()) throw new IllegalArgumentException("a session has at least one window");
+            List<Pane> panes = windows.stream().flatMap(w -> w.panes().stream()).toList();
+            Window activeWindow = windows.stream().filter(Window::active).findFirst().orElse(windows.get(0));
+            Pane active = activeWindow.panes().stream().filter(Pane::active).findFirst()
+                    .orElse(activeWindow.panes().isEmpty() ? panes.get(0) : activeWindow.panes().get(0));
+            Pane main = active.hasConversation() ? active : panes.stream().filter(Pane::hasConversation).findFirst().orElse(active);
+            return new Row(session, active.cwd(), main.conversation(), main.conversationCwd(), main.claudeConfig(), main.notRunning(), windows);
         }
 
         public boolean hasConversation() { return conversation != null; }
@@ -30,8 +119,40 @@ public final class SnapshotFormat {
          */
         public boolean wanted() { return conversation != null && (notRunning == null || !notRunning.startsWith(EXITED)); }
 
+        /** Whether the windows and panes are known (a v3 row), not only the session's one pane. */
+        public boolean hasLayout() { return !windows.isEmpty(); }
+
+        /**
+         * Every pane, in order; a row without windows has one, at window -1, made of the
+         * session's fields, so that code reading panes reads every row the same way.
+         */
+        public List<Pane> panes() {
+            if (windows.isEmpty()) {
+                return List.of(new Pane(-1, -1, true, cwd, conversation, conversationCwd, claudeConfig, notRunning, List.of(), List.of()));
+            }
+            return windows.stream().flatMap(w -> w.panes().stream()).toList();
+        }
+
+        /** Every conversation's pane. */
+        public List<Pane> conversations() {
+            return panes().stream().filter(Pane::hasConversation).toList();
+        }
+
+        /** The same session with {@code change} applied to each pane (a row without windows stays one). */
+        public Row withPanes(UnaryOperator<Pane> change) {
+            if (windows.isEmpty()) {
+                Pane p = change.apply(panes().get(0));
+                return new Row(session, p.cwd(), p.conversation(), p.conversationCwd(), p.claudeConfig(), p.notRunning());
+            }
+            List<Window> ws = windows.stream().map(w -> new Window(w.index(), w.name(), w.layout(), w.active(), w.zoomed(),
+                    w.panes().stream().map(change).toList())).toList();
+            return of(session, ws);
+        }
+
+        /** The main conversation marked (not) running: the pane that holds it too. */
         public Row withNotRunning(String why) {
-            return new Row(session, cwd, conversation, conversationCwd, claudeConfig, why);
+            if (conversation == null) return this;
+            return withPanes(p -> conversation.equalsIgnoreCase(p.conversation()) ? p.withNotRunning(why) : p);
         }
     }
 
@@ -47,8 +168,11 @@ public final class SnapshotFormat {
 
     public record Parsed(List<Row> rows, List<Problem> problems) {}
 
-    public static final String HEADER = "# t3-tmux snapshot v2\tsession\tcwd\tconversation\tconversation_cwd\tclaude_config\tnot_running";
+    public static final String HEADER = "# t3-tmux snapshot v3\tsession\tcwd\tconversation\tconversation_cwd\tclaude_config\tnot_running"
+            + "\t(then its windows and panes, each line starting with a tab: see SnapshotFormat.java)";
     private static final String NONE = "-";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {};
 
     private SnapshotFormat() {}
 
@@ -94,6 +218,22 @@ public final class SnapshotFormat {
              .append(orNone(r.conversationCwd())).append('\t')
              .append(orNone(r.claudeConfig())).append('\t')
              .append(orNone(r.notRunning())).append('\n');
+            for (Window w : r.windows()) {
+                String flags = w.active() && w.zoomed() ? "active,zoomed" : w.active() ? "active" : w.zoomed() ? "zoomed" : NONE;
+                b.append("\twindow\t").append(w.index()).append('\t').append(flags).append('\t')
+                 .append(escape(w.name())).append('\t').append(escape(w.layout())).append('\n');
+                for (Pane p : w.panes()) {
+                    b.append("\tpane\t").append(p.window()).append('.').append(p.index()).append('\t')
+                     .append(p.active() ? "active" : NONE).append('\t')
+                     .append(escape(p.cwd())).append('\t')
+                     .append(orNone(p.conversation())).append('\t')
+                     .append(orNone(p.conversationCwd())).append('\t')
+                     .append(orNone(p.claudeConfig())).append('\t')
+                     .append(orNone(p.notRunning())).append('\t')
+                     .append(json(p.claudeOptions())).append('\t')
+                     .append(json(p.program())).append('\n');
+                }
+            }
         }
         return b.toString();
     }
@@ -103,20 +243,38 @@ public final class SnapshotFormat {
         return parse(new String(raw, StandardCharsets.UTF_8));
     }
 
-    /** Reads rows; only the first line may be a '#' header, so a session named "#x" is still a row. */
+    /**
+     * Reads rows; only the first line may be a '#' header, so a session named "#x" is still a row.
+     * A bad window or pane line costs that window or pane (the session comes back with the rest);
+     * a session whose every window was bad keeps its summary line, as an older file's row.
+     */
     public static Parsed parse(String text) {
         List<Row> rows = new ArrayList<>();
         List<Problem> problems = new ArrayList<>();
         String[] lines = text.split("\n", -1);
+        Block block = null; // the session being read, with its windows so far
         for (int i = 0; i < lines.length; i++) {
             String line = lines[i].endsWith("\r") ? lines[i].substring(0, lines[i].length() - 1) : lines[i];
             if (line.isEmpty() || (i == 0 && line.startsWith("#"))) continue;
+            boolean detail = line.startsWith("\t");
+            if (!detail && block != null) {
+                rows.add(block.close(problems, i));
+                block = null;
+            }
             // A NUL cannot be in a path or a name; U+FFFD is what a byte that is not UTF-8 became.
             if (line.indexOf('\0') >= 0 || line.indexOf('\uFFFD') >= 0) {
                 problems.add(new Problem(i + 1, "a NUL or a byte that is not UTF-8"));
+                if (block != null && line.startsWith("\twindow\t")) block.window(null);
                 continue;
             }
             String[] f = line.split("\t", -1);
+            if (detail) {
+                if (block == null) problems.add(new Problem(i + 1, "a window or pane line without its session line (missing or bad)"));
+                else if (f[1].equals("window")) block.window(window(f, i + 1, problems));
+                else if (f[1].equals("pane")) block.pane(f, i + 1, problems);
+                else problems.add(new Problem(i + 1, "a line starting with a tab is a window or pane line; this is neither"));
+                continue;
+            }
             if (f.length < 3) {
                 problems.add(new Problem(i + 1, "expected at least 3 tab-separated fields, found " + f.length));
                 continue;
@@ -131,9 +289,113 @@ public final class SnapshotFormat {
                 problems.add(new Problem(i + 1, "conversation id is not a UUID"));
                 continue;
             }
-            rows.add(new Row(session, unescape(f[1]), uuid, field(f, 3), field(f, 4), uuid == null ? null : field(f, 5)));
+            block = new Block(new Row(session, unescape(f[1]), uuid, field(f, 3), field(f, 4), uuid == null ? null : field(f, 5)));
         }
+        if (block != null) rows.add(block.close(problems, lines.length));
         return new Parsed(rows, problems);
+    }
+
+    /** A session line and the window and pane lines read after it so far. */
+    private static final class Block {
+        private final Row summary;
+        private final List<Window> windows = new ArrayList<>();
+        private Window window; // the window pane lines attach to; null after a bad window line
+        private final List<Pane> panes = new ArrayList<>();
+
+        Block(Row summary) { this.summary = summary; }
+
+        void window(Window next) {
+            flush();
+            window = next;
+        }
+
+        void pane(String[] f, int line, List<Problem> problems) {
+            if (window == null) problems.add(new Problem(line, "a pane line without its window (the window line was bad or missing)"));
+            else SnapshotFormat.pane(f, window.index(), line, problems).ifPresent(panes::add);
+        }
+
+        private void flush() {
+            if (window != null) windows.add(new Window(window.index(), window.name(), window.layout(), window.active(), window.zoomed(), panes));
+            panes.clear();
+        }
+
+        /** The row; windows left without a readable pane are dropped (a problem each). */
+        Row close(List<Problem> problems, int line) {
+            flush();
+            List<Window> kept = new ArrayList<>();
+            for (Window w : windows) {
+                if (w.panes().isEmpty()) problems.add(new Problem(line, "session '" + summary.session() + "': window " + w.index() + " has no readable pane; left out"));
+                else kept.add(w);
+            }
+            return kept.isEmpty() ? summary : Row.of(summary.session(), kept);
+        }
+    }
+
+    private static Window window(String[] f, int line, List<Problem> problems) {
+        if (f.length < 6) {
+            problems.add(new Problem(line, "a window line has 6 fields, this has " + f.length));
+            return null;
+        }
+        Integer index = index(f[2]);
+        if (index == null) {
+            problems.add(new Problem(line, "window index '" + f[2] + "' is not a number"));
+            return null;
+        }
+        List<String> flags = List.of(f[3].split(","));
+        return new Window(index, unescape(f[4]), unescape(f[5]), flags.contains("active"), flags.contains("zoomed"), List.of());
+    }
+
+    private static Optional<Pane> pane(String[] f, int window, int line, List<Problem> problems) {
+        if (f.length < 12) {
+            problems.add(new Problem(line, "a pane line has 12 fields, this has " + f.length));
+            return Optional.empty();
+        }
+        String[] at = f[2].split("\\.", -1);
+        Integer w = at.length == 2 ? index(at[0]) : null, p = at.length == 2 ? index(at[1]) : null;
+        if (w == null || p == null || w != window) {
+            problems.add(new Problem(line, "pane '" + f[2] + "' is not WINDOW.INDEX of window " + window));
+            return Optional.empty();
+        }
+        String uuid = f[5].isEmpty() || f[5].equals(NONE) ? null : f[5];
+        if (uuid != null && !Conversations.isUuid(uuid)) {
+            problems.add(new Problem(line, "conversation id is not a UUID"));
+            return Optional.empty();
+        }
+        List<String> options = strings(f[9]), program = strings(f[10]);
+        if (options == null || program == null) {
+            problems.add(new Problem(line, "claude options or program is not a JSON array of strings"));
+            return Optional.empty();
+        }
+        return Optional.of(new Pane(w, p, f[3].equals("active"), unescape(f[4]), uuid, field(f, 6), field(f, 7), field(f, 8), options, program));
+    }
+
+    private static Integer index(String s) {
+        try {
+            int n = Integer.parseInt(s);
+            return n >= 0 ? n : null;
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private static String json(List<String> strings) {
+        if (strings.isEmpty()) return NONE;
+        try {
+            return escape(JSON.writeValueAsString(strings));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e); // a list of strings always writes
+        }
+    }
+
+    /** A JSON array of strings (none for '-'), or null when the field is not one. */
+    private static List<String> strings(String field) {
+        if (field.isEmpty() || field.equals(NONE)) return List.of();
+        try {
+            List<String> l = JSON.readValue(unescape(field), STRINGS);
+            return l == null || l.contains(null) || l.stream().anyMatch(x -> x.indexOf('\0') >= 0) ? null : l;
+        } catch (JsonProcessingException e) {
+            return null;
+        }
     }
 
     private static String field(String[] f, int i) {

@@ -52,7 +52,25 @@ public final class Tmux {
         Status(String words) { this.words = words; }
     }
 
-    public record Listing(Status status, List<Session> sessions, String detail) {}
+    /** What a listing found: the sessions (each with its active pane's pid) and every pane of theirs. */
+    public record Listing(Status status, List<Session> sessions, String detail, List<LivePane> panes) {
+        public Listing(Status status, List<Session> sessions, String detail) {
+            this(status, sessions, detail, List.of());
+        }
+
+        /** The session's panes, in window then pane order. */
+        public List<LivePane> panesOf(Session s) {
+            return panes.stream().filter(p -> p.sessionId().equals(s.id())).toList();
+        }
+    }
+
+    /**
+     * One pane of a live session, with its window: the window's index, name (as tmux prints it,
+     * escaped), layout, and whether it is active and zoomed; the pane's index, id, process, and
+     * whether it is its window's active pane.
+     */
+    public record LivePane(String sessionId, int window, String windowName, String layout, boolean windowActive, boolean zoomed,
+                           int index, String id, int pid, boolean active) {}
 
     private static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
 
@@ -177,41 +195,58 @@ public final class Tmux {
             case SUSPECT: return new Listing(Status.FAILED, List.of(), socket() + " is not a socket owned by uid " + account.uid() + "; not touching it");
             default: break;
         }
-        // tmux sanitises names when it creates a session (no control characters remain), so the
-        // name, last on its line, is the session's literal name; paths come from /proc instead.
-        Exec.Result r = run("list-sessions", "-F", "#{session_id} #{pane_pid} #{session_created} #{session_name}");
+        // One call lists every pane with its window and session. tmux escapes control characters
+        // in names (a tab prints as \t), so tabs separate the fields; names and paths come last
+        // or from /proc.
+        Exec.Result r = run("list-panes", "-a", "-F", LISTING);
         if (r.timedOut()) return new Listing(Status.TIMED_OUT, List.of(), "after " + timeout.toMillis() + " ms");
         // A cut listing would save a snapshot missing sessions: keep the last one instead.
         if (r.truncated()) return new Listing(Status.FAILED, List.of(), "tmux printed more than " + Exec.MAX_OUT + " bytes");
         if (!r.ok()) {
             String why = r.firstErrorLine();
             boolean gone = why.startsWith("no server running") || why.startsWith("error connecting");
+            // list-panes -a on a server without a session (exit-empty off) has no target to start from.
+            if (why.startsWith("no current target")) return new Listing(Status.NO_SESSIONS, List.of(), "");
             return new Listing(gone ? Status.STALE_SOCKET : Status.FAILED, List.of(), why);
         }
-        List<Session> sessions = parseListing(r.out());
-        return new Listing(sessions.isEmpty() ? Status.NO_SESSIONS : Status.OK, sessions, "");
+        Listing l = parseListing(r.out());
+        return new Listing(l.sessions().isEmpty() ? Status.NO_SESSIONS : Status.OK, l.sessions(), "", l.panes());
     }
 
-    static List<Session> parseListing(String out) {
-        List<Session> sessions = new ArrayList<>();
+    /** The listing's format: one line a pane, tab-separated, the session's name last. */
+    static final String LISTING = String.join("\t", "#{session_id}", "#{session_created}", "#{window_index}", "#{window_active}",
+            "#{window_zoomed_flag}", "#{window_layout}", "#{pane_index}", "#{pane_active}", "#{pane_pid}", "#{pane_id}",
+            "#{window_name}", "#{session_name}");
+
+    /** Sessions in tmux's order, each with its active window's active pane's pid, and every pane. */
+    static Listing parseListing(String out) {
+        java.util.Map<String, Session> sessions = new java.util.LinkedHashMap<>();
+        List<LivePane> panes = new ArrayList<>();
         for (String line : out.split("\n")) {
-            String[] f = line.split(" ", 4);
-            if (f.length < 4) continue;
-            int pid;
-            try {
-                pid = Integer.parseInt(f[1]);
-            } catch (NumberFormatException e) {
-                pid = -1; // a dead pane: nothing to resolve, but the session is kept
-            }
+            String[] f = line.split("\t", 12);
+            if (f.length < 12) continue;
+            // A dead pane has no pid: nothing to resolve, but the session is kept.
+            int pid = number(f[8], -1), window = number(f[2], -1), index = number(f[6], -1);
+            boolean windowActive = f[3].equals("1"), active = f[7].equals("1");
             java.time.Instant created;
             try {
-                created = java.time.Instant.ofEpochSecond(Long.parseLong(f[2]));
+                created = java.time.Instant.ofEpochSecond(Long.parseLong(f[1]));
             } catch (NumberFormatException e) {
                 created = java.time.Instant.EPOCH;
             }
-            sessions.add(new Session(f[0], f[3], pid, created));
+            sessions.putIfAbsent(f[0], new Session(f[0], f[11], -1, created));
+            if (windowActive && active) sessions.put(f[0], new Session(f[0], f[11], pid, created));
+            if (window >= 0 && index >= 0) panes.add(new LivePane(f[0], window, f[10], f[5], windowActive, f[4].equals("1"), index, f[9], pid, active));
         }
-        return sessions;
+        return new Listing(Status.OK, new ArrayList<>(sessions.values()), "", panes);
+    }
+
+    private static int number(String s, int otherwise) {
+        try {
+            return Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            return otherwise;
+        }
     }
 
     /**
@@ -264,11 +299,23 @@ public final class Tmux {
         return run(false, List.of(commands));
     }
 
-    /** A session to create: its literal name, where, its environment, and the argv its pane runs. */
-    public record NewSession(String name, Path cwd, Map<String, String> env, List<String> command) {}
+    /** Runs a list of tmux commands in one call; tmux stops at the first that fails. */
+    public Exec.Result runCommands(List<List<String>> commands) {
+        return run(false, commands);
+    }
 
-    /** A session tmux made: its first pane's id and process, and the name tmux gave it. */
-    public record Created(String paneId, int panePid, String name) {}
+    /**
+     * A session to create: its literal name, where, its environment, the argv its pane runs, and
+     * its first window's name as tmux printed it (null: tmux names it) and size.
+     */
+    public record NewSession(String name, Path cwd, Map<String, String> env, List<String> command, String windowName, int width, int height) {
+        public NewSession(String name, Path cwd, Map<String, String> env, List<String> command) {
+            this(name, cwd, env, command, null, 200, 50);
+        }
+    }
+
+    /** A session tmux made: its id, its first window's index, its first pane's id and process, and the name tmux gave it. */
+    public record Created(String sessionId, int window, String paneId, int panePid, String name) {}
 
     /** What became of one NewSession: made ({@code created}), or why not ({@code error}). */
     public record Outcome(NewSession wanted, Created created, String error) {
@@ -280,7 +327,7 @@ public final class Tmux {
 
     /** Sessions created in one tmux call: thousands of sessions cost a few calls, not one each. */
     private static final int BATCH = 64;
-    private static final String CREATED = "#{pane_id} #{pane_pid} #{session_name}";
+    private static final String CREATED = "#{pane_id} #{pane_pid} #{session_id} #{window_index} #{session_name}";
 
     /**
      * Creates detached sessions with a real size (a detached pane can come up 1 column wide), each
@@ -301,9 +348,9 @@ public final class Tmux {
             List<String> lines = r.out().lines().toList();
             int made = 0;
             for (; made < batch.size() && made < lines.size(); made++) {
-                String[] f = lines.get(made).split(" ", 3);
+                String[] f = lines.get(made).split(" ", 5);
                 try {
-                    out.add(new Outcome(batch.get(made), new Created(f[0], Integer.parseInt(f[1]), f.length > 2 ? f[2] : ""), null));
+                    out.add(new Outcome(batch.get(made), new Created(f[2], Integer.parseInt(f[3]), f[0], Integer.parseInt(f[1]), f.length > 4 ? f[4] : ""), null));
                 } catch (RuntimeException e) {
                     out.add(new Outcome(batch.get(made), null, "tmux said '" + lines.get(made) + "'"));
                 }
@@ -324,7 +371,7 @@ public final class Tmux {
         return out;
     }
 
-    /** One session, as newSessions makes them; the result's output is "pane_id pane_pid name". */
+    /** One session, as newSessions makes them; the result's output is "pane_id pane_pid session_id window_index name". */
     public Exec.Result newSession(String name, Path cwd, Map<String, String> env, List<String> command) {
         boolean startsServer = socketState() != SocketState.LIVE;
         return run(startsServer && Systemd.isPid1(), List.of(newSessionCommand(new NewSession(name, cwd, env, command))));
@@ -332,7 +379,8 @@ public final class Tmux {
 
     private static List<String> newSessionCommand(NewSession n) {
         List<String> args = new ArrayList<>(List.of("new-session", "-d", "-P", "-F", CREATED,
-                "-s", literal(creationName(n.name())), "-c", literal(n.cwd().toString()), "-x", "200", "-y", "50"));
+                "-s", literal(creationName(n.name())), "-c", literal(n.cwd().toString()), "-x", Integer.toString(n.width()), "-y", Integer.toString(n.height())));
+        if (n.windowName() != null) args.addAll(List.of("-n", literal(creationName(n.windowName()))));
         n.env().forEach((k, v) -> args.addAll(List.of("-e", k + "=" + v)));
         args.add("--");
         args.addAll(n.command());

@@ -49,7 +49,7 @@ class TmuxTest {
             assertTrue(tmux.run("kill-session", "-t", "=" + n).ok(), n);
             Exec.Result again = tmux.newSession(n, dir, Map.of(), List.of("sleep", "60"));
             assertTrue(again.ok(), n);
-            assertEquals(n, again.out().strip().split(" ", 3)[2], "recreated under the very same name");
+            assertEquals(n, again.out().strip().split(" ", 5)[4], "recreated under the very same name");
         }
         assertEquals(new java.util.TreeSet<>(first), new java.util.TreeSet<>(names()));
     }
