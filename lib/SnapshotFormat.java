@@ -346,8 +346,8 @@ public final class SnapshotFormat {
     }
 
     private static Optional<Pane> pane(String[] f, int window, int line, List<Problem> problems) {
-        if (f.length < 12) {
-            problems.add(new Problem(line, "a pane line has 12 fields, this has " + f.length));
+        if (f.length < 11) {
+            problems.add(new Problem(line, "a pane line has 11 fields, this has " + f.length));
             return Optional.empty();
         }
         String[] at = f[2].split("\\.", -1);

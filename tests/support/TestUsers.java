@@ -58,7 +58,11 @@ public final class TestUsers implements AutoCloseable {
      * would, once the shell is ready to read it (a login shell still starting may drop typeahead).
      */
     public void type(Accounts.Account a, String session, String line) throws InterruptedException {
-        String target = "=" + session + ":";
+        typeInto(a, "=" + session + ":", line);
+    }
+
+    /** As {@link #type}, into the pane {@code target} names (a pane id "%3", or "=work:1.2"). */
+    public void typeInto(Accounts.Account a, String target, String line) throws InterruptedException {
         boolean ready = Children.waitFor(() -> {
             Exec.Result pid = tmux(a).run("display-message", "-p", "-t", target, "#{pane_pid}");
             if (!pid.ok()) return false;
@@ -67,10 +71,10 @@ public final class TestUsers implements AutoCloseable {
             // At its prompt the shell is alone in the pane and holds the terminal's foreground.
             return tree.size() == 1 && tree.get(0).tpgid() == tree.get(0).pid();
         }, java.time.Duration.ofSeconds(15));
-        if (!ready) throw new AssertionError(session + ": no idle shell at the prompt to type into");
+        if (!ready) throw new AssertionError(target + ": no idle shell at the prompt to type into");
         Thread.sleep(300); // past the shell's start-up files
         Exec.Result r = tmux(a).run("send-keys", "-t", target, "-l", line);
-        if (!r.ok() || !tmux(a).run("send-keys", "-t", target, "Enter").ok()) throw new AssertionError("send-keys to " + session + ": " + r.err());
+        if (!r.ok() || !tmux(a).run("send-keys", "-t", target, "Enter").ok()) throw new AssertionError("send-keys to " + target + ": " + r.err());
     }
 
     public String claude(String... args) {

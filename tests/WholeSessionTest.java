@@ -1,0 +1,207 @@
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A whole session comes back: its windows (names, indexes, the active one), each window's panes
+ * and layout, the zoom, each pane's cwd, each conversation in its own pane with its launch
+ * options, an allowlisted program running again; on a real tmux of a throwaway user, through
+ * the scripts as an operator runs them.
+ */
+class WholeSessionTest {
+    TestUsers users;
+    Accounts.Account alice;
+    Path state, proj, proj2, docs, misc;
+    Map<String, String> env = new HashMap<>();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        assumeTrue(Accounts.isRoot(), "needs root to create OS users and run tmux as them; run the tests as root (CI does)");
+        users = new TestUsers();
+        alice = users.create();
+        state = users.dir.resolve("state");
+        Path map = Files.writeString(users.dir.resolve("user-map"), "a=" + alice.name() + "\n");
+        env.putAll(Map.of("T3_USER_MAP", map.toString(), "T3_STATE_DIR", state.toString(),
+                "T3_TMUX_TMPDIR", users.tmuxTmp.toString(), "T3_CLAUDE", users.bin.resolve("claude").toString()));
+        proj = alice.home().resolve("proj");
+        proj2 = alice.home().resolve("proj two");
+        docs = alice.home().resolve("docs");
+        misc = alice.home().resolve("misc");
+        Children.asUser(alice, "mkdir", "-p", proj.toString(), proj2.toString(), docs.toString(), misc.toString());
+        Children.asUser(alice, "sh", "-c", "seq 1 500 > \"$1\"", "sh", docs.resolve("notes.txt").toString());
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (users != null) users.close();
+    }
+
+    Exec.Result tmux(String... args) {
+        Exec.Result r = users.tmux(alice).run(args);
+        assertTrue(r.ok(), String.join(" ", args) + ": " + r.err());
+        return r;
+    }
+
+    /** One window as a user sees it: index, name, active, zoomed, pane count, geometry (the layout without its pane ids). */
+    record Win(int index, String name, boolean active, boolean zoomed, int panes, String geometry) {}
+
+    List<Win> windows(String session) {
+        List<Win> out = new ArrayList<>();
+        String f = String.join("\t", "#{window_index}", "#{window_active}", "#{window_zoomed_flag}", "#{window_panes}", "#{window_layout}", "#{window_name}");
+        for (String line : tmux("list-windows", "-t", "=" + session, "-F", f).out().split("\n")) {
+            String[] x = line.split("\t", 6);
+            out.add(new Win(Integer.parseInt(x[0]), x[5], x[1].equals("1"), x[2].equals("1"), Integer.parseInt(x[3]), geometry(x[4])));
+        }
+        return out;
+    }
+
+    /** A layout without its checksum and pane ids: new panes get new ids, the shape is what a user sees. */
+    static String geometry(String layout) {
+        return layout.substring(5).replaceAll("(\\d+x\\d+,\\d+,\\d+),\\d+", "$1");
+    }
+
+    /** Each pane by "window.pane": its id, pid, cwd (as tmux says) and whether active. */
+    record LivePane(String id, int pid, String cwd, boolean active) {}
+
+    Map<String, LivePane> panes(String session) {
+        Map<String, LivePane> out = new HashMap<>();
+        String f = String.join("\t", "#{window_index}.#{pane_index}", "#{pane_id}", "#{pane_pid}", "#{pane_active}", "#{pane_current_path}");
+        for (String line : tmux("list-panes", "-s", "-t", "=" + session, "-F", f).out().split("\n")) {
+            String[] x = line.split("\t", 5);
+            out.put(x[0], new LivePane(x[1], Integer.parseInt(x[2]), x[4], x[3].equals("1")));
+        }
+        return out;
+    }
+
+    /** The conversation the claude below a pane runs, and its argv. */
+    Optional<Procfs.Proc> claudeIn(LivePane p) {
+        return new Conversations(Procfs.read(), alice).claudeIn(p.pid());
+    }
+
+    String conversationIn(LivePane p) {
+        Procfs procs = Procfs.read();
+        Conversations c = new Conversations(procs, alice);
+        return c.claudeIn(p.pid()).flatMap(c::of).map(Conversations.Conversation::uuid).orElse(null);
+    }
+
+    /** The process below a pane whose program name is {@code name}. */
+    Optional<Procfs.Proc> running(LivePane p, String name) {
+        return Procfs.read().selfAndDescendants(p.pid()).stream().filter(x -> !x.argv().isEmpty() && Programs.name(x.argv().get(0)).equals(name)).findFirst();
+    }
+
+    long claudes() {
+        return Procfs.read().all().stream().filter(p -> p.uid() == alice.uid() && Conversations.isClaude(p)).count();
+    }
+
+    void crash() throws Exception {
+        for (int i = 0; i < 20 && TestUsers.pkill("-KILL", alice) == 0; i++) Thread.sleep(100);
+        assertTrue(Children.waitFor(() -> users.tmux(alice).socketState() != Tmux.SocketState.LIVE, Duration.ofSeconds(5)));
+    }
+
+    @Test
+    void windowsPanesLayoutZoomConversationsAndProgramsComeBack() throws Exception {
+        tmux("new-session", "-d", "-s", "full", "-n", "chat #1", "-c", proj.toString(), "-x", "200", "-y", "50",
+                users.claude("--model", "opus", "--permission-mode", "plan", "--verbose"));
+        tmux("new-window", "-d", "-t", "=full:1", "-n", "split", "-c", proj2.toString());
+        tmux("split-window", "-d", "-h", "-t", "=full:1.0", "-c", proj2.toString(), users.claude("--add-dir", "/tmp"));
+        tmux("split-window", "-d", "-v", "-t", "=full:1.1", "-c", docs.toString());
+        tmux("select-layout", "-t", "=full:1", "main-vertical");
+        tmux("new-window", "-d", "-t", "=full:3", "-n", "other", "-c", misc.toString(), "sleep 1000");
+        tmux("select-window", "-t", "=full:1");
+        tmux("select-pane", "-t", "=full:1.1");
+        users.typeInto(alice, "=full:1.2", "less notes.txt");
+        tmux("resize-pane", "-Z", "-t", "=full:1.1");
+        assertTrue(Children.waitFor(() -> claudes() == 2 && running(panes("full").get("1.2"), "less").isPresent(), Duration.ofSeconds(15)),
+                "two claudes and less are up");
+
+        List<Win> before = windows("full");
+        assertEquals(List.of(0, 1, 3), before.stream().map(Win::index).toList(), "the setup has a gap in its indexes");
+        assertTrue(before.get(1).zoomed() && before.get(1).active() && before.get(1).panes() == 3, before.toString());
+        Map<String, LivePane> was = panes("full");
+        String a = conversationIn(was.get("0.0")), b = conversationIn(was.get("1.1"));
+        assertNotNull(a);
+        assertNotNull(b);
+        assertNotEquals(a, b);
+
+        Children.Ran save = Repo.script("t3-save.java", env);
+        assertEquals(0, save.exit(), save.all());
+        SnapshotFormat.Row row = new StateStore(state).history(alice.name()).readNewest().rows().get(0);
+        assertEquals(3, row.windows().size(), row.toString());
+        assertEquals(List.of("less", "notes.txt"), row.panes().stream().filter(p -> p.window() == 1 && p.index() == 2).findFirst().orElseThrow().program());
+        assertEquals(List.of(), row.panes().stream().filter(p -> p.window() == 3).findFirst().orElseThrow().program(),
+                "sleep is not in T3_RESTORE_PROGRAMS: not saved as a program");
+
+        crash();
+        Children.Ran restore = Repo.script("t3-restore.java", env);
+        assertEquals(0, restore.exit(), restore.all());
+
+        assertTrue(Children.waitFor(() -> claudes() == 2, Duration.ofSeconds(15)), "both conversations run again: " + restore.all());
+        assertEquals(before, windows("full"), "the same windows: indexes, names, active, zoom, pane counts, layouts");
+        Map<String, LivePane> now = panes("full");
+        assertEquals(was.keySet(), now.keySet(), "the same panes");
+        for (String at : was.keySet()) {
+            assertEquals(was.get(at).cwd(), now.get(at).cwd(), "pane " + at + " in its cwd");
+            assertEquals(was.get(at).active(), now.get(at).active(), "pane " + at + " active as it was");
+        }
+        assertEquals(a, conversationIn(now.get("0.0")), "conversation a in its own pane");
+        assertEquals(b, conversationIn(now.get("1.1")), "conversation b in its own pane");
+        List<String> argvA = claudeIn(now.get("0.0")).orElseThrow().argv();
+        assertTrue(String.join(" ", argvA).contains("--model opus --permission-mode plan --resume " + a), "launch options carried: " + argvA);
+        assertFalse(argvA.contains("--verbose"), "an option outside the allowlist is not carried: " + argvA);
+        assertTrue(String.join(" ", claudeIn(now.get("1.1")).orElseThrow().argv()).contains("--add-dir /tmp --resume " + b));
+        assertTrue(Children.waitFor(() -> running(panes("full").get("1.2"), "less").isPresent(), Duration.ofSeconds(10)), "less runs again");
+        Procfs.Proc less = running(now.get("1.2"), "less").orElseThrow();
+        assertEquals(List.of("less", "notes.txt"), less.argv());
+        assertEquals(docs, Procfs.read().cwd(less.pid()).orElseThrow(), "on its file, from its directory");
+        assertTrue(running(now.get("3.0"), "sleep").isEmpty(), "a program outside T3_RESTORE_PROGRAMS is not started again");
+        assertEquals(alice.shell(), Procfs.read().get(now.get("3.0").pid()).orElseThrow().argv().get(0), "that pane is a login shell");
+
+        // Idempotent: the second restore finds the whole session live and changes nothing.
+        Children.Ran again = Repo.script("t3-restore.java", env);
+        assertEquals(0, again.exit(), again.all());
+        assertEquals(before, windows("full"));
+        assertEquals(now, panes("full"), "the same panes, the same processes");
+        assertEquals(2, claudes());
+    }
+
+    @Test
+    void aSnapshotOfTheOlderFormatRestoresAsBefore() throws Exception {
+        // A conversation of alice's on disk, and a v2 snapshot naming it, as the previous release wrote them.
+        Process seed = new ProcessBuilder("setpriv", "--reuid=" + alice.uid(), "--regid=" + alice.gid(), "--init-groups", "--",
+                "env", "HOME=" + alice.home(), "sh", "-c", "cd \"$1\" && exec \"$2\"", "sh", proj.toString(), Repo.FAKE_CLAUDE.toString())
+                .redirectErrorStream(true).start();
+        Path sessions = alice.home().resolve(".claude/sessions");
+        assertTrue(Children.waitFor(() -> Files.exists(sessions.resolve(seed.pid() + ".json")), Duration.ofSeconds(10)));
+        String id = new com.fasterxml.jackson.databind.ObjectMapper().readTree(Files.readString(sessions.resolve(seed.pid() + ".json"))).path("sessionId").asText();
+        seed.getOutputStream().write("/exit\n".getBytes());
+        seed.getOutputStream().flush();
+        assertTrue(seed.waitFor(10, java.util.concurrent.TimeUnit.SECONDS));
+
+        new StateStore(state).prepare();
+        Path file = state.resolve("snapshots").resolve(alice.name()).resolve("20261101T000000Z.tsv");
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, "# t3-tmux snapshot v2\tsession\tcwd\tconversation\tconversation_cwd\tclaude_config\tnot_running\n"
+                + "old\t" + proj + "\t" + id + "\t" + proj + "\t-\t-\n" + "plain\t" + misc + "\t-\t-\t-\t-\n");
+        Files.createSymbolicLink(state.resolve(alice.name() + ".tsv"), state.relativize(file));
+
+        Children.Ran restore = Repo.script("t3-restore.java", env);
+        assertEquals(0, restore.exit(), restore.all());
+        assertTrue(Children.waitFor(() -> claudes() == 1, Duration.ofSeconds(15)), restore.all());
+        List<Win> old = windows("old");
+        assertEquals(1, old.size(), "one window");
+        assertEquals(1, old.get(0).panes(), "one pane");
+        assertEquals(id, conversationIn(panes("old").get(old.get(0).index() + ".0")), "its conversation resumed");
+        assertEquals(misc.toString(), panes("plain").values().iterator().next().cwd());
+    }
+}
