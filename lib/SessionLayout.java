@@ -104,7 +104,7 @@ public final class SessionLayout {
      */
     public static List<Made> match(RestorePlan.Step step, Tmux.Created created, List<Tmux.LivePane> live) {
         List<Made> out = new ArrayList<>();
-        if (!step.row().hasLayout()) {
+        if (step.panes().size() == 1) { // no listing needed: the pane is the one tmux created
             Tmux.LivePane first = new Tmux.LivePane(created.sessionId(), created.window(), "", "", true, false, 0, created.paneId(), created.panePid(), true);
             for (RestorePlan.PanePlan p : step.panes()) out.add(new Made(p, first));
             return out;

@@ -117,7 +117,10 @@ class SaveIntegrationTest {
         }
         assertNotEquals(rows.get("work").conversation(), rows.get("twin").conversation(), "two claudes in one cwd keep their own ids");
         assertFalse(rows.get("cleared").conversation().startsWith("11111111"), "after /clear the new id, not argv's");
-        assertEquals(new SnapshotFormat.Row("shell", alice.home().toString(), null, null, null), rows.get("shell"));
+        SnapshotFormat.Row shell = rows.get("shell");
+        assertEquals(List.of("shell", alice.home().toString()), List.of(shell.session(), shell.cwd()));
+        assertFalse(shell.hasConversation());
+        assertEquals(1, shell.panes().size(), "one window, one pane: " + shell);
         SnapshotFormat.Row odd = rows.get(hostile);
         assertEquals(alice.home().resolve("odd dir $x").toString(), odd.cwd());
         assertEquals(idInPane(alice, hostile), odd.conversation());

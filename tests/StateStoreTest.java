@@ -143,7 +143,7 @@ class StateStoreTest {
         SnapshotFormat.Row kept = r.rows().get(0);
         assertEquals(A, kept.conversation());
         assertNotNull(kept.notRunning());
-        assertEquals(List.of(kept), r.notRunning());
+        assertEquals(List.of(new NextSnapshot.Kept("work", kept.panes().get(0))), r.notRunning());
         // the next save: the same mark, so nothing changed and nothing is written
         assertEquals(List.of(kept), NextSnapshot.compose(List.of(shellNow), List.of(kept), List.of(), T0.plusSeconds(300)).rows());
         // the pane runs another conversation: the old one goes (it stays in history)
@@ -153,6 +153,40 @@ class StateStoreTest {
                 NextSnapshot.compose(List.of(shellNow, row("other", A)), List.of(before), List.of(), T0).rows());
         // the session is gone: so is its row (history keeps it)
         assertEquals(List.of(), NextSnapshot.compose(List.of(), List.of(kept), List.of(), T0).rows());
+    }
+
+    static SnapshotFormat.Pane pane(int window, int index, String id) {
+        return id == null ? SnapshotFormat.Pane.shell(window, index, index == 0, "/", List.of())
+                : new SnapshotFormat.Pane(window, index, index == 0, "/", id, "/", null, null, List.of("--model", "opus"), List.of());
+    }
+
+    static SnapshotFormat.Row session(String name, SnapshotFormat.Pane... panes) {
+        return SnapshotFormat.Row.of(name, List.of(new SnapshotFormat.Window(0, "w", "", true, false, List.of(panes))));
+    }
+
+    @Test
+    void eachPaneKeepsTheConversationOfItsOwnClaudeThatDied() {
+        SnapshotFormat.Row before = session("work", pane(0, 0, A), pane(0, 1, B), pane(0, 2, null));
+        // The claude of pane 1 died; pane 0's runs on.
+        SnapshotFormat.Row now = session("work", pane(0, 0, A), pane(0, 1, null), pane(0, 2, null));
+        NextSnapshot.Result r = NextSnapshot.compose(List.of(now), List.of(before), List.of(), T0);
+        SnapshotFormat.Row next = r.rows().get(0);
+        assertEquals(A, next.conversation(), "the session's main conversation is the one still running");
+        SnapshotFormat.Pane kept = next.panes().get(1);
+        assertEquals(B, kept.conversation(), "pane 1 keeps its own conversation");
+        assertEquals(List.of("--model", "opus"), kept.claudeOptions(), "and the options it ran with");
+        assertTrue(kept.notRunning().startsWith(SnapshotFormat.EXITED), kept.toString());
+        assertNull(next.panes().get(0).notRunning());
+        assertFalse(next.panes().get(2).hasConversation(), "a pane that ran none gets none");
+        assertEquals(List.of(new NextSnapshot.Kept("work", kept)), r.notRunning());
+        // Pane 1 closed (the user's kill-pane): its conversation goes with it (history keeps it).
+        SnapshotFormat.Row fewer = session("work", pane(0, 0, A), pane(0, 1, null));
+        SnapshotFormat.Row after = NextSnapshot.compose(List.of(session("work", pane(0, 0, A))), List.of(next), List.of(), T0).rows().get(0);
+        assertEquals(1, after.conversations().size(), after.toString());
+        // A snapshot from before layouts: its one conversation belongs to the session's active pane.
+        SnapshotFormat.Row older = row("work", B);
+        SnapshotFormat.Row upgraded = NextSnapshot.compose(List.of(fewer), List.of(older), List.of(), T0).rows().get(0);
+        assertEquals(A, upgraded.panes().get(0).conversation(), "the active pane runs A now: B is not forced onto it");
     }
 
     @Test
