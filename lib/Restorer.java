@@ -57,19 +57,19 @@ public final class Restorer {
             List<String> said = new ArrayList<>();
             for (SessionLayout.Made m : made) {
                 RestorePlan.PanePlan p = m.plan();
-                String where = st.panes().size() > 1 ? " (" + p.pane().address() + ")" : "";
+                String where = st.panes().size() > 1 ? " " + p.pane().address() : "";
                 if (m.pane() == null) {
                     if (p.pane().hasConversation()) missing.put(p.pane().conversation().toLowerCase(), "its pane could not be recreated");
                     continue;
                 }
                 if (p.action() == RestorePlan.Action.RESUME) {
-                    said.add("conversation " + p.pane().conversation() + " to resume in " + p.startDir() + where);
-                    waiting.add(new Resumer.Waiting(account, tmux, name, m.pane().id(), m.pane().pid(), p.pane().conversation(), p.lastActive()));
+                    said.add("conversation " + p.pane().conversation() + " to resume in " + p.startDir() + (where.isEmpty() ? "" : " (" + where.strip() + ")"));
+                    waiting.add(new Resumer.Waiting(account, tmux, name, where, m.pane().id(), m.pane().pid(), p.pane().conversation(), p.lastActive()));
                 } else if (p.pane().hasConversation()) {
                     // A conversation that did not come back is worth a warning; a plain shell is not.
                     Log.warn("%s: restored '%s'%s in %s as a shell: %s", user, name, where, p.cwd(), p.why());
                 } else if (p.action() == RestorePlan.Action.PROGRAM) {
-                    said.add(p.why() + where);
+                    said.add(p.why() + (where.isEmpty() ? "" : " (" + where.strip() + ")"));
                 }
             }
             String shape = st.panes().size() > 1 ? " with " + made.stream().filter(m -> m.pane() != null).count() + " of " + made.size()
@@ -137,7 +137,7 @@ public final class Restorer {
         Map<String, String> didNotStart = ResumeCheck.failedToStart(run.tmux(), run.account(), pressed, settings.claude(), RESUME_CHECK);
         for (Resumer.Waiting w : pressed) {
             String why = didNotStart.get(w.conversation().toLowerCase());
-            if (why != null) Log.warn("%s: '%s' (pane %s) came back as a shell: %s; its conversation is kept, not running", user, w.session(), w.paneId(), why);
+            if (why != null) Log.warn("%s: '%s'%s came back as a shell: %s; its conversation is kept, not running", user, w.session(), w.place(), why);
         }
         Map<String, String> lost = new HashMap<>(run.missing());
         lost.putAll(didNotStart);

@@ -14,8 +14,12 @@ import java.util.Optional;
  * is short, for at most {@code maxWait}. Whatever is left waits for its user's Enter.
  */
 public final class Resumer {
-    /** A restored pane waiting at its gate: whose, where, which conversation, when it was last active. */
-    public record Waiting(Accounts.Account account, Tmux tmux, String session, String paneId, int panePid, String conversation, Instant lastActive) {}
+    /**
+     * A restored pane waiting at its gate: whose, where (its session, and its place there when the
+     * session has several panes: "" or " pane 1.2"), which conversation, when it was last active.
+     */
+    public record Waiting(Accounts.Account account, Tmux tmux, String session, String place, String paneId, int panePid, String conversation,
+                          Instant lastActive) {}
 
     /** The panes pressed, those left waiting for their user (and why), and the most claude starting at once. */
     public record Result(List<Waiting> pressed, List<Waiting> waiting, String why, int peakStarting) {}
@@ -58,7 +62,7 @@ public final class Resumer {
             }
             Exec.Result r = w.tmux().run("send-keys", "-t", w.paneId(), "Enter");
             if (!r.ok()) {
-                Log.warn("%s: could not press Enter in '%s' (pane %s): %s; it waits for its user", w.account().name(), w.session(), w.paneId(),
+                Log.warn("%s: could not press Enter in '%s'%s (pane %s): %s; it waits for its user", w.account().name(), w.session(), w.place(), w.paneId(),
                         r.timedOut() ? "tmux timed out" : r.firstErrorLine());
                 waiting.add(w);
                 continue;
