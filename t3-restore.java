@@ -245,7 +245,7 @@ class T3Restore implements Callable<Integer> {
             return wanted.problems().size();
         }
 
-        runs.add(Restorer.create(account, tmux, history, owed, wanted, steps, settings));
+        runs.add(Restorer.create(account, tmux, history, owed, wanted, steps, settings, Screens.read(store, user, settings.scrollback())));
         return 0; // its failures are counted when it is recorded, after the resumes
     }
 

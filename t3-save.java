@@ -82,7 +82,8 @@ class T3Save implements Callable<Integer> {
             Log.error("%s: only root may save another user's sessions; run as root or with --user yourself", user);
             return false;
         }
-        Inventory.Result inv = Inventory.take(account, Tmux.of(account, settings), procs, settings.programs());
+        Tmux tmux = Tmux.of(account, settings);
+        Inventory.Result inv = Inventory.take(account, tmux, procs, settings.programs());
         switch (inv.status()) {
             case OK:
                 break;
@@ -123,6 +124,7 @@ class T3Save implements Callable<Integer> {
             inv.sessions().forEach(x -> created.put(x.name(), x.created()));
             Collection<String> wanted = store.tombstones(user).clearSeen(created);
             if (!wanted.isEmpty()) Log.info("%s: %s live again: no longer forgotten", user, wanted);
+            Screens.save(store, user, tmux, inv, next.rows(), settings.scrollback());
             int pruned = history.prune(settings.keep(), settings.keepFor(), now);
             if (pruned > 0) Log.info("%s: retention removed %d old snapshot(s)", user, pruned);
         }

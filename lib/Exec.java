@@ -52,13 +52,22 @@ public final class Exec {
     }
 
     static Result run(List<String> command, java.util.Map<String, String> env, Duration timeout, int maxOut, int maxErr) {
+        return run(command, env, timeout, maxOut, maxErr, new byte[0]);
+    }
+
+    /** Runs with {@code input} on the child's standard input (then end of file). */
+    public static Result run(List<String> command, Duration timeout, byte[] input) {
+        return run(command, java.util.Map.of(), timeout, MAX_OUT, MAX_ERR, input);
+    }
+
+    private static Result run(List<String> command, java.util.Map<String, String> env, Duration timeout, int maxOut, int maxErr, byte[] input) {
         Bounded out = new Bounded(maxOut);
         Bounded err = new Bounded(maxErr);
         try {
             ProcessResult r = new ProcessExecutor(command)
                     .directory(new File("/"))
                     .environment(env)
-                    .redirectInput(java.io.InputStream.nullInputStream())
+                    .redirectInput(new java.io.ByteArrayInputStream(input))
                     .redirectOutput(out)
                     .redirectError(err)
                     .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)

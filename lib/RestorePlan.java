@@ -189,6 +189,27 @@ public final class RestorePlan {
         }
     }
 
+    /**
+     * What a restored pane runs first when its screen was saved: it waits (at most 20 s) for the
+     * restore to put the screen in the paste buffer named by the channel and signal it, prints
+     * it, drops the buffer, then execs its own command. The text reaches the pane through the
+     * user's tmux, never a command line; the buffer name is the restore's, random.
+     */
+    static final String SCREEN_SCRIPT = String.join("\n",
+            "ch=$1; shift",
+            "trap '' INT", // a Ctrl-C meant for what comes next must not close the pane meanwhile
+            "timeout --foreground 20 tmux wait-for \"$ch\" 2>/dev/null",
+            "tmux show-buffer -b \"$ch\" 2>/dev/null && tmux delete-buffer -b \"$ch\" 2>/dev/null",
+            "trap - INT",
+            "exec \"$@\"");
+
+    /** {@code command}, after the pane prints the screen the restore hands it on {@code channel}. */
+    public static List<String> withScreen(String channel, List<String> command) {
+        List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", SCREEN_SCRIPT, "t3-restore", channel));
+        argv.addAll(command);
+        return argv;
+    }
+
     /** A program brought back: run from a login sh (the user's PATH), then the login shell, so the pane stays. */
     static final String PROGRAM_SCRIPT = String.join("\n",
             "shell=$1; shift",
@@ -225,7 +246,7 @@ public final class RestorePlan {
     /** What the pane script {@code p} waits to resume, when it is one of ours still at its gate. */
     static Optional<Waiting> waitingFor(Procfs.Proc p) {
         // argv: /bin/sh -c SCRIPT t3-restore DIR SHELL GATE ID CLAUDE...
-        List<String> a = p.argv();
+        List<String> a = unwrapped(p.argv());
         if (!isPaneScript(p) || a.size() < 9 || !a.get(6).equals("wait") || !Conversations.isUuid(a.get(7))) return Optional.empty();
         if (!a.get(4).startsWith("/") || a.get(4).indexOf('\0') >= 0) return Optional.empty();
         return Optional.of(new Waiting(a.get(7), Path.of(a.get(4))));
@@ -233,7 +254,13 @@ public final class RestorePlan {
 
     /** Whether {@code p} is still the pane script (not yet the login shell it ends in). */
     static boolean isPaneScript(Procfs.Proc p) {
-        return p.argv().size() > 2 && p.argv().get(2).equals(PANE_SCRIPT);
+        List<String> a = unwrapped(p.argv());
+        return a.size() > 2 && a.get(2).equals(PANE_SCRIPT);
+    }
+
+    /** The command a pane runs once it has printed its saved screen (see {@link #SCREEN_SCRIPT}). */
+    private static List<String> unwrapped(List<String> argv) {
+        return argv.size() > 5 && argv.get(2).equals(SCREEN_SCRIPT) ? argv.subList(5, argv.size()) : argv;
     }
 
     /** Environment a new pane gets: its conversation's config root, when not the default. */

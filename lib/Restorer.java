@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Bringing one user's planned sessions back, in the order that keeps a big boot quick and safe:
@@ -25,10 +26,32 @@ public final class Restorer {
     /** Creates every session the plan brings back, owing each row until its session exists. */
     public static UserRun create(Accounts.Account account, Tmux tmux, History history, Pending owed, Selection wanted,
                                  List<RestorePlan.Step> steps, Settings settings) throws IOException {
+        return create(account, tmux, history, owed, wanted, steps, settings, Screens.NONE);
+    }
+
+    /** As above; {@code screens}: what the panes showed at the last save, printed back in each before its program. */
+    public static UserRun create(Accounts.Account account, Tmux tmux, History history, Pending owed, Selection wanted,
+                                 List<RestorePlan.Step> steps, Settings settings, Screens screens) throws IOException {
         String user = account.name();
         List<RestorePlan.Step> toCreate = steps.stream().filter(st -> st.action() != RestorePlan.Action.SKIP).toList();
         owed.begin(wanted.rows(), toCreate.stream().map(RestorePlan.Step::row).toList()); // before anything is created
-        List<Tmux.NewSession> specs = toCreate.stream().map(st -> newSession(st, account, settings)).toList();
+        // A pane with a saved screen waits for it on a channel of its own (a random name: no pane can guess another's).
+        Map<RestorePlan.PanePlan, String> channels = new java.util.IdentityHashMap<>(); // two sessions' panes may be equal as records
+        Map<String, String> screenOf = new HashMap<>();
+        for (RestorePlan.Step st : toCreate) {
+            for (RestorePlan.PanePlan p : st.panes()) {
+                screens.of(st.row().session(), p.pane().window(), p.pane().index()).ifPresent(text -> {
+                    String channel = "t3-screen-" + java.util.UUID.randomUUID();
+                    channels.put(p, channel);
+                    screenOf.put(channel, text);
+                });
+            }
+        }
+        Function<RestorePlan.PanePlan, List<String>> command = p -> {
+            List<String> argv = RestorePlan.paneCommand(p, account, settings);
+            return channels.containsKey(p) ? RestorePlan.withScreen(channels.get(p), argv) : argv;
+        };
+        List<Tmux.NewSession> specs = toCreate.stream().map(st -> newSession(st, command)).toList();
         Map<RestorePlan.Step, Tmux.Created> created = new LinkedHashMap<>();
         int notTried = 0;
         for (Tmux.Outcome o : tmux.newSessions(specs)) {
@@ -48,7 +71,8 @@ public final class Restorer {
         if (notTried > 0) Log.error("%s: tmux stopped answering; %d session(s) not tried, still owed: the next saves keep them", user, notTried);
         owed.settleAll(created.keySet().stream().map(st -> st.row().session()).collect(java.util.stream.Collectors.toSet()));
 
-        Map<RestorePlan.Step, List<SessionLayout.Made>> panes = layOut(account, tmux, created, settings);
+        Map<RestorePlan.Step, List<SessionLayout.Made>> panes = layOut(account, tmux, created, command);
+        if (!channels.isEmpty()) showScreens(account, tmux, panes, channels, screenOf);
         List<RestorePlan.Step> back = new ArrayList<>();
         List<Resumer.Waiting> waiting = new ArrayList<>();
         Map<String, String> missing = new HashMap<>();
@@ -72,8 +96,8 @@ public final class Restorer {
                     said.add(p.why() + (where.isEmpty() ? "" : " (" + where.strip() + ")"));
                 }
             }
-            String shape = st.panes().size() > 1 ? " with " + made.stream().filter(m -> m.pane() != null).count() + " of " + made.size()
-                    + " panes in " + st.row().windows().size() + " window(s)" : "";
+            long madeCount = made.stream().filter(m -> m.pane() != null).count();
+            String shape = madeCount < made.size() ? " with only " + madeCount + " of its " + made.size() + " panes" : "";
             if (said.isEmpty() && !st.row().hasConversation()) Log.info("%s: restored '%s'%s in %s as a shell: %s", user, name, shape, st.cwd(), st.why());
             else if (!said.isEmpty()) Log.info("%s: restored '%s'%s in %s; %s", user, name, shape, st.cwd(), String.join("; ", said));
             back.add(st);
@@ -82,9 +106,9 @@ public final class Restorer {
     }
 
     /** The new session's first pane: the first window's first pane, in a window of the saved size. */
-    private static Tmux.NewSession newSession(RestorePlan.Step st, Accounts.Account account, Settings settings) {
+    private static Tmux.NewSession newSession(RestorePlan.Step st, Function<RestorePlan.PanePlan, List<String>> paneCommand) {
         RestorePlan.PanePlan first = st.panes().get(0);
-        List<String> command = RestorePlan.paneCommand(first, account, settings);
+        List<String> command = paneCommand.apply(first);
         if (!st.row().hasLayout()) return new Tmux.NewSession(st.row().session(), first.cwd(), RestorePlan.paneEnv(first), command);
         SnapshotFormat.Window w = st.row().windows().get(0);
         int[] size = SessionLayout.size(w.layout());
@@ -101,10 +125,11 @@ public final class Restorer {
      * it made, said in the log; those it did not make are missing.
      */
     private static Map<RestorePlan.Step, List<SessionLayout.Made>> layOut(Accounts.Account account, Tmux tmux,
-                                                                          Map<RestorePlan.Step, Tmux.Created> created, Settings settings) {
+                                                                          Map<RestorePlan.Step, Tmux.Created> created,
+                                                                          Function<RestorePlan.PanePlan, List<String>> command) {
         boolean more = false;
         for (Map.Entry<RestorePlan.Step, Tmux.Created> e : created.entrySet()) {
-            List<List<String>> cmds = SessionLayout.build(e.getKey(), e.getValue(), p -> RestorePlan.paneCommand(p, account, settings), RestorePlan::paneEnv);
+            List<List<String>> cmds = SessionLayout.build(e.getKey(), e.getValue(), command, RestorePlan::paneEnv);
             if (cmds.isEmpty()) continue;
             more = true;
             Exec.Result r = tmux.runCommands(cmds);
@@ -125,6 +150,29 @@ public final class Restorer {
                     r.timedOut() ? "tmux timed out" : r.firstErrorLine());
         }
         return out;
+    }
+
+    /**
+     * Hands each new pane that waits for its screen the text, through the user's tmux (a paste
+     * buffer named by the pane's channel), then signals every channel at once, so no pane waits
+     * longer than it must, whether its screen arrived or not.
+     */
+    private static void showScreens(Accounts.Account account, Tmux tmux, Map<RestorePlan.Step, List<SessionLayout.Made>> panes,
+                                    Map<RestorePlan.PanePlan, String> channels, Map<String, String> screenOf) {
+        List<List<String>> signals = new ArrayList<>();
+        int failed = 0;
+        for (List<SessionLayout.Made> made : panes.values()) {
+            for (SessionLayout.Made m : made) {
+                String channel = channels.get(m.plan());
+                if (channel == null || m.pane() == null) continue;
+                if (!tmux.loadBuffer(channel, screenOf.get(channel).getBytes(java.nio.charset.StandardCharsets.UTF_8)).ok()) failed++;
+                signals.add(List.of("wait-for", "-S", channel));
+            }
+        }
+        if (failed > 0) Log.warn("%s: %d restored pane(s) came back without their saved screen: tmux would not take it", account.name(), failed);
+        if (!signals.isEmpty() && !tmux.runCommands(signals).ok()) {
+            Log.warn("%s: could not tell the restored panes their screens are ready; they go on by themselves within 20 s", account.name());
+        }
     }
 
     /**

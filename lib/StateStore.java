@@ -48,6 +48,9 @@ public final class StateStore {
 
     public Path healFile(String user) { return dir.resolve(user + ".heals"); }
 
+    /** What the user's panes showed at the last save, when T3_SCROLLBACK is on (see {@link Screens}). */
+    public Path screensFile(String user) { return dir.resolve(user + ".screens"); }
+
     /** The lock every writing run takes (RunLock). */
     public Path lockFile() { return dir.resolve(".lock"); }
 

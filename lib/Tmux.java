@@ -450,8 +450,17 @@ public final class Tmux {
         return run(ownScope, List.of(List.of(args)));
     }
 
-    /** Runs commands in one tmux call, separated as tmux separates them (a lone ";"). */
+    /** Puts {@code data} in the server's paste buffer {@code name} (through tmux's standard input: no size limit of a command line). */
+    public Exec.Result loadBuffer(String name, byte[] data) {
+        return run(false, List.of(List.of("load-buffer", "-b", name, "-")), data);
+    }
+
     private Exec.Result run(boolean ownScope, List<List<String>> commands) {
+        return run(ownScope, commands, null);
+    }
+
+    /** Runs commands in one tmux call, separated as tmux separates them (a lone ";"). */
+    private Exec.Result run(boolean ownScope, List<List<String>> commands, byte[] input) {
         if (hung) return new Exec.Result(-1, "", "not asked: " + account.name() + "'s tmux did not answer earlier in this run", true);
         long left = budgetEnd - System.nanoTime();
         if (left <= 0) return new Exec.Result(-1, "", "not asked: the " + budget.toSeconds() + " s budget for " + account.name() + " is spent", true);
@@ -461,7 +470,8 @@ public final class Tmux {
             if (i > 0) cmd.add(";");
             for (String a : commands.get(i)) cmd.add(arg(a));
         }
-        Exec.Result r = Exec.run(cmd, timeout.toNanos() < left ? timeout : Duration.ofNanos(left));
+        Duration deadline = timeout.toNanos() < left ? timeout : Duration.ofNanos(left);
+        Exec.Result r = input == null ? Exec.run(cmd, deadline) : Exec.run(cmd, deadline, input);
         if (r.timedOut()) hung = true;
         return r;
     }

@@ -142,6 +142,8 @@ class WholeSessionTest {
         assertEquals(List.of(), row.panes().stream().filter(p -> p.window() == 3).findFirst().orElseThrow().program(),
                 "sleep is not in T3_RESTORE_PROGRAMS: not saved as a program");
 
+        assertFalse(Files.exists(new StateStore(state).screensFile(alice.name())), "screens are not saved unless T3_SCROLLBACK asks");
+
         crash();
         Children.Ran restore = Repo.script("t3-restore.java", env);
         assertEquals(0, restore.exit(), restore.all());
@@ -173,6 +175,49 @@ class WholeSessionTest {
         assertEquals(before, windows("full"));
         assertEquals(now, panes("full"), "the same panes, the same processes");
         assertEquals(2, claudes());
+    }
+
+    String screen(String target) {
+        return users.tmux(alice).run("capture-pane", "-p", "-J", "-S", "-", "-t", target).out();
+    }
+
+    @Test
+    void withScrollbackOnWhatAPaneShowedComesBackRootOnlyAndBounded() throws Exception {
+        env.put("T3_SCROLLBACK", "100000");
+        env.put("T3_SCROLLBACK_MAX", "16");
+        users.newSession(alice, "notes", misc, null);
+        users.newSession(alice, "flood", misc, null);
+        tmux("split-window", "-d", "-t", "=notes:0.0", "-c", docs.toString());
+        users.type(alice, "notes", "echo MARKER-$((6*7))-END");
+        users.typeInto(alice, "=notes:0.1", "echo OTHER-$((7*7))-PANE");
+        users.type(alice, "flood", "seq 1 60000");
+        assertTrue(Children.waitFor(() -> screen("=notes:0.0").contains("MARKER-42-END") && screen("=notes:0.1").contains("OTHER-49-PANE")
+                && screen("=flood:").contains("\n60000\n"), Duration.ofSeconds(20)), "the marker and the flood are on screen");
+
+        Children.Ran save = Repo.script("t3-save.java", env);
+        assertEquals(0, save.exit(), save.all());
+        Path file = new StateStore(state).screensFile(alice.name());
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+        assertEquals(0, (Integer) Files.getAttribute(file, "unix:uid"), "root's");
+        assertTrue(Files.size(file) <= 16 * 16 * 1024 + 4096, "a user's screens are bounded: " + Files.size(file));
+        Map<?, ?> saved = new com.fasterxml.jackson.databind.ObjectMapper().readValue(file.toFile(), Map.class);
+        String flood = (String) ((Map<?, ?>) saved.get("flood")).get("0.0");
+        assertTrue(flood.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= 16 * 1024, "a pane's screen is bounded: " + flood.length());
+        assertTrue(flood.contains("\n60000\n"), "the end of a flood is what is kept");
+        assertFalse(flood.contains("\n100\n"), "its beginning is cut off");
+        String snapshot = Files.readString(new StateStore(state).history(alice.name()).newest().orElseThrow().file());
+        assertFalse(snapshot.contains("MARKER-42-END"), "screens are not in the snapshot");
+
+        crash();
+        Children.Ran restore = Repo.script("t3-restore.java", env);
+        assertEquals(0, restore.exit(), restore.all());
+        assertTrue(Children.waitFor(() -> screen("=notes:0.0").contains("MARKER-42-END"), Duration.ofSeconds(10)),
+                "the marker is on the restored pane's screen: " + screen("=notes:0.0") + restore.all());
+        assertTrue(screen("=notes:0.1").contains("OTHER-49-PANE") && !screen("=notes:0.1").contains("MARKER-42-END"), "each pane its own screen");
+        assertTrue(Children.waitFor(() -> screen("=flood:").contains("\n60000\n"), Duration.ofSeconds(10)));
+        assertTrue(Children.waitFor(() -> Procfs.read().get(panes("notes").get("0.0").pid()).map(p -> p.argv().get(0).equals(alice.shell())).orElse(false),
+                Duration.ofSeconds(10)), "then the pane's own program, the login shell, runs");
+        assertEquals("", tmux("list-buffers", "-F", "#{buffer_name}").out().strip(), "no paste buffer is left behind");
     }
 
     @Test
