@@ -1,5 +1,4 @@
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -172,7 +171,6 @@ public final class SnapshotFormat {
             + "\t(then its windows and panes, each line starting with a tab: see SnapshotFormat.java)";
     private static final String NONE = "-";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {};
 
     private SnapshotFormat() {}
 
@@ -391,8 +389,14 @@ public final class SnapshotFormat {
     private static List<String> strings(String field) {
         if (field.isEmpty() || field.equals(NONE)) return List.of();
         try {
-            List<String> l = JSON.readValue(unescape(field), STRINGS);
-            return l == null || l.contains(null) || l.stream().anyMatch(x -> x.indexOf('\0') >= 0) ? null : l;
+            com.fasterxml.jackson.databind.JsonNode a = JSON.readTree(unescape(field));
+            if (a == null || !a.isArray()) return null;
+            List<String> l = new ArrayList<>();
+            for (com.fasterxml.jackson.databind.JsonNode x : a) {
+                if (!x.isTextual() || x.asText().indexOf('\0') >= 0) return null; // argv holds strings without NUL, nothing else
+                l.add(x.asText());
+            }
+            return l;
         } catch (JsonProcessingException e) {
             return null;
         }

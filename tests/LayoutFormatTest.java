@@ -1,0 +1,139 @@
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Windows and panes in the snapshot format, the tmux commands that rebuild them, and what is carried. */
+class LayoutFormatTest {
+    static final String A = "0b9c5a59-43a5-4f5b-9d0e-7c8f2b4d1e6a", B = "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
+    // What tmux 3.3a printed for a 120x40 window split in three (see the test of a whole session).
+    static final String LAYOUT = "95e4,120x40,0,0{60x40,0,0,0,59x40,61,0[59x20,61,0,1,59x19,61,21,2]}";
+
+    static SnapshotFormat.Pane pane(int w, int i, boolean active, String id, List<String> program) {
+        return id == null ? SnapshotFormat.Pane.shell(w, i, active, "/p " + w + i, program)
+                : new SnapshotFormat.Pane(w, i, active, "/p " + w + i, id, "/start", "/cfg\tx", null, List.of("--model", "opus"), List.of());
+    }
+
+    static SnapshotFormat.Row hostileRow() {
+        return SnapshotFormat.Row.of("s\tx #{pid}", List.of(
+                new SnapshotFormat.Window(0, "edit", "", false, false, List.of(pane(0, 0, true, A, List.of()))),
+                new SnapshotFormat.Window(2, "tab\\there #h ;", LAYOUT, true, true, List.of(
+                        pane(2, 0, false, null, List.of("less", "a\nb\tc \"d\" $(touch /x) `id` ;")),
+                        pane(2, 1, true, B, List.of()),
+                        pane(2, 2, false, null, List.of())))));
+    }
+
+    @Test
+    void windowsAndPanesRoundTripWithHostileFields() {
+        SnapshotFormat.Row r = hostileRow();
+        String text = SnapshotFormat.format(List.of(r));
+        assertEquals(1 + 1 + 2 + 4, text.split("\n").length, "header, session, two windows, four panes: one line each");
+        SnapshotFormat.Parsed p = SnapshotFormat.parse(text);
+        assertEquals(List.of(), p.problems());
+        assertEquals(List.of(r), p.rows());
+        assertTrue(text.lines().skip(2).allMatch(l -> l.startsWith("\twindow\t") || l.startsWith("\tpane\t")), text);
+    }
+
+    @Test
+    void theSessionLineSumsUpItsActivePaneAndMainConversation() {
+        SnapshotFormat.Row r = hostileRow();
+        assertEquals("/p 21", r.cwd(), "the active window's active pane");
+        assertEquals(B, r.conversation(), "the active pane runs one: that is the session's");
+        assertEquals(List.of(A, B), r.conversations().stream().map(SnapshotFormat.Pane::conversation).toList());
+        SnapshotFormat.Row elsewhere = SnapshotFormat.Row.of("x", List.of(new SnapshotFormat.Window(0, "w", "", true, false,
+                List.of(pane(0, 0, true, null, List.of()), pane(0, 1, false, A, List.of())))));
+        assertEquals(A, elsewhere.conversation(), "else the first pane that runs one");
+        assertEquals("/p 00", elsewhere.cwd());
+        SnapshotFormat.Row marked = r.withNotRunning("exited: x");
+        assertEquals("exited: x", marked.panes().get(2).notRunning(), "the mark goes on the pane that runs it");
+        assertNull(marked.panes().get(0).notRunning(), "and only there");
+    }
+
+    @Test
+    void aBadPaneLineCostsThatPaneAndABadWindowItsPanes() {
+        String text = SnapshotFormat.format(List.of(hostileRow()));
+        List<String> lines = new java.util.ArrayList<>(text.lines().toList());
+        lines.set(5, lines.get(5).replace("\tpane\t2.0\t", "\tpane\t9.0\t")); // a pane claiming another window
+        SnapshotFormat.Parsed p = SnapshotFormat.parse(String.join("\n", lines));
+        assertEquals(1, p.problems().size(), p.problems().toString());
+        assertEquals(3, p.rows().get(0).panes().size(), "the other panes stay");
+
+        lines = new java.util.ArrayList<>(text.lines().toList());
+        lines.set(4, "\twindow\tnot-a-number\t-\tw\t-");
+        p = SnapshotFormat.parse(String.join("\n", lines) + "\nnext\t/n\t-\t-\t-\t-\n");
+        assertEquals(List.of(A), p.rows().get(0).conversations().stream().map(SnapshotFormat.Pane::conversation).toList(), "window 0 stays");
+        assertEquals(List.of("s\tx #{pid}", "next"), p.rows().stream().map(SnapshotFormat.Row::session).toList());
+        assertEquals(4, p.problems().size(), "the window line and each of its three panes: " + p.problems());
+
+        p = SnapshotFormat.parse("\tpane\t0.0\t-\t/\t-\t-\t-\t-\t-\t-\nok\t/\t-\n");
+        assertEquals(List.of("ok"), p.rows().stream().map(SnapshotFormat.Row::session).toList(), "a pane line before any session is a problem, not a session");
+        p = SnapshotFormat.parse("s\t/\t-\n\twindow\t0\tactive\tw\t-\n\tpane\t0.0\t-\t/\t-\t-\t-\t-\t[1,2]\t-\n");
+        assertEquals(List.of(), p.rows().get(0).windows(), "a window without a readable pane is left out; the session line stays");
+        assertEquals(2, p.problems().size(), p.problems().toString());
+    }
+
+    @Test
+    void onlyAWellFormedLayoutForThePanesIsEverSentToTmux() {
+        assertTrue(SessionLayout.valid(LAYOUT, 3));
+        assertFalse(SessionLayout.valid(LAYOUT, 2), "a layout for three panes does not fit two");
+        assertFalse(SessionLayout.valid("0000" + LAYOUT.substring(4), 3), "a wrong checksum");
+        assertFalse(SessionLayout.valid(LAYOUT + " ; kill-server", 3));
+        assertFalse(SessionLayout.valid("", 1));
+        assertArrayEquals(new int[] {120, 40}, SessionLayout.size(LAYOUT));
+        assertArrayEquals(new int[] {200, 50}, SessionLayout.size("junk"));
+        assertArrayEquals(new int[] {1000, 1000}, SessionLayout.size("95e4,99999x99999,0,0,1"), "a size is bounded");
+    }
+
+    @Test
+    void theRebuildIsArgvOnlyInOrderAndMovesTheFirstWindowOnlyWhenItMust() {
+        SnapshotFormat.Row r = hostileRow();
+        List<RestorePlan.PanePlan> plans = r.panes().stream()
+                .map(p -> new RestorePlan.PanePlan(p, RestorePlan.Action.SHELL, "", Path.of(p.cwd()), null, null, null, null)).toList();
+        RestorePlan.Step step = new RestorePlan.Step(r, RestorePlan.State.MISSING, RestorePlan.Action.SHELL, "", Path.of("/"), plans);
+        List<List<String>> cmds = SessionLayout.build(step, new Tmux.Created("$7", 1, "%1", 100, r.session()),
+                p -> List.of("cmd", p.pane().cwd()), p -> Map.of());
+        assertEquals(List.of("move-window", "-s", "$7:1", "-t", "$7:0"), cmds.get(0), "created at base-index 1, saved at 0");
+        assertEquals(List.of("new-window", "-d", "-t", "$7:2", "-n", "tab\there ##h ;", "-c", "/p 20", "--", "cmd", "/p 20"), cmds.get(1),
+                "tmux's escaped name given back as the name itself, '#' kept literal, one argument each");
+        assertEquals(List.of("split-window", "-d", "-v", "-l", "90%", "-t", "$7:2.{bottom-right}", "-c", "/p 21", "--", "cmd", "/p 21"), cmds.get(2));
+        assertEquals("/p 22", cmds.get(3).get(cmds.get(3).size() - 1), "panes in their saved order");
+        assertEquals(List.of("select-layout", "-t", "$7:2", LAYOUT), cmds.get(4));
+        assertEquals(5, cmds.size());
+        assertEquals(List.of(), SessionLayout.build(step, new Tmux.Created("$7", 0, "%1", 100, r.session()), p -> List.of("x"), p -> Map.of())
+                .stream().filter(c -> c.get(0).equals("move-window")).toList(), "already at its index: not moved");
+    }
+
+    @Test
+    void onlyAllowlistedLaunchOptionsAreCarried() {
+        assertEquals(List.of("--model", "opus", "--permission-mode", "plan", "--add-dir", "/a", "/b", "--append-system-prompt", "be brief"),
+                ClaudeOptions.carried(List.of("claude", "--model", "opus", "--dangerously-skip-permissions", "--permission-mode=plan",
+                        "--add-dir", "/a", "/b", "--verbose", "--append-system-prompt", "be brief", "--resume", A, "fix it")));
+        assertEquals(List.of(), ClaudeOptions.carried(List.of("claude", "--model")), "an option without its value is not carried");
+        assertEquals(List.of(), ClaudeOptions.carried(List.of("claude", "--model", "--resume", A)));
+        assertEquals(List.of(), ClaudeOptions.carried(List.of("claude", "--model=")));
+        assertEquals(List.of("--model", "x"), ClaudeOptions.carried(List.of("node", "/usr/lib/claude/cli.js", "--model", "x", "--", "--model", "y")),
+                "after '--' is a prompt");
+        assertEquals(List.of(), ClaudeOptions.carried(List.of("claude", "--mcp-config", "/x.json", "--settings", "/s", "-p", "hi")));
+    }
+
+    @Test
+    void aProgramIsNamedByItsLastPathPart() {
+        assertEquals("vim", Programs.name("/usr/bin/vim"));
+        assertEquals("less", Programs.name("less"));
+        assertEquals("bash", Programs.name("-bash"));
+        assertEquals("", Programs.name(""));
+    }
+
+    @Test
+    void theProgramListIsNamesOnly() {
+        assertEquals(List.of("vim", "less"), Settings.from(Map.of("T3_RESTORE_PROGRAMS", " vim  less ")).programs());
+        assertEquals(List.of(), Settings.from(Map.of("T3_RESTORE_PROGRAMS", "")).programs(), "set but empty: no program comes back");
+        assertTrue(Settings.from(Map.of()).programs().containsAll(List.of("vim", "nvim", "less", "man", "htop", "top", "tail", "watch")));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Settings.from(Map.of("T3_RESTORE_PROGRAMS", "vim /bin/sh")));
+        assertTrue(e.getMessage().contains("T3_RESTORE_PROGRAMS"), e.getMessage());
+        assertFalse(Settings.from(Map.of()).scrollback().on(), "scrollback is off by default");
+        assertEquals(16 << 10, Settings.from(Map.of("T3_SCROLLBACK", "10", "T3_SCROLLBACK_MAX", "16")).scrollback().paneBytes());
+    }
+}
