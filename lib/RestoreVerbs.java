@@ -81,7 +81,11 @@ public final class RestoreVerbs {
         return store.pending(user).rows().stream().anyMatch(r -> r.session().equals(name));
     }
 
-    /** One row of a --dry-run plan. JSON fields: user, session, state, action, conversation (or null), running, why. */
+    /**
+     * One row of a --dry-run plan. JSON fields: user, session, state, action, conversation (or
+     * null), running, why, and panes: for a session brought back, each pane's window, pane,
+     * action (resume, program, shell), conversation or program, and why.
+     */
     public static Map<String, Object> planEntry(String user, RestorePlan.Step step) {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("user", user);
@@ -91,6 +95,18 @@ public final class RestoreVerbs {
         o.put("conversation", step.row().conversation());
         o.put("running", step.row().running());
         o.put("why", step.why());
+        List<Map<String, Object>> panes = new java.util.ArrayList<>();
+        for (RestorePlan.PanePlan p : step.panes()) {
+            Map<String, Object> x = new LinkedHashMap<>();
+            x.put("window", p.pane().window() < 0 ? null : p.pane().window());
+            x.put("pane", p.pane().index() < 0 ? null : p.pane().index());
+            x.put("action", p.action().token);
+            x.put("conversation", p.pane().conversation());
+            x.put("program", p.action() == RestorePlan.Action.PROGRAM ? p.pane().program() : null);
+            x.put("why", p.why());
+            panes.add(x);
+        }
+        o.put("panes", panes);
         return o;
     }
 

@@ -145,6 +145,12 @@ class WholeSessionTest {
         assertFalse(Files.exists(new StateStore(state).screensFile(alice.name())), "screens are not saved unless T3_SCROLLBACK asks");
 
         crash();
+        Children.Ran plan = Repo.script("t3-restore.java", env, "--dry-run", "--json");
+        assertEquals(0, plan.exit(), plan.all());
+        List<?> entries = new com.fasterxml.jackson.databind.ObjectMapper().readValue(plan.out(), List.class);
+        List<?> planned = (List<?>) ((Map<?, ?>) entries.get(0)).get("panes");
+        assertEquals(List.of("resume", "shell", "resume", "program", "shell"), planned.stream().map(x -> ((Map<?, ?>) x).get("action")).toList(),
+                "the plan says what each pane does: " + plan.out());
         Children.Ran restore = Repo.script("t3-restore.java", env);
         assertEquals(0, restore.exit(), restore.all());
 
