@@ -13,6 +13,8 @@ public final class ClaudeOptions {
     static final Set<String> ONE_VALUE = Set.of("--model", "--permission-mode", "--append-system-prompt");
     /** Options that take one or more values, up to the next option. */
     static final Set<String> VALUES = Set.of("--add-dir");
+    /** An option whose values are longer is left behind: a snapshot row is no place for a document. */
+    static final int MAX_CHARS = 4096;
 
     private ClaudeOptions() {}
 
@@ -31,7 +33,7 @@ public final class ClaudeOptions {
             } else {
                 while (i + 1 < argv.size() && !argv.get(i + 1).startsWith("-") && (values.isEmpty() || VALUES.contains(name))) values.add(argv.get(++i));
             }
-            if (values.isEmpty() || values.stream().anyMatch(String::isEmpty)) continue;
+            if (values.isEmpty() || values.stream().anyMatch(String::isEmpty) || values.stream().mapToInt(String::length).sum() > MAX_CHARS) continue;
             out.add(name);
             out.addAll(values);
         }

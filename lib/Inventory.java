@@ -84,7 +84,8 @@ public final class Inventory {
             }
             procs.owner(p.pid()).ifPresent(uid -> dropped.add("'" + names.get(p.sessionId()) + "' pane " + p.window() + "." + p.index()
                     + " (pid " + p.pid() + " runs as uid " + uid + ")"));
-            panes.add(new Tmux.LivePane(p.sessionId(), p.window(), p.windowName(), p.layout(), p.windowActive(), p.zoomed(), p.index(), p.id(), NO_PROCESS, p.active()));
+            panes.add(new Tmux.LivePane(p.sessionId(), p.window(), p.windowName(), p.layout(), p.windowActive(), p.zoomed(), p.index(), p.id(),
+                    NO_PROCESS, p.active(), p.serverStart()));
         }
         if (!dropped.isEmpty()) {
             Log.warn("%s: tmux gave pane pids that are not %s's processes, for %s; their panes count as having no process (no cwd, no conversation)",
@@ -145,12 +146,12 @@ public final class Inventory {
                 SnapshotFormat.Pane pane;
                 if (c == null) {
                     List<String> program = procs.ownedBy(p.pid(), account.uid()) ? Programs.running(procs, p.pid(), account.uid(), programs) : List.of();
-                    pane = SnapshotFormat.Pane.shell(p.window(), p.index(), p.active(), cwd, program);
+                    pane = new SnapshotFormat.Pane(p.window(), p.index(), p.active(), cwd, null, null, null, null, List.of(), program, key(p));
                 } else {
                     String config = defaultConfig.isPresent() && defaultConfig.get().equals(c.configDir()) ? null : c.configDir().toString();
                     Procfs.Proc claude = claudeOf.get(where);
                     pane = new SnapshotFormat.Pane(p.window(), p.index(), p.active(), cwd, c.uuid(), c.startDir() == null ? null : c.startDir().toString(),
-                            config, null, claude == null ? List.of() : ClaudeOptions.carried(claude.argv()), List.of());
+                            config, null, claude == null ? List.of() : ClaudeOptions.carried(claude.argv()), List.of(), key(p));
                 }
                 byWindow.computeIfAbsent(p.window(), k -> new ArrayList<>()).add(pane);
             }
@@ -167,6 +168,11 @@ public final class Inventory {
             rows.add(SnapshotFormat.Row.of(s.name(), windows));
         });
         return rows;
+    }
+
+    /** The live pane's identity, when the listing says which server it is on. */
+    private static String key(Tmux.LivePane p) {
+        return p.window() < 0 || p.serverStart().isEmpty() ? null : p.key();
     }
 
     /** A pane's name in claims and the log: "session 'work'" for a session's own pane, else with its address. */

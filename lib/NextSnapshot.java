@@ -73,11 +73,16 @@ public final class NextSnapshot {
     }
 
     /**
-     * The pane of {@code was} that {@code p} (of the live {@code now}) is: the same window and
-     * pane index; a row saved without its layout had one pane, the session's active one.
+     * The pane of {@code was} that {@code p} (of the live {@code now}) is: the same live pane
+     * when both say which (a pane that took a closed one's place is not it); else, as after a
+     * restore, the same window and pane index; a row saved without its layout had one pane, the
+     * session's active one.
      */
     static SnapshotFormat.Pane samePane(SnapshotFormat.Row was, SnapshotFormat.Row now, SnapshotFormat.Pane p) {
         if (!was.hasLayout()) return isMain(now, p) ? was.panes().get(0) : null;
+        if (p.tmuxPane() != null && was.panes().stream().anyMatch(x -> x.tmuxPane() != null)) {
+            return was.panes().stream().filter(x -> p.tmuxPane().equals(x.tmuxPane())).findFirst().orElse(null);
+        }
         return was.panes().stream().filter(x -> x.window() == p.window() && x.index() == p.index()).findFirst().orElse(null);
     }
 

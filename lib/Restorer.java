@@ -214,12 +214,14 @@ public final class Restorer {
         for (RestorePlan.Step st : run.back()) {
             Map<SnapshotFormat.Pane, RestorePlan.PanePlan> plans = new HashMap<>();
             st.panes().forEach(p -> plans.put(p.pane(), p));
+            // The panes are new: the next save knows them by where they are, as they were saved.
             SnapshotFormat.Row r = st.row().withPanes(pane -> {
                 RestorePlan.PanePlan p = plans.get(pane);
-                if (p == null || !pane.hasConversation()) return pane;
+                SnapshotFormat.Pane fresh = pane.withoutTmuxPane();
+                if (p == null || !pane.hasConversation()) return fresh;
                 String why = p.action() == RestorePlan.Action.RESUME ? lost.get(pane.conversation().toLowerCase()) : p.lost();
-                if (why != null) return pane.withNotRunning(SnapshotFormat.RESTORE_FAILED + "came back as a shell: " + why);
-                return p.action() == RestorePlan.Action.RESUME ? pane.withNotRunning(null) : pane;
+                if (why != null) return fresh.withNotRunning(SnapshotFormat.RESTORE_FAILED + "came back as a shell: " + why);
+                return p.action() == RestorePlan.Action.RESUME ? fresh.withNotRunning(null) : fresh;
             });
             rows.put(r.session(), r);
         }

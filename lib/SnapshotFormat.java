@@ -14,9 +14,10 @@ import java.util.function.UnaryOperator;
  * session name is never empty, so no session line does):
  * <pre>
  *   \twindow\tINDEX\tFLAGS\tNAME\tLAYOUT                 FLAGS: active, zoomed, both (comma) or '-'
- *   \tpane\tWINDOW.INDEX\tFLAGS\tCWD\tCONVERSATION\tCONVERSATION_CWD\tCLAUDE_CONFIG\tNOT_RUNNING\tCLAUDE_OPTIONS\tPROGRAM
+ *   \tpane\tWINDOW.INDEX\tFLAGS\tCWD\tCONVERSATION\tCONVERSATION_CWD\tCLAUDE_CONFIG\tNOT_RUNNING\tCLAUDE_OPTIONS\tPROGRAM\tTMUX_PANE
  * </pre>
- * CLAUDE_OPTIONS and PROGRAM are JSON arrays of strings or '-'. With windows, the session line
+ * CLAUDE_OPTIONS and PROGRAM are JSON arrays of strings or '-'; TMUX_PANE the live pane it was
+ * (%id@server-start) or '-'. With windows, the session line
  * is a summary (its active pane's cwd, its main conversation) for a reader's eye and grep; the
  * panes are what counts. Tab, newline, CR and backslash inside a field are written as \t \n \r
  * \\. The older six-, five- and three-column forms (no window lines) read too.
@@ -25,11 +26,18 @@ public final class SnapshotFormat {
     /**
      * One pane: where it is (window index, pane index), whether it is its window's active pane,
      * its cwd, the conversation running in it (or kept, with why it is not running, as for a
-     * session), the claude launch options carried to its resume, and the program to start again
-     * (empty: a shell).
+     * session), the claude launch options carried to its resume, the program to start again
+     * (empty: a shell), and which live pane it was ({@code %id@server-start}, null when not
+     * known): a save tells the same pane from another that took its place (a closed window's
+     * index given to the next) by it.
      */
     public record Pane(int window, int index, boolean active, String cwd, String conversation, String conversationCwd,
-                       String claudeConfig, String notRunning, List<String> claudeOptions, List<String> program) {
+                       String claudeConfig, String notRunning, List<String> claudeOptions, List<String> program, String tmuxPane) {
+        public Pane(int window, int index, boolean active, String cwd, String conversation, String conversationCwd,
+                    String claudeConfig, String notRunning, List<String> claudeOptions, List<String> program) {
+            this(window, index, active, cwd, conversation, conversationCwd, claudeConfig, notRunning, claudeOptions, program, null);
+        }
+
         public Pane {
             claudeOptions = List.copyOf(claudeOptions);
             program = List.copyOf(program);
@@ -53,12 +61,18 @@ public final class SnapshotFormat {
         public boolean wanted() { return conversation != null && (notRunning == null || !notRunning.startsWith(EXITED)); }
 
         public Pane withNotRunning(String why) {
-            return new Pane(window, index, active, cwd, conversation, conversationCwd, claudeConfig, why, claudeOptions, program);
+            return new Pane(window, index, active, cwd, conversation, conversationCwd, claudeConfig, why, claudeOptions, program, tmuxPane);
         }
 
         /** The same pane with {@code other}'s conversation (a live pane whose claude died keeps the one it had). */
         public Pane withConversationOf(Pane other, String why) {
-            return new Pane(window, index, active, cwd, other.conversation, other.conversationCwd, other.claudeConfig, why, other.claudeOptions, program);
+            return new Pane(window, index, active, cwd, other.conversation, other.conversationCwd, other.claudeConfig, why, other.claudeOptions,
+                    program, tmuxPane);
+        }
+
+        /** The same pane, no longer the live pane it was (a restore made a new one in its place). */
+        public Pane withoutTmuxPane() {
+            return new Pane(window, index, active, cwd, conversation, conversationCwd, claudeConfig, notRunning, claudeOptions, program, null);
         }
 
         /** "window.pane", as tmux would say it: for logs. */
@@ -229,7 +243,8 @@ public final class SnapshotFormat {
                      .append(orNone(p.claudeConfig())).append('\t')
                      .append(orNone(p.notRunning())).append('\t')
                      .append(json(p.claudeOptions())).append('\t')
-                     .append(json(p.program())).append('\n');
+                     .append(json(p.program())).append('\t')
+                     .append(orNone(p.tmuxPane())).append('\n');
                 }
             }
         }
@@ -345,7 +360,7 @@ public final class SnapshotFormat {
 
     private static Optional<Pane> pane(String[] f, int window, int line, List<Problem> problems) {
         if (f.length < 11) {
-            problems.add(new Problem(line, "a pane line has 11 fields, this has " + f.length));
+            problems.add(new Problem(line, "a pane line has at least 11 fields, this has " + f.length));
             return Optional.empty();
         }
         String[] at = f[2].split("\\.", -1);
@@ -364,7 +379,8 @@ public final class SnapshotFormat {
             problems.add(new Problem(line, "claude options or program is not a JSON array of strings"));
             return Optional.empty();
         }
-        return Optional.of(new Pane(w, p, f[3].equals("active"), unescape(f[4]), uuid, field(f, 6), field(f, 7), field(f, 8), options, program));
+        return Optional.of(new Pane(w, p, f[3].equals("active"), unescape(f[4]), uuid, field(f, 6), field(f, 7), field(f, 8), options, program,
+                field(f, 11)));
     }
 
     private static Integer index(String s) {

@@ -70,7 +70,15 @@ public final class Tmux {
      * whether it is its window's active pane.
      */
     public record LivePane(String sessionId, int window, String windowName, String layout, boolean windowActive, boolean zoomed,
-                           int index, String id, int pid, boolean active) {}
+                           int index, String id, int pid, boolean active, String serverStart) {
+        public LivePane(String sessionId, int window, String windowName, String layout, boolean windowActive, boolean zoomed,
+                        int index, String id, int pid, boolean active) {
+            this(sessionId, window, windowName, layout, windowActive, zoomed, index, id, pid, active, "");
+        }
+
+        /** This pane for as long as it lives: its id, which its server never gives another, and that server's start. */
+        public String key() { return id + "@" + serverStart; }
+    }
 
     private static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
 
@@ -216,15 +224,15 @@ public final class Tmux {
     /** The listing's format: one line a pane, tab-separated, the session's name last. */
     static final String LISTING = String.join("\t", "#{session_id}", "#{session_created}", "#{window_index}", "#{window_active}",
             "#{window_zoomed_flag}", "#{window_layout}", "#{pane_index}", "#{pane_active}", "#{pane_pid}", "#{pane_id}",
-            "#{window_name}", "#{session_name}");
+            "#{start_time}", "#{window_name}", "#{session_name}");
 
     /** Sessions in tmux's order, each with its active window's active pane's pid, and every pane. */
     static Listing parseListing(String out) {
         java.util.Map<String, Session> sessions = new java.util.LinkedHashMap<>();
         List<LivePane> panes = new ArrayList<>();
         for (String line : out.split("\n")) {
-            String[] f = line.split("\t", 12);
-            if (f.length < 12) continue;
+            String[] f = line.split("\t", 13);
+            if (f.length < 13) continue;
             // A dead pane has no pid: nothing to resolve, but the session is kept.
             int pid = number(f[8], -1), window = number(f[2], -1), index = number(f[6], -1);
             boolean windowActive = f[3].equals("1"), active = f[7].equals("1");
@@ -234,9 +242,11 @@ public final class Tmux {
             } catch (NumberFormatException e) {
                 created = java.time.Instant.EPOCH;
             }
-            sessions.putIfAbsent(f[0], new Session(f[0], f[11], -1, created));
-            if (windowActive && active) sessions.put(f[0], new Session(f[0], f[11], pid, created));
-            if (window >= 0 && index >= 0) panes.add(new LivePane(f[0], window, f[10], f[5], windowActive, f[4].equals("1"), index, f[9], pid, active));
+            sessions.putIfAbsent(f[0], new Session(f[0], f[12], -1, created));
+            if (windowActive && active) sessions.put(f[0], new Session(f[0], f[12], pid, created));
+            if (window >= 0 && index >= 0) {
+                panes.add(new LivePane(f[0], window, f[11], f[5], windowActive, f[4].equals("1"), index, f[9], pid, active, f[10]));
+            }
         }
         return new Listing(Status.OK, new ArrayList<>(sessions.values()), "", panes);
     }

@@ -116,6 +116,8 @@ class LayoutFormatTest {
         assertEquals(List.of("--model", "x"), ClaudeOptions.carried(List.of("node", "/usr/lib/claude/cli.js", "--model", "x", "--", "--model", "y")),
                 "after '--' is a prompt");
         assertEquals(List.of(), ClaudeOptions.carried(List.of("claude", "--mcp-config", "/x.json", "--settings", "/s", "-p", "hi")));
+        assertEquals(List.of("--model", "m"), ClaudeOptions.carried(List.of("claude", "--append-system-prompt", "x".repeat(5000), "--model", "m")),
+                "a huge value is left behind, the rest carried");
     }
 
     @Test

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -187,6 +188,35 @@ class StateStoreTest {
         SnapshotFormat.Row older = row("work", B);
         SnapshotFormat.Row upgraded = NextSnapshot.compose(List.of(fewer), List.of(older), List.of(), T0).rows().get(0);
         assertEquals(A, upgraded.panes().get(0).conversation(), "the active pane runs A now: B is not forced onto it");
+    }
+
+    static SnapshotFormat.Pane live(int window, String key, String id) {
+        return new SnapshotFormat.Pane(window, 0, true, "/", id, id == null ? null : "/", null, null, List.of(), List.of(), key);
+    }
+
+    static SnapshotFormat.Row windows(String name, SnapshotFormat.Pane... panes) {
+        return SnapshotFormat.Row.of(name, java.util.Arrays.stream(panes)
+                .map(p -> new SnapshotFormat.Window(p.window(), "w" + p.window(), "", p.window() == 0, false, List.of(p))).toList());
+    }
+
+    @Test
+    void aPaneIsKnownByWhichLivePaneItIsNotOnlyByItsPlace() {
+        // Window 1 ran B until claude was killed; the user then closed window 1, and tmux
+        // (renumber-windows) gave its index to window 2's shell: that pane is not the one that ran B.
+        SnapshotFormat.Row before = windows("w", live(0, "%0@100", A), live(1, "%1@100", B), live(2, "%2@100", null));
+        SnapshotFormat.Row now = windows("w", live(0, "%0@100", A), live(1, "%2@100", null));
+        SnapshotFormat.Row next = NextSnapshot.compose(List.of(now), List.of(before), List.of(), Set.of(B.toLowerCase()), T0).rows().get(0);
+        assertEquals(List.of(A), next.conversations().stream().map(SnapshotFormat.Pane::conversation).toList(), "B went with its pane: " + next);
+        // The same live pane moved to another index keeps what it ran.
+        SnapshotFormat.Row moved = windows("w", live(0, "%0@100", A), live(5, "%1@100", null));
+        SnapshotFormat.Row kept = NextSnapshot.compose(List.of(moved), List.of(before), List.of(), Set.of(B.toLowerCase()), T0).rows().get(0);
+        assertEquals(B, kept.panes().get(1).conversation());
+        assertTrue(kept.panes().get(1).notRunning().startsWith(SnapshotFormat.KILLED), kept.toString());
+        // After a restore the panes are new and known by their place: the saved row names no live pane.
+        SnapshotFormat.Row restored = windows("w", live(0, null, A), live(1, null, B));
+        SnapshotFormat.Row first = NextSnapshot.compose(List.of(windows("w", live(0, "%7@200", A), live(1, "%8@200", null))), List.of(restored),
+                List.of(), T0).rows().get(0);
+        assertEquals(B, first.panes().get(1).conversation(), "by place: " + first);
     }
 
     @Test
