@@ -29,8 +29,9 @@ public final class RestoreVerbs {
             try {
                 List<SnapshotFormat.Row> rows = history.read(s).rows();
                 o.put("sessions", rows.size());
-                o.put("conversations", rows.stream().filter(SnapshotFormat.Row::hasConversation).count());
-                o.put("running", rows.stream().filter(SnapshotFormat.Row::running).count());
+                // Every pane's conversation counts: a session may run several.
+                o.put("conversations", rows.stream().mapToLong(r -> r.conversations().size()).sum());
+                o.put("running", rows.stream().flatMap(r -> r.conversations().stream()).filter(SnapshotFormat.Pane::running).count());
             } catch (IOException e) {
                 Log.error("%s: cannot read snapshot %s: %s", user, s.file(), Cli.describe(e));
                 unreadable++;
