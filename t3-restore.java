@@ -238,8 +238,8 @@ class T3Restore implements Callable<Integer> {
             return 1;
         }
         Conversations conversations = new Conversations(procs, account);
-        List<RestorePlan.Step> steps = RestorePlan.plan(account, wanted.rows(), live.byName(), conversations.whereRunning(live.paneLabels()),
-                store.tombstones(user).read(), wanted.explicit(), conversations, entry.defaultCwd(), settings.programs());
+        List<RestorePlan.Step> steps = RestorePlan.plan(account, wanted, live.byName(), conversations.whereRunning(live.paneLabels()),
+                store.tombstones(user).read(), conversations, entry.defaultCwd(), settings.programs());
         if (dryRun) {
             steps.forEach(step -> plan.add(RestoreVerbs.planEntry(user, step)));
             return wanted.problems().size();

@@ -124,7 +124,11 @@ class T3Save implements Callable<Integer> {
             inv.sessions().forEach(x -> created.put(x.name(), x.created()));
             Collection<String> wanted = store.tombstones(user).clearSeen(created);
             if (!wanted.isEmpty()) Log.info("%s: %s live again: no longer forgotten", user, wanted);
-            Screens.save(store, user, tmux, inv, next.rows(), settings.scrollback());
+            try {
+                Screens.save(store, user, tmux, inv, next.rows(), settings.scrollback());
+            } catch (java.io.IOException e) {
+                Log.warn("%s: the snapshot is saved, its panes' screens are not: %s", user, Cli.describe(e));
+            }
             int pruned = history.prune(settings.keep(), settings.keepFor(), now);
             if (pruned > 0) Log.info("%s: retention removed %d old snapshot(s)", user, pruned);
         }

@@ -84,8 +84,8 @@ public final class Inventory {
             }
             procs.owner(p.pid()).ifPresent(uid -> dropped.add("'" + names.get(p.sessionId()) + "' pane " + p.window() + "." + p.index()
                     + " (pid " + p.pid() + " runs as uid " + uid + ")"));
-            panes.add(new Tmux.LivePane(p.sessionId(), p.window(), p.windowName(), p.layout(), p.windowActive(), p.zoomed(), p.index(), p.id(),
-                    NO_PROCESS, p.active(), p.serverStart()));
+            panes.add(new Tmux.LivePane(p.sessionId(), p.window(), p.windowName(), p.autoName(), p.layout(), p.windowActive(), p.zoomed(),
+                    p.index(), p.id(), NO_PROCESS, p.active(), p.serverStart()));
         }
         if (!dropped.isEmpty()) {
             Log.warn("%s: tmux gave pane pids that are not %s's processes, for %s; their panes count as having no process (no cwd, no conversation)",
@@ -163,7 +163,8 @@ public final class Inventory {
             List<SnapshotFormat.Window> windows = new ArrayList<>();
             for (Tmux.LivePane p : panes) {
                 if (windows.stream().anyMatch(w -> w.index() == p.window())) continue;
-                windows.add(new SnapshotFormat.Window(p.window(), p.windowName(), p.layout(), p.windowActive(), p.zoomed(), byWindow.get(p.window())));
+                windows.add(new SnapshotFormat.Window(p.window(), p.windowName(), p.autoName(), p.layout(), p.windowActive(), p.zoomed(),
+                        byWindow.get(p.window())));
             }
             rows.add(SnapshotFormat.Row.of(s.name(), windows));
         });

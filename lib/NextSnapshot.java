@@ -61,7 +61,7 @@ public final class NextSnapshot {
                 notRunning.add(new Kept(r.session(), kept));
                 return kept;
             });
-            rows.add(next);
+            rows.add(withNotRecreated(next, was, runningNow));
         }
         for (SnapshotFormat.Row r : owed) {
             if (liveNames.add(r.session())) {
@@ -70,6 +70,29 @@ public final class NextSnapshot {
             }
         }
         return new Result(rows, notRunning, keptOwed);
+    }
+
+    /**
+     * {@code next} with the conversations of panes the restore could not make (so not live, not
+     * the user's doing), each kept in a pane of one window after the live ones, until it runs
+     * again somewhere: a live session is left alone by restores, and the id must not be lost.
+     */
+    static SnapshotFormat.Row withNotRecreated(SnapshotFormat.Row next, SnapshotFormat.Row was, Set<String> runningNow) {
+        List<SnapshotFormat.Pane> lost = was.panes().stream()
+                .filter(p -> p.hasConversation() && SnapshotFormat.NOT_RECREATED.equals(p.notRunning()))
+                .filter(p -> runningNow.add(p.conversation().toLowerCase()))
+                .toList();
+        if (lost.isEmpty() || !next.hasLayout()) return next;
+        int index = next.windows().stream().mapToInt(SnapshotFormat.Window::index).max().orElse(0) + 1;
+        List<SnapshotFormat.Pane> panes = new ArrayList<>();
+        for (int i = 0; i < lost.size(); i++) {
+            SnapshotFormat.Pane p = lost.get(i);
+            panes.add(new SnapshotFormat.Pane(index, i, i == 0, p.cwd(), p.conversation(), p.conversationCwd(), p.claudeConfig(), p.notRunning(),
+                    p.claudeOptions(), p.program()));
+        }
+        List<SnapshotFormat.Window> windows = new ArrayList<>(next.windows());
+        windows.add(new SnapshotFormat.Window(index, "not recreated", "", false, false, panes));
+        return SnapshotFormat.Row.of(next.session(), windows);
     }
 
     /**

@@ -91,13 +91,16 @@ public final class RestorePlan {
      * now); {@code running} maps the conversation ids this user runs right now to where they run;
      * {@code forgotten} the names closed on purpose; {@code fallbackDir} (the roster's cwd for the
      * user, may be null) is where a pane whose cwd is gone starts, else the user's home.
-     * {@code explicit}: the rows were asked for by name (--session, --find), so a forgotten name or
-     * a conversation that was not running when saved comes back all the same. {@code programs}:
-     * the programs a pane may run again (T3_RESTORE_PROGRAMS now, whatever the snapshot says).
+     * {@code wanted}: the rows, and whether they were asked for by name (--session, --find), so a
+     * forgotten name or a conversation that was not running when saved comes back all the same
+     * (only the one asked for, when --find named a conversation). {@code programs}: the programs a
+     * pane may run again (T3_RESTORE_PROGRAMS now, whatever the snapshot says).
      */
-    public static List<Step> plan(Accounts.Account account, List<SnapshotFormat.Row> rows, Map<String, SnapshotFormat.Row> live,
-                                  Map<String, String> running, Map<String, java.time.Instant> forgotten, boolean explicit,
+    public static List<Step> plan(Accounts.Account account, Selection wanted, Map<String, SnapshotFormat.Row> live,
+                                  Map<String, String> running, Map<String, java.time.Instant> forgotten,
                                   Conversations conversations, Path fallbackDir, List<String> programs) {
+        boolean explicit = wanted.explicit();
+        List<SnapshotFormat.Row> rows = wanted.rows();
         Path fallback = Optional.ofNullable(fallbackDir).flatMap(d -> existingDir(d.toString())).orElse(account.home());
         List<Step> steps = new ArrayList<>();
         Map<String, String> claimedHere = new HashMap<>(); // a conversation restored twice from one file: only once
@@ -119,7 +122,7 @@ public final class RestorePlan {
             }
             List<PanePlan> panes = new ArrayList<>();
             for (SnapshotFormat.Pane p : row.panes()) {
-                panes.add(planPane(account, row.session(), p, running, claimedHere, explicit, conversations, fallback, programs));
+                panes.add(planPane(account, row.session(), p, running, claimedHere, wanted.asked(p), conversations, fallback, programs));
             }
             PanePlan main = panes.stream().filter(p -> row.hasConversation() && row.conversation().equalsIgnoreCase(p.pane().conversation()))
                     .findFirst().orElse(panes.get(0));

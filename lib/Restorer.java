@@ -83,7 +83,7 @@ public final class Restorer {
                 RestorePlan.PanePlan p = m.plan();
                 String where = st.panes().size() > 1 ? " " + p.pane().address() : "";
                 if (m.pane() == null) {
-                    if (p.pane().hasConversation()) missing.put(p.pane().conversation().toLowerCase(), "its pane could not be recreated");
+                    if (p.pane().hasConversation()) missing.put(p.pane().conversation().toLowerCase(), SnapshotFormat.NOT_RECREATED);
                     continue;
                 }
                 if (p.action() == RestorePlan.Action.RESUME) {
@@ -102,7 +102,9 @@ public final class Restorer {
             else if (!said.isEmpty()) Log.info("%s: restored '%s'%s in %s; %s", user, name, shape, st.cwd(), String.join("; ", said));
             back.add(st);
         });
-        return new UserRun(account, tmux, history, wanted, steps, back, waiting, missing, toCreate.size() - back.size());
+        // A session back without some of its panes failed in part: the exit status says so.
+        long partial = panes.values().stream().filter(made -> made.stream().anyMatch(m -> m.pane() == null)).count();
+        return new UserRun(account, tmux, history, wanted, steps, back, waiting, missing, toCreate.size() - back.size() + (int) partial);
     }
 
     /** The new session's first pane: the first window's first pane, in a window of the saved size. */
@@ -111,11 +113,8 @@ public final class Restorer {
         List<String> command = paneCommand.apply(first);
         if (!st.row().hasLayout()) return new Tmux.NewSession(st.row().session(), first.cwd(), RestorePlan.paneEnv(first), command);
         SnapshotFormat.Window w = st.row().windows().get(0);
-        int[] size = SessionLayout.size(w.layout());
-        // Room to split every pane of the biggest window before its layout sets the sizes.
-        int most = st.row().windows().stream().mapToInt(x -> x.panes().size()).max().orElse(1);
-        return new Tmux.NewSession(st.row().session(), first.cwd(), RestorePlan.paneEnv(first), command, w.name(),
-                size[0], Math.max(size[1], Math.min(1000, 3 * most + 2)));
+        int[] size = SessionLayout.size(st.row());
+        return new Tmux.NewSession(st.row().session(), first.cwd(), RestorePlan.paneEnv(first), command, w.autoName() ? null : w.name(), size[0], size[1]);
     }
 
     /**
@@ -127,26 +126,46 @@ public final class Restorer {
     private static Map<RestorePlan.Step, List<SessionLayout.Made>> layOut(Accounts.Account account, Tmux tmux,
                                                                           Map<RestorePlan.Step, Tmux.Created> created,
                                                                           Function<RestorePlan.PanePlan, List<String>> command) {
+        String user = account.name();
         boolean more = false;
         for (Map.Entry<RestorePlan.Step, Tmux.Created> e : created.entrySet()) {
-            List<List<String>> cmds = SessionLayout.build(e.getKey(), e.getValue(), command, RestorePlan::paneEnv);
-            if (cmds.isEmpty()) continue;
-            more = true;
-            Exec.Result r = tmux.runCommands(cmds);
-            if (!r.ok()) Log.warn("%s: session '%s' came back without all of its windows, panes or layout: %s", account.name(),
-                    e.getKey().row().session(), r.timedOut() ? "tmux timed out" : r.firstErrorLine());
+            for (List<List<String>> call : SessionLayout.build(e.getKey(), e.getValue(), command, RestorePlan::paneEnv)) {
+                more = true;
+                Exec.Result r = tmux.runCommands(call);
+                if (!r.ok()) Log.warn("%s: session '%s': tmux would not make all of a window (%s): %s", user, e.getKey().row().session(),
+                        String.join(" ", call.get(0).subList(0, Math.min(4, call.get(0).size()))), r.timedOut() ? "tmux timed out" : r.firstErrorLine());
+            }
         }
-        List<Tmux.LivePane> live = more ? tmux.listSessions().panes() : List.of();
+        Tmux.Listing listing = more ? tmux.listSessions() : null;
+        if (listing != null && listing.status() != Tmux.Status.OK) {
+            Log.warn("%s: tmux would not list the restored panes (%s); only each session's first pane is known", user, listing.detail());
+        }
+        List<Tmux.LivePane> live = listing == null ? List.of() : listing.panes();
         Map<RestorePlan.Step, List<SessionLayout.Made>> out = new LinkedHashMap<>();
         List<List<String>> focus = new ArrayList<>();
         created.forEach((st, c) -> {
-            List<SessionLayout.Made> made = SessionLayout.match(st, c, live);
+            List<SessionLayout.Made> made = new ArrayList<>(SessionLayout.match(st, c, live));
+            // A pane its window could not take comes back all the same, in a window of its own.
+            for (int i = 0; i < made.size() && !live.isEmpty(); i++) {
+                if (made.get(i).pane() != null) continue;
+                RestorePlan.PanePlan p = made.get(i).plan();
+                Exec.Result r = tmux.run(SessionLayout.alone(c, p, command, RestorePlan::paneEnv).toArray(String[]::new));
+                String[] f = r.out().strip().split(" ");
+                if (!r.ok() || f.length < 3) {
+                    Log.warn("%s: session '%s' %s could not be recreated: %s", user, st.row().session(), p.pane().address(),
+                            r.timedOut() ? "tmux timed out" : r.firstErrorLine());
+                    continue;
+                }
+                Log.warn("%s: session '%s' %s came back in a window of its own (%s)", user, st.row().session(), p.pane().address(), f[2]);
+                made.set(i, new SessionLayout.Made(p, new Tmux.LivePane(c.sessionId(), Integer.parseInt(f[2]), "", "", false, false, 0, f[0],
+                        Integer.parseInt(f[1]), true)));
+            }
             out.put(st, made);
             focus.addAll(SessionLayout.focus(st, c, made));
         });
         if (!focus.isEmpty()) {
             Exec.Result r = tmux.runCommands(focus);
-            if (!r.ok()) Log.warn("%s: could not select every restored session's active window and pane: %s", account.name(),
+            if (!r.ok()) Log.warn("%s: could not select every restored session's active window and pane: %s", user,
                     r.timedOut() ? "tmux timed out" : r.firstErrorLine());
         }
         return out;
@@ -220,7 +239,7 @@ public final class Restorer {
                 SnapshotFormat.Pane fresh = pane.withoutTmuxPane();
                 if (p == null || !pane.hasConversation()) return fresh;
                 String why = p.action() == RestorePlan.Action.RESUME ? lost.get(pane.conversation().toLowerCase()) : p.lost();
-                if (why != null) return fresh.withNotRunning(SnapshotFormat.RESTORE_FAILED + "came back as a shell: " + why);
+                if (why != null) return fresh.withNotRunning(why.startsWith(SnapshotFormat.RESTORE_FAILED) ? why : SnapshotFormat.RESTORE_FAILED + "came back as a shell: " + why);
                 return p.action() == RestorePlan.Action.RESUME ? fresh.withNotRunning(null) : fresh;
             });
             rows.put(r.session(), r);

@@ -48,8 +48,10 @@ public final class ResumeCheck {
         if (paneId == null) return "claude did not start, and its pane is gone";
         String screen = tmux.screen(paneId);
         Matcher m = STATUS.matcher(screen == null ? "" : screen);
-        if (!m.find()) return "claude did not start (its screen does not say why)";
-        int status = Integer.parseInt(m.group(1));
+        // The last status: a saved screen printed back above may hold an older one.
+        Integer status = null;
+        while (m.find()) status = Integer.parseInt(m.group(1));
+        if (status == null) return "claude did not start (its screen does not say why)";
         if (status == RestorePlan.CANNOT_ENTER) return "claude did not start: " + account.name() + " cannot enter the conversation's starting directory (unreadable? not mounted?)";
         if (status == 127) return "claude did not start: '" + claude + "' is not on " + account.name() + "'s login PATH (set T3_CLAUDE to its full path)";
         if (status == 126) return "claude did not start: '" + claude + "' is not executable for " + account.name();

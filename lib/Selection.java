@@ -12,9 +12,22 @@ import java.util.regex.Pattern;
  * (--find). A request that names something that is not there is refused whole, before anything
  * is created.
  */
-public record Selection(List<SnapshotFormat.Row> rows, boolean explicit, String from, List<String> problems) {
+public record Selection(List<SnapshotFormat.Row> rows, boolean explicit, String from, List<String> problems, String conversation) {
     Selection(List<SnapshotFormat.Row> rows, boolean explicit, String from) {
         this(rows, explicit, from, List.of());
+    }
+
+    Selection(List<SnapshotFormat.Row> rows, boolean explicit, String from, List<String> problems) {
+        this(rows, explicit, from, problems, null);
+    }
+
+    /**
+     * Whether {@code pane}'s conversation was asked for: every pane of a session named (--session,
+     * --find NAME), only the one found when --find named a conversation: asking for one is no
+     * reason to resume another the user quit in the same session.
+     */
+    public boolean asked(SnapshotFormat.Pane pane) {
+        return explicit && (conversation == null || conversation.equalsIgnoreCase(pane.conversation()));
     }
 
     /** A request that cannot be served as asked: a bad argument (exit 2), said in words. */
@@ -74,7 +87,7 @@ public record Selection(List<SnapshotFormat.Row> rows, boolean explicit, String 
             throw new Refused("'" + text + "' starts " + byId.size() + " conversations: " + String.join(", ", which) + "; give more of the id");
         }
         String id = byId.keySet().iterator().next();
-        return new Selection(List.of(byId.get(id)), true, "snapshot " + fromById.get(id));
+        return new Selection(List.of(byId.get(id)), true, "snapshot " + fromById.get(id), List.of(), id);
     }
 
     private static String quoted(List<String> names) {

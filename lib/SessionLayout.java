@@ -1,4 +1,3 @@
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,11 +18,22 @@ public final class SessionLayout {
     /** A pane the plan wants and the live pane that became of it (null: tmux did not make it). */
     public record Made(RestorePlan.PanePlan plan, Tmux.LivePane pane) {}
 
-    /** The size of the window a layout was saved in ("csum,WxH,..."), or 200x50 when it does not say. */
-    public static int[] size(String layout) {
+    /**
+     * The size a restored session is created at: its first window's saved size ("csum,WxH,..."
+     * of its layout, 200x50 when it does not say), and at least the rows its biggest window needs
+     * to split off every pane before its layout sets their sizes (each split leaves 3 rows: a
+     * pane's line, the border, the new pane's line; see {@link #build}). Bounded by tmux's own.
+     */
+    public static int[] size(SnapshotFormat.Row row) {
+        String layout = row.hasLayout() ? row.windows().get(0).layout() : "";
         Matcher m = SIZE.matcher(layout == null ? "" : layout);
-        if (!m.find()) return new int[] {200, 50};
-        return new int[] {Math.max(20, Math.min(1000, Integer.parseInt(m.group(1)))), Math.max(10, Math.min(1000, Integer.parseInt(m.group(2))))};
+        int w = 200, h = 50;
+        if (m.find()) {
+            w = Math.max(20, Math.min(1000, Integer.parseInt(m.group(1))));
+            h = Math.max(10, Math.min(1000, Integer.parseInt(m.group(2))));
+        }
+        int most = row.windows().stream().mapToInt(x -> x.panes().size()).max().orElse(1);
+        return new int[] {w, Math.min(10000, Math.max(h, 3 * most + 2))};
     }
 
     private static final Pattern SIZE = Pattern.compile("^[0-9a-f]{4},(\\d{1,5})x(\\d{1,5}),");
@@ -57,14 +67,16 @@ public final class SessionLayout {
 
     /**
      * What builds the rest of a session tmux created as {@code created} (its first window and
-     * pane): move that window to its saved index, the other windows, the other panes (each split
-     * off the window's last pane so they keep their order), then each window's layout.
-     * {@code command} and {@code env} give each pane's argv and environment.
+     * pane), one list of commands a window, each sent in a tmux call of its own so that a window
+     * tmux refuses costs that window only: move the first window to its saved index, make each
+     * other window, split off each other pane from the window's last one (evening the window
+     * after each split, so the next split has room and the panes keep their order), then apply
+     * the saved layout. {@code command} and {@code env} give each pane's argv and environment.
      */
-    public static List<List<String>> build(RestorePlan.Step step, Tmux.Created created, Function<RestorePlan.PanePlan, List<String>> command,
-                                           Function<RestorePlan.PanePlan, Map<String, String>> env) {
-        List<List<String>> cmds = new ArrayList<>();
-        if (!step.row().hasLayout()) return cmds;
+    public static List<List<List<String>>> build(RestorePlan.Step step, Tmux.Created created, Function<RestorePlan.PanePlan, List<String>> command,
+                                                 Function<RestorePlan.PanePlan, Map<String, String>> env) {
+        List<List<List<String>>> calls = new ArrayList<>();
+        if (!step.row().hasLayout()) return calls;
         String sid = created.sessionId();
         Map<Integer, List<RestorePlan.PanePlan>> windows = byWindow(step);
         boolean first = true;
@@ -72,19 +84,29 @@ public final class SessionLayout {
             List<RestorePlan.PanePlan> panes = windows.getOrDefault(w.index(), List.of());
             if (panes.isEmpty()) continue;
             String target = sid + ":" + w.index();
+            List<List<String>> cmds = new ArrayList<>();
             if (first) {
-                if (created.window() != w.index()) cmds.add(List.of("move-window", "-s", sid + ":" + created.window(), "-t", target));
+                if (created.window() != w.index()) calls.add(List.of(List.of("move-window", "-s", sid + ":" + created.window(), "-t", target)));
             } else {
-                cmds.add(pane(List.of("new-window", "-d", "-t", target, "-n", Tmux.literal(Tmux.creationName(w.name()))), panes.get(0), command, env));
+                List<String> head = new ArrayList<>(List.of("new-window", "-d", "-t", target));
+                if (!w.autoName()) head.addAll(List.of("-n", Tmux.literal(w.name()))); // -n keeps a name as given, tab and all
+                cmds.add(pane(head, panes.get(0), command, env));
             }
             first = false;
             for (RestorePlan.PanePlan p : panes.subList(1, panes.size())) {
-                // 90% to the new pane: the next split, off it, has room; the layout sets every size after.
-                cmds.add(pane(List.of("split-window", "-d", "-v", "-l", "90%", "-t", target + ".{bottom-right}"), p, command, env));
+                cmds.add(pane(List.of("split-window", "-d", "-v", "-t", target + ".{bottom-right}"), p, command, env));
+                cmds.add(List.of("select-layout", "-t", target, "even-vertical"));
             }
             if (panes.size() > 1 && valid(w.layout(), panes.size())) cmds.add(List.of("select-layout", "-t", target, w.layout()));
+            if (!cmds.isEmpty()) calls.add(cmds);
         }
-        return cmds;
+        return calls;
+    }
+
+    /** A pane of its own, in a new window of the session at the first free index: where a pane goes that its window could not take. */
+    public static List<String> alone(Tmux.Created created, RestorePlan.PanePlan p, Function<RestorePlan.PanePlan, List<String>> command,
+                                     Function<RestorePlan.PanePlan, Map<String, String>> env) {
+        return pane(List.of("new-window", "-d", "-P", "-F", "#{pane_id} #{pane_pid} #{window_index}", "-t", created.sessionId() + ":"), p, command, env);
     }
 
     private static List<String> pane(List<String> head, RestorePlan.PanePlan p, Function<RestorePlan.PanePlan, List<String>> command,
@@ -109,9 +131,17 @@ public final class SessionLayout {
             for (RestorePlan.PanePlan p : step.panes()) out.add(new Made(p, first));
             return out;
         }
+        int firstWindow = step.row().windows().get(0).index();
         byWindow(step).forEach((window, panes) -> {
             List<Tmux.LivePane> there = live.stream().filter(l -> l.sessionId().equals(created.sessionId()) && l.window() == window).toList();
-            for (int i = 0; i < panes.size(); i++) out.add(new Made(panes.get(i), i < there.size() ? there.get(i) : null));
+            for (int i = 0; i < panes.size(); i++) {
+                Tmux.LivePane made = i < there.size() ? there.get(i) : null;
+                // Without a listing (tmux stopped answering), the pane tmux created is still known.
+                if (made == null && i == 0 && window == firstWindow && live.isEmpty()) {
+                    made = new Tmux.LivePane(created.sessionId(), created.window(), "", "", true, false, 0, created.paneId(), created.panePid(), true);
+                }
+                out.add(new Made(panes.get(i), made));
+            }
         });
         return out;
     }
@@ -136,8 +166,4 @@ public final class SessionLayout {
         return cmds;
     }
 
-    /** The cwd a session's first pane starts in (the rest are given their own). */
-    static Path firstCwd(RestorePlan.Step step) {
-        return step.panes().get(0).cwd();
-    }
 }

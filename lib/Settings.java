@@ -48,7 +48,8 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
     public static final Knob RESUME_CONCURRENCY = new Knob("T3_RESUME_CONCURRENCY", "cores", "claude processes starting at once, at most (cores: the CPU count)");
     public static final Knob RESUME_MIN_FREE = new Knob("T3_RESUME_MIN_FREE", "25%", "no resume while MemAvailable is below this (N% of MemTotal, or N MiB)");
     public static final Knob RESUME_WAIT = new Knob("T3_RESUME_WAIT", "300", "seconds a restore spends starting conversations; the rest wait for Enter");
-    public static final Knob RESTORE_PROGRAMS = new Knob("T3_RESTORE_PROGRAMS", "vim nvim vi emacs nano less more man htop top tail watch",
+    // Not watch: it runs its argument through sh -c, so a restore would run that command again by itself.
+    public static final Knob RESTORE_PROGRAMS = new Knob("T3_RESTORE_PROGRAMS", "vim nvim vi emacs nano less more man htop top tail",
             "programs a pane running them comes back running again, with their arguments (anything else: a shell)");
     public static final Knob SCROLLBACK = new Knob("T3_SCROLLBACK", "0",
             "lines of each pane's history saved (root-only) and shown again in its restored pane; 0: off");
@@ -80,7 +81,7 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
                         memory(env, RESUME_MIN_FREE),
                         Duration.ofMillis((long) (number(env, RESUME_WAIT, 0, 86400) * 1000))),
                 programs(env, RESTORE_PROGRAMS),
-                scrollback((int) number(env, SCROLLBACK, 0, 100_000), (int) number(env, SCROLLBACK_MAX, 1, 65536)));
+                scrollback((int) number(env, SCROLLBACK, 0, 100_000), (int) number(env, SCROLLBACK_MAX, 1, 1024)));
     }
 
     /** Program names (no path): a word of letters, digits, '.', '_', '+' or '-' each. */

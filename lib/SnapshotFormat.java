@@ -13,7 +13,7 @@ import java.util.function.UnaryOperator;
  * each session line is followed by its windows and panes, on lines that start with a tab (a
  * session name is never empty, so no session line does):
  * <pre>
- *   \twindow\tINDEX\tFLAGS\tNAME\tLAYOUT                 FLAGS: active, zoomed, both (comma) or '-'
+ *   \twindow\tINDEX\tFLAGS\tNAME\tLAYOUT                 FLAGS: active, zoomed, auto (comma-separated) or '-'
  *   \tpane\tWINDOW.INDEX\tFLAGS\tCWD\tCONVERSATION\tCONVERSATION_CWD\tCLAUDE_CONFIG\tNOT_RUNNING\tCLAUDE_OPTIONS\tPROGRAM\tTMUX_PANE
  * </pre>
  * CLAUDE_OPTIONS and PROGRAM are JSON arrays of strings or '-'; TMUX_PANE the live pane it was
@@ -79,10 +79,22 @@ public final class SnapshotFormat {
         public String address() { return window < 0 ? "its pane" : "pane " + window + "." + index; }
     }
 
-    /** One window: its index, name, layout ({@code #{window_layout}}), whether active or zoomed, and its panes in order. */
-    public record Window(int index, String name, String layout, boolean active, boolean zoomed, List<Pane> panes) {
+    /**
+     * One window: its index, name, whether tmux names it after its program (automatic-rename:
+     * then the name is not given back, tmux names it again), layout ({@code #{window_layout}}),
+     * whether active or zoomed, and its panes in order.
+     */
+    public record Window(int index, String name, boolean autoName, String layout, boolean active, boolean zoomed, List<Pane> panes) {
         public Window {
             panes = List.copyOf(panes);
+        }
+
+        public Window(int index, String name, String layout, boolean active, boolean zoomed, List<Pane> panes) {
+            this(index, name, false, layout, active, zoomed, panes);
+        }
+
+        public Window withPanes(List<Pane> panes) {
+            return new Window(index, name, autoName, layout, active, zoomed, panes);
         }
     }
 
@@ -157,8 +169,7 @@ public final class SnapshotFormat {
                 Pane p = change.apply(panes().get(0));
                 return new Row(session, p.cwd(), p.conversation(), p.conversationCwd(), p.claudeConfig(), p.notRunning());
             }
-            List<Window> ws = windows.stream().map(w -> new Window(w.index(), w.name(), w.layout(), w.active(), w.zoomed(),
-                    w.panes().stream().map(change).toList())).toList();
+            List<Window> ws = windows.stream().map(w -> w.withPanes(w.panes().stream().map(change).toList())).toList();
             return of(session, ws);
         }
 
@@ -175,6 +186,9 @@ public final class SnapshotFormat {
      * failed (both brought back running by the next blanket or boot restore).
      */
     public static final String EXITED = "exited: ", KILLED = "killed: ", RESTORE_FAILED = "restore failed: ";
+
+    /** Why a pane's conversation is not running when the restore could not make the pane at all. */
+    public static final String NOT_RECREATED = RESTORE_FAILED + "its pane could not be recreated";
 
     /** A line that could not be read (1-based), for the log: the row is skipped, the rest goes on. */
     public record Problem(int line, String text) {}
@@ -231,7 +245,11 @@ public final class SnapshotFormat {
              .append(orNone(r.claudeConfig())).append('\t')
              .append(orNone(r.notRunning())).append('\n');
             for (Window w : r.windows()) {
-                String flags = w.active() && w.zoomed() ? "active,zoomed" : w.active() ? "active" : w.zoomed() ? "zoomed" : NONE;
+                List<String> on = new ArrayList<>();
+                if (w.active()) on.add("active");
+                if (w.zoomed()) on.add("zoomed");
+                if (w.autoName()) on.add("auto");
+                String flags = on.isEmpty() ? NONE : String.join(",", on);
                 b.append("\twindow\t").append(w.index()).append('\t').append(flags).append('\t')
                  .append(escape(w.name())).append('\t').append(escape(w.layout())).append('\n');
                 for (Pane p : w.panes()) {
@@ -328,7 +346,7 @@ public final class SnapshotFormat {
         }
 
         private void flush() {
-            if (window != null) windows.add(new Window(window.index(), window.name(), window.layout(), window.active(), window.zoomed(), panes));
+            if (window != null) windows.add(window.withPanes(panes));
             panes.clear();
         }
 
@@ -338,6 +356,7 @@ public final class SnapshotFormat {
             List<Window> kept = new ArrayList<>();
             for (Window w : windows) {
                 if (w.panes().isEmpty()) problems.add(new Problem(line, "session '" + summary.session() + "': window " + w.index() + " has no readable pane; left out"));
+                else if (kept.stream().anyMatch(k -> k.index() == w.index())) problems.add(new Problem(line, "session '" + summary.session() + "': window " + w.index() + " twice; the second left out"));
                 else kept.add(w);
             }
             return kept.isEmpty() ? summary : Row.of(summary.session(), kept);
@@ -355,7 +374,7 @@ public final class SnapshotFormat {
             return null;
         }
         List<String> flags = List.of(f[3].split(","));
-        return new Window(index, unescape(f[4]), unescape(f[5]), flags.contains("active"), flags.contains("zoomed"), List.of());
+        return new Window(index, unescape(f[4]), flags.contains("auto"), unescape(f[5]), flags.contains("active"), flags.contains("zoomed"), List.of());
     }
 
     private static Optional<Pane> pane(String[] f, int window, int line, List<Problem> problems) {

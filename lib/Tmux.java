@@ -65,15 +65,16 @@ public final class Tmux {
     }
 
     /**
-     * One pane of a live session, with its window: the window's index, name (as tmux prints it,
-     * escaped), layout, and whether it is active and zoomed; the pane's index, id, process, and
-     * whether it is its window's active pane.
+     * One pane of a live session, with its window: the window's index, name (as tmux holds it: a
+     * name given with -n may hold any character), whether tmux names it after its program
+     * (automatic-rename), layout, and whether it is active and zoomed; the pane's index, id,
+     * process, whether it is its window's active pane, and its server's start time.
      */
-    public record LivePane(String sessionId, int window, String windowName, String layout, boolean windowActive, boolean zoomed,
+    public record LivePane(String sessionId, int window, String windowName, boolean autoName, String layout, boolean windowActive, boolean zoomed,
                            int index, String id, int pid, boolean active, String serverStart) {
         public LivePane(String sessionId, int window, String windowName, String layout, boolean windowActive, boolean zoomed,
                         int index, String id, int pid, boolean active) {
-            this(sessionId, window, windowName, layout, windowActive, zoomed, index, id, pid, active, "");
+            this(sessionId, window, windowName, false, layout, windowActive, zoomed, index, id, pid, active, "");
         }
 
         /** This pane for as long as it lives: its id, which its server never gives another, and that server's start. */
@@ -203,9 +204,7 @@ public final class Tmux {
             case SUSPECT: return new Listing(Status.FAILED, List.of(), socket() + " is not a socket owned by uid " + account.uid() + "; not touching it");
             default: break;
         }
-        // One call lists every pane with its window and session. tmux escapes control characters
-        // in names (a tab prints as \t), so tabs separate the fields; names and paths come last
-        // or from /proc.
+        // One call lists every pane with its window and session; paths come from /proc.
         Exec.Result r = run("list-panes", "-a", "-F", LISTING);
         if (r.timedOut()) return new Listing(Status.TIMED_OUT, List.of(), "after " + timeout.toMillis() + " ms");
         // A cut listing would save a snapshot missing sessions: keep the last one instead.
@@ -221,21 +220,35 @@ public final class Tmux {
         return new Listing(l.sessions().isEmpty() ? Status.NO_SESSIONS : Status.OK, l.sessions(), "", l.panes());
     }
 
-    /** The listing's format: one line a pane, tab-separated, the session's name last. */
+    /**
+     * The listing's format: one line a pane, tab-separated. A session's name never holds a tab
+     * or a newline (tmux escapes them); a window's given with -n may hold both, so it comes last
+     * and a line that does not start as a pane's line continues the name before it.
+     */
     static final String LISTING = String.join("\t", "#{session_id}", "#{session_created}", "#{window_index}", "#{window_active}",
-            "#{window_zoomed_flag}", "#{window_layout}", "#{pane_index}", "#{pane_active}", "#{pane_pid}", "#{pane_id}",
-            "#{start_time}", "#{window_name}", "#{session_name}");
+            "#{window_zoomed_flag}", "#{automatic-rename}", "#{window_layout}", "#{pane_index}", "#{pane_active}", "#{pane_pid}", "#{pane_id}",
+            "#{start_time}", "#{session_name}", "#{window_name}");
+    private static final java.util.regex.Pattern PANE_LINE = java.util.regex.Pattern.compile("^\\$\\d+\t");
 
     /** Sessions in tmux's order, each with its active window's active pane's pid, and every pane. */
     static Listing parseListing(String out) {
+        List<String> lines = new ArrayList<>();
+        for (String line : out.split("\n", -1)) {
+            if (PANE_LINE.matcher(line).find() || lines.isEmpty()) lines.add(line);
+            else lines.set(lines.size() - 1, lines.get(lines.size() - 1) + "\n" + line);
+        }
+        if (!lines.isEmpty() && out.endsWith("\n")) {
+            String last = lines.get(lines.size() - 1); // the listing's own final newline ends the last name
+            lines.set(lines.size() - 1, last.substring(0, last.length() - 1));
+        }
         java.util.Map<String, Session> sessions = new java.util.LinkedHashMap<>();
         List<LivePane> panes = new ArrayList<>();
-        for (String line : out.split("\n")) {
-            String[] f = line.split("\t", 13);
-            if (f.length < 13) continue;
+        for (String line : lines) {
+            String[] f = line.split("\t", 14);
+            if (f.length < 14) continue;
             // A dead pane has no pid: nothing to resolve, but the session is kept.
-            int pid = number(f[8], -1), window = number(f[2], -1), index = number(f[6], -1);
-            boolean windowActive = f[3].equals("1"), active = f[7].equals("1");
+            int pid = number(f[9], -1), window = number(f[2], -1), index = number(f[7], -1);
+            boolean windowActive = f[3].equals("1"), active = f[8].equals("1");
             java.time.Instant created;
             try {
                 created = java.time.Instant.ofEpochSecond(Long.parseLong(f[1]));
@@ -245,7 +258,7 @@ public final class Tmux {
             sessions.putIfAbsent(f[0], new Session(f[0], f[12], -1, created));
             if (windowActive && active) sessions.put(f[0], new Session(f[0], f[12], pid, created));
             if (window >= 0 && index >= 0) {
-                panes.add(new LivePane(f[0], window, f[11], f[5], windowActive, f[4].equals("1"), index, f[9], pid, active, f[10]));
+                panes.add(new LivePane(f[0], window, f[13], f[5].equals("1"), f[6], windowActive, f[4].equals("1"), index, f[10], pid, active, f[11]));
             }
         }
         return new Listing(Status.OK, new ArrayList<>(sessions.values()), "", panes);
@@ -316,7 +329,7 @@ public final class Tmux {
 
     /**
      * A session to create: its literal name, where, its environment, the argv its pane runs, and
-     * its first window's name as tmux printed it (null: tmux names it) and size.
+     * its first window's name as tmux held it (null: tmux names it after its program) and size.
      */
     public record NewSession(String name, Path cwd, Map<String, String> env, List<String> command, String windowName, int width, int height) {
         public NewSession(String name, Path cwd, Map<String, String> env, List<String> command) {
@@ -390,7 +403,7 @@ public final class Tmux {
     private static List<String> newSessionCommand(NewSession n) {
         List<String> args = new ArrayList<>(List.of("new-session", "-d", "-P", "-F", CREATED,
                 "-s", literal(creationName(n.name())), "-c", literal(n.cwd().toString()), "-x", Integer.toString(n.width()), "-y", Integer.toString(n.height())));
-        if (n.windowName() != null) args.addAll(List.of("-n", literal(creationName(n.windowName()))));
+        if (n.windowName() != null) args.addAll(List.of("-n", literal(n.windowName()))); // -n keeps a name as given
         n.env().forEach((k, v) -> args.addAll(List.of("-e", k + "=" + v)));
         args.add("--");
         args.addAll(n.command());

@@ -81,28 +81,45 @@ class LayoutFormatTest {
         assertFalse(SessionLayout.valid("0000" + LAYOUT.substring(4), 3), "a wrong checksum");
         assertFalse(SessionLayout.valid(LAYOUT + " ; kill-server", 3));
         assertFalse(SessionLayout.valid("", 1));
-        assertArrayEquals(new int[] {120, 40}, SessionLayout.size(LAYOUT));
-        assertArrayEquals(new int[] {200, 50}, SessionLayout.size("junk"));
-        assertArrayEquals(new int[] {1000, 1000}, SessionLayout.size("95e4,99999x99999,0,0,1"), "a size is bounded");
+        assertArrayEquals(new int[] {120, 40}, SessionLayout.size(withLayout(LAYOUT, 3)));
+        assertArrayEquals(new int[] {200, 50}, SessionLayout.size(withLayout("junk", 1)));
+        assertArrayEquals(new int[] {1000, 1000}, SessionLayout.size(withLayout("95e4,99999x99999,0,0,1", 1)), "a size is bounded");
+        assertArrayEquals(new int[] {120, 3 * 30 + 2}, SessionLayout.size(withLayout(LAYOUT, 30)), "room to split 30 panes");
+    }
+
+    static SnapshotFormat.Row withLayout(String layout, int panes) {
+        List<SnapshotFormat.Pane> ps = new java.util.ArrayList<>();
+        for (int i = 0; i < panes; i++) ps.add(pane(0, i, i == 0, null, List.of()));
+        return SnapshotFormat.Row.of("x", List.of(new SnapshotFormat.Window(0, "w", layout, true, false, ps)));
     }
 
     @Test
-    void theRebuildIsArgvOnlyInOrderAndMovesTheFirstWindowOnlyWhenItMust() {
+    void theRebuildIsArgvOnlyInOrderAWindowACallAndMovesTheFirstWindowOnlyWhenItMust() {
         SnapshotFormat.Row r = hostileRow();
         List<RestorePlan.PanePlan> plans = r.panes().stream()
                 .map(p -> new RestorePlan.PanePlan(p, RestorePlan.Action.SHELL, "", Path.of(p.cwd()), null, null, null, null)).toList();
         RestorePlan.Step step = new RestorePlan.Step(r, RestorePlan.State.MISSING, RestorePlan.Action.SHELL, "", Path.of("/"), plans);
-        List<List<String>> cmds = SessionLayout.build(step, new Tmux.Created("$7", 1, "%1", 100, r.session()),
+        List<List<List<String>>> calls = SessionLayout.build(step, new Tmux.Created("$7", 1, "%1", 100, r.session()),
                 p -> List.of("cmd", p.pane().cwd()), p -> Map.of());
-        assertEquals(List.of("move-window", "-s", "$7:1", "-t", "$7:0"), cmds.get(0), "created at base-index 1, saved at 0");
-        assertEquals(List.of("new-window", "-d", "-t", "$7:2", "-n", "tab\there ##h ;", "-c", "/p 20", "--", "cmd", "/p 20"), cmds.get(1),
-                "tmux's escaped name given back as the name itself, '#' kept literal, one argument each");
-        assertEquals(List.of("split-window", "-d", "-v", "-l", "90%", "-t", "$7:2.{bottom-right}", "-c", "/p 21", "--", "cmd", "/p 21"), cmds.get(2));
+        assertEquals(List.of(List.of("move-window", "-s", "$7:1", "-t", "$7:0")), calls.get(0), "created at base-index 1, saved at 0");
+        List<List<String>> cmds = calls.get(1);
+        assertEquals(List.of("new-window", "-d", "-t", "$7:2", "-n", "tab\\there ##h ;", "-c", "/p 20", "--", "cmd", "/p 20"), cmds.get(0),
+                "the name as tmux held it, '#' kept literal, one argument each");
+        assertEquals(List.of("split-window", "-d", "-v", "-t", "$7:2.{bottom-right}", "-c", "/p 21", "--", "cmd", "/p 21"), cmds.get(1));
+        assertEquals(List.of("select-layout", "-t", "$7:2", "even-vertical"), cmds.get(2), "room for the next split");
         assertEquals("/p 22", cmds.get(3).get(cmds.get(3).size() - 1), "panes in their saved order");
-        assertEquals(List.of("select-layout", "-t", "$7:2", LAYOUT), cmds.get(4));
-        assertEquals(5, cmds.size());
-        assertEquals(List.of(), SessionLayout.build(step, new Tmux.Created("$7", 0, "%1", 100, r.session()), p -> List.of("x"), p -> Map.of())
-                .stream().filter(c -> c.get(0).equals("move-window")).toList(), "already at its index: not moved");
+        assertEquals(List.of("select-layout", "-t", "$7:2", LAYOUT), cmds.get(5), "the saved layout last");
+        assertEquals(6, cmds.size());
+        assertEquals(2, calls.size(), "one call a window");
+        assertEquals(1, SessionLayout.build(step, new Tmux.Created("$7", 0, "%1", 100, r.session()), p -> List.of("x"), p -> Map.of()).size(),
+                "already at its index: not moved");
+        SnapshotFormat.Row auto = SnapshotFormat.Row.of("a", List.of(r.windows().get(0), new SnapshotFormat.Window(2, "bash", true, "", false, false,
+                List.of(pane(2, 0, true, null, List.of())))));
+        List<RestorePlan.PanePlan> autoPlans = auto.panes().stream()
+                .map(p -> new RestorePlan.PanePlan(p, RestorePlan.Action.SHELL, "", Path.of(p.cwd()), null, null, null, null)).toList();
+        List<String> made = SessionLayout.build(new RestorePlan.Step(auto, RestorePlan.State.MISSING, RestorePlan.Action.SHELL, "", Path.of("/"), autoPlans),
+                new Tmux.Created("$7", 0, "%1", 100, "a"), p -> List.of("x"), p -> Map.of()).get(0).get(0);
+        assertFalse(made.contains("-n"), "a window tmux names after its program is not given a name: " + made);
     }
 
     @Test
@@ -132,7 +149,8 @@ class LayoutFormatTest {
     void theProgramListIsNamesOnly() {
         assertEquals(List.of("vim", "less"), Settings.from(Map.of("T3_RESTORE_PROGRAMS", " vim  less ")).programs());
         assertEquals(List.of(), Settings.from(Map.of("T3_RESTORE_PROGRAMS", "")).programs(), "set but empty: no program comes back");
-        assertTrue(Settings.from(Map.of()).programs().containsAll(List.of("vim", "nvim", "less", "man", "htop", "top", "tail", "watch")));
+        assertTrue(Settings.from(Map.of()).programs().containsAll(List.of("vim", "nvim", "less", "man", "htop", "top", "tail")));
+        assertFalse(Settings.from(Map.of()).programs().contains("watch"), "watch runs its argument as a shell command: not by default");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Settings.from(Map.of("T3_RESTORE_PROGRAMS", "vim /bin/sh")));
         assertTrue(e.getMessage().contains("T3_RESTORE_PROGRAMS"), e.getMessage());
         assertFalse(Settings.from(Map.of()).scrollback().on(), "scrollback is off by default");

@@ -220,6 +220,32 @@ class StateStoreTest {
     }
 
     @Test
+    void aConversationWhosePaneARestoreCouldNotMakeIsKeptUntilItRunsAgain() {
+        // The restore made window 0 but not window 1's pane (tmux refused it): its row says so.
+        SnapshotFormat.Row recorded = windows("w", live(0, null, A), live(1, null, B).withNotRunning(SnapshotFormat.NOT_RECREATED));
+        SnapshotFormat.Row now = windows("w", live(0, "%0@1", A));
+        SnapshotFormat.Row next = NextSnapshot.compose(List.of(now), List.of(recorded), List.of(), T0).rows().get(0);
+        SnapshotFormat.Pane kept = next.panes().stream().filter(p -> B.equals(p.conversation())).findFirst().orElseThrow(() -> new AssertionError(next.toString()));
+        assertEquals(SnapshotFormat.NOT_RECREATED, kept.notRunning());
+        assertTrue(kept.wanted(), "a later restore of the session resumes it");
+        assertEquals(List.of(next), NextSnapshot.compose(List.of(now), List.of(next), List.of(), T0).rows(), "and the next save keeps it as it is");
+        // Once it runs again somewhere, it is that pane's.
+        SnapshotFormat.Row running = windows("w", live(0, "%0@1", A), live(3, "%5@1", B));
+        assertEquals(2, NextSnapshot.compose(List.of(running), List.of(next), List.of(), T0).rows().get(0).conversations().size());
+    }
+
+    @Test
+    void findByConversationAsksForThatConversationOnly() {
+        SnapshotFormat.Pane a = live(0, null, A).withNotRunning(SnapshotFormat.EXITED + "quit"), b = live(1, null, B).withNotRunning(SnapshotFormat.EXITED + "quit");
+        Selection byId = new Selection(List.of(windows("w", a, b)), true, "x", List.of(), B);
+        assertFalse(byId.asked(a), "the conversation the user quit beside it stays quit");
+        assertTrue(byId.asked(b));
+        Selection byName = new Selection(List.of(windows("w", a, b)), true, "x", List.of());
+        assertTrue(byName.asked(a) && byName.asked(b), "a session asked for by name comes back whole");
+        assertFalse(new Selection(List.of(), false, "x").asked(b), "a blanket restore asks for nothing in particular");
+    }
+
+    @Test
     void aCrashIsMarkedKilledAndAnExitExitedAndOnlyTheKilledOneIsWantedBack() {
         SnapshotFormat.Row before = row("work", A), shellNow = row("work", null);
         SnapshotFormat.Row killed = NextSnapshot.compose(List.of(shellNow), List.of(before), List.of(), java.util.Set.of(A.toLowerCase()), T0).rows().get(0);

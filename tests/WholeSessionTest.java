@@ -183,6 +183,58 @@ class WholeSessionTest {
         assertEquals(2, claudes());
     }
 
+    @Test
+    void oddNamesAndAnotherBaseIndexSurviveTwoRoundTrips() throws Exception {
+        String session = "a:b.c $x #{pid}";
+        String tab = "tab\there", newline = "new\nline", escaped = "C:\\temp";
+        tmux("new-session", "-d", "-s", session, "-n", tab, "-c", misc.toString(), "-x", "200", "-y", "50");
+        String sid = tmux("list-sessions", "-F", "#{session_id}").out().strip();
+        String name = tmux("display-message", "-p", "-t", sid + ":", "#{session_name}").out().strip();
+        assertFalse(name.isEmpty()); // tmux makes its own of it (a_b_c \$x 123): that is the name to keep
+        tmux("new-window", "-d", "-t", sid + ":4", "-n", newline, "-c", docs.toString());
+        tmux("split-window", "-d", "-t", sid + ":4.0", "-c", proj.toString());
+        tmux("new-window", "-d", "-t", sid + ":6", "-c", misc.toString());
+        tmux("rename-window", "-t", sid + ":6", escaped); // rename-window stores C:\\temp, escaped
+        tmux("new-window", "-d", "-t", sid + ":7", "-c", misc.toString()); // named by tmux after its program
+        List<Win> before = windowsOf(sid);
+        assertEquals(List.of(tab, newline, "C:\\\\temp"), before.subList(0, 3).stream().map(Win::name).toList(), "the setup: " + before);
+
+        for (int cycle = 1; cycle <= 2; cycle++) {
+            Children.Ran save = Repo.script("t3-save.java", env);
+            assertEquals(0, save.exit(), save.all());
+            crash();
+            if (cycle == 2) {
+                // Her tmux now counts windows and panes from 1: indexes come back as saved all the same.
+                Children.asUser(alice, "sh", "-c", "printf 'set -g base-index 1\\nsetw -g pane-base-index 1\\n' > ~/.tmux.conf");
+            }
+            Children.Ran restore = Repo.script("t3-restore.java", env);
+            assertEquals(0, restore.exit(), restore.all());
+            String now = tmux("list-sessions", "-F", "#{session_id}").out().strip();
+            assertEquals(1, now.lines().count(), "one session, named as it was: " + tmux("list-sessions").out());
+            assertEquals(name, tmux("display-message", "-p", "-t", now + ":", "#{session_name}").out().strip());
+            List<Win> after = windowsOf(now);
+            assertEquals(before.stream().map(Win::index).toList(), after.stream().map(Win::index).toList(), "cycle " + cycle);
+            assertEquals(before.stream().map(Win::panes).toList(), after.stream().map(Win::panes).toList(), "cycle " + cycle);
+            assertEquals(before.subList(0, 3).stream().map(Win::name).toList(), after.subList(0, 3).stream().map(Win::name).toList(),
+                    "cycle " + cycle + ": names exactly, tab, newline and backslashes");
+            assertEquals("1", tmux("display-message", "-p", "-t", now + ":7", "#{automatic-rename}").out().strip(),
+                    "a window tmux named goes on being named by tmux");
+        }
+    }
+
+    List<Win> windowsOf(String sid) {
+        // A name may hold a newline: ask window by window.
+        List<Win> out = new ArrayList<>();
+        for (String index : tmux("list-windows", "-t", sid, "-F", "#{window_index}").out().strip().split("\n")) {
+            String target = sid + ":" + index;
+            String name = tmux("display-message", "-p", "-t", target, "#{window_name}").out();
+            String f = tmux("display-message", "-p", "-t", target, "#{window_active}\t#{window_zoomed_flag}\t#{window_panes}\t#{window_layout}").out().strip();
+            String[] x = f.split("\t");
+            out.add(new Win(Integer.parseInt(index), name.substring(0, name.length() - 1), x[0].equals("1"), x[1].equals("1"), Integer.parseInt(x[2]), geometry(x[3])));
+        }
+        return out;
+    }
+
     String screen(String target) {
         return users.tmux(alice).run("capture-pane", "-p", "-J", "-S", "-", "-t", target).out();
     }
