@@ -181,9 +181,14 @@ public final class HealPlan {
         return !upToCursor.isEmpty() && PROMPT_ENDS.indexOf(upToCursor.charAt(upToCursor.length() - 1)) < 0;
     }
 
-    /** The pane the record names, or (a record without one) the active pane of the session the newest snapshot ran it in. */
+    /** The pane the record names; a record without one: the pane the newest snapshot ran it in, else that session's active pane. */
     private static Optional<Tmux.Pane> paneOf(World w, LiveRecords.Record r) {
         if (r.pane() != null) return w.panes().stream().filter(p -> p.id().equals(r.pane())).findFirst();
+        // The newest snapshot says which pane ran it (a session may have several); the pane's age is checked after.
+        Optional<String> saved = w.newest().stream().flatMap(row -> row.conversations().stream())
+                .filter(p -> p.conversation().equalsIgnoreCase(r.conversation()) && p.tmuxPane() != null)
+                .map(p -> p.tmuxPane().split("@", 2)[0]).findFirst();
+        if (saved.isPresent()) return w.panes().stream().filter(p -> p.id().equals(saved.get())).findFirst();
         return sessionOf(w, r).flatMap(s -> w.panes().stream().filter(p -> p.active() && p.session().equals(s)).findFirst());
     }
 
