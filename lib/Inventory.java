@@ -26,12 +26,10 @@ public final class Inventory {
         /** Every live pane's pid, labelled for the log ("session 'work'", "session 'work' pane 1.2"). */
         public Map<Integer, String> paneLabels() {
             Map<Integer, String> labels = new LinkedHashMap<>();
-            Map<String, String> names = new java.util.HashMap<>();
-            sessions.forEach(s -> names.put(s.id(), s.name()));
-            for (Tmux.LivePane p : panes) {
-                labels.putIfAbsent(p.pid(), "session '" + names.get(p.sessionId()) + "'" + (p.windowActive() && p.active() ? "" : " pane " + p.window() + "." + p.index()));
+            for (Tmux.Session s : sessions) {
+                for (Tmux.LivePane p : panes) if (p.sessionId().equals(s.id())) labels.putIfAbsent(p.pid(), where(s, p));
+                labels.putIfAbsent(s.panePid(), where(s, null));
             }
-            sessions.forEach(s -> labels.putIfAbsent(s.panePid(), "session '" + s.name() + "'"));
             return labels;
         }
     }
@@ -176,8 +174,8 @@ public final class Inventory {
         return p.window() < 0 || p.serverStart().isEmpty() ? null : p.key();
     }
 
-    /** A pane's name in claims and the log: "session 'work'" for a session's own pane, else with its address. */
+    /** A pane's name in claims and the log: "session 'work'" for a session's one pane (or {@code p} null), else with its address. */
     private static String where(Tmux.Session s, Tmux.LivePane p) {
-        return "session '" + s.name() + "'" + (p.window() < 0 ? "" : " pane " + p.window() + "." + p.index());
+        return "session '" + s.name() + "'" + (p == null || p.window() < 0 ? "" : " pane " + p.window() + "." + p.index());
     }
 }

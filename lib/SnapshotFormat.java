@@ -58,7 +58,7 @@ public final class SnapshotFormat {
         public boolean running() { return conversation != null && notRunning == null; }
 
         /** As {@link Row#wanted()}, for this pane's conversation. */
-        public boolean wanted() { return conversation != null && (notRunning == null || !notRunning.startsWith(EXITED)); }
+        public boolean wanted() { return SnapshotFormat.wanted(conversation, notRunning); }
 
         public Pane withNotRunning(String why) {
             return new Pane(window, index, active, cwd, conversation, conversationCwd, claudeConfig, why, claudeOptions, program, tmuxPane);
@@ -142,7 +142,7 @@ public final class SnapshotFormat {
          * A conversation a blanket or boot restore resumes: running when saved, or stopped by a
          * crash or by a restore that failed; not one the user exited.
          */
-        public boolean wanted() { return conversation != null && (notRunning == null || !notRunning.startsWith(EXITED)); }
+        public boolean wanted() { return SnapshotFormat.wanted(conversation, notRunning); }
 
         /** Whether the windows and panes are known (a v3 row), not only the session's one pane. */
         public boolean hasLayout() { return !windows.isEmpty(); }
@@ -186,6 +186,11 @@ public final class SnapshotFormat {
      * failed (both brought back running by the next blanket or boot restore).
      */
     public static final String EXITED = "exited: ", KILLED = "killed: ", RESTORE_FAILED = "restore failed: ";
+
+    /** A conversation that was running, or stopped by anything but its user. */
+    static boolean wanted(String conversation, String notRunning) {
+        return conversation != null && (notRunning == null || !notRunning.startsWith(EXITED));
+    }
 
     /** Why a pane's conversation is not running when the restore could not make the pane at all. */
     public static final String NOT_RECREATED = RESTORE_FAILED + "its pane could not be recreated";
