@@ -99,7 +99,8 @@ class T3Save implements Callable<Integer> {
         }
         History history = store.history(user);
         Instant now = Instant.now();
-        List<SnapshotFormat.Row> previous = history.readNewest().rows();
+        History.Current newest = history.current(); // read once: composed from here, committed against it below
+        List<SnapshotFormat.Row> previous = newest.rows();
         // A claude that left its live record (and heal has not dealt with it) was killed, not quit.
         HealLedger healed = HealLedger.read(store, user);
         Set<String> crashed = LiveRecords.evidence(account, previous, procs).stream().filter(r -> !healed.handled(r))
@@ -116,7 +117,7 @@ class T3Save implements Callable<Integer> {
         if (dryRun) {
             System.out.print("### " + store.pointer(user) + "\n" + SnapshotFormat.format(next.rows()));
         } else {
-            written = history.commit(next.rows(), now).map(s -> " in snapshot " + s.name()).orElse(", unchanged: nothing written");
+            written = history.commit(next.rows(), now, newest).map(s -> " in snapshot " + s.name()).orElse(", unchanged: nothing written");
             // A session live again is owed no more: a user's later kill-session must not be undone.
             store.pending(user).settleAll(inv.rows().stream().map(SnapshotFormat.Row::session).collect(java.util.stream.Collectors.toSet()));
             Map<String, Instant> created = new HashMap<>();
