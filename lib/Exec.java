@@ -42,6 +42,25 @@ public final class Exec {
 
     private Exec() {}
 
+    /** The commands run on this thread while {@link #recording} runs, else null. */
+    private static final ThreadLocal<List<List<String>>> RECORDED = new ThreadLocal<>();
+
+    /**
+     * Runs {@code work} and returns every command it ran through Exec on this thread, in order:
+     * the bench replays a save's own tmux calls as its floor, whichever calls those are.
+     */
+    public static List<List<String>> recording(Runnable work) {
+        List<List<String>> outer = RECORDED.get();
+        List<List<String>> ran = new java.util.ArrayList<>();
+        RECORDED.set(ran);
+        try {
+            work.run();
+        } finally {
+            RECORDED.set(outer);
+        }
+        return ran;
+    }
+
     public static Result run(List<String> command, Duration timeout) {
         return run(command, java.util.Map.of(), timeout);
     }
@@ -61,6 +80,8 @@ public final class Exec {
     }
 
     private static Result run(List<String> command, java.util.Map<String, String> env, Duration timeout, int maxOut, int maxErr, byte[] input) {
+        List<List<String>> recorded = RECORDED.get();
+        if (recorded != null) recorded.add(List.copyOf(command));
         Bounded out = new Bounded(maxOut);
         Bounded err = new Bounded(maxErr);
         try {

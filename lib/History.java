@@ -74,8 +74,18 @@ public final class History {
 
     /** The newest snapshot's rows (none when there is no snapshot). */
     public SnapshotFormat.Parsed readNewest() throws IOException {
+        return current().parsed();
+    }
+
+    /** The newest snapshot (empty when there is none) with what it holds, read together. */
+    public record Current(Optional<Snapshot> snapshot, SnapshotFormat.Parsed parsed) {
+        public List<SnapshotFormat.Row> rows() { return parsed.rows(); }
+    }
+
+    /** The newest snapshot and its rows: a save composes from them, then commits against them without reading again. */
+    public Current current() throws IOException {
         Optional<Snapshot> s = newest();
-        return s.isEmpty() ? new SnapshotFormat.Parsed(List.of(), List.of()) : read(s.get());
+        return new Current(s, s.isEmpty() ? new SnapshotFormat.Parsed(List.of(), List.of()) : read(s.get()));
     }
 
     /**
@@ -84,10 +94,18 @@ public final class History {
      * newest when the clock says otherwise, so names stay unique and in order.
      */
     public Optional<Snapshot> commit(List<SnapshotFormat.Row> rows, Instant now) throws IOException {
-        migrate();
-        Optional<Snapshot> newest = newest();
-        if (newest.isPresent() && read(newest.get()).rows().equals(rows)) {
-            Optional<Drift> astray = pointerDrift(); // deleted by hand, or a run killed between write and point
+        return commit(rows, now, null);
+    }
+
+    /**
+     * As {@link #commit(List, Instant)}, against {@code read}, the newest as the caller read it
+     * under this run's lock (null: read it now), so a save lists and parses the history once.
+     */
+    public Optional<Snapshot> commit(List<SnapshotFormat.Row> rows, Instant now, Current read) throws IOException {
+        if (migrate() || read == null) read = current(); // a flat file moved: its snapshot has a new place
+        Optional<Snapshot> newest = read.snapshot();
+        if (newest.isPresent() && sameFile(read.rows(), rows)) {
+            Optional<Drift> astray = pointerDrift(newest); // deleted by hand, or a run killed between write and point
             if (astray.isPresent()) point(newest.get());
             return Optional.empty();
         }
@@ -132,7 +150,10 @@ public final class History {
 
     /** The pointer, when it does not point at the newest snapshot: re-point it. */
     Optional<Drift> pointerDrift() throws IOException {
-        Optional<Snapshot> newest = newest();
+        return pointerDrift(newest());
+    }
+
+    private Optional<Drift> pointerDrift(Optional<Snapshot> newest) throws IOException {
         if (newest.isEmpty() || flat().isPresent()) return Optional.empty();
         Path want = relative(newest.get());
         Path p = store.pointer(user);
@@ -140,6 +161,15 @@ public final class History {
         if (want.equals(have)) return Optional.empty();
         return Optional.of(new Drift(p + " points at " + (have == null ? "nothing" : have) + ", not the newest snapshot " + want,
                 () -> point(newest.get())));
+    }
+
+    /**
+     * Whether writing {@code b} would give the file that {@code a} came from: the same text.
+     * Not Row.equals: a record's first equals costs a fresh JVM about 12 ms of method-handle
+     * set-up, a tenth of a save's own work, for a comparison the text makes as well.
+     */
+    private static boolean sameFile(List<SnapshotFormat.Row> a, List<SnapshotFormat.Row> b) {
+        return a.size() == b.size() && SnapshotFormat.format(a).equals(SnapshotFormat.format(b));
     }
 
     private Snapshot write(Instant time, String text) throws IOException {

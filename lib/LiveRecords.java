@@ -5,10 +5,13 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -41,7 +44,15 @@ public final class LiveRecords {
 
     private LiveRecords() {}
 
+    private static volatile long pidMax;
+
+    /** The kernel's pid ceiling, read once (a save asks for every user). */
     private static long pidMax() {
+        if (pidMax == 0) pidMax = readPidMax();
+        return pidMax;
+    }
+
+    private static long readPidMax() {
         try {
             // Not Files.readString: on this file it has been seen to return "3" of "32768".
             return Long.parseLong(Files.readAllLines(Path.of("/proc/sys/kernel/pid_max")).get(0).strip());
@@ -121,13 +132,32 @@ public final class LiveRecords {
         return out;
     }
 
+    /**
+     * Records read before, by file, each with the stat it was read under. A save reads every
+     * running claude's record to name its conversation, then every record again for evidence of
+     * a crash: the second read of a file that is unchanged (same inode, size, mtime and ctime,
+     * which no user can set) is a stat, not a walk from / in a reader thread.
+     */
+    private static final Map<Path, Seen> SEEN = new ConcurrentHashMap<>();
+    private static final int MAX_SEEN = 4096;
+
+    private record Seen(List<Object> stat, Path config, int uid, Optional<Record> record) {}
+
     private static Optional<Record> read(Path file, Path config, int uid) {
-        Instant written;
+        Map<String, Object> a;
+        List<Object> stat;
         try {
-            written = Files.getLastModifiedTime(file, LinkOption.NOFOLLOW_LINKS).toInstant();
-        } catch (IOException e) {
+            a = Files.readAttributes(file, "unix:dev,ino,size,lastModifiedTime,ctime", LinkOption.NOFOLLOW_LINKS);
+            stat = List.of(a.get("dev"), a.get("ino"), a.get("size"), a.get("lastModifiedTime"), a.get("ctime"));
+        } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
-        return UserFiles.readPrefix(file, uid, config, MAX_RECORD).flatMap(text -> parse(file, text, written));
+        Seen seen = SEEN.get(file);
+        if (seen != null && seen.uid() == uid && seen.config().equals(config) && seen.stat().equals(stat)) return seen.record();
+        Instant written = ((FileTime) a.get("lastModifiedTime")).toInstant();
+        Optional<Record> r = UserFiles.readPrefix(file, uid, config, MAX_RECORD).flatMap(text -> parse(file, text, written));
+        if (SEEN.size() >= MAX_SEEN) SEEN.clear(); // a long-lived JVM (the tests) keeps it bounded
+        SEEN.put(file, new Seen(stat, config, uid, r));
+        return r;
     }
 }

@@ -83,7 +83,11 @@ public final class StateStore {
     static void mkdirPrivate(Path d) throws IOException {
         if (!Files.exists(d, LinkOption.NOFOLLOW_LINKS)) {
             Files.createDirectories(d.getParent());
-            Files.createDirectory(d, PosixFilePermissions.asFileAttribute(DIR_MODE));
+            try {
+                Files.createDirectory(d, PosixFilePermissions.asFileAttribute(DIR_MODE));
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                // another user's restore, in a thread beside this one, made it first: checked below as ours
+            }
         }
         if (!ownDir(d).permissions().equals(DIR_MODE)) Files.setPosixFilePermissions(d, DIR_MODE);
     }
