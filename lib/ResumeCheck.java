@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
  * Whether the claude a restore started in each new pane got going, or fell through to the login
  * shell at once (not on the user's PATH, a starting directory the user cannot enter, "No
  * conversation found"). Waits only until each pane has decided, at most {@code wait}: a pane
- * with a claude process is settled the moment it appears, so this costs nothing when all is well.
+ * is settled the moment its claude has written its live record, so this costs little when all is well.
  */
 public final class ResumeCheck {
     private static final Pattern STATUS = Pattern.compile(Pattern.quote(RestorePlan.EXITED) + "(\\d+)\\)");
@@ -26,15 +26,16 @@ public final class ResumeCheck {
         List<Resumer.Waiting> open = new java.util.ArrayList<>(pressed);
         while (!open.isEmpty() && !tmux.hung()) {
             Procfs procs = Procfs.read();
-            Conversations conversations = new Conversations(procs, account);
             for (Resumer.Waiting w : List.copyOf(open)) {
                 // The pane's own process is the pane script until it falls through to the login shell.
                 Optional<Procfs.Proc> top = procs.get(w.panePid());
-                if (conversations.claudeIn(w.panePid()).isPresent()) {
-                    open.remove(w); // started: what it does next is the saves' business
-                } else if (top.isEmpty() || !RestorePlan.isPaneScript(top.get())) {
+                if (top.isEmpty() || !RestorePlan.isPaneScript(top.get())) {
                     open.remove(w);
                     failed.put(w.conversation().toLowerCase(), why(tmux, top.isEmpty() ? null : w.paneId(), claude, account));
+                } else if (Resumer.started(w, procs)) {
+                    // Started once it has written its live record: a claude that fails at once ("No
+                    // conversation found") runs for a few ms first, and must not count as started.
+                    open.remove(w);
                 }
             }
             if (open.isEmpty() || System.nanoTime() > end) break;

@@ -300,6 +300,16 @@ class HistoryIntegrationTest {
         assertEquals(C1, c1.conversation(), "the id survives a restore that came back as a shell: " + rows());
         assertTrue(c1.notRunning().contains("is not on " + alice.name() + "'s login PATH"), "saves keep the reason: " + c1);
         assertEquals(C2, rows().get("c2").conversation());
+
+        // A claude that runs a moment before it fails (as one does that finds no conversation) did not start either.
+        crash();
+        Path slow = Files.createDirectories(users.dir.resolve("slow"));
+        Files.writeString(slow.resolve("claude"), "#!/bin/sh\nsleep 1\necho 'No conversation found' >&2\nexit 1\n");
+        Files.setPosixFilePermissions(slow.resolve("claude"), java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        broken.put("T3_CLAUDE", slow.resolve("claude").toString());
+        Children.Ran again = Repo.script("t3-restore.java", broken, "--user", alice.name());
+        assertTrue(again.all().contains("'c1' came back as a shell: claude exited at once with status 1"), again.all());
+        assertTrue(again.all().contains("0 resumed"), "a claude alive for a moment is not a resume: " + again.all());
     }
 
     @Test
