@@ -37,8 +37,9 @@ public final class NextSnapshot {
             liveNames.add(r.session());
             r.conversations().forEach(p -> runningNow.add(p.conversation().toLowerCase()));
         }
-        Map<String, SnapshotFormat.Row> before = new HashMap<>();
+        Map<String, SnapshotFormat.Row> before = new HashMap<>(), owedByName = new HashMap<>();
         previous.forEach(r -> before.putIfAbsent(r.session(), r));
+        owed.forEach(r -> owedByName.putIfAbsent(r.session(), r));
 
         List<SnapshotFormat.Row> rows = new ArrayList<>(), keptOwed = new ArrayList<>();
         List<Kept> notRunning = new ArrayList<>();
@@ -47,7 +48,7 @@ public final class NextSnapshot {
         for (SnapshotFormat.Row r : live) {
             SnapshotFormat.Row was = before.get(r.session());
             if (was == null) {
-                rows.add(r);
+                rows.add(withNotRecreated(r, notRecreated(null, owedByName.get(r.session())), runningNow));
                 continue;
             }
             SnapshotFormat.Row next = r.withPanes(p -> {
@@ -61,7 +62,7 @@ public final class NextSnapshot {
                 notRunning.add(new Kept(r.session(), kept));
                 return kept;
             });
-            rows.add(withNotRecreated(next, was, runningNow));
+            rows.add(withNotRecreated(next, notRecreated(was, owedByName.get(r.session())), runningNow));
         }
         for (SnapshotFormat.Row r : owed) {
             if (liveNames.add(r.session())) {
@@ -73,13 +74,24 @@ public final class NextSnapshot {
     }
 
     /**
-     * {@code next} with the conversations of panes the restore could not make (so not live, not
-     * the user's doing), each kept in a pane of one window after the live ones, until it runs
-     * again somewhere: a live session is left alone by restores, and the id must not be lost.
+     * The panes a restore did not make, so not live and not the user's doing: those the previous
+     * snapshot marks so, and those of a row still owed for this (now live) session: a restore
+     * stopped before it made them.
      */
-    static SnapshotFormat.Row withNotRecreated(SnapshotFormat.Row next, SnapshotFormat.Row was, Set<String> runningNow) {
-        List<SnapshotFormat.Pane> lost = was.panes().stream()
-                .filter(p -> p.hasConversation() && SnapshotFormat.NOT_RECREATED.equals(p.notRunning()))
+    static List<SnapshotFormat.Pane> notRecreated(SnapshotFormat.Row was, SnapshotFormat.Row owed) {
+        List<SnapshotFormat.Pane> out = new ArrayList<>();
+        if (was != null) was.panes().stream().filter(p -> p.hasConversation() && SnapshotFormat.NOT_RECREATED.equals(p.notRunning())).forEach(out::add);
+        if (owed != null) owed.panes().stream().filter(SnapshotFormat.Pane::wanted).map(p -> p.withNotRunning(SnapshotFormat.NOT_RECREATED)).forEach(out::add);
+        return out;
+    }
+
+    /**
+     * {@code next} with the conversations of {@code candidates} that run nowhere now, each kept in
+     * a pane of one window after the live ones, until it runs again somewhere: a live session is
+     * left alone by restores, and the id must not be lost.
+     */
+    static SnapshotFormat.Row withNotRecreated(SnapshotFormat.Row next, List<SnapshotFormat.Pane> candidates, Set<String> runningNow) {
+        List<SnapshotFormat.Pane> lost = candidates.stream()
                 .filter(p -> runningNow.add(p.conversation().toLowerCase()))
                 .toList();
         if (lost.isEmpty() || !next.hasLayout()) return next;

@@ -15,7 +15,7 @@ import java.util.function.Function;
  */
 public final class Restorer {
     /** One user's restore between creating its sessions and recording them. */
-    public record UserRun(Accounts.Account account, Tmux tmux, History history, Selection wanted, List<RestorePlan.Step> steps,
+    public record UserRun(Accounts.Account account, Tmux tmux, History history, Pending owed, Selection wanted, List<RestorePlan.Step> steps,
                           List<RestorePlan.Step> back, List<Resumer.Waiting> waiting, Map<String, String> missing, int failed) {}
 
     /** How long, at most, the restore watches that each claude it started got going. */
@@ -69,9 +69,12 @@ public final class Restorer {
             created.put(st, o.created());
         }
         if (notTried > 0) Log.error("%s: tmux stopped answering; %d session(s) not tried, still owed: the next saves keep them", user, notTried);
-        owed.settleAll(created.keySet().stream().map(st -> st.row().session()).collect(java.util.stream.Collectors.toSet()));
-
         Map<RestorePlan.Step, List<SessionLayout.Made>> panes = layOut(account, tmux, created, command);
+        // Owed until whole: a run killed before then leaves the row owed, and the next save keeps
+        // the conversations of the panes it did not make (NextSnapshot). One back in part is owed
+        // until its missing panes are recorded (finish).
+        owed.settleAll(panes.entrySet().stream().filter(e -> e.getValue().stream().allMatch(m -> m.pane() != null))
+                .map(e -> e.getKey().row().session()).collect(java.util.stream.Collectors.toSet()));
         if (!channels.isEmpty()) showScreens(account, tmux, panes, channels, screenOf);
         List<RestorePlan.Step> back = new ArrayList<>();
         List<Resumer.Waiting> waiting = new ArrayList<>();
@@ -104,7 +107,7 @@ public final class Restorer {
         });
         // A session back without some of its panes failed in part: the exit status says so.
         long partial = panes.values().stream().filter(made -> made.stream().anyMatch(m -> m.pane() == null)).count();
-        return new UserRun(account, tmux, history, wanted, steps, back, waiting, missing, toCreate.size() - back.size() + (int) partial);
+        return new UserRun(account, tmux, history, owed, wanted, steps, back, waiting, missing, toCreate.size() - back.size() + (int) partial);
     }
 
     /** The new session's first pane: the first window's first pane, in a window of the saved size. */
@@ -209,6 +212,7 @@ public final class Restorer {
         Map<String, String> lost = new HashMap<>(run.missing());
         lost.putAll(didNotStart);
         record(run, lost);
+        run.owed().settleAll(run.back().stream().map(st -> st.row().session()).collect(java.util.stream.Collectors.toSet()));
         long live = run.steps().stream().filter(RestorePlan.Step::live).count();
         int waitingForEnter = run.waiting().size() - pressed.size();
         if (run.back().isEmpty() && run.failed() == 0) {

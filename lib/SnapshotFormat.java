@@ -192,8 +192,8 @@ public final class SnapshotFormat {
         return conversation != null && (notRunning == null || !notRunning.startsWith(EXITED));
     }
 
-    /** Why a pane's conversation is not running when the restore could not make the pane at all. */
-    public static final String NOT_RECREATED = RESTORE_FAILED + "its pane could not be recreated";
+    /** Why a pane's conversation is not running when a restore did not make the pane at all (tmux refused it, or the restore stopped). */
+    public static final String NOT_RECREATED = RESTORE_FAILED + "its pane was not recreated";
 
     /** A line that could not be read (1-based), for the log: the row is skipped, the rest goes on. */
     public record Problem(int line, String text) {}

@@ -235,6 +235,23 @@ class StateStoreTest {
     }
 
     @Test
+    void aRestoreKilledHalfwayLosesNoConversationOfTheSessionItLeftInPart() {
+        // The restore made the session and its first pane, then was killed: the row is still owed.
+        SnapshotFormat.Row owed = windows("w", live(0, null, A), live(1, null, B));
+        SnapshotFormat.Row now = windows("w", live(0, "%0@9", A));
+        NextSnapshot.Result r = NextSnapshot.compose(List.of(now), List.of(), List.of(owed), T0);
+        SnapshotFormat.Row next = r.rows().get(0);
+        assertEquals(1, r.rows().size(), "the live session, not the owed row beside it");
+        SnapshotFormat.Pane kept = next.panes().stream().filter(p -> B.equals(p.conversation())).findFirst().orElseThrow(() -> new AssertionError(next.toString()));
+        assertEquals(SnapshotFormat.NOT_RECREATED, kept.notRunning());
+        assertEquals(1, next.panes().stream().filter(p -> A.equals(p.conversation())).count(), "the one it made runs: not kept twice");
+        // An owed conversation its user had quit stays quit, and is not pinned on the live session.
+        SnapshotFormat.Row quit = windows("w", live(0, null, A), live(1, null, B).withNotRunning(SnapshotFormat.EXITED + "quit"));
+        assertEquals(List.of(A), NextSnapshot.compose(List.of(now), List.of(), List.of(quit), T0).rows().get(0).conversations().stream()
+                .map(SnapshotFormat.Pane::conversation).toList());
+    }
+
+    @Test
     void findByConversationAsksForThatConversationOnly() {
         SnapshotFormat.Pane a = live(0, null, A).withNotRunning(SnapshotFormat.EXITED + "quit"), b = live(1, null, B).withNotRunning(SnapshotFormat.EXITED + "quit");
         Selection byId = new Selection(List.of(windows("w", a, b)), true, "x", List.of(), B);
