@@ -12,7 +12,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,11 +25,13 @@ import picocli.CommandLine.Option;
 
 @Command(name = "t3-restore", mixinStandardHelpOptions = true, version = "t3-restore 2", usageHelpWidth = 100,
         description = {
-            "Recreate every saved tmux session that is not live, each resuming its own claude conversation",
-            "(claude --resume <uuid> in the conversation's starting directory, then the login shell when",
-            "claude exits). Live sessions are left alone; a second run restores nothing.",
+            "Recreate every saved tmux session that is not live, whole: its windows, panes and layouts, each",
+            "pane in its cwd resuming its own claude conversation (claude --resume <uuid> in the",
+            "conversation's starting directory, then the login shell when claude exits), or running its",
+            "program again when T3_RESTORE_PROGRAMS lists it. Live sessions are left alone; a second run",
+            "restores nothing.",
             "",
-            "Without options: every roster user's newest snapshot (what the boot restore does). A row comes",
+            "Without options: every roster user's newest snapshot (what the boot restore does). A pane comes",
             "back as a plain shell when it has no conversation, when its transcript is gone, when that",
             "conversation already runs elsewhere, or when it was not running when saved; the log says which.",
             "Sessions forgotten with --forget are skipped. The verbs below act on one user (--user NAME)."},

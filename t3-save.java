@@ -25,11 +25,12 @@ import picocli.CommandLine.Option;
 
 @Command(name = "t3-save", mixinStandardHelpOptions = true, version = "t3-save 2", usageHelpWidth = 100,
         description = {
-            "Snapshot every roster user's tmux sessions (name, cwd, the claude conversation running in",
-            "each) into the history <state>/snapshots/<user>/<time>.tsv, so t3-restore can bring them back.",
+            "Snapshot every roster user's tmux sessions (every window and pane: names, layouts, cwds, the",
+            "claude conversation running in each pane, an allowlisted program) into the history",
+            "<state>/snapshots/<user>/<time>.tsv, so t3-restore can bring them back.",
             "A snapshot is written only when something changed; <state>/<user>.tsv points at the newest.",
             "",
-            "Nothing is dropped that may still be wanted: a live session whose claude died keeps its",
+            "Nothing is dropped that may still be wanted: a live pane whose claude died keeps its",
             "conversation (marked not running), rows a restore still owes are kept, and older snapshots",
             "stay until retention lets them go. A user whose tmux server is missing, gone (stale socket),",
             "empty or not answering keeps the last snapshot. One user's failure never stops the others."},
