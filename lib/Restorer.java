@@ -51,6 +51,26 @@ public final class Restorer {
             List<String> argv = RestorePlan.paneCommand(p, account, settings);
             return channels.containsKey(p) ? RestorePlan.withScreen(channels.get(p), argv) : argv;
         };
+        Map<RestorePlan.Step, Tmux.Created> created = createSessions(user, tmux, toCreate, command);
+        Map<RestorePlan.Step, List<SessionLayout.Made>> panes = layOut(account, tmux, created, command);
+        // Owed until whole: a run killed before then leaves the row owed, and the next save keeps
+        // the conversations of the panes it did not make (NextSnapshot). One back in part is owed
+        // until its missing panes are recorded (finish).
+        owed.settleAll(panes.entrySet().stream().filter(e -> e.getValue().stream().allMatch(m -> m.pane() != null))
+                .map(e -> e.getKey().row().session()).collect(java.util.stream.Collectors.toSet()));
+        if (!channels.isEmpty()) showScreens(account, tmux, panes, channels, screenOf);
+        List<RestorePlan.Step> back = new ArrayList<>(panes.keySet());
+        List<Resumer.Waiting> waiting = new ArrayList<>();
+        Map<String, String> missing = new HashMap<>();
+        panes.forEach((st, made) -> tell(account, tmux, st, made, waiting, missing));
+        // A session back without some of its panes failed in part: the exit status says so.
+        long partial = panes.values().stream().filter(made -> made.stream().anyMatch(m -> m.pane() == null)).count();
+        return new UserRun(account, tmux, history, owed, wanted, steps, back, waiting, missing, toCreate.size() - back.size() + (int) partial);
+    }
+
+    /** Every session's first pane, in as few tmux calls as tmux allows; what tmux would not make stays owed. */
+    private static Map<RestorePlan.Step, Tmux.Created> createSessions(String user, Tmux tmux, List<RestorePlan.Step> toCreate,
+                                                                      Function<RestorePlan.PanePlan, List<String>> command) {
         List<Tmux.NewSession> specs = toCreate.stream().map(st -> newSession(st, command)).toList();
         Map<RestorePlan.Step, Tmux.Created> created = new LinkedHashMap<>();
         int notTried = 0;
@@ -69,45 +89,37 @@ public final class Restorer {
             created.put(st, o.created());
         }
         if (notTried > 0) Log.error("%s: tmux stopped answering; %d session(s) not tried, still owed: the next saves keep them", user, notTried);
-        Map<RestorePlan.Step, List<SessionLayout.Made>> panes = layOut(account, tmux, created, command);
-        // Owed until whole: a run killed before then leaves the row owed, and the next save keeps
-        // the conversations of the panes it did not make (NextSnapshot). One back in part is owed
-        // until its missing panes are recorded (finish).
-        owed.settleAll(panes.entrySet().stream().filter(e -> e.getValue().stream().allMatch(m -> m.pane() != null))
-                .map(e -> e.getKey().row().session()).collect(java.util.stream.Collectors.toSet()));
-        if (!channels.isEmpty()) showScreens(account, tmux, panes, channels, screenOf);
-        List<RestorePlan.Step> back = new ArrayList<>();
-        List<Resumer.Waiting> waiting = new ArrayList<>();
-        Map<String, String> missing = new HashMap<>();
-        panes.forEach((st, made) -> {
-            String name = st.row().session();
-            List<String> said = new ArrayList<>();
-            for (SessionLayout.Made m : made) {
-                RestorePlan.PanePlan p = m.plan();
-                String where = st.panes().size() > 1 ? " " + p.pane().address() : "";
-                if (m.pane() == null) {
-                    if (p.pane().hasConversation()) missing.put(p.pane().conversation().toLowerCase(), SnapshotFormat.NOT_RECREATED);
-                    continue;
-                }
-                if (p.action() == RestorePlan.Action.RESUME) {
-                    said.add("conversation " + p.pane().conversation() + " to resume in " + p.startDir() + (where.isEmpty() ? "" : " (" + where.strip() + ")"));
-                    waiting.add(new Resumer.Waiting(account, tmux, name, where, m.pane().id(), m.pane().pid(), p.pane().conversation(), p.lastActive()));
-                } else if (p.pane().hasConversation()) {
-                    // A conversation that did not come back is worth a warning; a plain shell is not.
-                    Log.warn("%s: restored '%s'%s in %s as a shell: %s", user, name, where, p.cwd(), p.why());
-                } else if (p.action() == RestorePlan.Action.PROGRAM) {
-                    said.add(p.why() + (where.isEmpty() ? "" : " (" + where.strip() + ")"));
-                }
+        return created;
+    }
+
+    /**
+     * One session back: its panes at their gates join {@code waiting}, the conversations of panes
+     * tmux did not make join {@code missing}, and the log says what came back where.
+     */
+    private static void tell(Accounts.Account account, Tmux tmux, RestorePlan.Step st, List<SessionLayout.Made> made,
+                             List<Resumer.Waiting> waiting, Map<String, String> missing) {
+        String user = account.name(), name = st.row().session();
+        List<String> said = new ArrayList<>();
+        for (SessionLayout.Made m : made) {
+            RestorePlan.PanePlan p = m.plan();
+            String where = st.panes().size() > 1 ? " " + p.pane().address() : "";
+            String tag = where.isEmpty() ? "" : " (" + where.strip() + ")";
+            if (m.pane() == null) {
+                if (p.pane().hasConversation()) missing.put(p.pane().conversation().toLowerCase(), SnapshotFormat.NOT_RECREATED);
+            } else if (p.action() == RestorePlan.Action.RESUME) {
+                said.add("conversation " + p.pane().conversation() + " to resume in " + p.startDir() + tag);
+                waiting.add(new Resumer.Waiting(account, tmux, name, where, m.pane().id(), m.pane().pid(), p.pane().conversation(), p.lastActive()));
+            } else if (p.pane().hasConversation()) {
+                // A conversation that did not come back is worth a warning; a plain shell is not.
+                Log.warn("%s: restored '%s'%s in %s as a shell: %s", user, name, where, p.cwd(), p.why());
+            } else if (p.action() == RestorePlan.Action.PROGRAM) {
+                said.add(p.why() + tag);
             }
-            long madeCount = made.stream().filter(m -> m.pane() != null).count();
-            String shape = madeCount < made.size() ? " with only " + madeCount + " of its " + made.size() + " panes" : "";
-            if (said.isEmpty() && !st.row().hasConversation()) Log.info("%s: restored '%s'%s in %s as a shell: %s", user, name, shape, st.cwd(), st.why());
-            else if (!said.isEmpty()) Log.info("%s: restored '%s'%s in %s; %s", user, name, shape, st.cwd(), String.join("; ", said));
-            back.add(st);
-        });
-        // A session back without some of its panes failed in part: the exit status says so.
-        long partial = panes.values().stream().filter(made -> made.stream().anyMatch(m -> m.pane() == null)).count();
-        return new UserRun(account, tmux, history, owed, wanted, steps, back, waiting, missing, toCreate.size() - back.size() + (int) partial);
+        }
+        long madeCount = made.stream().filter(m -> m.pane() != null).count();
+        String shape = madeCount < made.size() ? " with only " + madeCount + " of its " + made.size() + " panes" : "";
+        if (said.isEmpty() && !st.row().hasConversation()) Log.info("%s: restored '%s'%s in %s as a shell: %s", user, name, shape, st.cwd(), st.why());
+        else if (!said.isEmpty()) Log.info("%s: restored '%s'%s in %s; %s", user, name, shape, st.cwd(), String.join("; ", said));
     }
 
     /** The new session's first pane: the first window's first pane, in a window of the saved size. */
