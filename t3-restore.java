@@ -239,9 +239,9 @@ class T3Restore implements Callable<Integer> {
         List<HealPlan.Step> steps = HealPlan.plan(world, HealPlan.evidence(world), ledger, settings.healMax(), settings.healWindow(), now);
         if (dryRun) {
             steps.forEach(step -> plan.add(RestoreVerbs.healEntry(user, step)));
-            return 0;
+            return MissingPanes.heal(account, tmux, history, world.conversations(), settings, true);
         }
-        return Healer.apply(steps, world, tmux, ledger, settings, now);
+        return Healer.apply(steps, world, tmux, ledger, settings, now) + MissingPanes.heal(account, tmux, history, world.conversations(), settings, false);
     }
 
     private List<KernelLog.OomKill> oomKills;

@@ -123,6 +123,22 @@ class LayoutFormatTest {
     }
 
     @Test
+    void aPaneHealMakesAgainLeavesTheOthersKeptAsideWhereNoWindowIs() {
+        SnapshotFormat.Pane a = pane(1, 0, true, A, List.of()).withNotRunning(SnapshotFormat.NOT_RECREATED);
+        SnapshotFormat.Pane b = pane(1, 1, false, B, List.of()).withNotRunning(SnapshotFormat.NOT_RECREATED);
+        SnapshotFormat.Row row = SnapshotFormat.Row.of("s", List.of(new SnapshotFormat.Window(0, "w", "", true, false, List.of(pane(0, 0, true, null, List.of()))),
+                new SnapshotFormat.Window(1, "not recreated", "", false, false, List.of(a, b))));
+        // tmux gave the new window index 1, where the panes kept aside were.
+        SnapshotFormat.Pane made = new SnapshotFormat.Pane(1, 0, true, "/p", A, "/start", null, null, List.of(), List.of(), "%4@100");
+        SnapshotFormat.Row after = MissingPanes.moved(row, a, made);
+        assertEquals(List.of(0, 1, 2), after.windows().stream().map(SnapshotFormat.Window::index).toList(), after.toString());
+        assertEquals(made, after.windows().get(1).panes().get(0));
+        assertEquals(B, after.windows().get(2).panes().get(0).conversation(), "the other moved past it, not lost");
+        assertEquals(2, after.windows().get(2).panes().get(0).window());
+        assertEquals(List.of(after), SnapshotFormat.parse(SnapshotFormat.format(List.of(after))).rows(), "and it reads back whole");
+    }
+
+    @Test
     void onlyAllowlistedLaunchOptionsAreCarried() {
         assertEquals(List.of("--model", "opus", "--permission-mode", "plan", "--add-dir", "/a", "/b", "--append-system-prompt", "be brief"),
                 ClaudeOptions.carried(List.of("claude", "--model", "opus", "--dangerously-skip-permissions", "--permission-mode=plan",

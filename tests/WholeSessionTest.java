@@ -278,11 +278,10 @@ class WholeSessionTest {
         assertEquals("", tmux("list-buffers", "-F", "#{buffer_name}").out().strip(), "no paste buffer is left behind");
     }
 
-    @Test
-    void aSnapshotOfTheOlderFormatRestoresAsBefore() throws Exception {
-        // A conversation of alice's on disk, and a v2 snapshot naming it, as the previous release wrote them.
+    /** A conversation of alice's on disk, started in {@code dir} and quit: its id. */
+    String seedConversation(Path dir) throws Exception {
         Process seed = new ProcessBuilder("setpriv", "--reuid=" + alice.uid(), "--regid=" + alice.gid(), "--init-groups", "--",
-                "env", "HOME=" + alice.home(), "sh", "-c", "cd \"$1\" && exec \"$2\"", "sh", proj.toString(), Repo.FAKE_CLAUDE.toString())
+                "env", "HOME=" + alice.home(), "sh", "-c", "cd \"$1\" && exec \"$2\"", "sh", dir.toString(), Repo.FAKE_CLAUDE.toString())
                 .redirectErrorStream(true).start();
         Path sessions = alice.home().resolve(".claude/sessions");
         assertTrue(Children.waitFor(() -> Files.exists(sessions.resolve(seed.pid() + ".json")), Duration.ofSeconds(10)));
@@ -290,6 +289,68 @@ class WholeSessionTest {
         seed.getOutputStream().write("/exit\n".getBytes());
         seed.getOutputStream().flush();
         assertTrue(seed.waitFor(10, java.util.concurrent.TimeUnit.SECONDS));
+        return id;
+    }
+
+    @Test
+    void aPaneNoRestoreMadeComesBackInItsLiveSessionByHealOnce() throws Exception {
+        String id = seedConversation(proj);
+        users.newSession(alice, "s", misc, null);
+        Children.Ran save = Repo.script("t3-save.java", env);
+        assertEquals(0, save.exit(), save.all());
+        // What a restore stopped halfway leaves: the live session, and in its row the pane it did not make.
+        History history = new StateStore(state).history(alice.name());
+        SnapshotFormat.Row live = history.readNewest().rows().get(0);
+        List<SnapshotFormat.Window> windows = new ArrayList<>(live.windows());
+        windows.add(new SnapshotFormat.Window(1, "not recreated", "", false, false, List.of(new SnapshotFormat.Pane(1, 0, true, proj.toString(), id,
+                proj.toString(), null, SnapshotFormat.NOT_RECREATED, List.of("--model", "opus"), List.of()))));
+        history.commit(List.of(SnapshotFormat.Row.of("s", windows)), java.time.Instant.now());
+
+        Children.Ran heal = Repo.script("t3-restore.java", env, "--heal");
+        assertEquals(0, heal.exit(), heal.all());
+        assertTrue(heal.all().contains("brought back conversation " + id + " of session 's'"), heal.all());
+        assertTrue(Children.waitFor(() -> claudes() == 1, Duration.ofSeconds(15)), heal.all());
+        List<Win> now = windows("s");
+        assertEquals(2, now.size(), "its own window, in the live session: " + now);
+        LivePane back = panes("s").get(now.get(1).index() + ".0");
+        assertEquals(id, conversationIn(back));
+        assertTrue(String.join(" ", claudeIn(back).orElseThrow().argv()).contains("--model opus --resume " + id));
+
+        // Once: later saves and heals see it run in that pane, and make nothing more.
+        for (int i = 0; i < 2; i++) {
+            assertEquals(0, Repo.script("t3-save.java", env).exit());
+            assertEquals(0, Repo.script("t3-restore.java", env, "--heal").exit());
+        }
+        assertEquals(2, windows("s").size());
+        assertEquals(1, claudes());
+        SnapshotFormat.Pane saved = history.readNewest().rows().get(0).conversations().get(0);
+        assertNull(saved.notRunning(), "running, in the pane heal made: " + saved);
+        assertNotNull(saved.tmuxPane());
+
+        // One whose claude cannot start in the pane heal makes is made once too, and its id is kept.
+        String other = seedConversation(proj2);
+        SnapshotFormat.Row row = history.readNewest().rows().get(0);
+        List<SnapshotFormat.Window> more = new ArrayList<>(row.windows());
+        more.add(new SnapshotFormat.Window(9, "not recreated", "", false, false, List.of(new SnapshotFormat.Pane(9, 0, true, proj2.toString(), other,
+                proj2.toString(), null, SnapshotFormat.NOT_RECREATED, List.of(), List.of()))));
+        history.commit(List.of(SnapshotFormat.Row.of("s", more)), java.time.Instant.now());
+        Map<String, String> broken = new HashMap<>(env);
+        broken.put("T3_CLAUDE", "/nonexistent/claude");
+        for (int i = 0; i < 3; i++) {
+            assertEquals(0, Repo.script("t3-restore.java", broken, "--heal").exit());
+            assertEquals(0, Repo.script("t3-save.java", env).exit());
+        }
+        assertEquals(3, windows("s").size(), "made once: " + windows("s"));
+        SnapshotFormat.Pane kept = history.readNewest().rows().get(0).conversations().stream()
+                .filter(p -> p.conversation().equals(other)).findFirst().orElseThrow(() -> new AssertionError("the id is kept"));
+        assertNotNull(kept.notRunning(), "kept, not running: " + kept);
+        assertNotEquals(SnapshotFormat.NOT_RECREATED, kept.notRunning(), "no longer one for heal to make");
+    }
+
+    @Test
+    void aSnapshotOfTheOlderFormatRestoresAsBefore() throws Exception {
+        // A conversation of alice's on disk, and a v2 snapshot naming it, as the previous release wrote them.
+        String id = seedConversation(proj);
 
         new StateStore(state).prepare();
         Path file = state.resolve("snapshots").resolve(alice.name()).resolve("20261101T000000Z.tsv");
