@@ -239,9 +239,9 @@ class T3Restore implements Callable<Integer> {
         List<HealPlan.Step> steps = HealPlan.plan(world, HealPlan.evidence(world), ledger, settings.healMax(), settings.healWindow(), now);
         if (dryRun) {
             steps.forEach(step -> plan.add(RestoreVerbs.healEntry(user, step)));
-            return MissingPanes.heal(account, tmux, history, world.conversations(), settings, true);
+            return MissingPanes.heal(world, tmux, history, settings, true);
         }
-        return Healer.apply(steps, world, tmux, ledger, settings, now) + MissingPanes.heal(account, tmux, history, world.conversations(), settings, false);
+        return Healer.apply(steps, world, tmux, ledger, settings, now) + MissingPanes.heal(world, tmux, history, settings, false);
     }
 
     private List<KernelLog.OomKill> oomKills;

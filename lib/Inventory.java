@@ -28,7 +28,6 @@ public final class Inventory {
             Map<Integer, String> labels = new LinkedHashMap<>();
             for (Tmux.Session s : sessions) {
                 for (Tmux.LivePane p : panes) if (p.sessionId().equals(s.id())) labels.putIfAbsent(p.pid(), where(s, p));
-                labels.putIfAbsent(s.panePid(), where(s, null));
             }
             return labels;
         }
@@ -49,11 +48,6 @@ public final class Inventory {
         return take(account, tmux, procs, List.of());
     }
 
-    /** As {@link #trusted(Accounts.Account, Tmux.Listing, Procfs)}, for sessions alone. */
-    static List<Tmux.Session> trusted(Accounts.Account account, List<Tmux.Session> sessions, Procfs procs) {
-        return trusted(account, new Tmux.Listing(Tmux.Status.OK, sessions, ""), procs).sessions();
-    }
-
     /**
      * The listing with every pane pid that is not the user's own process replaced by
      * {@link #NO_PROCESS}. A pane pid is whatever the user's tmux server prints, and she may
@@ -70,8 +64,7 @@ public final class Inventory {
                 sessions.add(s);
                 continue;
             }
-            // No such process (a dead pane): nothing to read, nothing to say.
-            if (listing.panes().isEmpty()) procs.owner(s.panePid()).ifPresent(uid -> dropped.add("'" + s.name() + "' (pid " + s.panePid() + " runs as uid " + uid + ")"));
+            // Said below, for its pane; no such process (a dead pane): nothing to read, nothing to say.
             sessions.add(new Tmux.Session(s.id(), s.name(), NO_PROCESS, s.created()));
         }
         List<Tmux.LivePane> panes = new ArrayList<>();
@@ -95,20 +88,12 @@ public final class Inventory {
     /** The pane pid of a session whose pane has no process we trust: no process has it. */
     static final int NO_PROCESS = -1;
 
-    /** Rows for sessions alone (no pane listing): each session is its active pane, as in an older snapshot. */
-    static List<SnapshotFormat.Row> rows(Accounts.Account account, List<Tmux.Session> sessions, Procfs procs) {
-        return rows(account, new Tmux.Listing(Tmux.Status.OK, sessions, ""), procs, List.of());
-    }
-
     /** The rows for a listing whose pane pids are trusted (see {@link #trusted}). */
     static List<SnapshotFormat.Row> rows(Accounts.Account account, Tmux.Listing listing, Procfs procs, List<String> programs) {
         Conversations conversations = new Conversations(procs, account);
-        // Each session's panes; a session listed without its panes is its active pane alone.
+        // Each session's panes (tmux lists every session with one at least).
         Map<Tmux.Session, List<Tmux.LivePane>> panesOf = new LinkedHashMap<>();
-        for (Tmux.Session s : listing.sessions()) {
-            List<Tmux.LivePane> panes = listing.panesOf(s);
-            panesOf.put(s, panes.isEmpty() ? List.of(new Tmux.LivePane(s.id(), -1, "", "", true, false, -1, "", s.panePid(), true)) : panes);
-        }
+        for (Tmux.Session s : listing.sessions()) panesOf.put(s, listing.panesOf(s));
 
         List<Claims.Claim> claims = new ArrayList<>();
         Map<String, Procfs.Proc> claudeOf = new java.util.HashMap<>();
@@ -153,11 +138,7 @@ public final class Inventory {
                 }
                 byWindow.computeIfAbsent(p.window(), k -> new ArrayList<>()).add(pane);
             }
-            if (panes.get(0).window() < 0) {
-                SnapshotFormat.Pane only = byWindow.values().iterator().next().get(0);
-                rows.add(new SnapshotFormat.Row(s.name(), only.cwd(), only.conversation(), only.conversationCwd(), only.claudeConfig()));
-                return;
-            }
+            if (panes.isEmpty()) return; // gone between two lines of tmux's listing: nothing to save of it
             List<SnapshotFormat.Window> windows = new ArrayList<>();
             for (Tmux.LivePane p : panes) {
                 if (windows.stream().anyMatch(w -> w.index() == p.window())) continue;
@@ -171,11 +152,11 @@ public final class Inventory {
 
     /** The live pane's identity, when the listing says which server it is on. */
     private static String key(Tmux.LivePane p) {
-        return p.window() < 0 || p.serverStart().isEmpty() ? null : p.key();
+        return p.serverStart().isEmpty() ? null : p.key();
     }
 
-    /** A pane's name in claims and the log: "session 'work'" for a session's one pane (or {@code p} null), else with its address. */
+    /** A pane's name in claims and the log: "session 'work'" for the session's active pane, else with the pane's address. */
     private static String where(Tmux.Session s, Tmux.LivePane p) {
-        return "session '" + s.name() + "'" + (p == null || p.window() < 0 ? "" : " pane " + p.window() + "." + p.index());
+        return "session '" + s.name() + "'" + (p.windowActive() && p.active() ? "" : " pane " + p.window() + "." + p.index());
     }
 }

@@ -1,10 +1,8 @@
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -17,30 +15,30 @@ import java.util.Optional;
 public final class MissingPanes {
     private MissingPanes() {}
 
-    /** Brings back what is missing for one user (or says what it would); returns how many failed. */
-    public static int heal(Accounts.Account account, Tmux tmux, History history, Conversations conversations, Settings settings, boolean dryRun)
-            throws IOException {
+    /**
+     * Brings back what is missing for one user of heal's {@code world} (or says what it would);
+     * returns how many failed. Plans each pane as a restore would ({@link RestorePlan#planPane}).
+     */
+    public static int heal(HealPlan.World world, Tmux tmux, History history, Settings settings, boolean dryRun) throws IOException {
+        Accounts.Account account = world.account();
         String user = account.name();
-        List<SnapshotFormat.Row> rows = history.readNewest().rows();
+        List<SnapshotFormat.Row> rows = world.newest();
         if (rows.stream().flatMap(r -> r.panes().stream()).noneMatch(p -> SnapshotFormat.NOT_RECREATED.equals(p.notRunning()))) return 0;
         Tmux.Listing live = tmux.listSessions();
         if (live.status() != Tmux.Status.OK) return 0;
-        Map<String, Procfs.Proc> running = conversations.running();
         List<SnapshotFormat.Row> next = new ArrayList<>();
         int made = 0, failed = 0;
         for (SnapshotFormat.Row row : rows) {
             Optional<Tmux.Session> session = live.sessions().stream().filter(s -> s.name().equals(row.session())).findFirst();
             SnapshotFormat.Row now = row;
             for (SnapshotFormat.Pane p : row.panes()) {
-                if (session.isEmpty() || !SnapshotFormat.NOT_RECREATED.equals(p.notRunning()) || running.containsKey(p.conversation().toLowerCase())) continue;
-                Path config = p.claudeConfig() != null ? Path.of(p.claudeConfig()) : Conversations.defaultConfig(account);
-                Optional<Path> trusted = UserFiles.trustedDir(config, account.uid());
-                Optional<Path> start = Optional.ofNullable(p.conversationCwd()).filter(d -> d.startsWith("/") && d.indexOf('\0') < 0).map(Path::of)
-                        .or(() -> trusted.flatMap(c -> conversations.startDir(c, p.conversation())))
-                        .filter(Files::isDirectory);
-                if (trusted.flatMap(c -> conversations.transcript(c, p.conversation())).isEmpty() || start.isEmpty()) {
-                    Log.warn("%s: conversation %s of session '%s' was not recreated by a restore, and cannot be resumed now: its transcript or "
-                            + "starting directory is gone", user, p.conversation(), row.session());
+                if (session.isEmpty() || !SnapshotFormat.NOT_RECREATED.equals(p.notRunning())) continue;
+                RestorePlan.PanePlan plan = RestorePlan.planPane(account, row.session(), p, world.running(), new HashMap<>(), false,
+                        world.conversations(), account.home(), List.of());
+                if (plan.action() != RestorePlan.Action.RESUME) {
+                    // Running elsewhere again is no news; a transcript or directory gone is.
+                    if (plan.lost() != null) Log.warn("%s: conversation %s of session '%s', which a restore did not bring back, cannot be resumed: %s",
+                            user, p.conversation(), row.session(), plan.why());
                     continue;
                 }
                 if (dryRun) {
@@ -49,10 +47,10 @@ public final class MissingPanes {
                     continue;
                 }
                 List<String> args = new ArrayList<>(List.of("new-window", "-d", "-P", "-F", "#{pane_id} #{window_index} #{start_time}",
-                        "-t", session.get().id() + ":", "-c", Tmux.literal(start.get().toString())));
-                RestorePlan.paneEnv(p.claudeConfig() == null ? null : trusted.get()).forEach((k, v) -> args.addAll(List.of("-e", k + "=" + v)));
+                        "-t", session.get().id() + ":", "-c", Tmux.literal(plan.cwd().toString())));
+                RestorePlan.paneEnv(plan).forEach((k, v) -> args.addAll(List.of("-e", k + "=" + v)));
                 args.add("--");
-                args.addAll(RestorePlan.resumeCommand(start.get(), p.conversation(), p.claudeOptions(), account, settings, false));
+                args.addAll(RestorePlan.resumeCommand(plan.startDir(), p.conversation(), p.claudeOptions(), account, settings, false));
                 Exec.Result r = tmux.run(args.toArray(String[]::new));
                 String[] f = r.out().strip().split(" ");
                 if (!r.ok() || f.length < 3) {
@@ -63,7 +61,7 @@ public final class MissingPanes {
                 }
                 Log.info("%s: brought back conversation %s of session '%s' in window %s (a restore did not make its pane)",
                         user, p.conversation(), row.session(), f[1]);
-                now = moved(now, p, new SnapshotFormat.Pane(Integer.parseInt(f[1]), 0, true, start.get().toString(), p.conversation(),
+                now = moved(now, p, new SnapshotFormat.Pane(Integer.parseInt(f[1]), 0, true, plan.cwd().toString(), p.conversation(),
                         p.conversationCwd(), p.claudeConfig(), null, p.claudeOptions(), List.of(), f[0] + "@" + f[2]));
                 made++;
             }

@@ -91,10 +91,11 @@ public final class NextSnapshot {
      * left alone by restores, and the id must not be lost.
      */
     static SnapshotFormat.Row withNotRecreated(SnapshotFormat.Row next, List<SnapshotFormat.Pane> candidates, Set<String> runningNow) {
+        if (!next.hasLayout()) return next;
         List<SnapshotFormat.Pane> lost = candidates.stream()
                 .filter(p -> runningNow.add(p.conversation().toLowerCase()))
                 .toList();
-        if (lost.isEmpty() || !next.hasLayout()) return next;
+        if (lost.isEmpty()) return next;
         int index = next.windows().stream().mapToInt(SnapshotFormat.Window::index).max().orElse(0) + 1;
         List<SnapshotFormat.Pane> panes = new ArrayList<>();
         for (int i = 0; i < lost.size(); i++) {

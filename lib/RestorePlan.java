@@ -139,8 +139,11 @@ public final class RestorePlan {
         return steps;
     }
 
-    /** One pane of a missing session: resume its conversation, start its program again, or a shell (and why). */
-    private static PanePlan planPane(Accounts.Account account, String session, SnapshotFormat.Pane pane, Map<String, String> running,
+    /**
+     * One pane of a missing session (or one heal makes again): resume its conversation, start its
+     * program again, or a shell (and why). {@code running}: conversation ids to where they run.
+     */
+    static PanePlan planPane(Accounts.Account account, String session, SnapshotFormat.Pane pane, Map<String, String> running,
                                      Map<String, String> claimedHere, boolean explicit, Conversations conversations, Path fallback,
                                      List<String> programs) {
         Optional<Path> saved = existingDir(pane.cwd());

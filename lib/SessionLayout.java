@@ -127,8 +127,7 @@ public final class SessionLayout {
     public static List<Made> match(RestorePlan.Step step, Tmux.Created created, List<Tmux.LivePane> live) {
         List<Made> out = new ArrayList<>();
         if (step.panes().size() == 1) { // no listing needed: the pane is the one tmux created
-            Tmux.LivePane first = new Tmux.LivePane(created.sessionId(), created.window(), "", "", true, false, 0, created.paneId(), created.panePid(), true);
-            for (RestorePlan.PanePlan p : step.panes()) out.add(new Made(p, first));
+            out.add(new Made(step.panes().get(0), first(created)));
             return out;
         }
         int firstWindow = step.row().windows().get(0).index();
@@ -137,13 +136,16 @@ public final class SessionLayout {
             for (int i = 0; i < panes.size(); i++) {
                 Tmux.LivePane made = i < there.size() ? there.get(i) : null;
                 // Without a listing (tmux stopped answering), the pane tmux created is still known.
-                if (made == null && i == 0 && window == firstWindow && live.isEmpty()) {
-                    made = new Tmux.LivePane(created.sessionId(), created.window(), "", "", true, false, 0, created.paneId(), created.panePid(), true);
-                }
+                if (made == null && i == 0 && window == firstWindow && live.isEmpty()) made = first(created);
                 out.add(new Made(panes.get(i), made));
             }
         });
         return out;
+    }
+
+    /** The pane new-session made, as a listing would give it. */
+    private static Tmux.LivePane first(Tmux.Created created) {
+        return new Tmux.LivePane(created.sessionId(), created.window(), "", "", true, false, 0, created.paneId(), created.panePid(), true);
     }
 
     /** The active pane of each window (zoomed where it was), then the active window, by the ids tmux gave. */

@@ -84,13 +84,17 @@ class PaneTrustTest {
                 new Tmux.Session("$2", "above-her-claude", (int) rootParent.pid()),
                 new Tmux.Session("$3", "her-claude", claudePid),
                 new Tmux.Session("$4", "init", 1));
-        List<Tmux.Session> trusted = Inventory.trusted(alice, told, procs);
-        Map<String, SnapshotFormat.Row> rows = Inventory.rows(alice, trusted, procs).stream()
+        List<Tmux.LivePane> panes = told.stream()
+                .map(s -> new Tmux.LivePane(s.id(), 0, "w", "", true, false, 0, "%" + s.id().substring(1), s.panePid(), true)).toList();
+        Tmux.Listing listing = Inventory.trusted(alice, new Tmux.Listing(Tmux.Status.OK, told, "", panes), procs);
+        List<Tmux.Session> trusted = listing.sessions();
+        Map<String, SnapshotFormat.Row> rows = Inventory.rows(alice, listing, procs, List.of("sleep")).stream()
                 .collect(Collectors.toMap(SnapshotFormat.Row::session, r -> r));
 
         assertEquals(alice.home().toString(), rows.get("mine").cwd(), "her own pane: its cwd");
         assertEquals("", rows.get("roots").cwd(), "root's process: its cwd is not read");
         assertFalse(rows.get("roots").hasConversation());
+        assertEquals(List.of(), rows.get("roots").panes().get(0).program(), "nor its argv, though sleep is a program to start again");
         assertEquals("", rows.get("above-her-claude").cwd());
         assertFalse(rows.get("above-her-claude").hasConversation(), "a foreign pid's tree is not walked");
         assertTrue(rows.get("her-claude").hasConversation(), "her claude as the pane itself: found (the setup is sound)");

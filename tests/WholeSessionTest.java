@@ -249,6 +249,10 @@ class WholeSessionTest {
         users.type(alice, "notes", "echo MARKER-$((6*7))-END");
         users.typeInto(alice, "=notes:0.1", "echo OTHER-$((7*7))-PANE");
         users.type(alice, "flood", "seq 1 60000");
+        // Twenty more panes of 16 KiB each: more than the 256 KiB a user may keep.
+        String lines = "yes " + "0123456789".repeat(7) + " | head -n 3000; exec sleep 300";
+        users.newSession(alice, "many", misc, lines);
+        for (int i = 1; i < 20; i++) tmux("new-window", "-d", "-t", "=many:" + i, lines);
         assertTrue(Children.waitFor(() -> screen("=notes:0.0").contains("MARKER-42-END") && screen("=notes:0.1").contains("OTHER-49-PANE")
                 && screen("=flood:").contains("\n60000\n"), Duration.ofSeconds(20)), "the marker and the flood are on screen");
 
@@ -258,6 +262,7 @@ class WholeSessionTest {
         assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
         assertEquals(0, (Integer) Files.getAttribute(file, "unix:uid"), "root's");
         assertTrue(Files.size(file) <= 16 * 16 * 1024 + 4096, "a user's screens are bounded: " + Files.size(file));
+        assertTrue(save.all().contains("not saved with their screen: the user's screens reached 256 KiB"), save.all());
         Map<?, ?> saved = new com.fasterxml.jackson.databind.ObjectMapper().readValue(file.toFile(), Map.class);
         String flood = (String) ((Map<?, ?>) saved.get("flood")).get("0.0");
         assertTrue(flood.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= 16 * 1024, "a pane's screen is bounded: " + flood.length());
