@@ -114,7 +114,7 @@ class T3Restore implements Callable<Integer> {
             Procfs procs = Procfs.read();
             int failed = 0;
             if (dryRun || oneUser || roster.entries().size() == 1) {
-                for (Roster.Entry entry : roster.entries()) failed += restoreOrLog(settings, store, entry, procs);
+                for (Roster.Entry entry : roster.entries()) failed += restoreOrLog(settings, store, entry, procs, null);
             } else {
                 failed += restoreAtOnce(settings, store, roster.entries(), procs);
             }
@@ -127,9 +127,9 @@ class T3Restore implements Callable<Integer> {
     }
 
     /** One user's restore; a failure is logged and counted, never stops the others. A refused request stops the run. */
-    private int restoreOrLog(Settings settings, StateStore store, Roster.Entry entry, Procfs procs) throws Selection.Refused {
+    private int restoreOrLog(Settings settings, StateStore store, Roster.Entry entry, Procfs procs, Selection chosen) throws Selection.Refused {
         try {
-            return restoreOne(settings, store, entry, procs);
+            return restoreOne(settings, store, entry, procs, chosen);
         } catch (Selection.Refused e) {
             throw e;
         } catch (Exception e) {
@@ -154,11 +154,10 @@ class T3Restore implements Callable<Integer> {
      * one budget for the whole machine. Returns how many failed.
      */
     private int restoreAtOnce(Settings settings, StateStore store, List<Roster.Entry> entries, Procfs procs) throws Exception {
-        procs.bootTime(); // computed lazily, unsynchronized: once here, before the threads share the table
         ExecutorService pool = Executors.newFixedThreadPool(Math.min(entries.size(), USERS_AT_ONCE));
         try {
             List<Future<Integer>> each = new ArrayList<>();
-            for (Roster.Entry entry : entries) each.add(pool.submit(() -> restoreOrLog(settings, store, entry, procs)));
+            for (Roster.Entry entry : entries) each.add(pool.submit(() -> restoreOrLog(settings, store, entry, procs, null)));
             int failed = 0;
             for (Future<Integer> f : each) {
                 try {
@@ -201,28 +200,37 @@ class T3Restore implements Callable<Integer> {
 
     /**
      * One user: a server killed (stale socket) gets its sessions back as at boot; in a live
-     * server, each crash's conversation is resumed in its own pane. Returns how many failed.
+     * server, each crash's conversation is resumed in its own pane, and the sessions that ended
+     * with a killed server come back into it. Returns how many failed.
      */
     private int healOne(Settings settings, StateStore store, Roster.Entry entry, Procfs procs) throws Exception {
         String user = entry.user();
         Accounts.Account account = Roster.account(user, settings).orElse(null);
         if (account == null) return 1;
         Tmux tmux = Tmux.of(account, settings);
+        History history = store.history(user);
+        History.Current newest = history.current();
+        HealLedger ledger = HealLedger.read(store, user);
         switch (tmux.socketState()) {
             case ABSENT:
                 Log.info("%s: no tmux server (a clean kill-server, or none started): nothing to heal", user);
                 return 0;
             case STALE:
-                // tmux leaves its socket however the server ends: only the kernel's log tells a crash.
-                Optional<KernelLog.OomKill> oom = HealPlan.serverCrash(oomKills(), account, tmux.socket());
-                if (oom.isEmpty()) {
-                    Log.info("%s: the tmux server is gone (stale socket) and no crash is on record: it exited (last session closed, "
-                            + "kill-server) or was killed on purpose; nothing to heal", user);
+                // tmux leaves its socket however the server ends: only the kernel's log, naming the
+                // very server the newest snapshot was listed from, tells a crash.
+                Tmux.Server server = newest.parsed().server();
+                Optional<KernelLog.OomKill> oom = crashes.of(account.uid(), server);
+                if (oom.isEmpty() || ledger.handledServer(server.key())) {
+                    Log.info("%s: the tmux server is gone (stale socket) and no crash is on record%s: it exited (last session closed, "
+                            + "kill-server) or was killed on purpose; nothing to heal", user, oom.isEmpty() ? "" : " that heal has not dealt with");
                     return 0;
                 }
                 Log.warn("%s: the tmux server (pid %d) was killed by the OOM killer at %s (kernel log): %s the newest snapshot",
                         user, oom.get().pid(), oom.get().time(), dryRun ? "would bring back" : "bringing back");
-                return dryRun ? 0 : restoreOne(settings, store, entry, procs);
+                if (dryRun) return 0;
+                int failed = restoreOne(settings, store, entry, procs, null);
+                ledger.serverHealed(server.key(), Instant.now());
+                return failed + writeLedger(ledger);
             case LIVE:
                 break;
             default:
@@ -231,26 +239,56 @@ class T3Restore implements Callable<Integer> {
         }
         List<Tmux.Pane> panes = tmux.listPanes();
         if (panes == null) return 1;
-        History history = store.history(user);
-        HealPlan.World world = HealPlan.world(account, panes, procs, history.readNewest().rows(),
-                history.newest().map(History.Snapshot::time).orElse(null), tmux::screenLine);
-        HealLedger ledger = HealLedger.read(store, user);
+        HealPlan.World world = HealPlan.world(account, panes, procs, newest.rows(), newest.snapshot().map(History.Snapshot::time).orElse(null),
+                tmux::screenLine);
         Instant now = Instant.now();
         List<HealPlan.Step> steps = HealPlan.plan(world, HealPlan.evidence(world), ledger, settings.healMax(), settings.healWindow(), now);
+        int failed;
         if (dryRun) {
             steps.forEach(step -> plan.add(RestoreVerbs.healEntry(user, step)));
-            return MissingPanes.heal(world, tmux, history, settings, true);
+            failed = MissingPanes.heal(world, tmux, history, settings, true);
+        } else {
+            failed = Healer.apply(steps, world, tmux, ledger, settings, now) + MissingPanes.heal(world, tmux, history, settings, false);
         }
-        return Healer.apply(steps, world, tmux, ledger, settings, now) + MissingPanes.heal(world, tmux, history, settings, false);
+        return failed + endedWithAKilledServer(settings, store, entry, procs, newest, panes, ledger);
     }
 
-    private List<KernelLog.OomKill> oomKills;
-
-    /** The kernel's OOM kills, read once a run and only when a user's server is gone. */
-    private List<KernelLog.OomKill> oomKills() {
-        if (oomKills == null) oomKills = KernelLog.oomKills();
-        return oomKills;
+    /**
+     * The sessions of the newest snapshot that ended with a server the evidence says was killed
+     * (a new one took its place before heal saw the old one gone), brought back into her live
+     * server, each pane resuming its conversation: once per server.
+     */
+    private int endedWithAKilledServer(Settings settings, StateStore store, Roster.Entry entry, Procfs procs, History.Current newest,
+                                       List<Tmux.Pane> panes, HealLedger ledger) throws Exception {
+        String user = entry.user();
+        java.util.Set<String> live = new java.util.HashSet<>();
+        panes.forEach(p -> live.add(p.session()));
+        List<SnapshotFormat.Row> rows = newest.rows().stream().filter(r -> r.ended() != null && r.ended().crashed() && !live.contains(r.session())
+                && !ledger.handledServer(r.ended().server())).toList();
+        if (rows.isEmpty()) return 0;
+        List<String> servers = rows.stream().map(r -> r.ended().server()).distinct().toList();
+        Log.warn("%s: %s %d session(s) that ended with a killed tmux server (%s): %s", user, dryRun ? "would bring back" : "bringing back",
+                rows.size(), rows.get(0).ended().describe(), String.join(", ", rows.stream().map(r -> "'" + r.session() + "'").toList()));
+        if (dryRun) return 0;
+        String from = newest.snapshot().map(s -> "snapshot " + s.name()).orElse("the newest snapshot");
+        int failed = restoreOne(settings, store, entry, procs, new Selection(rows, false, from));
+        servers.forEach(s -> ledger.serverHealed(s, Instant.now()));
+        return failed + writeLedger(ledger);
     }
+
+    /** Writes what heal did; on a full disk says so and counts a failure: what was healed stays healed. */
+    private static int writeLedger(HealLedger ledger) {
+        try {
+            ledger.write(Instant.now());
+            return 0;
+        } catch (java.io.IOException e) {
+            Log.error("%s", ledger.cannotWrite(e));
+            return 1;
+        }
+    }
+
+    /** Crash evidence for users' servers: the kernel's log, read once a run and only when a server is asked about. */
+    private final ServerCrash crashes = ServerCrash.fromKernel(Procfs.bootTimeNow());
 
     /** Options that do not go together, in words; null when they do. */
     private String misuse() {
@@ -263,13 +301,13 @@ class T3Restore implements Callable<Integer> {
     }
 
     /** One user: read what to restore, list what is live, plan, then print or recreate, and record. */
-    private int restoreOne(Settings settings, StateStore store, Roster.Entry entry, Procfs procs) throws Exception {
+    private int restoreOne(Settings settings, StateStore store, Roster.Entry entry, Procfs procs, Selection chosen) throws Exception {
         String user = entry.user();
         Accounts.Account account = Roster.account(user, settings).orElse(null);
         if (account == null) return 1;
         History history = store.history(user);
         Pending owed = store.pending(user);
-        Selection wanted = find != null ? Selection.find(history, find) : Selection.of(history, owed, snapshot, sessions);
+        Selection wanted = chosen != null ? chosen : find != null ? Selection.find(history, find) : Selection.of(history, owed, snapshot, sessions);
         wanted.problems().forEach(p -> Log.error("%s: %s; row skipped", user, p));
         if (wanted.rows().isEmpty()) {
             Log.info("%s: no snapshot in %s; nothing to restore", user, store.dir());
@@ -317,7 +355,7 @@ class T3Restore implements Callable<Integer> {
         int failed = 0;
         for (Restorer.UserRun run : runs) {
             try {
-                failed += Restorer.finish(run, resumed, settings);
+                failed += Restorer.finish(run, resumed, settings, crashes);
             } catch (Exception e) {
                 Log.error("%s: could not record the restore: %s", run.account().name(), Cli.describe(e));
                 failed++;

@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
             "A snapshot is written only when something changed; <state>/<user>.tsv points at the newest.",
             "",
             "Nothing is dropped that may still be wanted: a live pane whose claude died keeps its",
-            "conversation (marked not running), rows a restore still owes are kept, and older snapshots",
+            "conversation (marked not running), rows a restore still owes are kept, the sessions of a tmux",
+            "server that died and was started again are kept (marked ended with it), and older snapshots",
             "stay until retention lets them go. A user whose tmux server is missing, gone (stale socket),",
             "empty or not answering keeps the last snapshot. One user's failure never stops the others."},
         footer = {"", "Exit status: 0 every user done, 1 some user failed (see the log), 2 bad arguments."})
@@ -66,13 +67,14 @@ class T3Save implements Callable<Integer> {
         try (RunLock lock = dryRun || roster.entries().isEmpty() ? null : RunLock.acquire(store, settings.lockWait())) {
             // Read after the lock: a restore that held it has started claudes this must see.
             Procfs procs = Procfs.read(); // once per run: every user's panes are walked in memory
-            procs.bootTime(); // computed lazily, unsynchronized: once here, before the users' threads share the table
+            // Boot time is computed lazily, unsynchronized: once here, before the users' threads share the table.
+            ServerCrash crashes = ServerCrash.fromKernel(procs.bootTime()); // the kernel's log, read once if a server changed
             // A few users at once: each has her own tmux server and files, and half of a user's
             // turn is waiting for her tmux listing. A dry run prints whole snapshots: one at a time.
             ExecutorService pool = Executors.newFixedThreadPool(dryRun ? 1 : USERS_AT_ONCE);
             try {
                 List<Future<Boolean>> each = new ArrayList<>();
-                for (Roster.Entry entry : roster.entries()) each.add(pool.submit(() -> saveOrLog(settings, store, entry.user(), procs)));
+                for (Roster.Entry entry : roster.entries()) each.add(pool.submit(() -> saveOrLog(settings, store, entry.user(), procs, crashes)));
                 for (Future<Boolean> f : each) if (!f.get()) failed++;
             } finally {
                 pool.shutdown();
@@ -87,9 +89,9 @@ class T3Save implements Callable<Integer> {
      */
     static final int USERS_AT_ONCE = Math.min(4, Math.max(2, Runtime.getRuntime().availableProcessors()));
 
-    private boolean saveOrLog(Settings settings, StateStore store, String user, Procfs procs) {
+    private boolean saveOrLog(Settings settings, StateStore store, String user, Procfs procs, ServerCrash crashes) {
         try {
-            return saveOne(settings, store, user, procs);
+            return saveOne(settings, store, user, procs, crashes);
         } catch (Exception e) {
             Log.error("%s: save failed, last snapshot kept: %s", user, Cli.describe(e));
             return false;
@@ -97,7 +99,7 @@ class T3Save implements Callable<Integer> {
     }
 
     /** One user: list what is live, compose it with what must be kept, record it if it changed. */
-    private boolean saveOne(Settings settings, StateStore store, String user, Procfs procs) throws Exception {
+    private boolean saveOne(Settings settings, StateStore store, String user, Procfs procs, ServerCrash crashes) throws Exception {
         Accounts.Account account = Roster.account(user, settings).orElse(null);
         if (account == null) return false;
         if (!Accounts.isRoot() && account.uid() != Accounts.currentUid()) {
@@ -128,7 +130,12 @@ class T3Save implements Callable<Integer> {
         HealLedger healed = HealLedger.read(store, user);
         Set<String> crashed = LiveRecords.evidence(account, previous, procs).stream().filter(r -> !healed.handled(r))
                 .map(r -> r.conversation().toLowerCase()).collect(Collectors.toSet());
-        NextSnapshot.Result next = NextSnapshot.compose(inv.rows(), previous, store.pending(user).rows(), crashed, now);
+        List<SnapshotFormat.Row> owed = store.pending(user).rows();
+        // A new server since the newest snapshot: the old one's sessions that are not live ended with it, and are kept.
+        EndedSessions.Turnover turnover = EndedSessions.of(previous, newest.parsed().server(), inv.server(), inv.byName().keySet(),
+                EndedSessions.leave(owed, store.tombstones(user).read().keySet()), server -> crashes.evidence(account.uid(), server), now, settings.keepFor());
+        EndedSessions.log(user, turnover);
+        NextSnapshot.Result next = NextSnapshot.compose(inv.rows(), previous, owed, crashed, turnover, now);
         for (NextSnapshot.Kept k : next.notRunning()) {
             Log.info("%s: '%s' keeps conversation %s in %s, not running: %s", user, k.session(), k.pane().conversation(), k.pane().address(), k.pane().notRunning());
         }
@@ -138,9 +145,9 @@ class T3Save implements Callable<Integer> {
         }
         String written = "";
         if (dryRun) {
-            System.out.print("### " + store.pointer(user) + "\n" + SnapshotFormat.format(next.rows()));
+            System.out.print("### " + store.pointer(user) + "\n" + SnapshotFormat.format(next.rows(), inv.server()));
         } else {
-            written = history.commit(next.rows(), now, newest).map(s -> " in snapshot " + s.name()).orElse(", unchanged: nothing written");
+            written = history.commit(next.rows(), inv.server(), now, newest).map(s -> " in snapshot " + s.name()).orElse(", unchanged: nothing written");
             // A session live again is owed no more: a user's later kill-session must not be undone.
             store.pending(user).settleAll(inv.rows().stream().map(SnapshotFormat.Row::session).collect(java.util.stream.Collectors.toSet()));
             Map<String, Instant> created = new HashMap<>();

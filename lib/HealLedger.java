@@ -62,6 +62,22 @@ public final class HealLedger {
         return n;
     }
 
+    /** Whether heal already brought back the sessions that ended with this server ({@code pid@start}). */
+    public boolean handledServer(String server) {
+        return handled.contains(SERVER + server);
+    }
+
+    /** Heal brought back the sessions that ended with this server: never again for it, whatever she does with them. */
+    public void serverHealed(String server, Instant now) {
+        ObjectNode e = ((ArrayNode) doc.get("handled")).addObject();
+        e.put("record", SERVER + server).put("outcome", "server-healed").put("time", now.toString()).put("boot", BOOT);
+        handled.add(SERVER + server);
+        count("servers-healed");
+    }
+
+    /** How a server's entry is told from a live record's (a record's key is a path). */
+    private static final String SERVER = "tmux server ";
+
     public void healed(LiveRecords.Record r, Instant now) { act(r, "healed", now); }
 
     public void gaveUp(LiveRecords.Record r, Instant now) { act(r, "gave-up", now); }
@@ -87,6 +103,12 @@ public final class HealLedger {
         }
         doc.set("handled", kept);
         store.writeOwn(store.healFile(user), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(doc) + "\n");
+    }
+
+    /** What to log when {@link #write} failed (a full disk): the file, and what follows. */
+    public String cannotWrite(IOException e) {
+        return user + ": what heal did could not be recorded in " + store.healFile(user) + " (" + Cli.describe(e)
+                + "); what was healed stays healed, and a crash it acted on may be looked at again by the next heal";
     }
 
     private void act(LiveRecords.Record r, String outcome, Instant now) {

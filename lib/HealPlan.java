@@ -52,23 +52,6 @@ public final class HealPlan {
         return LiveRecords.evidence(w.account(), w.newest(), w.procs());
     }
 
-    /**
-     * The OOM kill of the user's tmux server that left this stale socket: a kill of a "tmux:
-     * server" of the user's uid after the socket was made (its mtime: when that server started).
-     */
-    public static Optional<KernelLog.OomKill> serverCrash(List<KernelLog.OomKill> kills, Accounts.Account account, Path socket) {
-        Instant started;
-        try {
-            started = java.nio.file.Files.getLastModifiedTime(socket, java.nio.file.LinkOption.NOFOLLOW_LINKS).toInstant();
-        } catch (java.io.IOException e) {
-            return Optional.empty();
-        }
-        // The kernel's wall-clock stamps are derived from its boot time: allow them a little slack.
-        Instant after = started.minusSeconds(2);
-        return kills.stream().filter(k -> k.uid() == account.uid() && k.task().equals(KernelLog.TMUX_SERVER) && k.time().isAfter(after))
-                .max(Comparator.comparing(KernelLog.OomKill::time));
-    }
-
     /** Characters a prompt ends with: what is left of the cursor line past one of them was typed. */
     // Not '>': that is also the shell's continuation prompt, in the middle of a command.
     private static final String PROMPT_ENDS = "$#%❯»:";

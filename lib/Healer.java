@@ -61,7 +61,14 @@ public final class Healer {
             }
             for (LiveRecords.Record other : step.others()) ledger.superseded(other, now);
         }
-        if (!steps.isEmpty()) ledger.write(now);
+        if (!steps.isEmpty()) {
+            try {
+                ledger.write(now);
+            } catch (IOException e) {
+                Log.error("%s", ledger.cannotWrite(e));
+                failed++;
+            }
+        }
         if (left > LOGGED_LEAVES) Log.info("%s: %d more crashes with nothing to heal", user, left - LOGGED_LEAVES);
         Log.info("%s: healed %d, waiting %d, gave up %d%s", user, healed, waited, gaveUp, failed == 0 ? "" : ", " + failed + " failed");
         return failed;

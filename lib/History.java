@@ -94,24 +94,27 @@ public final class History {
      * newest when the clock says otherwise, so names stay unique and in order.
      */
     public Optional<Snapshot> commit(List<SnapshotFormat.Row> rows, Instant now) throws IOException {
-        return commit(rows, now, null);
+        if (migrate()) return commit(rows, now); // a flat file moved: read it from its new place
+        Current read = current();
+        return commit(rows, read.parsed().server(), now, read);
     }
 
     /**
-     * As {@link #commit(List, Instant)}, against {@code read}, the newest as the caller read it
+     * As {@link #commit(List, Instant)}, with the tmux server the live rows were listed from
+     * ({@code server}; null: not known), against {@code read}, the newest as the caller read it
      * under this run's lock (null: read it now), so a save lists and parses the history once.
      */
-    public Optional<Snapshot> commit(List<SnapshotFormat.Row> rows, Instant now, Current read) throws IOException {
+    public Optional<Snapshot> commit(List<SnapshotFormat.Row> rows, Tmux.Server server, Instant now, Current read) throws IOException {
         if (migrate() || read == null) read = current(); // a flat file moved: its snapshot has a new place
         Optional<Snapshot> newest = read.snapshot();
-        if (newest.isPresent() && sameFile(read.rows(), rows)) {
+        if (newest.isPresent() && sameFile(read.parsed(), rows, server)) {
             Optional<Drift> astray = pointerDrift(newest); // deleted by hand, or a run killed between write and point
             if (astray.isPresent()) point(newest.get());
             return Optional.empty();
         }
         Instant time = now.truncatedTo(ChronoUnit.SECONDS);
         if (newest.isPresent() && !time.isAfter(newest.get().time())) time = newest.get().time().plusSeconds(1);
-        Snapshot s = write(time, SnapshotFormat.format(rows));
+        Snapshot s = write(time, SnapshotFormat.format(rows, server));
         point(s);
         return Optional.of(s);
     }
@@ -168,8 +171,8 @@ public final class History {
      * Not Row.equals: a record's first equals costs a fresh JVM about 12 ms of method-handle
      * set-up, a tenth of a save's own work, for a comparison the text makes as well.
      */
-    private static boolean sameFile(List<SnapshotFormat.Row> a, List<SnapshotFormat.Row> b) {
-        return a.size() == b.size() && SnapshotFormat.format(a).equals(SnapshotFormat.format(b));
+    private static boolean sameFile(SnapshotFormat.Parsed a, List<SnapshotFormat.Row> b, Tmux.Server server) {
+        return a.rows().size() == b.size() && SnapshotFormat.format(a.rows(), a.server()).equals(SnapshotFormat.format(b, server));
     }
 
     private Snapshot write(Instant time, String text) throws IOException {

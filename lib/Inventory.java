@@ -12,8 +12,9 @@ import java.util.Optional;
  * table and files it is given.
  */
 public final class Inventory {
-    /** The rows to save, or the tmux status that says why there are none. */
-    public record Result(Tmux.Status status, String detail, List<SnapshotFormat.Row> rows, List<Tmux.Session> sessions, List<Tmux.LivePane> panes) {
+    /** The rows to save, or the tmux status that says why there are none; {@code server}: which server listed them (null: not known). */
+    public record Result(Tmux.Status status, String detail, List<SnapshotFormat.Row> rows, List<Tmux.Session> sessions, List<Tmux.LivePane> panes,
+                         Tmux.Server server) {
         public long withConversation() { return rows.stream().filter(SnapshotFormat.Row::hasConversation).count(); }
 
         /** The live rows by session name. */
@@ -38,9 +39,9 @@ public final class Inventory {
     /** The live sessions as rows; {@code programs}: the programs worth starting again (T3_RESTORE_PROGRAMS). */
     public static Result take(Accounts.Account account, Tmux tmux, Procfs procs, List<String> programs) {
         Tmux.Listing listing = tmux.listSessions();
-        if (listing.status() != Tmux.Status.OK) return new Result(listing.status(), listing.detail(), List.of(), List.of(), List.of());
+        if (listing.status() != Tmux.Status.OK) return new Result(listing.status(), listing.detail(), List.of(), List.of(), List.of(), null);
         Tmux.Listing trusted = trusted(account, listing, procs);
-        return new Result(Tmux.Status.OK, "", rows(account, trusted, procs, programs), trusted.sessions(), trusted.panes());
+        return new Result(Tmux.Status.OK, "", rows(account, trusted, procs, programs), trusted.sessions(), trusted.panes(), trusted.server());
     }
 
     /** The live sessions as rows, without looking for programs (what a restore compares against). */
@@ -82,7 +83,9 @@ public final class Inventory {
             Log.warn("%s: tmux gave pane pids that are not %s's processes, for %s; their panes count as having no process (no cwd, no conversation)",
                     account.name(), account.name(), String.join(", ", dropped));
         }
-        return new Tmux.Listing(listing.status(), sessions, listing.detail(), panes);
+        // The server's pid ties crash evidence to it later: only one that is her own process now counts.
+        Tmux.Server server = listing.server() != null && procs.ownedBy(listing.server().pid(), account.uid()) ? listing.server() : null;
+        return new Tmux.Listing(listing.status(), sessions, listing.detail(), panes, server);
     }
 
     /** The pane pid of a session whose pane has no process we trust: no process has it. */

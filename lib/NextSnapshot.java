@@ -31,6 +31,18 @@ public final class NextSnapshot {
      */
     public static Result compose(List<SnapshotFormat.Row> live, List<SnapshotFormat.Row> previous, List<SnapshotFormat.Row> owed,
                                  Set<String> crashed, Instant now) {
+        return compose(live, previous, owed, crashed, EndedSessions.NONE, now);
+    }
+
+    /**
+     * As above, with what a new tmux server means for the previous rows ({@code turnover}): the
+     * sessions that ended with the old one are kept after the live ones, and a live session that
+     * only shares a name with one of them keeps its conversations aside; none of its panes is
+     * one of the old server's.
+     */
+    public static Result compose(List<SnapshotFormat.Row> live, List<SnapshotFormat.Row> previous, List<SnapshotFormat.Row> owed,
+                                 Set<String> crashed, EndedSessions.Turnover turnover, Instant now) {
+        if (turnover.newServer()) previous = List.of();
         Set<String> runningNow = new HashSet<>();
         Set<String> liveNames = new HashSet<>();
         for (SnapshotFormat.Row r : live) {
@@ -47,8 +59,9 @@ public final class NextSnapshot {
         String noticed = " (noticed " + now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + ")";
         for (SnapshotFormat.Row r : live) {
             SnapshotFormat.Row was = before.get(r.session());
+            List<SnapshotFormat.Pane> aside = turnover.aside().getOrDefault(r.session(), List.of());
             if (was == null) {
-                rows.add(withNotRecreated(r, notRecreated(null, owedByName.get(r.session())), runningNow));
+                rows.add(withNotRecreated(r, concat(aside, notRecreated(null, owedByName.get(r.session()))), runningNow));
                 continue;
             }
             SnapshotFormat.Row next = r.withPanes(p -> {
@@ -62,7 +75,10 @@ public final class NextSnapshot {
                 notRunning.add(new Kept(r.session(), kept));
                 return kept;
             });
-            rows.add(withNotRecreated(next, notRecreated(was, owedByName.get(r.session())), runningNow));
+            rows.add(withNotRecreated(next, concat(aside, notRecreated(was, owedByName.get(r.session()))), runningNow));
+        }
+        for (SnapshotFormat.Row r : turnover.ended()) {
+            if (!owedByName.containsKey(r.session()) && liveNames.add(r.session())) rows.add(r);
         }
         for (SnapshotFormat.Row r : owed) {
             if (liveNames.add(r.session())) {
@@ -75,13 +91,20 @@ public final class NextSnapshot {
 
     /**
      * The panes a restore did not make, so not live and not the user's doing: those the previous
-     * snapshot marks so, and those of a row still owed for this (now live) session: a restore
-     * stopped before it made them.
+     * snapshot keeps aside (a restore did not make them, or their server took them), and those of
+     * a row still owed for this (now live) session: a restore stopped before it made them.
      */
     static List<SnapshotFormat.Pane> notRecreated(SnapshotFormat.Row was, SnapshotFormat.Row owed) {
         List<SnapshotFormat.Pane> out = new ArrayList<>();
-        if (was != null) was.panes().stream().filter(p -> p.hasConversation() && SnapshotFormat.NOT_RECREATED.equals(p.notRunning())).forEach(out::add);
+        if (was != null) was.panes().stream().filter(p -> p.hasConversation() && EndedSessions.keptAside(p)).forEach(out::add);
         if (owed != null) owed.panes().stream().filter(SnapshotFormat.Pane::wanted).map(p -> p.withNotRunning(SnapshotFormat.NOT_RECREATED)).forEach(out::add);
+        return out;
+    }
+
+    private static List<SnapshotFormat.Pane> concat(List<SnapshotFormat.Pane> a, List<SnapshotFormat.Pane> b) {
+        if (a.isEmpty()) return b;
+        List<SnapshotFormat.Pane> out = new ArrayList<>(a);
+        out.addAll(b);
         return out;
     }
 

@@ -39,6 +39,8 @@ public final class Procfs {
     private Procfs(Path root, Map<Integer, Proc> byPid) {
         this.root = root;
         this.byPid = byPid;
+        // Read with the table, not at first use: the users' threads share it read-only.
+        this.bootTime = btime(root);
         for (Proc p : byPid.values()) children.computeIfAbsent(p.ppid(), k -> new ArrayList<>()).add(p.pid());
         children.values().forEach(l -> l.sort(null));
     }
@@ -221,26 +223,29 @@ public final class Procfs {
 
     /** When this boot began (btime in /proc/stat). */
     public Instant bootTime() {
-        return Instant.ofEpochSecond(btime());
+        return Instant.ofEpochSecond(bootTime);
+    }
+
+    /** When this boot began, from the real /proc, without reading the process table. */
+    public static Instant bootTimeNow() {
+        return Instant.ofEpochSecond(btime(Path.of("/proc")));
     }
 
     /** When the process started, from its start ticks and the boot time in /proc/stat. */
     public Instant startTime(Proc p) {
-        return Instant.ofEpochSecond(btime()).plusMillis(p.startTicks() * 1000 / CLK_TCK);
+        return Instant.ofEpochSecond(bootTime).plusMillis(p.startTicks() * 1000 / CLK_TCK);
     }
 
-    private long bootTime = -1;
+    private final long bootTime;
 
-    private long btime() {
-        if (bootTime < 0) {
-            try {
-                for (String line : Files.readAllLines(root.resolve("stat"))) {
-                    if (line.startsWith("btime ")) bootTime = Long.parseLong(line.substring(6).trim());
-                }
-            } catch (IOException e) {
-                throw new IllegalStateException("cannot read " + root.resolve("stat") + ": " + e.getMessage(), e);
+    private static long btime(Path root) {
+        try {
+            for (String line : Files.readAllLines(root.resolve("stat"))) {
+                if (line.startsWith("btime ")) return Long.parseLong(line.substring(6).trim());
             }
+        } catch (IOException | NumberFormatException e) {
+            throw new IllegalStateException("cannot read " + root.resolve("stat") + ": " + e.getMessage(), e);
         }
-        return bootTime;
+        throw new IllegalStateException(root.resolve("stat") + " has no btime line");
     }
 }

@@ -120,6 +120,11 @@ public final class RestorePlan {
                         + " (t3-restore --forget); --find brings it back"));
                 continue;
             }
+            if (!explicit && row.ended() != null && !row.ended().crashed()) {
+                // Nobody can tell her kill-server (or kill -9) from a crash: only she brings it back.
+                steps.add(new Step(row, State.MISSING, row.ended().describe() + "; --session or --find brings it back"));
+                continue;
+            }
             List<PanePlan> panes = new ArrayList<>();
             for (SnapshotFormat.Pane p : row.panes()) {
                 panes.add(planPane(account, row.session(), p, running, claimedHere, wanted.asked(p), conversations, fallback, programs));

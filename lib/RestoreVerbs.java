@@ -17,7 +17,10 @@ public final class RestoreVerbs {
 
     private RestoreVerbs() {}
 
-    /** --list: the user's snapshots, newest first. JSON fields: snapshot, time, sessions, conversations, running. */
+    /**
+     * --list: the user's snapshots, newest first. JSON fields: snapshot, time, sessions,
+     * conversations, running, ended (sessions kept after their tmux server died).
+     */
     public static int list(StateStore store, String user, boolean json) throws IOException {
         History history = store.history(user);
         List<Map<String, Object>> out = new ArrayList<>();
@@ -32,6 +35,7 @@ public final class RestoreVerbs {
                 // Every pane's conversation counts: a session may run several.
                 o.put("conversations", rows.stream().mapToLong(r -> r.conversations().size()).sum());
                 o.put("running", rows.stream().flatMap(r -> r.conversations().stream()).filter(SnapshotFormat.Pane::running).count());
+                o.put("ended", rows.stream().filter(r -> r.ended() != null).count());
             } catch (IOException e) {
                 Log.error("%s: cannot read snapshot %s: %s", user, s.file(), Cli.describe(e));
                 unreadable++;
@@ -45,8 +49,8 @@ public final class RestoreVerbs {
             Log.info("%s: no snapshots in %s", user, store.dir());
         } else {
             List<String[]> rows = out.stream().map(o -> new String[] {(String) o.get("snapshot"), (String) o.get("time"),
-                    o.get("sessions").toString(), o.get("conversations").toString(), o.get("running").toString()}).toList();
-            Tables.print(System.out, List.of("SNAPSHOT", "TIME", "SESSIONS", "CONVERSATIONS", "RUNNING"), rows);
+                    o.get("sessions").toString(), o.get("conversations").toString(), o.get("running").toString(), o.get("ended").toString()}).toList();
+            Tables.print(System.out, List.of("SNAPSHOT", "TIME", "SESSIONS", "CONVERSATIONS", "RUNNING", "ENDED"), rows);
         }
         return unreadable == 0 ? 0 : 1;
     }
@@ -96,6 +100,9 @@ public final class RestoreVerbs {
         o.put("conversation", step.row().conversation());
         o.put("running", step.row().running());
         o.put("why", step.why());
+        SnapshotFormat.Ended ended = step.row().ended();
+        // A session kept after its server died (and a new one took its place): which server, when seen, the evidence of a crash.
+        o.put("ended", ended == null ? null : endedEntry(ended));
         List<Map<String, Object>> panes = new java.util.ArrayList<>();
         for (RestorePlan.PanePlan p : step.panes()) {
             Map<String, Object> x = new LinkedHashMap<>();
@@ -108,6 +115,14 @@ public final class RestoreVerbs {
             panes.add(x);
         }
         o.put("panes", panes);
+        return o;
+    }
+
+    private static Map<String, Object> endedEntry(SnapshotFormat.Ended e) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("server", e.server());
+        o.put("noticed", e.noticed().toString());
+        o.put("crash", e.crash());
         return o;
     }
 

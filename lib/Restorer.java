@@ -16,7 +16,7 @@ import java.util.function.Function;
 public final class Restorer {
     /** One user's restore between creating its sessions and recording them. */
     public record UserRun(Accounts.Account account, Tmux tmux, History history, Pending owed, Selection wanted, List<RestorePlan.Step> steps,
-                          List<RestorePlan.Step> back, List<Resumer.Waiting> waiting, Map<String, String> missing, int failed) {}
+                          List<RestorePlan.Step> back, List<Resumer.Waiting> waiting, Map<String, String> missing, int failed, Tmux.Server server) {}
 
     /** How long, at most, the restore watches that each claude it started got going. */
     private static final Duration RESUME_CHECK = Duration.ofSeconds(3);
@@ -34,7 +34,16 @@ public final class Restorer {
                                  List<RestorePlan.Step> steps, Settings settings, Screens screens) throws IOException {
         String user = account.name();
         List<RestorePlan.Step> toCreate = steps.stream().filter(st -> st.action() != RestorePlan.Action.SKIP).toList();
-        owed.begin(wanted.rows(), toCreate.stream().map(RestorePlan.Step::row).toList()); // before anything is created
+        int unrecorded = 0;
+        try {
+            owed.begin(wanted.rows(), toCreate.stream().map(RestorePlan.Step::row).toList()); // before anything is created
+        } catch (IOException e) {
+            // A full disk: the newest snapshot already holds every row, and no save can replace it
+            // while the disk is full, so restoring loses nothing that recording would have kept.
+            Log.error("%s: could not record what this restore owes (%s); restoring all the same: the newest snapshot keeps every row",
+                    user, Cli.describe(e));
+            unrecorded = 1;
+        }
         // A pane with a saved screen waits for it on a channel of its own (a random name: no pane can guess another's).
         Map<RestorePlan.PanePlan, String> channels = new java.util.IdentityHashMap<>(); // two sessions' panes may be equal as records
         Map<String, String> screenOf = new HashMap<>();
@@ -56,8 +65,16 @@ public final class Restorer {
         // Owed until whole: a run killed before then leaves the row owed, and the next save keeps
         // the conversations of the panes it did not make (NextSnapshot). One back in part is owed
         // until its missing panes are recorded (finish).
-        owed.settleAll(panes.entrySet().stream().filter(e -> e.getValue().stream().allMatch(m -> m.pane() != null))
-                .map(e -> e.getKey().row().session()).collect(java.util.stream.Collectors.toSet()));
+        if (unrecorded == 0) {
+            try {
+                owed.settleAll(panes.entrySet().stream().filter(e -> e.getValue().stream().allMatch(m -> m.pane() != null))
+                        .map(e -> e.getKey().row().session()).collect(java.util.stream.Collectors.toSet()));
+            } catch (IOException e) {
+                Log.error("%s: could not record which sessions came back (%s); they stay owed, and a restore leaves them alone while live",
+                        user, Cli.describe(e));
+                unrecorded = 1;
+            }
+        }
         if (!channels.isEmpty()) showScreens(account, tmux, panes, channels, screenOf);
         List<RestorePlan.Step> back = new ArrayList<>(panes.keySet());
         List<Resumer.Waiting> waiting = new ArrayList<>();
@@ -65,7 +82,8 @@ public final class Restorer {
         panes.forEach((st, made) -> tell(account, tmux, st, made, waiting, missing));
         // A session back without some of its panes failed in part: the exit status says so.
         long partial = panes.values().stream().filter(made -> made.stream().anyMatch(m -> m.pane() == null)).count();
-        return new UserRun(account, tmux, history, owed, wanted, steps, back, waiting, missing, toCreate.size() - back.size() + (int) partial);
+        Tmux.Server into = created.values().stream().map(Tmux.Created::server).filter(java.util.Objects::nonNull).findFirst().orElse(null);
+        return new UserRun(account, tmux, history, owed, wanted, steps, back, waiting, missing, toCreate.size() - back.size() + (int) partial + unrecorded, into);
     }
 
     /** Every session's first pane, in as few tmux calls as tmux allows; what tmux would not make stays owed. */
@@ -213,7 +231,7 @@ public final class Restorer {
      * After the resumes: which started claudes fell through at once (and why), the rows recorded,
      * one line for the journal. Returns how many rows failed.
      */
-    public static int finish(UserRun run, Resumer.Result resumed, Settings settings) throws Exception {
+    public static int finish(UserRun run, Resumer.Result resumed, Settings settings, ServerCrash crashes) throws Exception {
         String user = run.account().name();
         List<Resumer.Waiting> pressed = run.waiting().stream().filter(resumed.pressed()::contains).toList();
         Map<String, String> didNotStart = ResumeCheck.failedToStart(run.tmux(), run.account(), pressed, settings.claude(), RESUME_CHECK);
@@ -223,8 +241,15 @@ public final class Restorer {
         }
         Map<String, String> lost = new HashMap<>(run.missing());
         lost.putAll(didNotStart);
-        record(run, lost);
-        run.owed().settleAll(run.back().stream().map(st -> st.row().session()).collect(java.util.stream.Collectors.toSet()));
+        int unrecorded = 0;
+        try {
+            record(run, lost, settings, crashes);
+        } catch (java.io.IOException e) {
+            // The sessions are back all the same; the next save lists them.
+            Log.error("%s: the sessions are back, but what came back could not be recorded in a snapshot: %s", user, Cli.describe(e));
+            unrecorded = 1;
+        }
+        unrecorded += settle(run, run.back().stream().map(st -> st.row().session()).collect(java.util.stream.Collectors.toSet()));
         long live = run.steps().stream().filter(RestorePlan.Step::live).count();
         int waitingForEnter = run.waiting().size() - pressed.size();
         if (run.back().isEmpty() && run.failed() == 0) {
@@ -234,7 +259,23 @@ public final class Restorer {
                     run.steps().size(), run.wanted().from(), pressed.size() - didNotStart.size(), waitingForEnter,
                     waitingForEnter == 0 || resumed.why().isEmpty() ? "" : " (" + resumed.why() + ")", live, run.failed() == 0 ? "" : ", " + run.failed() + " failed");
         }
-        return run.failed() + run.wanted().problems().size();
+        return run.failed() + run.wanted().problems().size() + unrecorded;
+    }
+
+    /**
+     * Strikes {@code sessions} off what the user is owed; returns 1 when that cannot be written (a
+     * full disk): the sessions are back, the record says they are owed, and the next restore,
+     * finding them live, leaves them alone.
+     */
+    private static int settle(UserRun run, java.util.Set<String> sessions) {
+        try {
+            run.owed().settleAll(sessions);
+            return 0;
+        } catch (java.io.IOException e) {
+            Log.error("%s: could not record that %d session(s) came back (%s); they stay owed, and a restore leaves them alone while live",
+                    run.account().name(), sessions.size(), Cli.describe(e));
+            return 1;
+        }
     }
 
     /**
@@ -243,9 +284,11 @@ public final class Restorer {
      * the next save then keeps the id instead of dropping it with the process that never
      * started. A pane waiting for Enter keeps it running.
      */
-    private static void record(UserRun run, Map<String, String> lost) throws Exception {
+    private static void record(UserRun run, Map<String, String> lost, Settings settings, ServerCrash crashes) throws Exception {
+        History.Current newest = run.history().current();
         Map<String, SnapshotFormat.Row> rows = new LinkedHashMap<>();
-        run.history().readNewest().rows().forEach(r -> rows.put(r.session(), r));
+        newest.rows().forEach(r -> rows.put(r.session(), r));
+        Map<String, SnapshotFormat.Row> back = new LinkedHashMap<>();
         for (RestorePlan.Step st : run.back()) {
             Map<SnapshotFormat.Pane, RestorePlan.PanePlan> plans = new HashMap<>();
             st.panes().forEach(p -> plans.put(p.pane(), p));
@@ -258,9 +301,31 @@ public final class Restorer {
                 if (why != null) return fresh.withNotRunning(why.startsWith(SnapshotFormat.RESTORE_FAILED) ? why : SnapshotFormat.RESTORE_FAILED + "came back as a shell: " + why);
                 return p.action() == RestorePlan.Action.RESUME ? fresh.withNotRunning(null) : fresh;
             });
-            rows.put(r.session(), r);
+            back.put(r.session(), r.withEnded(null)); // live again
         }
-        run.history().commit(new ArrayList<>(rows.values()), Instant.now())
+        // Sessions made on a server the newest snapshot did not come from (a boot, a crash healed):
+        // the old server's sessions that are neither back nor live ended with it, and are kept.
+        Tmux.Server was = newest.parsed().server(), now = run.server() != null ? run.server() : was;
+        Instant at = Instant.now();
+        java.util.Set<String> live = new java.util.HashSet<>(back.keySet());
+        run.steps().stream().filter(RestorePlan.Step::live).forEach(st -> live.add(st.row().session()));
+        EndedSessions.Turnover turnover = EndedSessions.of(newest.rows(), was, now, live, EndedSessions.leave(run.owed().rows(), java.util.Set.of()),
+                server -> crashes.evidence(run.account().uid(), server), at, settings.keepFor());
+        EndedSessions.log(run.account().name(), turnover);
+        Map<String, SnapshotFormat.Row> ended = new HashMap<>();
+        turnover.ended().forEach(r -> ended.put(r.session(), r));
+        List<SnapshotFormat.Row> next = new ArrayList<>();
+        for (SnapshotFormat.Row r : rows.values()) {
+            String name = r.session();
+            if (back.containsKey(name)) next.add(back.get(name));
+            else if (ended.containsKey(name)) next.add(ended.get(name));
+            else if (turnover.newServer() && live.contains(name)) next.add(turnover.aside(r)); // another session of its name is live
+            else if (!turnover.newServer() || r.ended() == null) next.add(r);
+        }
+        back.forEach((name, r) -> {
+            if (!rows.containsKey(name)) next.add(r);
+        });
+        run.history().commit(next, now, at, newest)
                 .ifPresent(s -> Log.info("%s: recorded what came back in snapshot %s", run.account().name(), s.name()));
     }
 }

@@ -103,12 +103,18 @@ public final class SnapshotFormat {
      * none); otherwise why it does not, so the id is kept for a later resume instead of dropped.
      * {@code windows} is empty for a row from an older file, or a session whose layout is not
      * known: it then has one pane, described by the session's own fields. With windows, the
-     * session's fields are its main pane's (see {@link #of}).
+     * session's fields are its main pane's (see {@link #of}). {@code ended}: the session died
+     * with a tmux server that a new one replaced (null: it was live, or is owed).
      */
     public record Row(String session, String cwd, String conversation, String conversationCwd, String claudeConfig, String notRunning,
-                      List<Window> windows) {
+                      List<Window> windows, Ended ended) {
         public Row {
             windows = List.copyOf(windows);
+        }
+
+        public Row(String session, String cwd, String conversation, String conversationCwd, String claudeConfig, String notRunning,
+                   List<Window> windows) {
+            this(session, cwd, conversation, conversationCwd, claudeConfig, notRunning, windows, null);
         }
 
         public Row(String session, String cwd, String conversation, String conversationCwd, String claudeConfig, String notRunning) {
@@ -167,10 +173,15 @@ public final class SnapshotFormat {
         public Row withPanes(UnaryOperator<Pane> change) {
             if (windows.isEmpty()) {
                 Pane p = change.apply(panes().get(0));
-                return new Row(session, p.cwd(), p.conversation(), p.conversationCwd(), p.claudeConfig(), p.notRunning());
+                return new Row(session, p.cwd(), p.conversation(), p.conversationCwd(), p.claudeConfig(), p.notRunning(), List.of(), ended);
             }
             List<Window> ws = windows.stream().map(w -> w.withPanes(w.panes().stream().map(change).toList())).toList();
-            return of(session, ws);
+            return of(session, ws).withEnded(ended);
+        }
+
+        /** The same session, died with its server ({@code ended}), or live or owed again (null). */
+        public Row withEnded(Ended ended) {
+            return new Row(session, cwd, conversation, conversationCwd, claudeConfig, notRunning, windows, ended);
         }
 
         /** The main conversation marked (not) running: the pane that holds it too. */
@@ -192,17 +203,42 @@ public final class SnapshotFormat {
         return conversation != null && (notRunning == null || !notRunning.startsWith(EXITED));
     }
 
+    /**
+     * A session that was not live when a save found a new tmux server in place of the one the
+     * session ran on: it died with that server ({@code server}, {@code pid@start}), as noticed at
+     * {@code noticed}. {@code crash} is the evidence that the server was killed, in words (the
+     * kernel's OOM line), or null: nobody can tell a crash from the user's kill-server, so only a
+     * restore that names the session brings it back.
+     */
+    public record Ended(String server, java.time.Instant noticed, String crash) {
+        public boolean crashed() { return crash != null; }
+
+        /** For the log and a plan's why. */
+        public String describe() {
+            Optional<Tmux.Server> s = Tmux.Server.parse(server);
+            String which = s.map(x -> "its tmux server (" + x + ")").orElse("its tmux server");
+            return which + (crash != null ? " was killed by " + crash : " ended with no crash on record") + ", noticed " + noticed;
+        }
+    }
+
     /** Why a pane's conversation is not running when a restore did not make the pane at all (tmux refused it, or the restore stopped). */
     public static final String NOT_RECREATED = RESTORE_FAILED + "its pane was not recreated";
 
     /** A line that could not be read (1-based), for the log: the row is skipped, the rest goes on. */
     public record Problem(int line, String text) {}
 
-    public record Parsed(List<Row> rows, List<Problem> problems) {}
+    /** A file's rows, the lines that did not read, and the tmux server its live rows were listed from (null: not known). */
+    public record Parsed(List<Row> rows, List<Problem> problems, Tmux.Server server) {
+        public Parsed(List<Row> rows, List<Problem> problems) {
+            this(rows, problems, null);
+        }
+    }
 
     public static final String HEADER = "# t3-tmux snapshot v3\tsession\tcwd\tconversation\tconversation_cwd\tclaude_config\tnot_running"
             + "\t(then its windows and panes, each line starting with a tab: see SnapshotFormat.java)";
     private static final String NONE = "-";
+    /** The header's last field, when the live rows' server is known: {@code server PID@START}. */
+    private static final String SERVER = "server ";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private SnapshotFormat() {}
@@ -241,7 +277,14 @@ public final class SnapshotFormat {
     }
 
     public static String format(List<Row> rows) {
-        StringBuilder b = new StringBuilder(HEADER).append('\n');
+        return format(rows, null);
+    }
+
+    /** {@code rows} as a file; {@code server}: the tmux server the live rows were listed from (null: not known). */
+    public static String format(List<Row> rows, Tmux.Server server) {
+        StringBuilder b = new StringBuilder(HEADER);
+        if (server != null) b.append('\t').append(SERVER).append(server.key());
+        b.append('\n');
         for (Row r : rows) {
             b.append(escape(r.session())).append('\t')
              .append(escape(r.cwd())).append('\t')
@@ -249,6 +292,10 @@ public final class SnapshotFormat {
              .append(orNone(r.conversationCwd())).append('\t')
              .append(orNone(r.claudeConfig())).append('\t')
              .append(orNone(r.notRunning())).append('\n');
+            if (r.ended() != null) {
+                b.append("\tended\t").append(escape(r.ended().server())).append('\t').append(r.ended().noticed()).append('\t')
+                 .append(orNone(r.ended().crash())).append('\n');
+            }
             for (Window w : r.windows()) {
                 List<String> on = new ArrayList<>();
                 if (w.active()) on.add("active");
@@ -289,9 +336,15 @@ public final class SnapshotFormat {
         List<Problem> problems = new ArrayList<>();
         String[] lines = text.split("\n", -1);
         Block block = null; // the session being read, with its windows so far
+        Tmux.Server server = null;
         for (int i = 0; i < lines.length; i++) {
             String line = lines[i].endsWith("\r") ? lines[i].substring(0, lines[i].length() - 1) : lines[i];
-            if (line.isEmpty() || (i == 0 && line.startsWith("#"))) continue;
+            if (i == 0 && line.startsWith("#")) {
+                String last = line.substring(line.lastIndexOf('\t') + 1);
+                if (last.startsWith(SERVER)) server = Tmux.Server.parse(last.substring(SERVER.length())).orElse(null);
+                continue;
+            }
+            if (line.isEmpty()) continue;
             boolean detail = line.startsWith("\t");
             if (!detail && block != null) {
                 rows.add(block.close(problems, i));
@@ -307,8 +360,9 @@ public final class SnapshotFormat {
             if (detail) {
                 if (block == null) problems.add(new Problem(i + 1, "a window or pane line without its session line (missing or bad)"));
                 else if (f[1].equals("window")) block.window(window(f, i + 1, problems));
+                else if (f[1].equals("ended")) block.ended(ended(f, i + 1, problems));
                 else if (f[1].equals("pane")) block.pane(f, i + 1, problems);
-                else problems.add(new Problem(i + 1, "a line starting with a tab is a window or pane line; this is neither"));
+                else problems.add(new Problem(i + 1, "a line starting with a tab is a window, pane or ended line; this is none of them"));
                 continue;
             }
             if (f.length < 3) {
@@ -328,7 +382,7 @@ public final class SnapshotFormat {
             block = new Block(new Row(session, unescape(f[1]), uuid, field(f, 3), field(f, 4), uuid == null ? null : field(f, 5)));
         }
         if (block != null) rows.add(block.close(problems, lines.length));
-        return new Parsed(rows, problems);
+        return new Parsed(rows, problems, server);
     }
 
     /** A session line and the window and pane lines read after it so far. */
@@ -338,7 +392,13 @@ public final class SnapshotFormat {
         private Window window; // the window pane lines attach to; null after a bad window line
         private final List<Pane> panes = new ArrayList<>();
 
+        private Ended ended;
+
         Block(Row summary) { this.summary = summary; }
+
+        void ended(Ended e) {
+            if (e != null) ended = e;
+        }
 
         void window(Window next) {
             flush();
@@ -364,7 +424,21 @@ public final class SnapshotFormat {
                 else if (kept.stream().anyMatch(k -> k.index() == w.index())) problems.add(new Problem(line, "session '" + summary.session() + "': window " + w.index() + " twice; the second left out"));
                 else kept.add(w);
             }
-            return kept.isEmpty() ? summary : Row.of(summary.session(), kept);
+            return (kept.isEmpty() ? summary : Row.of(summary.session(), kept)).withEnded(ended);
+        }
+    }
+
+    /** {@code \tended\tSERVER\tNOTICED\tCRASH|-}; a line that does not read costs the mark, not the session (it is kept as live was). */
+    private static Ended ended(String[] f, int line, List<Problem> problems) {
+        if (f.length < 5) {
+            problems.add(new Problem(line, "an ended line has 5 fields, this has " + f.length));
+            return null;
+        }
+        try {
+            return new Ended(unescape(f[2]), java.time.Instant.parse(f[3]), field(f, 4));
+        } catch (java.time.format.DateTimeParseException e) {
+            problems.add(new Problem(line, "an ended line's time '" + f[3] + "' is not ISO 8601"));
+            return null;
         }
     }
 

@@ -9,6 +9,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -52,10 +53,42 @@ public final class Tmux {
         Status(String words) { this.words = words; }
     }
 
-    /** What a listing found: the sessions (each with its active pane's pid) and every pane of theirs. */
-    public record Listing(Status status, List<Session> sessions, String detail, List<LivePane> panes) {
+    /**
+     * Which server a user's tmux is: its pid and start time (epoch seconds). A server that died
+     * and was started again is another server, though its socket is the same file: the sessions
+     * of the one before died with it, and crash evidence (an OOM line) names the pid it killed.
+     */
+    public record Server(int pid, long start) {
+        /** {@code pid@start}, as snapshots and the heal ledger write it. */
+        public String key() { return pid + "@" + start; }
+
+        public Instant started() { return Instant.ofEpochSecond(start); }
+
+        /** A key as {@link #key()} writes it, or empty. */
+        public static java.util.Optional<Server> parse(String key) {
+            java.util.regex.Matcher m = KEY.matcher(key == null ? "" : key);
+            if (!m.matches()) return java.util.Optional.empty();
+            try {
+                return java.util.Optional.of(new Server(Integer.parseInt(m.group(1)), Long.parseLong(m.group(2))));
+            } catch (NumberFormatException e) {
+                return java.util.Optional.empty();
+            }
+        }
+
+        @Override
+        public String toString() { return "pid " + pid + ", started " + started(); }
+
+        private static final java.util.regex.Pattern KEY = java.util.regex.Pattern.compile("(\\d{1,10})@(\\d{1,19})");
+    }
+
+    /** What a listing found: the sessions (each with its active pane's pid), every pane of theirs, and which server said so (null: not known). */
+    public record Listing(Status status, List<Session> sessions, String detail, List<LivePane> panes, Server server) {
         public Listing(Status status, List<Session> sessions, String detail) {
             this(status, sessions, detail, List.of());
+        }
+
+        public Listing(Status status, List<Session> sessions, String detail, List<LivePane> panes) {
+            this(status, sessions, detail, panes, null);
         }
 
         /** The session's panes, in window then pane order. */
@@ -217,7 +250,7 @@ public final class Tmux {
             return new Listing(gone ? Status.STALE_SOCKET : Status.FAILED, List.of(), why);
         }
         Listing l = parseListing(r.out());
-        return new Listing(l.sessions().isEmpty() ? Status.NO_SESSIONS : Status.OK, l.sessions(), "", l.panes());
+        return new Listing(l.sessions().isEmpty() ? Status.NO_SESSIONS : Status.OK, l.sessions(), "", l.panes(), l.server());
     }
 
     /**
@@ -227,7 +260,7 @@ public final class Tmux {
      */
     static final String LISTING = String.join("\t", "#{session_id}", "#{session_created}", "#{window_index}", "#{window_active}",
             "#{window_zoomed_flag}", "#{automatic-rename}", "#{window_layout}", "#{pane_index}", "#{pane_active}", "#{pane_pid}", "#{pane_id}",
-            "#{start_time}", "#{session_name}", "#{window_name}");
+            "#{start_time}", "#{pid}", "#{session_name}", "#{window_name}");
     private static final java.util.regex.Pattern PANE_LINE = java.util.regex.Pattern.compile("^\\$\\d+\t");
 
     /** Sessions in tmux's order, each with its active window's active pane's pid, and every pane. */
@@ -243,9 +276,11 @@ public final class Tmux {
         }
         java.util.Map<String, Session> sessions = new java.util.LinkedHashMap<>();
         List<LivePane> panes = new ArrayList<>();
+        Server server = null;
         for (String line : lines) {
-            String[] f = line.split("\t", 14);
-            if (f.length < 14) continue;
+            String[] f = line.split("\t", 15);
+            if (f.length < 15) continue;
+            if (server == null) server = Server.parse(f[12] + "@" + f[11]).orElse(null);
             // A dead pane has no pid: nothing to resolve, but the session is kept.
             int pid = number(f[9], -1), window = number(f[2], -1), index = number(f[7], -1);
             boolean windowActive = f[3].equals("1"), active = f[8].equals("1");
@@ -255,13 +290,13 @@ public final class Tmux {
             } catch (NumberFormatException e) {
                 created = java.time.Instant.EPOCH;
             }
-            sessions.putIfAbsent(f[0], new Session(f[0], f[12], -1, created));
-            if (windowActive && active) sessions.put(f[0], new Session(f[0], f[12], pid, created));
+            sessions.putIfAbsent(f[0], new Session(f[0], f[13], -1, created));
+            if (windowActive && active) sessions.put(f[0], new Session(f[0], f[13], pid, created));
             if (window >= 0 && index >= 0) {
-                panes.add(new LivePane(f[0], window, f[13], f[5].equals("1"), f[6], windowActive, f[4].equals("1"), index, f[10], pid, active, f[11]));
+                panes.add(new LivePane(f[0], window, f[14], f[5].equals("1"), f[6], windowActive, f[4].equals("1"), index, f[10], pid, active, f[11]));
             }
         }
-        return new Listing(Status.OK, new ArrayList<>(sessions.values()), "", panes);
+        return new Listing(Status.OK, new ArrayList<>(sessions.values()), "", panes, server);
     }
 
     private static int number(String s, int otherwise) {
@@ -337,8 +372,12 @@ public final class Tmux {
         }
     }
 
-    /** A session tmux made: its id, its first window's index, its first pane's id and process, and the name tmux gave it. */
-    public record Created(String sessionId, int window, String paneId, int panePid, String name) {}
+    /** A session tmux made: its id, its first window's index, its first pane's id and process, the name tmux gave it, and on which server. */
+    public record Created(String sessionId, int window, String paneId, int panePid, String name, Server server) {
+        public Created(String sessionId, int window, String paneId, int panePid, String name) {
+            this(sessionId, window, paneId, panePid, name, null);
+        }
+    }
 
     /** What became of one NewSession: made ({@code created}), or why not ({@code error}). */
     public record Outcome(NewSession wanted, Created created, String error) {
@@ -350,7 +389,7 @@ public final class Tmux {
 
     /** Sessions created in one tmux call: thousands of sessions cost a few calls, not one each. */
     private static final int BATCH = 64;
-    private static final String CREATED = "#{pane_id} #{pane_pid} #{session_id} #{window_index} #{session_name}";
+    private static final String CREATED = "#{pane_id} #{pane_pid} #{session_id} #{window_index} #{pid} #{start_time} #{session_name}";
 
     /**
      * Creates detached sessions with a real size (a detached pane can come up 1 column wide), each
@@ -371,9 +410,10 @@ public final class Tmux {
             List<String> lines = r.out().lines().toList();
             int made = 0;
             for (; made < batch.size() && made < lines.size(); made++) {
-                String[] f = lines.get(made).split(" ", 5);
+                String[] f = lines.get(made).split(" ", 7);
                 try {
-                    out.add(new Outcome(batch.get(made), new Created(f[2], Integer.parseInt(f[3]), f[0], Integer.parseInt(f[1]), f.length > 4 ? f[4] : ""), null));
+                    out.add(new Outcome(batch.get(made), new Created(f[2], Integer.parseInt(f[3]), f[0], Integer.parseInt(f[1]), f.length > 6 ? f[6] : "",
+                            Server.parse(f[4] + "@" + f[5]).orElse(null)), null));
                 } catch (RuntimeException e) {
                     out.add(new Outcome(batch.get(made), null, "tmux said '" + lines.get(made) + "'"));
                 }
@@ -394,7 +434,7 @@ public final class Tmux {
         return out;
     }
 
-    /** One session, as newSessions makes them; the result's output is "pane_id pane_pid session_id window_index name". */
+    /** One session, as newSessions makes them; the result's output is "pane_id pane_pid session_id window_index server_pid server_start name". */
     public Exec.Result newSession(String name, Path cwd, Map<String, String> env, List<String> command) {
         boolean startsServer = socketState() != SocketState.LIVE;
         return run(startsServer && Systemd.isPid1(), List.of(newSessionCommand(new NewSession(name, cwd, env, command))));

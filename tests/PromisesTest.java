@@ -120,8 +120,13 @@ class PromisesTest {
             copied.add(to.toString());
         }
         Children.check("chmod", "a+rx", jars.toString());
+        // The checkout may sit where only root can enter (/root/...): hal is shown a copy of what makes one.
+        Path checkout = Files.createDirectory(users.dir.resolve("checkout"));
+        Files.copy(Repo.ROOT.resolve("t3-reconcile.java"), checkout.resolve("t3-reconcile.java"));
+        Children.check("cp", "-r", Repo.ROOT.resolve("units").toString(), checkout.toString());
+        Children.check("chmod", "-R", "a+rX", checkout.toString());
         List<String> cmd = List.of("setsid", "setpriv", "--reuid=" + hal.uid(), "--regid=" + hal.gid(), "--init-groups", "--",
-                "env", "-i", "HOME=" + hal.home(), "PATH=/usr/bin:/bin", "LANG=C.UTF-8", "T3_CHECKOUT=" + Repo.ROOT,
+                "env", "-i", "HOME=" + hal.home(), "PATH=/usr/bin:/bin", "LANG=C.UTF-8", "T3_CHECKOUT=" + checkout,
                 "java", "-cp", String.join(":", copied), "T3Reconcile");
         Children.Ran r = Children.run(cmd, Map.of(), Path.of("/"), Duration.ofMinutes(2));
         assertEquals(2, r.exit(), r.all());

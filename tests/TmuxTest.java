@@ -47,9 +47,10 @@ class TmuxTest {
 
         for (String n : first) {
             assertTrue(tmux.run("kill-session", "-t", "=" + n).ok(), n);
-            Exec.Result again = tmux.newSession(n, dir, Map.of(), List.of("sleep", "60"));
-            assertTrue(again.ok(), n);
-            assertEquals(n, again.out().strip().split(" ", 5)[4], "recreated under the very same name");
+            Tmux.Outcome again = tmux.newSessions(List.of(new Tmux.NewSession(n, dir, Map.of(), List.of("sleep", "60")))).get(0);
+            assertTrue(again.ok(), n + ": " + again.error());
+            assertEquals(n, again.created().name(), "recreated under the very same name");
+            assertEquals(tmux.listSessions().server(), again.created().server(), "on the server a listing names");
         }
         assertEquals(new java.util.TreeSet<>(first), new java.util.TreeSet<>(names()));
     }

@@ -286,7 +286,7 @@ class WholeSessionTest {
     /** A conversation of alice's on disk, started in {@code dir} and quit: its id. */
     String seedConversation(Path dir) throws Exception {
         Process seed = new ProcessBuilder("setpriv", "--reuid=" + alice.uid(), "--regid=" + alice.gid(), "--init-groups", "--",
-                "env", "HOME=" + alice.home(), "sh", "-c", "cd \"$1\" && exec \"$2\"", "sh", dir.toString(), Repo.FAKE_CLAUDE.toString())
+                "env", "HOME=" + alice.home(), "sh", "-c", "cd \"$1\" && exec \"$2\"", "sh", dir.toString(), users.bin.resolve("claude").toString())
                 .redirectErrorStream(true).start();
         Path sessions = alice.home().resolve(".claude/sessions");
         assertTrue(Children.waitFor(() -> Files.exists(sessions.resolve(seed.pid() + ".json")), Duration.ofSeconds(10)));

@@ -1,0 +1,119 @@
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What a new tmux server means for the sessions of the one before it, in the format and in a
+ * save's composition, and how crash evidence is tied to the very server it names.
+ */
+class EndedSessionsTest {
+    static final String A = StateStoreTest.A, B = StateStoreTest.B;
+    static final Instant T0 = StateStoreTest.T0;
+    static final Tmux.Server OLD = new Tmux.Server(4242, T0.minusSeconds(3600).getEpochSecond()), NEW = new Tmux.Server(5151, T0.getEpochSecond());
+    static final Duration KEEP = Duration.ofDays(30);
+
+    static SnapshotFormat.Row work() {
+        return StateStoreTest.windows("work", StateStoreTest.live(0, "%1@" + OLD.start(), A));
+    }
+
+    static SnapshotFormat.Row notes() {
+        return StateStoreTest.windows("notes", StateStoreTest.live(0, "%2@" + OLD.start(), null));
+    }
+
+    static EndedSessions.Turnover turnover(List<SnapshotFormat.Row> previous, Tmux.Server was, Set<String> live, Set<String> leave,
+                                           Optional<String> crash, Instant at) {
+        return EndedSessions.of(previous, was, NEW, live, leave, s -> s.equals(OLD) ? crash : Optional.empty(), at, KEEP);
+    }
+
+    @Test
+    void theSnapshotSaysWhichServerItsLiveRowsCameFromAndWhichSessionsEndedWithAnother() {
+        SnapshotFormat.Row ended = work().withEnded(new SnapshotFormat.Ended(OLD.key(), T0, "the OOM killer at x\t(kernel log)"));
+        String text = SnapshotFormat.format(List.of(notes(), ended), NEW);
+        assertTrue(text.lines().findFirst().orElseThrow().endsWith("\tserver " + NEW.key()), text);
+        SnapshotFormat.Parsed back = SnapshotFormat.parse(text);
+        assertEquals(List.of(), back.problems());
+        assertEquals(NEW, back.server());
+        assertEquals(List.of(notes(), ended), back.rows(), "the ended line reads back, tab and all");
+        assertNull(SnapshotFormat.parse(SnapshotFormat.format(List.of(notes()))).server(), "a file without a server: not known");
+        // A bad ended line costs its mark, never the session.
+        SnapshotFormat.Parsed bad = SnapshotFormat.parse(text.replace(T0.toString(), "yesterday"));
+        assertEquals(1, bad.problems().size());
+        assertEquals(2, bad.rows().size());
+        assertEquals(Optional.empty(), Tmux.Server.parse("12@x"));
+        assertEquals(Optional.of(OLD), Tmux.Server.parse(OLD.key()));
+    }
+
+    @Test
+    void onANewServerTheOldOnesSessionsThatAreNotLiveAreKeptMarkedWithTheEvidence() {
+        SnapshotFormat.Row fresh = StateStoreTest.windows("fresh", StateStoreTest.live(0, "%0@" + NEW.start(), null));
+        EndedSessions.Turnover t = turnover(List.of(work(), notes()), OLD, Set.of("fresh"), Set.of(), Optional.empty(), T0);
+        List<SnapshotFormat.Row> rows = NextSnapshot.compose(List.of(fresh), List.of(work(), notes()), List.of(), Set.of(), t, T0).rows();
+        assertEquals(List.of("fresh", "work", "notes"), rows.stream().map(SnapshotFormat.Row::session).toList());
+        SnapshotFormat.Row w = rows.get(1);
+        assertEquals(OLD.key(), w.ended().server());
+        assertFalse(w.ended().crashed());
+        assertEquals(A, w.conversation(), "the conversation id is kept");
+        assertFalse(w.wanted(), "no evidence: not for a blanket restore");
+        assertEquals(List.of("work", "notes"), t.now().stream().map(SnapshotFormat.Row::session).toList(), "new to this save: for its log line");
+
+        EndedSessions.Turnover killed = turnover(List.of(work(), notes()), OLD, Set.of("fresh"), Set.of(), Optional.of("the OOM killer"), T0);
+        SnapshotFormat.Row k = killed.ended().get(0);
+        assertTrue(k.ended().crashed());
+        assertTrue(k.wanted(), "killed: heal, boot and blanket restores bring it back");
+        assertTrue(k.notRunning().startsWith(EndedSessions.SERVER_KILLED), k.notRunning());
+    }
+
+    @Test
+    void theSameServerDropsWhatSheClosedAndKeepsWhatEndedBeforeUntilLiveForgottenOrOld() {
+        // The same server: a session not live was closed (kill-session), her choice.
+        assertEquals(EndedSessions.NONE, turnover(List.of(work(), notes()), NEW, Set.of("notes"), Set.of(), Optional.empty(), T0));
+        assertEquals(EndedSessions.NONE, turnover(List.of(work()), null, Set.of(), Set.of(), Optional.empty(), T0), "no server on record: as before");
+
+        SnapshotFormat.Row ended = work().withEnded(new SnapshotFormat.Ended(OLD.key(), T0, null));
+        assertEquals(List.of(ended), turnover(List.of(ended), NEW, Set.of(), Set.of(), Optional.empty(), T0.plusSeconds(300)).ended(),
+                "kept by the next saves");
+        assertEquals(List.of(), turnover(List.of(ended), NEW, Set.of(), Set.of("work"), Optional.empty(), T0).ended(), "forgotten: let go");
+        assertEquals(List.of(), turnover(List.of(ended), NEW, Set.of(), Set.of(), Optional.empty(), T0.plus(KEEP).plusSeconds(1)).ended(),
+                "older than retention's days: history keeps it");
+        assertEquals(List.of(), turnover(List.of(work()), OLD, Set.of(), Set.of("work"), Optional.empty(), T0).ended(), "owed: kept as owed");
+    }
+
+    @Test
+    void aNewSessionOfTheSameNameKeepsTheOldOnesConversationAside() {
+        SnapshotFormat.Row again = StateStoreTest.windows("work", StateStoreTest.live(0, "%0@" + NEW.start(), null));
+        EndedSessions.Turnover t = turnover(List.of(work()), OLD, Set.of("work"), Set.of(), Optional.of("the OOM killer"), T0);
+        SnapshotFormat.Row row = NextSnapshot.compose(List.of(again), List.of(work()), List.of(), Set.of(), t, T0).rows().get(0);
+        assertEquals(2, row.panes().size(), "the live pane, and one kept aside: " + row);
+        SnapshotFormat.Pane aside = row.panes().get(1);
+        assertEquals(A, aside.conversation());
+        assertTrue(EndedSessions.healedInPlace(aside), "killed with its server: heal makes its pane again in the live session");
+        assertFalse(row.panes().get(0).hasConversation(), "the new pane is not the old one");
+        // The next save on the same server keeps it aside; once it runs again, it is where it runs.
+        SnapshotFormat.Row next = NextSnapshot.compose(List.of(again), List.of(row), List.of(), Set.of(), EndedSessions.NONE, T0).rows().get(0);
+        assertEquals(row.conversations(), next.conversations());
+    }
+
+    @Test
+    void crashEvidenceIsTheOomKillOfThatVeryServer(@TempDir Path tmp) {
+        Instant boot = T0.minusSeconds(86400);
+        KernelLog.OomKill kill = new KernelLog.OomKill(OLD.started().plusSeconds(60), OLD.pid(), 1001, KernelLog.TMUX_SERVER);
+        ServerCrash crashes = new ServerCrash(boot, () -> List.of(kill));
+        assertEquals(Optional.of(kill), crashes.of(1001, OLD));
+        assertEquals(Optional.empty(), crashes.of(1002, OLD), "another user's server");
+        assertEquals(Optional.empty(), crashes.of(1001, new Tmux.Server(OLD.pid() + 1, OLD.start())), "another pid");
+        assertEquals(Optional.empty(), crashes.of(1001, new Tmux.Server(OLD.pid(), kill.time().plusSeconds(60).getEpochSecond())),
+                "a later server that got the same pid: the kill was before it started");
+        assertEquals(Optional.empty(), crashes.of(1001, null), "no server on record: no evidence");
+        assertEquals(Optional.empty(), new ServerCrash(OLD.started().plusSeconds(30), () -> List.of(kill)).of(1001, OLD),
+                "a server of an earlier boot: this boot's log says nothing of it");
+        assertEquals(Optional.empty(), new ServerCrash(boot, () -> List.of(new KernelLog.OomKill(kill.time(), OLD.pid(), 1001, "bash"))).of(1001, OLD),
+                "a process that is not a tmux server");
+    }
+}
