@@ -60,7 +60,8 @@ class T3Restore implements Callable<Integer> {
     String forget;
 
     @Option(names = "--heal", description = "heal crashes (the save timer runs this after each save): a claude killed while its pane "
-            + "lives on is resumed in that pane once its shell is idle; a tmux server killed (stale socket) gets its newest snapshot back. "
+            + "lives on is resumed in that pane once its shell is idle; a tmux server the OOM killer took gets its sessions back (its "
+            + "newest snapshot, or those it took into the server that replaced it). "
             + "What a user closed on purpose (/exit, kill-session, kill-server) leaves no such evidence and is left alone")
     boolean heal;
 

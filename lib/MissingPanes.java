@@ -8,7 +8,9 @@ import java.util.Optional;
 /**
  * Heal's later turn for a live session a restore left in part: each conversation whose pane no
  * restore made (marked {@link SnapshotFormat#NOT_RECREATED}: tmux refused it, or the restore was
- * killed first; never the user's doing) comes back in a window of its own in that session, once.
+ * killed first; never the user's doing), or that a killed server took from a session of the same
+ * name she has made since ({@link EndedSessions#SERVER_KILLED}), comes back in a window of its own
+ * in that session, once.
  * The newest snapshot then names the new pane, so the next save knows it by which pane it is: a
  * claude that fails there is kept as exited, and never brought back again by this.
  */
@@ -23,7 +25,7 @@ public final class MissingPanes {
         Accounts.Account account = world.account();
         String user = account.name();
         List<SnapshotFormat.Row> rows = world.newest();
-        if (rows.stream().flatMap(r -> r.panes().stream()).noneMatch(p -> SnapshotFormat.NOT_RECREATED.equals(p.notRunning()))) return 0;
+        if (rows.stream().flatMap(r -> r.panes().stream()).noneMatch(EndedSessions::healedInPlace)) return 0;
         Tmux.Listing live = tmux.listSessions();
         if (live.status() != Tmux.Status.OK) return 0;
         List<SnapshotFormat.Row> next = new ArrayList<>();
@@ -32,18 +34,19 @@ public final class MissingPanes {
             Optional<Tmux.Session> session = live.sessions().stream().filter(s -> s.name().equals(row.session())).findFirst();
             SnapshotFormat.Row now = row;
             for (SnapshotFormat.Pane p : row.panes()) {
-                if (session.isEmpty() || !SnapshotFormat.NOT_RECREATED.equals(p.notRunning())) continue;
+                if (session.isEmpty() || !EndedSessions.healedInPlace(p)) continue;
+                String why = SnapshotFormat.NOT_RECREATED.equals(p.notRunning()) ? "a restore did not make its pane" : "its tmux server was killed";
                 RestorePlan.PanePlan plan = RestorePlan.planPane(account, row.session(), p, world.running(), new HashMap<>(), false,
                         world.conversations(), account.home(), List.of());
                 if (plan.action() != RestorePlan.Action.RESUME) {
                     // Running elsewhere again is no news; a transcript or directory gone is.
-                    if (plan.lost() != null) Log.warn("%s: conversation %s of session '%s', which a restore did not bring back, cannot be resumed: %s",
-                            user, p.conversation(), row.session(), plan.why());
+                    if (plan.lost() != null) Log.warn("%s: conversation %s of session '%s' (%s) cannot be resumed: %s",
+                            user, p.conversation(), row.session(), why, plan.why());
                     continue;
                 }
                 if (dryRun) {
-                    Log.info("%s: would bring back conversation %s of session '%s' in a window of its own (a restore did not make its pane)",
-                            user, p.conversation(), row.session());
+                    Log.info("%s: would bring back conversation %s of session '%s' in a window of its own (%s)",
+                            user, p.conversation(), row.session(), why);
                     continue;
                 }
                 List<String> args = new ArrayList<>(List.of("new-window", "-d", "-P", "-F", "#{pane_id} #{window_index} #{start_time}",
@@ -59,8 +62,8 @@ public final class MissingPanes {
                     failed++;
                     continue;
                 }
-                Log.info("%s: brought back conversation %s of session '%s' in window %s (a restore did not make its pane)",
-                        user, p.conversation(), row.session(), f[1]);
+                Log.info("%s: brought back conversation %s of session '%s' in window %s (%s)",
+                        user, p.conversation(), row.session(), f[1], why);
                 now = moved(now, p, new SnapshotFormat.Pane(Integer.parseInt(f[1]), 0, true, plan.cwd().toString(), p.conversation(),
                         p.conversationCwd(), p.claudeConfig(), null, p.claudeOptions(), List.of(), f[0] + "@" + f[2]));
                 made++;

@@ -17,7 +17,9 @@ import java.util.function.UnaryOperator;
  *   \tpane\tWINDOW.INDEX\tFLAGS\tCWD\tCONVERSATION\tCONVERSATION_CWD\tCLAUDE_CONFIG\tNOT_RUNNING\tCLAUDE_OPTIONS\tPROGRAM\tTMUX_PANE
  * </pre>
  * CLAUDE_OPTIONS and PROGRAM are JSON arrays of strings or '-'; TMUX_PANE the live pane it was
- * (%id@server-start) or '-'. With windows, the session line
+ * (%id@server-start) or '-'. A session kept after its tmux server died has, right after its
+ * session line, {@code \tended\tSERVER\tNOTICED\tCRASH} ({@link Ended}); the header's last field
+ * {@code server PID@START} names the server the live rows were listed from. With windows, the session line
  * is a summary (its active pane's cwd, its main conversation) for a reader's eye and grep; the
  * panes are what counts. Tab, newline, CR and backslash inside a field are written as \t \n \r
  * \\. The older six-, five- and three-column forms (no window lines) read too.

@@ -124,6 +124,29 @@ class ServerEndTest {
     }
 
     @Test
+    void aReconnectUnderTheSameNameKeepsTheKilledConversationAndHealBringsItBackInThatSession() throws Exception {
+        String id = conversationIn("work");
+        oomKill(users.serverPid(alice));
+        users.newSession(alice, "work", alice.home(), null); // the web terminal reconnects to the name it knows
+
+        save();
+        SnapshotFormat.Row work = newest().get("work");
+        assertNull(work.ended(), "a live session of that name: the row is the live one");
+        assertTrue(work.conversations().stream().anyMatch(p -> p.conversation().equals(id) && EndedSessions.healedInPlace(p)),
+                "the killed conversation is kept aside in it: " + work);
+        assertFalse(newest().containsKey("notes") && newest().get("notes").ended() == null, "notes ended with the server");
+
+        Children.Ran healed = heal();
+        assertTrue(Children.waitFor(() -> claudeIn("work").isPresent(), Duration.ofSeconds(15)), "resumed in the live session: " + healed.all());
+        assertEquals(id, conversationIn("work"));
+        assertEquals(2, users.tmux(alice).run("list-windows", "-t", "=work:").out().lines().count(), "in a window of its own, beside hers");
+        assertTrue(live().contains("notes"), "and the session that ended with the server is back: " + healed.all());
+        save();
+        heal();
+        assertEquals(2, users.tmux(alice).run("list-windows", "-t", "=work:").out().lines().count(), "once");
+    }
+
+    @Test
     void aFullDiskStillRestoresAndHealsAndSaysWhatItCouldNotRecord() throws Exception {
         // The state dir on a small file system of its own, filled up after the save.
         Path small = users.dir.resolve("small");
