@@ -220,18 +220,15 @@ class T3Restore implements Callable<Integer> {
                 // tmux leaves its socket however the server ends: only the kernel's log, naming the
                 // very server the newest snapshot was listed from, tells a crash.
                 Tmux.Server server = newest.parsed().server();
-                Optional<KernelLog.OomKill> oom = crashes.of(account.uid(), server);
-                if (oom.isEmpty() || ledger.handledServer(server.key())) {
+                Optional<String> crash = crashes.evidence(account.uid(), server);
+                if (crash.isEmpty() || ledger.handledServer(server.key())) {
                     Log.info("%s: the tmux server is gone (stale socket) and no crash is on record%s: it exited (last session closed, "
-                            + "kill-server) or was killed on purpose; nothing to heal", user, oom.isEmpty() ? "" : " that heal has not dealt with");
+                            + "kill-server) or was killed on purpose; nothing to heal", user, crash.isEmpty() ? "" : " that heal has not dealt with");
                     return 0;
                 }
-                Log.warn("%s: the tmux server (pid %d) was killed by the OOM killer at %s (kernel log): %s the newest snapshot",
-                        user, oom.get().pid(), oom.get().time(), dryRun ? "would bring back" : "bringing back");
-                if (dryRun) return 0;
-                int failed = restoreOne(settings, store, entry, procs, null);
-                ledger.serverHealed(server.key(), Instant.now());
-                return failed + writeLedger(ledger);
+                Log.warn("%s: the tmux server (%s) was killed by %s: %s the newest snapshot",
+                        user, server, crash.get(), dryRun ? "would bring back" : "bringing back");
+                return dryRun ? 0 : healServer(settings, store, entry, procs, null, List.of(server.key()), ledger);
             case LIVE:
                 break;
             default:
@@ -251,7 +248,7 @@ class T3Restore implements Callable<Integer> {
         } else {
             failed = Healer.apply(steps, world, tmux, ledger, settings, now) + MissingPanes.heal(world, tmux, history, settings, false);
         }
-        return failed + endedWithAKilledServer(settings, store, entry, procs, newest, panes, ledger);
+        return failed + endedWithAKilledServer(settings, store, entry, account.uid(), procs, newest, panes, ledger);
     }
 
     /**
@@ -259,37 +256,72 @@ class T3Restore implements Callable<Integer> {
      * (a new one took its place before heal saw the old one gone), brought back into her live
      * server, each pane resuming its conversation: once per server.
      */
-    private int endedWithAKilledServer(Settings settings, StateStore store, Roster.Entry entry, Procfs procs, History.Current newest,
+    private int endedWithAKilledServer(Settings settings, StateStore store, Roster.Entry entry, int uid, Procfs procs, History.Current newest,
                                        List<Tmux.Pane> panes, HealLedger ledger) throws Exception {
         String user = entry.user();
         java.util.Set<String> live = new java.util.HashSet<>();
         panes.forEach(p -> live.add(p.session()));
-        List<SnapshotFormat.Row> rows = newest.rows().stream().filter(r -> r.ended() != null && r.ended().crashed() && !live.contains(r.session())
-                && !ledger.handledServer(r.ended().server())).toList();
+        // Evidence the save could not read then (dmesg timed out under memory pressure) is asked for again.
+        List<SnapshotFormat.Row> rows = new ArrayList<>();
+        for (SnapshotFormat.Row r : newest.rows()) {
+            if (r.ended() == null || live.contains(r.session()) || ledger.handledServer(r.ended().server())) continue;
+            if (r.ended().crashed()) rows.add(r);
+            else crashes.evidence(uid, Tmux.Server.parse(r.ended().server()).orElse(null)).ifPresent(e -> rows.add(EndedSessions.crashed(r, e)));
+        }
         if (rows.isEmpty()) return 0;
         List<String> servers = rows.stream().map(r -> r.ended().server()).distinct().toList();
         Log.warn("%s: %s %d session(s) that ended with a killed tmux server (%s): %s", user, dryRun ? "would bring back" : "bringing back",
                 rows.size(), rows.get(0).ended().describe(), String.join(", ", rows.stream().map(r -> "'" + r.session() + "'").toList()));
         if (dryRun) return 0;
         String from = newest.snapshot().map(s -> "snapshot " + s.name()).orElse("the newest snapshot");
-        int failed = restoreOne(settings, store, entry, procs, new Selection(rows, false, from));
-        servers.forEach(s -> ledger.serverHealed(s, Instant.now()));
-        return failed + writeLedger(ledger);
+        return healServer(settings, store, entry, procs, new Selection(rows, false, from), servers, ledger);
     }
 
-    /** Writes what heal did; on a full disk says so and counts a failure: what was healed stays healed. */
+    /**
+     * Brings back what ended with {@code servers} ({@code chosen}; null: the newest snapshot, as
+     * at boot), once: the ledger says so first, so that a restore whose own record does not land
+     * never brings back again what she closes since. Nothing is marked when the restore could
+     * not start (no account, a shell that cannot log in, a server that hung): it is owed, or
+     * tried again.
+     */
+    private int healServer(Settings settings, StateStore store, Roster.Entry entry, Procfs procs, Selection chosen, List<String> servers,
+                           HealLedger ledger) throws Exception {
+        if (settings.healMax() == 0) {
+            Log.warn("%s: T3_HEAL_MAX=0: not bringing back what a killed tmux server took; t3-restore --user %s does", entry.user(), entry.user());
+            return 0;
+        }
+        servers.forEach(s -> ledger.serverHealed(s, Instant.now()));
+        int unrecorded = writeLedger(ledger);
+        if (unrecorded == NOWHERE) {
+            Log.error("%s: not bringing back what a killed tmux server took: heal acts on a crash only once it can record that it did; "
+                    + "the sessions stay kept, and a blanket restore (t3-restore --user %s) brings them back", entry.user(), entry.user());
+            return 1;
+        }
+        int before = runs.size();
+        int failed = restoreOne(settings, store, entry, procs, chosen);
+        if (runs.size() == before && failed > 0) {
+            ledger.forgetServers(servers); // it did not start: let the next heal try again
+            writeLedger(ledger);
+        }
+        return failed + (unrecorded == 0 ? 0 : 1);
+    }
+
+    /** {@link #writeLedger}: recorded only in the fallback under /run, or nowhere. */
+    private static final int FALLBACK = 1, NOWHERE = 2;
+
+    /** Writes what heal did: 0, {@link #FALLBACK} or {@link #NOWHERE}; the last two are logged and are a failure of the run. */
     private static int writeLedger(HealLedger ledger) {
         try {
             ledger.write(Instant.now());
             return 0;
         } catch (java.io.IOException e) {
             Log.error("%s", ledger.cannotWrite(e));
-            return 1;
+            return e instanceof HealLedger.Kept ? FALLBACK : NOWHERE;
         }
     }
 
     /** Crash evidence for users' servers: the kernel's log, read once a run and only when a server is asked about. */
-    private final ServerCrash crashes = ServerCrash.fromKernel(Procfs.bootTimeNow());
+    private final ServerCrash crashes = ServerCrash.fromKernel();
 
     /** Options that do not go together, in words; null when they do. */
     private String misuse() {
@@ -331,15 +363,20 @@ class T3Restore implements Callable<Integer> {
             return 1;
         }
         Conversations conversations = new Conversations(procs, account);
-        List<RestorePlan.Step> steps = RestorePlan.plan(account, wanted, live.byName(), conversations.whereRunning(live.paneLabels()),
-                store.tombstones(user).read(), conversations, entry.defaultCwd(), settings.programs());
+        Map<String, String> running = conversations.whereRunning(live.paneLabels());
+        Map<String, Instant> forgotten = store.tombstones(user).read();
+        List<RestorePlan.Step> steps = RestorePlan.plan(account, wanted, live.byName(), running,
+                forgotten, conversations, entry.defaultCwd(), settings.programs());
+        // Asked for by name, a live session's conversations kept aside in it come back in windows of their own.
+        int aside = wanted.explicit() ? MissingPanes.asked(account, tmux, history, wanted, running, conversations, settings, dryRun) : 0;
         if (dryRun) {
             steps.forEach(step -> plan.add(RestoreVerbs.planEntry(user, step)));
-            return wanted.problems().size();
+            return wanted.problems().size() + aside;
         }
 
-        runs.add(Restorer.create(account, tmux, history, owed, wanted, steps, settings, Screens.read(store, user, settings.scrollback())));
-        return 0; // its failures are counted when it is recorded, after the resumes
+        runs.add(Restorer.create(account, tmux, history, owed, wanted, steps, settings, Screens.read(store, user, settings.scrollback()),
+                new Restorer.Before(live.byName().keySet(), forgotten.keySet())));
+        return aside; // the rest of its failures are counted when it is recorded, after the resumes
     }
 
     /**

@@ -67,8 +67,7 @@ class T3Save implements Callable<Integer> {
         try (RunLock lock = dryRun || roster.entries().isEmpty() ? null : RunLock.acquire(store, settings.lockWait())) {
             // Read after the lock: a restore that held it has started claudes this must see.
             Procfs procs = Procfs.read(); // once per run: every user's panes are walked in memory
-            // Boot time is computed lazily, unsynchronized: once here, before the users' threads share the table.
-            ServerCrash crashes = ServerCrash.fromKernel(procs.bootTime()); // the kernel's log, read once if a server changed
+            ServerCrash crashes = ServerCrash.fromKernel(); // the kernel's log, read once if a server of this boot changed
             // A few users at once: each has her own tmux server and files, and half of a user's
             // turn is waiting for her tmux listing. A dry run prints whole snapshots: one at a time.
             ExecutorService pool = Executors.newFixedThreadPool(dryRun ? 1 : USERS_AT_ONCE);
@@ -133,7 +132,8 @@ class T3Save implements Callable<Integer> {
         List<SnapshotFormat.Row> owed = store.pending(user).rows();
         // A new server since the newest snapshot: the old one's sessions that are not live ended with it, and are kept.
         EndedSessions.Turnover turnover = EndedSessions.of(previous, newest.parsed().server(), inv.server(), inv.byName().keySet(),
-                EndedSessions.leave(owed, store.tombstones(user).read().keySet()), server -> crashes.evidence(account.uid(), server), now, settings.keepFor());
+                EndedSessions.leave(owed, store.tombstones(user).read().keySet(), previous, healed::handledServer),
+                server -> crashes.evidence(account.uid(), server), now, settings.keepFor());
         EndedSessions.log(user, turnover);
         NextSnapshot.Result next = NextSnapshot.compose(inv.rows(), previous, owed, crashed, turnover, now);
         for (NextSnapshot.Kept k : next.notRunning()) {
@@ -147,13 +147,20 @@ class T3Save implements Callable<Integer> {
         if (dryRun) {
             System.out.print("### " + store.pointer(user) + "\n" + SnapshotFormat.format(next.rows(), inv.server()));
         } else {
-            written = history.commit(next.rows(), inv.server(), now, newest).map(s -> " in snapshot " + s.name()).orElse(", unchanged: nothing written");
-            // A session live again is owed no more: a user's later kill-session must not be undone.
-            store.pending(user).settleAll(inv.rows().stream().map(SnapshotFormat.Row::session).collect(java.util.stream.Collectors.toSet()));
-            Map<String, Instant> created = new HashMap<>();
-            inv.sessions().forEach(x -> created.put(x.name(), x.created()));
-            Collection<String> wanted = store.tombstones(user).clearSeen(created);
-            if (!wanted.isEmpty()) Log.info("%s: %s live again: no longer forgotten", user, wanted);
+            // A server tmux named but /proc did not confirm is not known: the one before is kept, so a later change is still seen.
+            Tmux.Server server = inv.server() != null ? inv.server() : newest.parsed().server();
+            written = history.commit(next.rows(), server, now, newest).map(s -> " in snapshot " + s.name()).orElse(", unchanged: nothing written");
+            try {
+                // A session live again is owed no more: a user's later kill-session must not be undone.
+                store.pending(user).settleAll(inv.rows().stream().map(SnapshotFormat.Row::session).collect(java.util.stream.Collectors.toSet()));
+                Map<String, Instant> created = new HashMap<>();
+                inv.sessions().forEach(x -> created.put(x.name(), x.created()));
+                Collection<String> wanted = store.tombstones(user).clearSeen(created);
+                if (!wanted.isEmpty()) Log.info("%s: %s live again: no longer forgotten", user, wanted);
+            } catch (java.io.IOException e) {
+                Log.error("%s: the snapshot is saved%s; what is owed or forgotten is not updated: %s", user, written, Cli.describe(e));
+                return false;
+            }
             try {
                 Screens.save(store, user, tmux, inv, next.rows(), settings.scrollback());
             } catch (java.io.IOException e) {

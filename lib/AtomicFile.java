@@ -25,6 +25,20 @@ public final class AtomicFile {
     private AtomicFile() {}
 
     public static void write(Path target, byte[] data, Set<PosixFilePermission> mode) throws IOException {
+        try {
+            replace(target, data, mode);
+        } catch (IOException e) {
+            // A write's own error ("No space left on device") names no file, a temp file's names the
+            // temp file: the log must name the file that was not replaced (and is intact).
+            if (e instanceof java.nio.file.FileSystemException f && target.toString().equals(f.getFile())) throw e;
+            String why = e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason() : e.getMessage();
+            java.nio.file.FileSystemException named = new java.nio.file.FileSystemException(target.toString(), null, why);
+            named.initCause(e);
+            throw named;
+        }
+    }
+
+    private static void replace(Path target, byte[] data, Set<PosixFilePermission> mode) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp", PosixFilePermissions.asFileAttribute(mode));
         try {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.Set;
@@ -33,13 +34,14 @@ public final class HealLedger {
 
     public static HealLedger read(StateStore store, String user) throws IOException {
         ObjectNode doc;
+        Path file = newer(store.healFile(user), store.healFallback(user));
         try {
-            JsonNode n = JSON.readTree(StateStore.readOwn(store.healFile(user), History.MAX_FILE));
+            JsonNode n = JSON.readTree(StateStore.readOwn(file, History.MAX_FILE));
             doc = n instanceof ObjectNode o ? o : JSON.createObjectNode();
         } catch (NoSuchFileException e) {
             doc = JSON.createObjectNode();
         } catch (com.fasterxml.jackson.core.JacksonException e) {
-            Log.error("%s: %s is not JSON (%s); starting a new one", user, store.healFile(user), e.getOriginalMessage());
+            Log.error("%s: %s is not JSON (%s); starting a new one", user, file, e.getOriginalMessage());
             doc = JSON.createObjectNode();
         }
         if (!(doc.get("handled") instanceof ArrayNode)) doc.putArray("handled");
@@ -95,6 +97,11 @@ public final class HealLedger {
         handled.add(r.key());
     }
 
+    /**
+     * Records what heal did. When the state dir cannot take it (a full disk), it goes to the
+     * fallback under /run ({@link StateStore#healFallback}) and {@link Kept} says so: heal goes on,
+     * and acts on nothing twice. An IOException otherwise: nothing could be recorded.
+     */
     public void write(Instant now) throws IOException {
         ArrayNode kept = JSON.createArrayNode();
         for (JsonNode e : entries()) {
@@ -102,13 +109,56 @@ public final class HealLedger {
             if (e.path("boot").asText().equals(BOOT)) kept.add(e);
         }
         doc.set("handled", kept);
-        store.writeOwn(store.healFile(user), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(doc) + "\n");
+        String text = JSON.writerWithDefaultPrettyPrinter().writeValueAsString(doc) + "\n";
+        Path fallback = store.healFallback(user);
+        try {
+            store.writeOwn(store.healFile(user), text);
+        } catch (IOException e) {
+            try {
+                StateStore.mkdirPrivate(fallback.getParent().getParent());
+                store.writeOwn(fallback, text);
+            } catch (IOException f) {
+                e.addSuppressed(f);
+                throw e;
+            }
+            throw new Kept(user + ": what heal did could not be recorded in " + store.healFile(user) + " (" + Cli.describe(e) + "); kept in "
+                    + fallback + " for this boot, until it can", e);
+        }
+        java.nio.file.Files.deleteIfExists(fallback);
     }
 
-    /** What to log when {@link #write} failed (a full disk): the file, and what follows. */
+    /** What heal did went to the fallback: recorded for this boot, not in the state dir. */
+    public static final class Kept extends IOException {
+        Kept(String message, IOException cause) { super(message, cause); }
+    }
+
+    /** Of the ledger and its fallback, the one written last (the fallback only while it exists). */
+    private static Path newer(Path file, Path fallback) {
+        try {
+            if (!java.nio.file.Files.isRegularFile(fallback, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return file;
+            if (!java.nio.file.Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return fallback;
+            return java.nio.file.Files.getLastModifiedTime(fallback, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                    .compareTo(java.nio.file.Files.getLastModifiedTime(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) >= 0 ? fallback : file;
+        } catch (IOException e) {
+            return file;
+        }
+    }
+
+    /** What to log when {@link #write} failed: where it went, or that nothing could be recorded. */
     public String cannotWrite(IOException e) {
-        return user + ": what heal did could not be recorded in " + store.healFile(user) + " (" + Cli.describe(e)
-                + "); what was healed stays healed, and a crash it acted on may be looked at again by the next heal";
+        if (e instanceof Kept) return e.getMessage();
+        return user + ": what heal did could not be recorded in " + store.healFile(user) + " nor in " + store.healFallback(user) + " ("
+                + Cli.describe(e) + ")";
+    }
+
+    /** Forgets that heal brought back these servers' sessions (its restore did not start: the next heal tries again). */
+    public void forgetServers(java.util.Collection<String> servers) {
+        java.util.Iterator<JsonNode> it = doc.path("handled").iterator();
+        while (it.hasNext()) {
+            String record = it.next().path("record").asText();
+            if (servers.stream().anyMatch(s -> record.equals(SERVER + s))) it.remove();
+        }
+        servers.forEach(s -> handled.remove(SERVER + s));
     }
 
     private void act(LiveRecords.Record r, String outcome, Instant now) {

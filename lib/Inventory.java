@@ -83,9 +83,19 @@ public final class Inventory {
             Log.warn("%s: tmux gave pane pids that are not %s's processes, for %s; their panes count as having no process (no cwd, no conversation)",
                     account.name(), account.name(), String.join(", ", dropped));
         }
-        // The server's pid ties crash evidence to it later: only one that is her own process now counts.
-        Tmux.Server server = listing.server() != null && procs.ownedBy(listing.server().pid(), account.uid()) ? listing.server() : null;
+        Tmux.Server server = trusted(listing.server(), account.uid(), procs.get(listing.server() == null ? -1 : listing.server().pid()), procs.bootTime());
         return new Tmux.Listing(listing.status(), sessions, listing.detail(), panes, server);
+    }
+
+    /**
+     * The server her tmux says it is, when /proc agrees: its pid is her process, started when it
+     * says (within the second tmux rounds to); else null, not known. The pid ties crash evidence
+     * to the server later, and the start time is read back as a time: neither is taken on her word.
+     */
+    public static Tmux.Server trusted(Tmux.Server said, int uid, Optional<Procfs.Proc> proc, java.time.Instant bootTime) {
+        if (said == null || proc.isEmpty() || proc.get().uid() != uid) return null;
+        long started = Procfs.startTime(proc.get(), bootTime).getEpochSecond();
+        return Math.abs(started - said.start()) <= 2 ? said : null;
     }
 
     /** The pane pid of a session whose pane has no process we trust: no process has it. */

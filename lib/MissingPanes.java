@@ -3,6 +3,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -22,10 +23,33 @@ public final class MissingPanes {
      * returns how many failed. Plans each pane as a restore would ({@link RestorePlan#planPane}).
      */
     public static int heal(HealPlan.World world, Tmux tmux, History history, Settings settings, boolean dryRun) throws IOException {
-        Accounts.Account account = world.account();
+        return bringBack(world.account(), tmux, history, world.newest(), world.running(), world.conversations(), settings,
+                (row, p) -> EndedSessions.healedInPlace(p), false, dryRun);
+    }
+
+    /**
+     * A restore that names a live session (--session NAME, --find NAME or ID): the conversations
+     * the newest snapshot keeps aside in it (a restore did not make their panes, or a server took
+     * them) and the request asks for come back, each in a window of its own, however they ended.
+     */
+    public static int asked(Accounts.Account account, Tmux tmux, History history, Selection wanted, Map<String, String> running,
+                            Conversations conversations, Settings settings, boolean dryRun) throws IOException {
+        java.util.Set<String> named = new java.util.HashSet<>();
+        wanted.rows().forEach(r -> named.add(r.session()));
+        return bringBack(account, tmux, history, history.readNewest().rows(), running, conversations, settings,
+                (row, p) -> named.contains(row.session()) && p.hasConversation() && EndedSessions.keptAside(p) && wanted.asked(p), true, dryRun);
+    }
+
+    /**
+     * Makes again, in a window of its own in its live session, each pane of {@code rows} that
+     * {@code which} picks, planned as a restore would ({@code asked}: as one asked for by name);
+     * the newest snapshot then names the new pane. Returns how many failed.
+     */
+    private static int bringBack(Accounts.Account account, Tmux tmux, History history, List<SnapshotFormat.Row> rows, Map<String, String> running,
+                                 Conversations conversations, Settings settings, java.util.function.BiPredicate<SnapshotFormat.Row, SnapshotFormat.Pane> which,
+                                 boolean asked, boolean dryRun) throws IOException {
         String user = account.name();
-        List<SnapshotFormat.Row> rows = world.newest();
-        if (rows.stream().flatMap(r -> r.panes().stream()).noneMatch(EndedSessions::healedInPlace)) return 0;
+        if (rows.stream().noneMatch(r -> r.panes().stream().anyMatch(p -> which.test(r, p)))) return 0;
         Tmux.Listing live = tmux.listSessions();
         if (live.status() != Tmux.Status.OK) return 0;
         List<SnapshotFormat.Row> next = new ArrayList<>();
@@ -34,10 +58,11 @@ public final class MissingPanes {
             Optional<Tmux.Session> session = live.sessions().stream().filter(s -> s.name().equals(row.session())).findFirst();
             SnapshotFormat.Row now = row;
             for (SnapshotFormat.Pane p : row.panes()) {
-                if (session.isEmpty() || !EndedSessions.healedInPlace(p)) continue;
-                String why = SnapshotFormat.NOT_RECREATED.equals(p.notRunning()) ? "a restore did not make its pane" : "its tmux server was killed";
-                RestorePlan.PanePlan plan = RestorePlan.planPane(account, row.session(), p, world.running(), new HashMap<>(), false,
-                        world.conversations(), account.home(), List.of());
+                if (session.isEmpty() || !which.test(row, p)) continue;
+                String why = SnapshotFormat.NOT_RECREATED.equals(p.notRunning()) ? "a restore did not make its pane"
+                        : asked ? "asked for; it was kept aside in this session" : "its tmux server was killed";
+                RestorePlan.PanePlan plan = RestorePlan.planPane(account, row.session(), p, running, new HashMap<>(), asked,
+                        conversations, account.home(), List.of());
                 if (plan.action() != RestorePlan.Action.RESUME) {
                     // Running elsewhere again is no news; a transcript or directory gone is.
                     if (plan.lost() != null) Log.warn("%s: conversation %s of session '%s' (%s) cannot be resumed: %s",

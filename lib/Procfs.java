@@ -60,18 +60,27 @@ public final class Procfs {
                 } catch (NumberFormatException e) {
                     continue;
                 }
-                try {
-                    Stat st = parseStat(Files.readString(dir.resolve("stat"), StandardCharsets.UTF_8));
-                    int uid = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-                    procs.put(pid, new Proc(pid, st.ppid(), uid, st.comm(), readArgv(dir.resolve("cmdline")), st.tpgid(), st.startTicks()));
-                } catch (IOException | RuntimeException e) {
-                    // gone, or a kernel thread we cannot parse: not a pane's descendant anyway
-                }
+                readProc(dir, pid).ifPresent(p -> procs.put(pid, p));
             }
         } catch (IOException e) {
             throw new IllegalStateException("cannot list " + root + ": " + e.getMessage(), e);
         }
         return new Procfs(root, procs);
+    }
+
+    /** One process, read now from the real /proc; empty when it is gone. */
+    public static Optional<Proc> readOne(int pid) {
+        return pid > 0 ? readProc(Path.of("/proc", Integer.toString(pid)), pid) : Optional.empty();
+    }
+
+    private static Optional<Proc> readProc(Path dir, int pid) {
+        try {
+            Stat st = parseStat(Files.readString(dir.resolve("stat"), StandardCharsets.UTF_8));
+            int uid = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            return Optional.of(new Proc(pid, st.ppid(), uid, st.comm(), readArgv(dir.resolve("cmdline")), st.tpgid(), st.startTicks()));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty(); // gone, or a kernel thread we cannot parse: not a pane's descendant anyway
+        }
     }
 
     /** Parses /proc/pid/stat. The comm sits in parentheses and may hold spaces and ')': split at the LAST ')'. */
@@ -233,7 +242,12 @@ public final class Procfs {
 
     /** When the process started, from its start ticks and the boot time in /proc/stat. */
     public Instant startTime(Proc p) {
-        return Instant.ofEpochSecond(bootTime).plusMillis(p.startTicks() * 1000 / CLK_TCK);
+        return startTime(p, bootTime());
+    }
+
+    /** As above, for a boot that began at {@code bootTime}. */
+    public static Instant startTime(Proc p, Instant bootTime) {
+        return bootTime.plusMillis(p.startTicks() * 1000 / CLK_TCK);
     }
 
     private final long bootTime;

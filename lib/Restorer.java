@@ -16,7 +16,13 @@ import java.util.function.Function;
 public final class Restorer {
     /** One user's restore between creating its sessions and recording them. */
     public record UserRun(Accounts.Account account, Tmux tmux, History history, Pending owed, Selection wanted, List<RestorePlan.Step> steps,
-                          List<RestorePlan.Step> back, List<Resumer.Waiting> waiting, Map<String, String> missing, int failed, Tmux.Server server) {}
+                          List<RestorePlan.Step> back, List<Resumer.Waiting> waiting, Map<String, String> missing, int failed, Tmux.Server server,
+                          Before before) {}
+
+    /** What was so before this restore: the sessions live, and those forgotten on purpose (a new server takes neither). */
+    public record Before(java.util.Set<String> live, java.util.Set<String> forgotten) {
+        public static final Before NOTHING = new Before(java.util.Set.of(), java.util.Set.of());
+    }
 
     /** How long, at most, the restore watches that each claude it started got going. */
     private static final Duration RESUME_CHECK = Duration.ofSeconds(3);
@@ -26,12 +32,12 @@ public final class Restorer {
     /** Creates every session the plan brings back, owing each row until its session exists. */
     public static UserRun create(Accounts.Account account, Tmux tmux, History history, Pending owed, Selection wanted,
                                  List<RestorePlan.Step> steps, Settings settings) throws IOException {
-        return create(account, tmux, history, owed, wanted, steps, settings, Screens.NONE);
+        return create(account, tmux, history, owed, wanted, steps, settings, Screens.NONE, Before.NOTHING);
     }
 
     /** As above; {@code screens}: what the panes showed at the last save, printed back in each before its program. */
     public static UserRun create(Accounts.Account account, Tmux tmux, History history, Pending owed, Selection wanted,
-                                 List<RestorePlan.Step> steps, Settings settings, Screens screens) throws IOException {
+                                 List<RestorePlan.Step> steps, Settings settings, Screens screens, Before before) throws IOException {
         String user = account.name();
         List<RestorePlan.Step> toCreate = steps.stream().filter(st -> st.action() != RestorePlan.Action.SKIP).toList();
         int unrecorded = 0;
@@ -82,8 +88,9 @@ public final class Restorer {
         panes.forEach((st, made) -> tell(account, tmux, st, made, waiting, missing));
         // A session back without some of its panes failed in part: the exit status says so.
         long partial = panes.values().stream().filter(made -> made.stream().anyMatch(m -> m.pane() == null)).count();
-        Tmux.Server into = created.values().stream().map(Tmux.Created::server).filter(java.util.Objects::nonNull).findFirst().orElse(null);
-        return new UserRun(account, tmux, history, owed, wanted, steps, back, waiting, missing, toCreate.size() - back.size() + (int) partial + unrecorded, into);
+        Tmux.Server into = created.values().stream().map(Tmux.Created::server).filter(java.util.Objects::nonNull).findFirst()
+                .map(s -> Inventory.trusted(s, account.uid(), Procfs.readOne(s.pid()), Procfs.bootTimeNow())).orElse(null);
+        return new UserRun(account, tmux, history, owed, wanted, steps, back, waiting, missing, toCreate.size() - back.size() + (int) partial + unrecorded, into, before);
     }
 
     /** Every session's first pane, in as few tmux calls as tmux allows; what tmux would not make stays owed. */
@@ -308,8 +315,9 @@ public final class Restorer {
         Tmux.Server was = newest.parsed().server(), now = run.server() != null ? run.server() : was;
         Instant at = Instant.now();
         java.util.Set<String> live = new java.util.HashSet<>(back.keySet());
+        live.addAll(run.before().live());
         run.steps().stream().filter(RestorePlan.Step::live).forEach(st -> live.add(st.row().session()));
-        EndedSessions.Turnover turnover = EndedSessions.of(newest.rows(), was, now, live, EndedSessions.leave(run.owed().rows(), java.util.Set.of()),
+        EndedSessions.Turnover turnover = EndedSessions.of(newest.rows(), was, now, live, EndedSessions.leave(run.owed().rows(), run.before().forgotten()),
                 server -> crashes.evidence(run.account().uid(), server), at, settings.keepFor());
         EndedSessions.log(run.account().name(), turnover);
         Map<String, SnapshotFormat.Row> ended = new HashMap<>();

@@ -19,7 +19,7 @@ import java.util.function.UnaryOperator;
  * CLAUDE_OPTIONS and PROGRAM are JSON arrays of strings or '-'; TMUX_PANE the live pane it was
  * (%id@server-start) or '-'. A session kept after its tmux server died has, right after its
  * session line, {@code \tended\tSERVER\tNOTICED\tCRASH} ({@link Ended}); the header's last field
- * {@code server PID@START} names the server the live rows were listed from. With windows, the session line
+ * {@code server PID@START@BOOT} names the server the live rows were listed from (v4). With windows, the session line
  * is a summary (its active pane's cwd, its main conversation) for a reader's eye and grep; the
  * panes are what counts. Tab, newline, CR and backslash inside a field are written as \t \n \r
  * \\. The older six-, five- and three-column forms (no window lines) read too.
@@ -236,7 +236,7 @@ public final class SnapshotFormat {
         }
     }
 
-    public static final String HEADER = "# t3-tmux snapshot v3\tsession\tcwd\tconversation\tconversation_cwd\tclaude_config\tnot_running"
+    public static final String HEADER = "# t3-tmux snapshot v4\tsession\tcwd\tconversation\tconversation_cwd\tclaude_config\tnot_running"
             + "\t(then its windows and panes, each line starting with a tab: see SnapshotFormat.java)";
     private static final String NONE = "-";
     /** The header's last field, when the live rows' server is known: {@code server PID@START}. */

@@ -48,6 +48,24 @@ public final class StateStore {
 
     public Path healFile(String user) { return dir.resolve(user + ".heals"); }
 
+    /**
+     * Where what heal did goes when {@link #healFile} cannot be written (a full disk): under /run,
+     * root-only, one folder per state dir. What heal acts on is of this boot only, which is what
+     * /run keeps: enough that an old crash never undoes a later choice.
+     */
+    public Path healFallback(String user) {
+        String id = java.util.HexFormat.of().formatHex(sha256(dir.toAbsolutePath().toString())).substring(0, 16);
+        return Path.of("/run/t3-tmux").resolve(id).resolve(user + ".heals");
+    }
+
+    private static byte[] sha256(String s) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e); // every JDK has SHA-256
+        }
+    }
+
     /** What the user's panes showed at the last save, when T3_SCROLLBACK is on (see {@link Screens}). */
     public Path screensFile(String user) { return dir.resolve(user + ".screens"); }
 

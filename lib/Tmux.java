@@ -54,22 +54,26 @@ public final class Tmux {
     }
 
     /**
-     * Which server a user's tmux is: its pid and start time (epoch seconds). A server that died
-     * and was started again is another server, though its socket is the same file: the sessions
-     * of the one before died with it, and crash evidence (an OOM line) names the pid it killed.
+     * Which server a user's tmux is: its pid, its start time (epoch seconds), and the boot it ran
+     * in (the kernel's boot id; null when not known). A server that died and was started again is
+     * another server, though its socket is the same file: the sessions of the one before died with
+     * it, and crash evidence (an OOM line, a reboot) names the server it ended.
      */
-    public record Server(int pid, long start) {
-        /** {@code pid@start}, as snapshots and the heal ledger write it. */
-        public String key() { return pid + "@" + start; }
+    public record Server(int pid, long start, String boot) {
+        /** {@code pid@start@boot}, as snapshots and the heal ledger write it. */
+        public String key() { return pid + "@" + start + (boot == null ? "" : "@" + boot); }
 
         public Instant started() { return Instant.ofEpochSecond(start); }
 
-        /** A key as {@link #key()} writes it, or empty. */
+        /** The same server, known to run in {@code boot}. */
+        Server in(String boot) { return new Server(pid, start, boot); }
+
+        /** A key as {@link #key()} writes it (the boot may be left out), or empty: a pid, a time before year 30000, a boot id. */
         public static java.util.Optional<Server> parse(String key) {
             java.util.regex.Matcher m = KEY.matcher(key == null ? "" : key);
             if (!m.matches()) return java.util.Optional.empty();
             try {
-                return java.util.Optional.of(new Server(Integer.parseInt(m.group(1)), Long.parseLong(m.group(2))));
+                return java.util.Optional.of(new Server(Integer.parseInt(m.group(1)), Long.parseLong(m.group(2)), m.group(3)));
             } catch (NumberFormatException e) {
                 return java.util.Optional.empty();
             }
@@ -78,7 +82,7 @@ public final class Tmux {
         @Override
         public String toString() { return "pid " + pid + ", started " + started(); }
 
-        private static final java.util.regex.Pattern KEY = java.util.regex.Pattern.compile("(\\d{1,10})@(\\d{1,19})");
+        private static final java.util.regex.Pattern KEY = java.util.regex.Pattern.compile("(\\d{1,9})@(\\d{1,12})(?:@([0-9a-f-]{1,64}))?");
     }
 
     /** What a listing found: the sessions (each with its active pane's pid), every pane of theirs, and which server said so (null: not known). */
@@ -115,6 +119,8 @@ public final class Tmux {
     }
 
     private static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+    /** This boot: every server a run sees runs in it. */
+    private static final String BOOT = Procfs.bootId();
 
     private final Accounts.Account account;
     private final Path tmpDir;
@@ -250,7 +256,8 @@ public final class Tmux {
             return new Listing(gone ? Status.STALE_SOCKET : Status.FAILED, List.of(), why);
         }
         Listing l = parseListing(r.out());
-        return new Listing(l.sessions().isEmpty() ? Status.NO_SESSIONS : Status.OK, l.sessions(), "", l.panes(), l.server());
+        return new Listing(l.sessions().isEmpty() ? Status.NO_SESSIONS : Status.OK, l.sessions(), "", l.panes(),
+                l.server() == null ? null : l.server().in(BOOT));
     }
 
     /**
@@ -413,7 +420,7 @@ public final class Tmux {
                 String[] f = lines.get(made).split(" ", 7);
                 try {
                     out.add(new Outcome(batch.get(made), new Created(f[2], Integer.parseInt(f[3]), f[0], Integer.parseInt(f[1]), f.length > 6 ? f[6] : "",
-                            Server.parse(f[4] + "@" + f[5]).orElse(null)), null));
+                            Server.parse(f[4] + "@" + f[5]).map(x -> x.in(BOOT)).orElse(null)), null));
                 } catch (RuntimeException e) {
                     out.add(new Outcome(batch.get(made), null, "tmux said '" + lines.get(made) + "'"));
                 }

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 class EndedSessionsTest {
     static final String A = StateStoreTest.A, B = StateStoreTest.B;
     static final Instant T0 = StateStoreTest.T0;
-    static final Tmux.Server OLD = new Tmux.Server(4242, T0.minusSeconds(3600).getEpochSecond()), NEW = new Tmux.Server(5151, T0.getEpochSecond());
+    static final String BOOT = "0f0e0d0c-0000-4000-8000-00000000b007";
+    static final Tmux.Server OLD = new Tmux.Server(4242, T0.minusSeconds(3600).getEpochSecond(), BOOT), NEW = new Tmux.Server(5151, T0.getEpochSecond(), BOOT);
     static final Duration KEEP = Duration.ofDays(30);
 
     static SnapshotFormat.Row work() {
@@ -47,7 +48,9 @@ class EndedSessionsTest {
         assertEquals(1, bad.problems().size());
         assertEquals(2, bad.rows().size());
         assertEquals(Optional.empty(), Tmux.Server.parse("12@x"));
+        assertEquals(Optional.empty(), Tmux.Server.parse("12@9223372036854775807"), "a start no clock reaches is no server");
         assertEquals(Optional.of(OLD), Tmux.Server.parse(OLD.key()));
+        assertEquals(Optional.of(new Tmux.Server(12, 34, null)), Tmux.Server.parse("12@34"), "recorded without its boot");
     }
 
     @Test
@@ -104,16 +107,62 @@ class EndedSessionsTest {
     void crashEvidenceIsTheOomKillOfThatVeryServer(@TempDir Path tmp) {
         Instant boot = T0.minusSeconds(86400);
         KernelLog.OomKill kill = new KernelLog.OomKill(OLD.started().plusSeconds(60), OLD.pid(), 1001, KernelLog.TMUX_SERVER);
-        ServerCrash crashes = new ServerCrash(boot, () -> List.of(kill));
+        ServerCrash crashes = new ServerCrash(boot, BOOT, () -> List.of(kill));
         assertEquals(Optional.of(kill), crashes.of(1001, OLD));
         assertEquals(Optional.empty(), crashes.of(1002, OLD), "another user's server");
-        assertEquals(Optional.empty(), crashes.of(1001, new Tmux.Server(OLD.pid() + 1, OLD.start())), "another pid");
-        assertEquals(Optional.empty(), crashes.of(1001, new Tmux.Server(OLD.pid(), kill.time().plusSeconds(60).getEpochSecond())),
+        assertEquals(Optional.empty(), crashes.of(1001, new Tmux.Server(OLD.pid() + 1, OLD.start(), BOOT)), "another pid");
+        assertEquals(Optional.empty(), crashes.of(1001, new Tmux.Server(OLD.pid(), kill.time().plusSeconds(60).getEpochSecond(), BOOT)),
                 "a later server that got the same pid: the kill was before it started");
         assertEquals(Optional.empty(), crashes.of(1001, null), "no server on record: no evidence");
-        assertEquals(Optional.empty(), new ServerCrash(OLD.started().plusSeconds(30), () -> List.of(kill)).of(1001, OLD),
-                "a server of an earlier boot: this boot's log says nothing of it");
-        assertEquals(Optional.empty(), new ServerCrash(boot, () -> List.of(new KernelLog.OomKill(kill.time(), OLD.pid(), 1001, "bash"))).of(1001, OLD),
+        assertEquals(Optional.empty(), new ServerCrash(boot, BOOT, () -> List.of(new KernelLog.OomKill(kill.time(), OLD.pid(), 1001, "bash"))).of(1001, OLD),
                 "a process that is not a tmux server");
+        assertTrue(crashes.evidence(1001, OLD).orElseThrow().startsWith("the OOM killer at "));
+        assertEquals(Optional.empty(), crashes.evidence(1001, new Tmux.Server(OLD.pid() + 1, OLD.start(), BOOT)), "no crash on record");
+
+        // A server of an earlier boot was ended by the reboot: never her choice, whatever this boot's log holds.
+        ServerCrash later = new ServerCrash(T0, "another-boot", () -> { throw new AssertionError("the log is not read for a server of an earlier boot"); });
+        assertTrue(later.evidence(1001, OLD).orElseThrow().startsWith("a reboot"), "its boot id is another");
+        assertTrue(later.evidence(1001, new Tmux.Server(1, T0.minusSeconds(60).getEpochSecond(), null)).orElseThrow().startsWith("a reboot"),
+                "recorded without a boot id: it started before this boot began");
+        assertEquals(Optional.empty(), later.of(1001, OLD), "and no OOM kill of this boot is tied to it");
+    }
+
+    @Test
+    void aServerIsTrustedOnlyWhenProcSaysTheSame() {
+        Procfs procs = Procfs.read();
+        Procfs.Proc me = procs.get((int) ProcessHandle.current().pid()).orElseThrow();
+        long started = procs.startTime(me).getEpochSecond();
+        Tmux.Server said = new Tmux.Server(me.pid(), started, BOOT);
+        assertEquals(said, Inventory.trusted(said, me.uid(), Optional.of(me), procs.bootTime()));
+        assertNull(Inventory.trusted(new Tmux.Server(me.pid(), started + 3600, BOOT), me.uid(), Optional.of(me), procs.bootTime()),
+                "a start time her server made up");
+        assertNull(Inventory.trusted(said, me.uid() + 1, Optional.of(me), procs.bootTime()), "a pid that is not her process");
+        assertNull(Inventory.trusted(said, me.uid(), Optional.empty(), procs.bootTime()), "a pid no process has");
+    }
+
+    @Test
+    void wantedConversationsOfASessionSheMadeAgainAreKeptAsideAndSaid() {
+        SnapshotFormat.Pane killed = StateStoreTest.live(1, "%3@" + OLD.start(), B).withNotRunning(SnapshotFormat.KILLED + "claude was killed");
+        SnapshotFormat.Pane quit = new SnapshotFormat.Pane(2, 0, true, "/", StateStoreTest.C, "/", null, SnapshotFormat.EXITED + "she quit", List.of(), List.of());
+        SnapshotFormat.Row before = StateStoreTest.windows("work", StateStoreTest.live(0, "%1@" + OLD.start(), A), killed, quit);
+        EndedSessions.Turnover t = turnover(List.of(before), OLD, Set.of("work"), Set.of(), Optional.empty(), T0);
+        assertEquals(List.of(A, B), t.aside().get("work").stream().map(SnapshotFormat.Pane::conversation).toList(),
+                "the running one and the one heal had yet to resume; not the one she quit");
+        assertNotNull(t.end(), "said in the log, though no session was kept whole");
+        assertEquals(2, t.asideNow().size());
+        assertTrue(t.aside().get("work").stream().allMatch(p -> p.notRunning().startsWith(EndedSessions.SERVER_ENDED)));
+    }
+
+    @Test
+    void aSessionHealBroughtBackAndSheClosedIsNotKeptForTheNextBoot() {
+        SnapshotFormat.Row ended = work().withEnded(new SnapshotFormat.Ended(OLD.key(), T0, "the OOM killer"));
+        Set<String> leave = EndedSessions.leave(List.of(), Set.of(), List.of(ended), OLD.key()::equals);
+        assertEquals(List.of(), EndedSessions.of(List.of(ended), NEW, NEW, Set.of(), leave, s -> Optional.empty(), T0, KEEP).ended());
+        Set<String> notYet = EndedSessions.leave(List.of(), Set.of(), List.of(ended), s -> false);
+        assertEquals(List.of(ended), EndedSessions.of(List.of(ended), NEW, NEW, Set.of(), notYet, s -> Optional.empty(), T0, KEEP).ended(),
+                "heal has not dealt with that server yet: kept for it");
+        SnapshotFormat.Row upgraded = EndedSessions.crashed(work().withEnded(new SnapshotFormat.Ended(OLD.key(), T0, null))
+                .withPanes(p -> p.withNotRunning(EndedSessions.SERVER_ENDED)), "the OOM killer");
+        assertTrue(upgraded.wanted() && upgraded.ended().crashed(), "evidence found later makes it wanted: " + upgraded);
     }
 }

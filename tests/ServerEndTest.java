@@ -147,6 +147,46 @@ class ServerEndTest {
     }
 
     @Test
+    void aReconnectUnderTheSameNameAfterAKillKeepsTheConversationAsideAndFindBringsItBack() throws Exception {
+        String id = conversationIn("work");
+        int old = users.serverPid(alice);
+        Children.check("kill", "-KILL", Integer.toString(old));
+        assertTrue(Children.waitFor(() -> ProcessHandle.of(old).isEmpty(), Duration.ofSeconds(5)));
+        users.newSession(alice, "work", alice.home(), null);
+
+        Children.Ran saved = save();
+        assertTrue(saved.all().contains("1 conversation(s) " + id) && saved.all().contains("kept aside") && saved.all().contains("--find NAME or ID"),
+                "one line says where it is kept and how to bring it back: " + saved.all());
+        heal();
+        assertTrue(claudeIn("work").isEmpty(), "no evidence: heal leaves it alone");
+        Children.Ran found = restore("--user", alice.name(), "--find", id.substring(0, 8));
+        assertTrue(Children.waitFor(() -> claudeIn("work").isPresent(), Duration.ofSeconds(15)), "--find brings it back: " + found.all());
+        assertEquals(id, conversationIn("work"));
+        assertEquals(2, users.tmux(alice).run("list-windows", "-t", "=work:").out().lines().count(), "in a window of its own in her session");
+    }
+
+    @Test
+    void aServerOfAnEarlierBootWasEndedByTheRebootNotByHer() throws Exception {
+        // The newest snapshot as a save of an earlier boot wrote it: its server ran under another boot id.
+        Path newest = new StateStore(state).history(alice.name()).newest().orElseThrow().file();
+        String text = Files.readString(newest);
+        String boot = Procfs.bootId();
+        assertTrue(text.lines().findFirst().orElseThrow().endsWith("@" + boot), "the header names this boot: " + text);
+        Files.writeString(newest, text.replace("@" + boot + "\n", "@00000000-0000-4000-8000-0000000000ff\n"));
+        // That boot's restore did nothing for her; she opens the web terminal.
+        assertTrue(users.tmux(alice).run("kill-server").ok());
+        assertTrue(Children.waitFor(() -> users.tmux(alice).socketState() != Tmux.SocketState.LIVE, Duration.ofSeconds(5)));
+        users.newSession(alice, "fresh", alice.home(), null);
+
+        Children.Ran saved = save();
+        assertTrue(saved.all().contains("was killed by a reboot"), saved.all());
+        assertTrue(newest().get("work").ended().crashed(), "a reboot was never her choice: " + newest().get("work"));
+        Children.Ran healed = heal();
+        assertEquals(Set.of("fresh", "work", "notes"), live(), healed.all());
+        assertTrue(Children.waitFor(() -> claudeIn("work").isPresent(), Duration.ofSeconds(15)), "resumed: " + healed.all());
+    }
+
+    @Test
     void aFullDiskStillRestoresAndHealsAndSaysWhatItCouldNotRecord() throws Exception {
         // The state dir on a small file system of its own, filled up after the save.
         Path small = users.dir.resolve("small");
@@ -182,9 +222,22 @@ class ServerEndTest {
             assertTrue(h.all().contains("could not be recorded in " + small.resolve("state").resolve(alice.name() + ".heals")), h.all());
             assertTrue(Children.waitFor(() -> claudeIn("work").isPresent(), Duration.ofSeconds(15)), "healed all the same: " + h.all());
             assertEquals(id, conversationIn("work"));
+            Path fallback = state(small).healFallback(alice.name());
+            assertTrue(h.all().contains("kept in " + fallback), "what heal did is kept for this boot, so it is done once: " + h.all());
+            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(fallback)));
+            // She quits the healed claude; the next heal, still on a full disk, does not undo that.
+            Procfs.Proc again = claudeIn("work").orElseThrow();
+            assertTrue(users.tmux(alice).run("send-keys", "-t", "=work:", "-l", "/exit").ok());
+            assertTrue(users.tmux(alice).run("send-keys", "-t", "=work:", "Enter").ok());
+            assertTrue(Children.waitFor(() -> ProcessHandle.of(again.pid()).isEmpty(), Duration.ofSeconds(10)), "she quit it");
+            Repo.script("t3-restore.java", env, "--heal");
+            Thread.sleep(1000);
+            assertTrue(claudeIn("work").isEmpty(), "an old crash never undoes her /exit, full disk or not");
         } finally {
             users.tmux(alice).run("kill-server");
             Exec.run(List.of("umount", "-l", small.toString()), Duration.ofSeconds(10));
+            Files.deleteIfExists(state(small).healFallback(alice.name()));
+            Files.deleteIfExists(state(small).healFallback(alice.name()).getParent());
         }
     }
 
