@@ -195,7 +195,7 @@ class T3Restore implements Callable<Integer> {
             }
         }
         failed += resumeAndRecord(settings); // servers the OOM killer took, brought back
-        if (dryRun) RestoreVerbs.printHealPlan(plan, json);
+        if (dryRun) HealReport.print(plan, json);
         return failed == 0 ? 0 : 1;
     }
 
@@ -243,7 +243,7 @@ class T3Restore implements Callable<Integer> {
         List<HealPlan.Step> steps = HealPlan.plan(world, HealPlan.evidence(world), ledger, settings.healMax(), settings.healWindow(), now);
         int failed;
         if (dryRun) {
-            steps.forEach(step -> plan.add(RestoreVerbs.healEntry(user, step)));
+            steps.forEach(step -> plan.add(HealReport.entry(user, step)));
             failed = MissingPanes.heal(world, tmux, history, settings, true);
         } else {
             failed = Healer.apply(steps, world, tmux, ledger, settings, now) + MissingPanes.heal(world, tmux, history, settings, false);

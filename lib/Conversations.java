@@ -25,7 +25,6 @@ public final class Conversations {
     /** A conversation id, how we know it, where it started (resume must run there), and its config root. */
     public record Conversation(String uuid, Source source, Path startDir, Path configDir) {}
 
-    private static final Pattern UUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_TRANSCRIPT_HEAD = 256 * 1024;
     private static final int MAX_SLUG = 200;
@@ -36,10 +35,6 @@ public final class Conversations {
     public Conversations(Procfs procs, Accounts.Account account) {
         this.procs = procs;
         this.account = account;
-    }
-
-    public static boolean isUuid(String s) {
-        return s != null && UUID.matcher(s).matches();
     }
 
     /** The transcript directory name claude derives from a starting directory (lossy; a cross-check only). */
@@ -87,7 +82,7 @@ public final class Conversations {
      */
     public Optional<Conversation> waitingIn(Procfs.Proc pane) {
         if (pane.uid() != account.uid()) return Optional.empty();
-        return RestorePlan.waitingFor(pane).map(w -> new Conversation(w.conversation(), Source.WAITING, w.startDir(), configDir(pane)));
+        return PaneScript.waitingFor(pane).map(w -> new Conversation(w.conversation(), Source.WAITING, w.startDir(), configDir(pane)));
     }
 
     /** claude's config root when CLAUDE_CONFIG_DIR is not set: ~user/.claude (a row's '-'). */
@@ -116,7 +111,7 @@ public final class Conversations {
             if ((a.equals("--resume") || a.equals("-r") || a.equals("--session-id")) && i + 1 < argv.size()) value = argv.get(i + 1);
             else if (a.startsWith("--resume=")) value = a.substring("--resume=".length());
             else if (a.startsWith("--session-id=")) value = a.substring("--session-id=".length());
-            if (isUuid(value)) return Optional.of(value);
+            if (ConversationId.isUuid(value)) return Optional.of(value);
         }
         return Optional.empty();
     }
@@ -128,7 +123,7 @@ public final class Conversations {
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.jsonl")) {
                 for (Path t : ds) {
                     String id = t.getFileName().toString().replaceFirst("\\.jsonl$", "");
-                    if (!isUuid(id) || !UserFiles.isOwnedRegularFile(t, account.uid())) continue;
+                    if (!ConversationId.isUuid(id) || !UserFiles.isOwnedRegularFile(t, account.uid())) continue;
                     // mtime has 1 s granularity on some file systems; start ticks 10 ms: allow a second.
                     if (Files.getLastModifiedTime(t, LinkOption.NOFOLLOW_LINKS).toInstant().isAfter(since.minusSeconds(1))) candidates.add(id);
                 }
@@ -160,7 +155,7 @@ public final class Conversations {
 
     /** The transcript of a conversation, wherever its project dir is: {@code <config>/projects/*\/<uuid>.jsonl}. */
     public Optional<Path> transcript(Path config, String uuid) {
-        if (!isUuid(uuid)) return Optional.empty();
+        if (!ConversationId.isUuid(uuid)) return Optional.empty();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(config.resolve("projects"))) {
             for (Path d : ds) {
                 Path t = d.resolve(uuid + ".jsonl");

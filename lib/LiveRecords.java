@@ -67,7 +67,7 @@ public final class LiveRecords {
             JsonNode n = JSON.readTree(text);
             String id = n.path("sessionId").asText();
             String start = n.path("procStart").asText();
-            if (!Conversations.isUuid(id) || !n.path("pid").canConvertToInt() || !start.matches("\\d{1,19}")) return Optional.empty();
+            if (!ConversationId.isUuid(id) || !n.path("pid").canConvertToInt() || !start.matches("\\d{1,19}")) return Optional.empty();
             String cwd = n.path("cwd").asText("");
             Matcher pane = PANE.matcher(n.path("tmux").asText(""));
             return Optional.of(new Record(file, n.path("pid").asInt(), Long.parseLong(start), id,

@@ -56,34 +56,6 @@ public final class RestorePlan {
         }
     }
 
-    /** What the pane script prints when claude ends, before its status: ResumeCheck reads it back. */
-    static final String EXITED = "[t3-restore] claude exited (";
-    /** The pane script's status when it cannot enter the conversation's starting directory. */
-    static final int CANNOT_ENTER = 200;
-
-    /** What a pane waiting for its Enter prints first (the conversation id follows). */
-    static final String WAITING = "[t3-restore] conversation ";
-
-    /**
-     * The shell script every restored or healed pane runs: claude in the conversation's starting
-     * directory, then the user's login shell, so the session stays when claude exits. Data
-     * reaches it only as arguments, never as code. With gate "wait" it first says which
-     * conversation ran here and waits for Enter: the restore presses it for as many as its
-     * budget allows (most recent first); the rest wait for their user (Ctrl-C gives the shell).
-     */
-    static final String PANE_SCRIPT = String.join("\n",
-            "dir=$1 shell=$2 gate=$3 id=$4; shift 4",
-            "if [ \"$gate\" = wait ]; then",
-            "  trap 'exec \"$shell\" -l' INT",
-            "  printf '%s\\n' \"" + WAITING + "$id was running here: press Enter to resume it (Ctrl-C for a shell)\"",
-            "  read -r _ || exec \"$shell\" -l",
-            "  trap - INT",
-            "fi",
-            // A login sh puts ~/.local/bin and the like on PATH, as the user's own login would.
-            "( cd -- \"$dir\" || exit " + CANNOT_ENTER + "; exec /bin/sh -lc 'exec \"$@\"' sh \"$@\" )",
-            "echo \"" + EXITED + "$?); here is your shell\"",
-            "exec \"$shell\" -l");
-
     private RestorePlan() {}
 
     /**
@@ -192,40 +164,11 @@ public final class RestorePlan {
             case RESUME:
                 return resumeCommand(pane.startDir(), pane.pane().conversation(), pane.pane().claudeOptions(), account, settings, true);
             case PROGRAM:
-                List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", PROGRAM_SCRIPT, "t3-restore", account.shell()));
-                argv.addAll(pane.pane().program());
-                return argv;
+                return PaneScript.program(account.shell(), pane.pane().program());
             default:
                 return List.of(account.shell(), "-l");
         }
     }
-
-    /**
-     * What a restored pane runs first when its screen was saved: it waits (at most 20 s) for the
-     * restore to put the screen in the paste buffer named by the channel and signal it, prints
-     * it, drops the buffer, then execs its own command. The text reaches the pane through the
-     * user's tmux, never a command line; the buffer name is the restore's, random.
-     */
-    static final String SCREEN_SCRIPT = String.join("\n",
-            "ch=$1; shift",
-            "trap '' INT", // a Ctrl-C meant for what comes next must not close the pane meanwhile
-            "timeout --foreground 20 tmux wait-for \"$ch\" 2>/dev/null",
-            "tmux show-buffer -b \"$ch\" 2>/dev/null && tmux delete-buffer -b \"$ch\" 2>/dev/null",
-            "trap - INT",
-            "exec \"$@\"");
-
-    /** {@code command}, after the pane prints the screen the restore hands it on {@code channel}. */
-    public static List<String> withScreen(String channel, List<String> command) {
-        List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", SCREEN_SCRIPT, "t3-restore", channel));
-        argv.addAll(command);
-        return argv;
-    }
-
-    /** A program brought back: run from a login sh (the user's PATH), then the login shell, so the pane stays. */
-    static final String PROGRAM_SCRIPT = String.join("\n",
-            "shell=$1; shift",
-            "/bin/sh -lc 'exec \"$@\"' sh \"$@\"",
-            "exec \"$shell\" -l");
 
     /**
      * The pane script resuming {@code conversation} in {@code startDir}, then the login shell;
@@ -234,12 +177,11 @@ public final class RestorePlan {
      */
     public static List<String> resumeCommand(Path startDir, String conversation, List<String> options, Accounts.Account account,
                                              Settings settings, boolean gated) {
-        List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", PANE_SCRIPT, "t3-restore", startDir.toString(), account.shell(),
-                gated ? "wait" : "go", conversation, settings.claude()));
-        if (!settings.claudeArgs().isBlank()) argv.addAll(List.of(settings.claudeArgs().trim().split("\\s+")));
-        argv.addAll(options);
-        argv.addAll(List.of("--resume", conversation));
-        return argv;
+        List<String> claude = new ArrayList<>(List.of(settings.claude()));
+        if (!settings.claudeArgs().isBlank()) claude.addAll(List.of(settings.claudeArgs().trim().split("\\s+")));
+        claude.addAll(options);
+        claude.addAll(List.of("--resume", conversation));
+        return PaneScript.resume(startDir, account.shell(), gated, conversation, claude);
     }
 
     /** When the conversation was last active: its transcript's mtime (the most recent resume first). */
@@ -249,29 +191,6 @@ public final class RestorePlan {
         } catch (java.io.IOException e) {
             return java.time.Instant.EPOCH;
         }
-    }
-
-    /** A pane script at its gate: the conversation it waits to resume, and where. */
-    public record Waiting(String conversation, Path startDir) {}
-
-    /** What the pane script {@code p} waits to resume, when it is one of ours still at its gate. */
-    static Optional<Waiting> waitingFor(Procfs.Proc p) {
-        // argv: /bin/sh -c SCRIPT t3-restore DIR SHELL GATE ID CLAUDE...
-        List<String> a = unwrapped(p.argv());
-        if (!isPaneScript(p) || a.size() < 9 || !a.get(6).equals("wait") || !Conversations.isUuid(a.get(7))) return Optional.empty();
-        if (!a.get(4).startsWith("/") || a.get(4).indexOf('\0') >= 0) return Optional.empty();
-        return Optional.of(new Waiting(a.get(7), Path.of(a.get(4))));
-    }
-
-    /** Whether {@code p} is still the pane script (not yet the login shell it ends in). */
-    static boolean isPaneScript(Procfs.Proc p) {
-        List<String> a = unwrapped(p.argv());
-        return a.size() > 2 && a.get(2).equals(PANE_SCRIPT);
-    }
-
-    /** The command a pane runs once it has printed its saved screen (see {@link #SCREEN_SCRIPT}). */
-    private static List<String> unwrapped(List<String> argv) {
-        return argv.size() > 5 && argv.get(2).equals(SCREEN_SCRIPT) ? argv.subList(5, argv.size()) : argv;
     }
 
     /** Environment a new pane gets: its conversation's config root, when not the default. */

@@ -130,25 +130,8 @@ public final class RestoreVerbs {
         print(plan, json, List.of("user", "session", "state", "action", "conversation", "why"));
     }
 
-    /** One row of a --heal --dry-run plan. JSON fields: user, session, pane, conversation, action, why. */
-    public static Map<String, Object> healEntry(String user, HealPlan.Step step) {
-        Map<String, Object> o = new LinkedHashMap<>();
-        o.put("user", user);
-        o.put("session", step.pane() == null ? null : step.pane().session());
-        o.put("pane", step.pane() == null ? null : step.pane().id());
-        o.put("conversation", step.conversation());
-        o.put("action", step.action().token);
-        o.put("why", step.why());
-        return o;
-    }
-
-    public static void printHealPlan(List<Map<String, Object>> plan, boolean json) throws IOException {
-        if (plan.isEmpty() && !json) Log.info("no crash to heal");
-        else print(plan, json, List.of("user", "session", "pane", "conversation", "action", "why"));
-    }
-
     /** Entries as JSON, or as a table of these fields (a name escaped to one line, none as '-'). */
-    private static void print(List<Map<String, Object>> entries, boolean json, List<String> fields) throws IOException {
+    public static void print(List<Map<String, Object>> entries, boolean json, List<String> fields) throws IOException {
         if (json) {
             printJson(entries);
             return;

@@ -64,7 +64,7 @@ public final class Restorer {
         }
         Function<RestorePlan.PanePlan, List<String>> command = p -> {
             List<String> argv = RestorePlan.paneCommand(p, account, settings);
-            return channels.containsKey(p) ? RestorePlan.withScreen(channels.get(p), argv) : argv;
+            return channels.containsKey(p) ? PaneScript.withScreen(channels.get(p), argv) : argv;
         };
         Map<RestorePlan.Step, Tmux.Created> created = createSessions(user, tmux, toCreate, command);
         Map<RestorePlan.Step, List<SessionLayout.Made>> panes = layOut(account, tmux, created, command);

@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
  * is settled the moment its claude has written its live record, so this costs little when all is well.
  */
 public final class ResumeCheck {
-    private static final Pattern STATUS = Pattern.compile(Pattern.quote(RestorePlan.EXITED) + "(\\d+)\\)");
+    private static final Pattern STATUS = Pattern.compile(Pattern.quote(PaneScript.EXITED) + "(\\d+)\\)");
 
     private ResumeCheck() {}
 
@@ -29,7 +29,7 @@ public final class ResumeCheck {
             for (Resumer.Waiting w : List.copyOf(open)) {
                 // The pane's own process is the pane script until it falls through to the login shell.
                 Optional<Procfs.Proc> top = procs.get(w.panePid());
-                if (top.isEmpty() || !RestorePlan.isPaneScript(top.get())) {
+                if (top.isEmpty() || !PaneScript.isPaneScript(top.get())) {
                     open.remove(w);
                     failed.put(w.conversation().toLowerCase(), why(tmux, top.isEmpty() ? null : w.paneId(), claude, account));
                 } else if (Resumer.started(w, procs)) {
@@ -53,7 +53,7 @@ public final class ResumeCheck {
         Integer status = null;
         while (m.find()) status = Integer.parseInt(m.group(1));
         if (status == null) return "claude did not start (its screen does not say why)";
-        if (status == RestorePlan.CANNOT_ENTER) return "claude did not start: " + account.name() + " cannot enter the conversation's starting directory (unreadable? not mounted?)";
+        if (status == PaneScript.CANNOT_ENTER) return "claude did not start: " + account.name() + " cannot enter the conversation's starting directory (unreadable? not mounted?)";
         if (status == 127) return "claude did not start: '" + claude + "' is not on " + account.name() + "'s login PATH (set T3_CLAUDE to its full path)";
         if (status == 126) return "claude did not start: '" + claude + "' is not executable for " + account.name();
         return "claude exited at once with status " + status;

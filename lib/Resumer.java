@@ -87,6 +87,6 @@ public final class Resumer {
         Optional<Procfs.Proc> claude = c.claudeIn(w.panePid());
         if (claude.isPresent()) return c.of(claude.get()).map(x -> x.source() == Conversations.Source.LIVE_RECORD).orElse(false);
         Optional<Procfs.Proc> top = procs.get(w.panePid());
-        return top.isEmpty() || !RestorePlan.isPaneScript(top.get());
+        return top.isEmpty() || !PaneScript.isPaneScript(top.get());
     }
 }

@@ -377,7 +377,7 @@ public final class SnapshotFormat {
                 problems.add(new Problem(i + 1, "empty session name"));
                 continue;
             }
-            if (uuid != null && !Conversations.isUuid(uuid)) {
+            if (uuid != null && !ConversationId.isUuid(uuid)) {
                 problems.add(new Problem(i + 1, "conversation id is not a UUID"));
                 continue;
             }
@@ -470,7 +470,7 @@ public final class SnapshotFormat {
             return Optional.empty();
         }
         String uuid = f[5].isEmpty() || f[5].equals(NONE) ? null : f[5];
-        if (uuid != null && !Conversations.isUuid(uuid)) {
+        if (uuid != null && !ConversationId.isUuid(uuid)) {
             problems.add(new Problem(line, "conversation id is not a UUID"));
             return Optional.empty();
         }
