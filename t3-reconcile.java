@@ -2,12 +2,23 @@
 //JAVA 17+
 //MAIN T3Reconcile
 //RUNTIME_OPTIONS -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
-//SOURCES lib/*.java
+//SOURCES lib/**.java
 //DEPS info.picocli:picocli:4.7.7
 //DEPS org.zeroturnaround:zt-exec:1.12
 //DEPS com.fasterxml.jackson.core:jackson-databind:2.18.2
 //DEPS org.slf4j:slf4j-nop:1.7.36
 
+import base.Accounts;
+import install.Builds;
+import install.CheckoutTrust;
+import base.Cli;
+import base.Drift;
+import base.Log;
+import store.RunLock;
+import base.Settings;
+import store.StateStore;
+import install.Systemctl;
+import install.Units;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -2,12 +2,32 @@
 //JAVA 17+
 //MAIN T3Save
 //RUNTIME_OPTIONS -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
-//SOURCES lib/*.java
+//SOURCES lib/**.java
 //DEPS info.picocli:picocli:4.7.7
 //DEPS org.zeroturnaround:zt-exec:1.12
 //DEPS com.fasterxml.jackson.core:jackson-databind:2.18.2
 //DEPS org.slf4j:slf4j-nop:1.7.36
 
+import base.Accounts;
+import base.Cli;
+import store.EndedSessions;
+import heal.HealLedger;
+import store.History;
+import save.Inventory;
+import claude.LiveRecords;
+import base.Log;
+import save.NextSnapshot;
+import base.Procfs;
+import store.Roster;
+import store.RunLock;
+import save.Screens;
+import tmux.ServerCrash;
+import base.Settings;
+import store.SnapshotFormat;
+import store.StateStore;
+import install.Systemctl;
+import tmux.Tmux;
+import install.Units;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;

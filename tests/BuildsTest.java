@@ -1,3 +1,5 @@
+import install.Builds;
+import base.Drift;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Files;
@@ -34,7 +36,7 @@ class BuildsTest {
         assertTrue(Files.isRegularFile(Builds.jar(lastGood, "t3-save.java")));
         assertEquals(List.of(), Builds.drift(copy, env, lastGood), "built and current: no drift");
 
-        Files.writeString(copy.resolve("lib/Log.java"), "\nthis does not compile\n", StandardOpenOption.APPEND);
+        Files.writeString(copy.resolve("lib/base/Log.java"), "\nthis does not compile\n", StandardOpenOption.APPEND);
         List<Drift> broken = Builds.drift(copy, env, lastGood);
         assertEquals(3, broken.size(), broken.toString());
         for (Drift d : broken) {

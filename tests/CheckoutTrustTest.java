@@ -1,3 +1,5 @@
+import base.Accounts;
+import install.CheckoutTrust;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -25,12 +27,7 @@ class CheckoutTrustTest {
         assumeTrue(Accounts.isRoot(), "the files the units run must be root's: run the tests as root (CI does)");
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
         copy = Files.createDirectory(tmp.resolve("checkout"));
-        for (String dir : List.of("lib", "units")) {
-            Files.createDirectory(copy.resolve(dir));
-            try (var files = Files.list(Repo.ROOT.resolve(dir))) {
-                for (Path f : files.toList()) Files.copy(f, copy.resolve(dir).resolve(f.getFileName()), StandardCopyOption.COPY_ATTRIBUTES);
-            }
-        }
+        Children.check("cp", "-r", "--preserve=mode", Repo.ROOT.resolve("lib").toString(), Repo.ROOT.resolve("units").toString(), copy.toString());
         try (var files = Files.newDirectoryStream(Repo.ROOT, "{jbang,t3-*.java}")) {
             for (Path f : files) Files.copy(f, copy.resolve(f.getFileName()), StandardCopyOption.COPY_ATTRIBUTES);
         }
@@ -49,6 +46,11 @@ class CheckoutTrustTest {
         List<String> p = CheckoutTrust.problems(copy);
         assertEquals(1, p.size(), p.toString());
         assertTrue(p.get(0).startsWith(copy.resolve("lib") + " is writable by group root: chmod g-w "), p.get(0));
+        // A folder of lib/ (a package) is a place a planted file is compiled too, sticky or not.
+        Children.check("chmod", "g-w", copy.resolve("lib").toString());
+        Children.check("chmod", "1777", copy.resolve("lib/restore").toString());
+        assertEquals(List.of(copy.resolve("lib/restore") + " is writable by everyone: chmod o-w " + copy.resolve("lib/restore"),
+                copy.resolve("lib/restore") + " is writable by group root: chmod g-w " + copy.resolve("lib/restore")), CheckoutTrust.problems(copy));
     }
 
     @Test
@@ -73,10 +75,10 @@ class CheckoutTrustTest {
         try (TestUsers users = new TestUsers()) {
             Accounts.Account mallory = users.create();
             Path hers = mallory.home().resolve("Tmux.java");
-            Files.copy(copy.resolve("lib/Tmux.java"), hers);
+            Files.copy(copy.resolve("lib/tmux/Tmux.java"), hers);
             Children.check("chown", mallory.name(), hers.toString());
-            Files.delete(copy.resolve("lib/Tmux.java"));
-            Files.createSymbolicLink(copy.resolve("lib/Tmux.java"), hers); // the link is root's; its target is not
+            Files.delete(copy.resolve("lib/tmux/Tmux.java"));
+            Files.createSymbolicLink(copy.resolve("lib/tmux/Tmux.java"), hers); // the link is root's; its target is not
             Children.check("chown", mallory.name(), copy.resolve("units/t3-tmux-save.timer").toString());
             String all = String.join("\n", CheckoutTrust.problems(copy));
             assertTrue(all.contains(hers + " is owned by uid " + mallory.uid() + " (" + mallory.name() + ")"), all);

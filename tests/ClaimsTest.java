@@ -1,3 +1,5 @@
+import claude.Claims;
+import claude.Conversations;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Path;

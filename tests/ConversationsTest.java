@@ -1,3 +1,7 @@
+import base.Accounts;
+import claude.Conversations;
+import claude.LiveRecords;
+import base.Procfs;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Files;

@@ -1,3 +1,11 @@
+import store.EndedSessions;
+import save.Inventory;
+import base.KernelLog;
+import save.NextSnapshot;
+import base.Procfs;
+import tmux.ServerCrash;
+import store.SnapshotFormat;
+import tmux.Tmux;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Path;

@@ -1,3 +1,4 @@
+import base.Exec;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.time.Duration;

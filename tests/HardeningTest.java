@@ -1,3 +1,7 @@
+import base.Accounts;
+import base.Exec;
+import store.SnapshotFormat;
+import tmux.Tmux;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 

@@ -1,3 +1,11 @@
+import base.Accounts;
+import claude.Conversations;
+import base.Exec;
+import base.KernelLog;
+import base.Procfs;
+import store.SnapshotFormat;
+import store.StateStore;
+import tmux.Tmux;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 

@@ -1,3 +1,8 @@
+import base.Accounts;
+import heal.HealPlan;
+import base.KernelLog;
+import claude.LiveRecords;
+import base.Procfs;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Path;

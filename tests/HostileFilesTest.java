@@ -1,3 +1,5 @@
+import base.Accounts;
+import base.UserFiles;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 

@@ -1,3 +1,11 @@
+import claude.ClaudeOptions;
+import heal.MissingPanes;
+import save.Programs;
+import restore.RestorePlan;
+import restore.SessionLayout;
+import base.Settings;
+import store.SnapshotFormat;
+import tmux.Tmux;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Path;

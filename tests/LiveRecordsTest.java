@@ -1,3 +1,6 @@
+import base.Accounts;
+import claude.LiveRecords;
+import base.Procfs;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Files;

@@ -1,3 +1,9 @@
+import base.Accounts;
+import base.Exec;
+import base.Settings;
+import store.SnapshotFormat;
+import store.StateStore;
+import tmux.Tmux;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 

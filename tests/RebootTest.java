@@ -1,3 +1,8 @@
+import base.Accounts;
+import base.Exec;
+import store.SnapshotFormat;
+import store.StateStore;
+import install.Units;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 

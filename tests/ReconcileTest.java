@@ -1,3 +1,5 @@
+import store.SnapshotFormat;
+import install.Units;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Files;

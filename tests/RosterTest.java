@@ -1,3 +1,7 @@
+import base.Accounts;
+import store.Roster;
+import base.Settings;
+import tmux.Tmux;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Files;

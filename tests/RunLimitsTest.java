@@ -1,3 +1,8 @@
+import base.Accounts;
+import store.RunLock;
+import store.SnapshotFormat;
+import store.StateStore;
+import tmux.Tmux;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 

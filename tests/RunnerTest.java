@@ -1,3 +1,4 @@
+import base.Accounts;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 

@@ -1,3 +1,12 @@
+import base.Accounts;
+import claude.Conversations;
+import store.EndedSessions;
+import base.Exec;
+import base.KernelLog;
+import base.Procfs;
+import store.SnapshotFormat;
+import store.StateStore;
+import tmux.Tmux;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 

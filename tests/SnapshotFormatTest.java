@@ -1,3 +1,4 @@
+import store.SnapshotFormat;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.charset.StandardCharsets;

@@ -1,3 +1,10 @@
+import store.History;
+import save.NextSnapshot;
+import store.Pending;
+import restore.Selection;
+import store.SnapshotFormat;
+import store.StateStore;
+import store.Tombstones;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Files;

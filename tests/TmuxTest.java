@@ -1,3 +1,8 @@
+import base.Accounts;
+import base.Exec;
+import base.Procfs;
+import store.Roster;
+import tmux.Tmux;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Files;

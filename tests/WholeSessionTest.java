@@ -1,3 +1,12 @@
+import base.Accounts;
+import claude.Conversations;
+import base.Exec;
+import store.History;
+import base.Procfs;
+import save.Programs;
+import store.SnapshotFormat;
+import store.StateStore;
+import tmux.Tmux;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 

@@ -1,7 +1,7 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //MAIN T3Bench
-//SOURCES ../lib/*.java
+//SOURCES ../lib/**.java
 //SOURCES support/Children.java
 //SOURCES support/Repo.java
 //SOURCES support/TestUsers.java
@@ -10,6 +10,12 @@
 //DEPS com.fasterxml.jackson.core:jackson-databind:2.18.2
 //DEPS org.slf4j:slf4j-nop:1.7.36
 
+import base.Accounts;
+import base.Exec;
+import save.Inventory;
+import base.Procfs;
+import base.Settings;
+import tmux.Tmux;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //MAIN T3Tests
-//SOURCES ../lib/*.java
+//SOURCES ../lib/**.java
 //SOURCES *Test.java
 //SOURCES support/*.java
 //DEPS info.picocli:picocli:4.7.7
@@ -11,7 +11,9 @@
 //DEPS org.junit:junit-bom:5.14.1@pom
 //DEPS org.junit.jupiter:junit-jupiter
 //DEPS org.junit.platform:junit-platform-launcher
+//DEPS com.tngtech.archunit:archunit:1.4.1
 
+import base.Accounts;
 import static org.junit.platform.engine.discovery.ClassNameFilter.includeClassNamePatterns;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClasspathRoots;

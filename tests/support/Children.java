@@ -1,3 +1,4 @@
+import base.Accounts;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

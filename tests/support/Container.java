@@ -1,3 +1,5 @@
+import base.Exec;
+import base.Procfs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

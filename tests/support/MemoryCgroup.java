@@ -1,3 +1,4 @@
+import base.Exec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,3 +1,7 @@
+import base.Accounts;
+import base.Exec;
+import base.Procfs;
+import tmux.Tmux;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;

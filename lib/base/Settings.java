@@ -1,0 +1,153 @@
+package base;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every knob, read once from the environment (the units set them; /etc/default/t3-tmux may too).
+ * Each knob's name, default and meaning live here only: --help prints them from {@link #KNOBS}.
+ */
+public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tmuxTimeout,
+                       String claude, String claudeArgs, int keep, Duration keepFor, int healMax, Duration healWindow,
+                       Duration lockWait, Duration userBudget, Resume resume, List<String> programs, Scrollback scrollback) {
+
+    /**
+     * How a restore resumes conversations: eagerly (pressing each pane's Enter itself) or not at
+     * all (lazy: each waits for its user), at most {@code concurrency} claude starting at once,
+     * none while available memory is below {@code minFree} (bytes, or a percentage of MemTotal),
+     * and for at most {@code maxWait}; what is left waits for its user's Enter.
+     */
+    public record Resume(boolean lazy, int concurrency, String minFree, Duration maxWait) {}
+
+    /**
+     * Saving what panes showed: the last {@code lines} lines of each (0: off), at most
+     * {@code paneBytes} a pane and {@code userBytes} a user (the rest of a flood is cut off, oldest first).
+     */
+    public record Scrollback(int lines, int paneBytes, long userBytes) {
+        public boolean on() { return lines > 0; }
+    }
+
+    /** One environment variable: its name, its default, and what it means (for --help). */
+    public record Knob(String name, String fallback, String meaning) {}
+
+    public static final Knob USER_MAP = new Knob("T3_USER_MAP", "/etc/ttyd-user-map",
+            "the roster: lines <auth>=<os_user>[:<cwd>]");
+    public static final Knob STATE_DIR = new Knob("T3_STATE_DIR", "/var/lib/t3-tmux-state", "snapshots and their history, root-only");
+    public static final Knob TMUX_TMPDIR = new Knob("T3_TMUX_TMPDIR", "/tmp", "the TMUX_TMPDIR users' servers run with");
+    public static final Knob TMUX_TIMEOUT = new Knob("T3_TMUX_TIMEOUT", "5", "seconds one tmux call may take");
+    public static final Knob CLAUDE = new Knob("T3_CLAUDE", "claude", "the command restore resumes with, on the user's login PATH");
+    public static final Knob CLAUDE_ARGS = new Knob("T3_CLAUDE_ARGS", "", "extra arguments for it, split on white space");
+    public static final Knob KEEP = new Knob("T3_KEEP", "200", "the newest snapshots kept per user, at least");
+    public static final Knob KEEP_DAYS = new Knob("T3_KEEP_DAYS", "30", "and every snapshot younger than this (days)");
+    public static final Knob HEAL_MAX = new Knob("T3_HEAL_MAX", "3", "times one conversation is healed within the window, then left alone");
+    public static final Knob HEAL_WINDOW = new Knob("T3_HEAL_WINDOW", "60", "that window (minutes)");
+    public static final Knob LOCK_WAIT = new Knob("T3_LOCK_WAIT", "10", "seconds to wait for another run holding the state dir's lock");
+    public static final Knob USER_BUDGET = new Knob("T3_USER_BUDGET", "60", "seconds all tmux calls for one user may take in one run");
+    public static final Knob RESUME = new Knob("T3_RESUME", "eager", "eager: a restore resumes conversations within the budget below; lazy: each waits for its Enter");
+    public static final Knob RESUME_CONCURRENCY = new Knob("T3_RESUME_CONCURRENCY", "cores", "claude processes starting at once, at most (cores: the CPU count)");
+    public static final Knob RESUME_MIN_FREE = new Knob("T3_RESUME_MIN_FREE", "25%", "no resume while MemAvailable is below this (N% of MemTotal, or N MiB)");
+    public static final Knob RESUME_WAIT = new Knob("T3_RESUME_WAIT", "300", "seconds a restore spends starting conversations; the rest wait for Enter");
+    // Not watch: it runs its argument through sh -c, so a restore would run that command again by itself.
+    public static final Knob RESTORE_PROGRAMS = new Knob("T3_RESTORE_PROGRAMS", "vim nvim vi emacs nano less more man htop top tail",
+            "programs a pane running them comes back running again, with their arguments (anything else: a shell)");
+    public static final Knob SCROLLBACK = new Knob("T3_SCROLLBACK", "0",
+            "lines of each pane's history saved (root-only) and shown again in its restored pane; 0: off");
+    public static final Knob SCROLLBACK_MAX = new Knob("T3_SCROLLBACK_MAX", "256",
+            "KiB of saved screen a pane, at most; 16 times this a user");
+    public static final List<Knob> KNOBS = List.of(USER_MAP, STATE_DIR, TMUX_TMPDIR, TMUX_TIMEOUT, USER_BUDGET, CLAUDE, CLAUDE_ARGS,
+            RESTORE_PROGRAMS, SCROLLBACK, SCROLLBACK_MAX, RESUME, RESUME_CONCURRENCY, RESUME_MIN_FREE, RESUME_WAIT, KEEP, KEEP_DAYS, HEAL_MAX, HEAL_WINDOW, LOCK_WAIT);
+
+    public static Settings fromEnvironment() {
+        return from(System.getenv());
+    }
+
+    public static Settings from(Map<String, String> env) {
+        return new Settings(
+                Path.of(get(env, USER_MAP)),
+                Path.of(get(env, STATE_DIR)),
+                Path.of(get(env, TMUX_TMPDIR)),
+                Duration.ofMillis((long) (number(env, TMUX_TIMEOUT, 0.001, 3600) * 1000)),
+                get(env, CLAUDE),
+                get(env, CLAUDE_ARGS),
+                (int) number(env, KEEP, 1, 1_000_000),
+                Duration.ofSeconds((long) (number(env, KEEP_DAYS, 0, 36500) * 86400)),
+                (int) number(env, HEAL_MAX, 0, 1000),
+                Duration.ofSeconds((long) (number(env, HEAL_WINDOW, 1, 100000) * 60)),
+                Duration.ofMillis((long) (number(env, LOCK_WAIT, 0, 86400) * 1000)),
+                Duration.ofMillis((long) (number(env, USER_BUDGET, 0.001, 86400) * 1000)),
+                new Resume(oneOf(env, RESUME, "eager", "lazy").equals("lazy"),
+                        get(env, RESUME_CONCURRENCY).equals("cores") ? Runtime.getRuntime().availableProcessors() : (int) number(env, RESUME_CONCURRENCY, 1, 10000),
+                        memory(env, RESUME_MIN_FREE),
+                        Duration.ofMillis((long) (number(env, RESUME_WAIT, 0, 86400) * 1000))),
+                programs(env, RESTORE_PROGRAMS),
+                scrollback((int) number(env, SCROLLBACK, 0, 100_000), (int) number(env, SCROLLBACK_MAX, 1, 1024)));
+    }
+
+    /** Program names (no path): a word of letters, digits, '.', '_', '+' or '-' each. */
+    private static List<String> programs(Map<String, String> env, Knob k) {
+        String v = env.getOrDefault(k.name(), k.fallback()).strip(); // set but empty: no program comes back
+        List<String> names = v.isEmpty() ? List.of() : List.of(v.split("\\s+"));
+        for (String n : names) {
+            if (!n.matches("[A-Za-z0-9._+-]+")) {
+                throw new IllegalArgumentException(k.name() + " is a list of program names separated by spaces (vim less), not '" + n + "'");
+            }
+        }
+        return names;
+    }
+
+    private static Scrollback scrollback(int lines, int kib) {
+        return new Scrollback(lines, kib << 10, 16L * (kib << 10));
+    }
+
+    /** The environment section of every script's --help, defaults included. */
+    public static List<String> help() {
+        List<String> lines = new ArrayList<>(List.of("", "Environment (the units read overrides from /etc/default/t3-tmux):"));
+        for (Knob k : KNOBS) {
+            String line = String.format("  %-16s %s [%s]", k.name(), k.meaning(), k.fallback().isEmpty() ? "none" : k.fallback());
+            lines.add(line.replace("%", "%%")); // picocli formats help text: a '%' of ours must stay one
+        }
+        return lines;
+    }
+
+    private static double number(Map<String, String> env, Knob k, double min, double max) {
+        String s = get(env, k);
+        try {
+            double v = Double.parseDouble(s);
+            if (v >= min && v <= max && (min > 0 || v >= 0)) return v;
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException(k.name() + " must be a number from " + fmt(min) + " to " + fmt(max) + ", not '" + s + "'");
+    }
+
+    private static String oneOf(Map<String, String> env, Knob k, String... allowed) {
+        String v = get(env, k);
+        if (List.of(allowed).contains(v)) return v;
+        throw new IllegalArgumentException(k.name() + " must be one of " + String.join(", ", allowed) + ", not '" + v + "'");
+    }
+
+    /** "N%" (of MemTotal) or "N" MiB, checked here so a typo is a bad setting, not a silent zero. */
+    private static String memory(Map<String, String> env, Knob k) {
+        String v = get(env, k);
+        if (v.matches("(100|[1-9]?[0-9])%") || v.matches("\\d{1,9}")) return v;
+        throw new IllegalArgumentException(k.name() + " must be a percentage of MemTotal (25%) or MiB (2048), not '" + v + "'");
+    }
+
+    /** The bytes {@code minFree} stands for on a machine with {@code memTotal} bytes. */
+    public static long bytes(String minFree, long memTotal) {
+        return minFree.endsWith("%") ? memTotal / 100 * Long.parseLong(minFree.substring(0, minFree.length() - 1))
+                : Long.parseLong(minFree) << 20;
+    }
+
+    private static String fmt(double d) {
+        return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+    }
+
+    private static String get(Map<String, String> env, Knob k) {
+        String v = env.get(k.name());
+        return v == null || v.isBlank() ? k.fallback() : v.strip();
+    }
+}

@@ -1,0 +1,85 @@
+package heal;
+
+import base.Accounts;
+import base.Exec;
+import claude.LiveRecords;
+import base.Log;
+import restore.RestorePlan;
+import base.Settings;
+import tmux.Tmux;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Carries out one user's heal plan: resumes each crashed conversation in its own pane (after a
+ * last look: the world moves while a run goes user by user), records in the ledger what was
+ * done with every record, and tells the journal per session and in one line per user.
+ */
+public final class Healer {
+    /** Past this many, crashes with nothing to heal are counted, not each logged (a user can make records). */
+    private static final int LOGGED_LEAVES = 5;
+
+    private Healer() {}
+
+    /** Returns how many heals failed. */
+    public static int apply(List<HealPlan.Step> steps, HealPlan.World world, Tmux tmux, HealLedger ledger, Settings settings, Instant now)
+            throws IOException {
+        Accounts.Account account = world.account();
+        String user = account.name();
+        int healed = 0, waited = 0, gaveUp = 0, failed = 0, left = 0;
+        for (HealPlan.Step step : steps) {
+            String where = step.pane() == null ? "" : " in session '" + step.pane().session() + "' (pane " + step.pane().id() + ")";
+            switch (step.action()) {
+                case RESUME: {
+                    String changed = HealPlan.changedSince(world, step);
+                    if (changed != null) {
+                        ledger.waited();
+                        waited++;
+                        Log.info("%s: conversation %s%s crashed; waiting: %s", user, step.conversation(), where, changed);
+                        continue;
+                    }
+                    Path cwd = world.procs().cwd(step.pane().pid()).orElse(account.home());
+                    Exec.Result r = tmux.respawnPane(step.pane().id(), cwd, RestorePlan.paneEnv(step.config()),
+                            RestorePlan.resumeCommand(step.startDir(), step.conversation(), HealPlan.launchOptions(world, step.conversation()),
+                                    account, settings, false));
+                    if (!r.ok()) {
+                        Log.error("%s: could not heal conversation %s%s: %s", user, step.conversation(), where, r.timedOut() ? "tmux timed out" : r.firstErrorLine());
+                        failed++;
+                        continue;
+                    }
+                    ledger.healed(step.record(), now);
+                    healed++;
+                    Log.info("%s: healed conversation %s%s: resumed in %s; evidence: %s", user, step.conversation(), where, step.startDir(), step.why());
+                    break;
+                }
+                case WAIT:
+                    ledger.waited();
+                    waited++;
+                    Log.info("%s: conversation %s%s crashed; waiting: %s", user, step.conversation(), where, step.why());
+                    continue;
+                case GIVE_UP:
+                    ledger.gaveUp(step.record(), now);
+                    gaveUp++;
+                    Log.warn("%s: conversation %s%s: not healing it again: %s", user, step.conversation(), where, step.why());
+                    break;
+                default:
+                    ledger.superseded(step.record(), now);
+                    if (++left <= LOGGED_LEAVES) Log.info("%s: conversation %s crashed; nothing to heal: %s", user, step.conversation(), step.why());
+            }
+            for (LiveRecords.Record other : step.others()) ledger.superseded(other, now);
+        }
+        if (!steps.isEmpty()) {
+            try {
+                ledger.write(now);
+            } catch (IOException e) {
+                Log.error("%s", ledger.cannotWrite(e));
+                failed++;
+            }
+        }
+        if (left > LOGGED_LEAVES) Log.info("%s: %d more crashes with nothing to heal", user, left - LOGGED_LEAVES);
+        Log.info("%s: healed %d, waiting %d, gave up %d%s", user, healed, waited, gaveUp, failed == 0 ? "" : ", " + failed + " failed");
+        return failed;
+    }
+}

@@ -1,0 +1,131 @@
+package heal;
+
+import base.Accounts;
+import claude.Conversations;
+import store.EndedSessions;
+import base.Exec;
+import store.History;
+import base.Log;
+import restore.RestorePlan;
+import restore.Selection;
+import base.Settings;
+import store.SnapshotFormat;
+import tmux.Tmux;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Heal's later turn for a live session a restore left in part: each conversation whose pane no
+ * restore made (marked {@link SnapshotFormat#NOT_RECREATED}: tmux refused it, or the restore was
+ * killed first; never the user's doing), or that a killed server took from a session of the same
+ * name she has made since ({@link EndedSessions#SERVER_KILLED}), comes back in a window of its own
+ * in that session, once.
+ * The newest snapshot then names the new pane, so the next save knows it by which pane it is: a
+ * claude that fails there is kept as exited, and never brought back again by this.
+ */
+public final class MissingPanes {
+    private MissingPanes() {}
+
+    /**
+     * Brings back what is missing for one user of heal's {@code world} (or says what it would);
+     * returns how many failed. Plans each pane as a restore would ({@link RestorePlan#planPane}).
+     */
+    public static int heal(HealPlan.World world, Tmux tmux, History history, Settings settings, boolean dryRun) throws IOException {
+        return bringBack(world.account(), tmux, history, world.newest(), world.running(), world.conversations(), settings,
+                (row, p) -> EndedSessions.healedInPlace(p), false, dryRun);
+    }
+
+    /**
+     * A restore that names a live session (--session NAME, --find NAME or ID): the conversations
+     * the newest snapshot keeps aside in it (a restore did not make their panes, or a server took
+     * them) and the request asks for come back, each in a window of its own, however they ended.
+     */
+    public static int asked(Accounts.Account account, Tmux tmux, History history, Selection wanted, Map<String, String> running,
+                            Conversations conversations, Settings settings, boolean dryRun) throws IOException {
+        java.util.Set<String> named = new java.util.HashSet<>();
+        wanted.rows().forEach(r -> named.add(r.session()));
+        return bringBack(account, tmux, history, history.readNewest().rows(), running, conversations, settings,
+                (row, p) -> named.contains(row.session()) && p.hasConversation() && EndedSessions.keptAside(p) && wanted.asked(p), true, dryRun);
+    }
+
+    /**
+     * Makes again, in a window of its own in its live session, each pane of {@code rows} that
+     * {@code which} picks, planned as a restore would ({@code asked}: as one asked for by name);
+     * the newest snapshot then names the new pane. Returns how many failed.
+     */
+    private static int bringBack(Accounts.Account account, Tmux tmux, History history, List<SnapshotFormat.Row> rows, Map<String, String> running,
+                                 Conversations conversations, Settings settings, java.util.function.BiPredicate<SnapshotFormat.Row, SnapshotFormat.Pane> which,
+                                 boolean asked, boolean dryRun) throws IOException {
+        String user = account.name();
+        if (rows.stream().noneMatch(r -> r.panes().stream().anyMatch(p -> which.test(r, p)))) return 0;
+        Tmux.Listing live = tmux.listSessions();
+        if (live.status() != Tmux.Status.OK) return 0;
+        List<SnapshotFormat.Row> next = new ArrayList<>();
+        int made = 0, failed = 0;
+        for (SnapshotFormat.Row row : rows) {
+            Optional<Tmux.Session> session = live.sessions().stream().filter(s -> s.name().equals(row.session())).findFirst();
+            SnapshotFormat.Row now = row;
+            for (SnapshotFormat.Pane p : row.panes()) {
+                if (session.isEmpty() || !which.test(row, p)) continue;
+                String why = SnapshotFormat.NOT_RECREATED.equals(p.notRunning()) ? "a restore did not make its pane"
+                        : asked ? "asked for; it was kept aside in this session" : "its tmux server was killed";
+                RestorePlan.PanePlan plan = RestorePlan.planPane(account, row.session(), p, running, new HashMap<>(), asked,
+                        conversations, account.home(), List.of());
+                if (plan.action() != RestorePlan.Action.RESUME) {
+                    // Running elsewhere again is no news; a transcript or directory gone is.
+                    if (plan.lost() != null) Log.warn("%s: conversation %s of session '%s' (%s) cannot be resumed: %s",
+                            user, p.conversation(), row.session(), why, plan.why());
+                    continue;
+                }
+                if (dryRun) {
+                    Log.info("%s: would bring back conversation %s of session '%s' in a window of its own (%s)",
+                            user, p.conversation(), row.session(), why);
+                    continue;
+                }
+                List<String> args = new ArrayList<>(List.of("new-window", "-d", "-P", "-F", "#{pane_id} #{window_index} #{start_time}",
+                        "-t", session.get().id() + ":", "-c", Tmux.literal(plan.cwd().toString())));
+                RestorePlan.paneEnv(plan).forEach((k, v) -> args.addAll(List.of("-e", k + "=" + v)));
+                args.add("--");
+                args.addAll(RestorePlan.resumeCommand(plan.startDir(), p.conversation(), p.claudeOptions(), account, settings, false));
+                Exec.Result r = tmux.run(args.toArray(String[]::new));
+                String[] f = r.out().strip().split(" ");
+                if (!r.ok() || f.length < 3) {
+                    Log.error("%s: could not bring back conversation %s of session '%s': %s", user, p.conversation(), row.session(),
+                            r.timedOut() ? "tmux timed out" : r.firstErrorLine());
+                    failed++;
+                    continue;
+                }
+                Log.info("%s: brought back conversation %s of session '%s' in window %s (%s)",
+                        user, p.conversation(), row.session(), f[1], why);
+                now = moved(now, p, new SnapshotFormat.Pane(Integer.parseInt(f[1]), 0, true, plan.cwd().toString(), p.conversation(),
+                        p.conversationCwd(), p.claudeConfig(), null, p.claudeOptions(), List.of(), f[0] + "@" + f[2]));
+                made++;
+            }
+            next.add(now);
+        }
+        if (made > 0) history.commit(next, Instant.now());
+        return failed;
+    }
+
+    /** {@code row} with {@code from} taken out of its window and {@code to}, in a window of its own, added. */
+    public static SnapshotFormat.Row moved(SnapshotFormat.Row row, SnapshotFormat.Pane from, SnapshotFormat.Pane to) {
+        List<SnapshotFormat.Window> windows = new ArrayList<>();
+        for (SnapshotFormat.Window w : row.windows()) {
+            List<SnapshotFormat.Pane> panes = w.panes().stream().filter(x -> !x.equals(from)).toList();
+            if (!panes.isEmpty()) windows.add(w.withPanes(panes));
+        }
+        // The rest of the panes kept aside may sit at the index tmux just gave: they move past it.
+        int free = Math.max(to.window(), windows.stream().mapToInt(SnapshotFormat.Window::index).max().orElse(0)) + 1;
+        windows.replaceAll(w -> w.index() != to.window() ? w : new SnapshotFormat.Window(free, w.name(), w.autoName(), w.layout(), w.active(),
+                w.zoomed(), w.panes().stream().map(x -> new SnapshotFormat.Pane(free, x.index(), x.active(), x.cwd(), x.conversation(),
+                x.conversationCwd(), x.claudeConfig(), x.notRunning(), x.claudeOptions(), x.program(), x.tmuxPane())).toList()));
+        windows.add(new SnapshotFormat.Window(to.window(), "", true, "", false, false, List.of(to)));
+        windows.sort(java.util.Comparator.comparingInt(SnapshotFormat.Window::index));
+        return SnapshotFormat.Row.of(row.session(), windows);
+    }
+}

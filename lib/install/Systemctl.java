@@ -1,0 +1,61 @@
+package install;
+
+import base.Exec;
+import base.Systemd;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * systemctl, on the running system or (with a root directory) on a tree offline, which is all
+ * there is where PID 1 is not systemd: enabling works there, starting does not.
+ */
+public final class Systemctl {
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    private final Path root;
+
+    /** {@code root} null: the running system. */
+    public Systemctl(Path root) {
+        this.root = root;
+    }
+
+    /** Whether units can be started and queried for activity: PID 1 is systemd and we act on it. */
+    public boolean live() {
+        return root == null && Systemd.isPid1();
+    }
+
+    /** enabled, disabled, static, masked, not-found, …: systemctl's own word. */
+    public String isEnabled(String unit) {
+        String word = run("is-enabled", unit).out().strip();
+        return word.isEmpty() ? "not-found" : word.lines().findFirst().orElse("");
+    }
+
+    public String isActive(String unit) {
+        return run("is-active", unit).out().strip();
+    }
+
+    public Exec.Result enable(String unit) { return run("enable", unit); }
+
+    public Exec.Result start(String unit) { return run("start", unit); }
+
+    public Exec.Result daemonReload() { return run("daemon-reload"); }
+
+    /** Whether a start job for the unit is queued or running right now. */
+    public boolean hasJob(String unit) {
+        return !run("list-jobs", "--no-legend", "--plain", unit).out().isBlank();
+    }
+
+    private Exec.Result run(String... args) {
+        List<String> cmd = new ArrayList<>(List.of("systemctl"));
+        if (root == null && !Systemd.isPid1()) cmd.add("--root=/");
+        else if (root != null) cmd.add("--root=" + root);
+        cmd.addAll(List.of(args));
+        return Exec.run(cmd, TIMEOUT);
+    }
+
+    /** Fails with systemctl's own words when a change did not take. */
+    public static void check(Exec.Result r, String what) {
+        if (!r.ok()) throw new IllegalStateException(what + " failed: " + (r.timedOut() ? "timed out" : r.firstErrorLine()));
+    }
+}

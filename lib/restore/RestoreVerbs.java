@@ -1,0 +1,159 @@
+package restore;
+
+import base.Accounts;
+import base.Cli;
+import store.History;
+import base.Log;
+import base.Settings;
+import store.SnapshotFormat;
+import store.StateStore;
+import base.Tables;
+import tmux.Tmux;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The operator's (and the web terminal's) verbs of t3-restore that are not a restore: --list,
+ * --forget, and printing a plan. Tables for people; with --json one document for programs,
+ * whose field names are a contract: add fields, rename none.
+ */
+public final class RestoreVerbs {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private RestoreVerbs() {}
+
+    /**
+     * --list: the user's snapshots, newest first. JSON fields: snapshot, time, sessions,
+     * conversations, running, ended (sessions kept after their tmux server died).
+     */
+    public static int list(StateStore store, String user, boolean json) throws IOException {
+        History history = store.history(user);
+        List<Map<String, Object>> out = new ArrayList<>();
+        int unreadable = 0;
+        for (History.Snapshot s : history.list()) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("snapshot", s.name());
+            o.put("time", s.time().toString());
+            try {
+                List<SnapshotFormat.Row> rows = history.read(s).rows();
+                o.put("sessions", rows.size());
+                // Every pane's conversation counts: a session may run several.
+                o.put("conversations", rows.stream().mapToLong(r -> r.conversations().size()).sum());
+                o.put("running", rows.stream().flatMap(r -> r.conversations().stream()).filter(SnapshotFormat.Pane::running).count());
+                o.put("ended", rows.stream().filter(r -> r.ended() != null).count());
+            } catch (IOException e) {
+                Log.error("%s: cannot read snapshot %s: %s", user, s.file(), Cli.describe(e));
+                unreadable++;
+                continue;
+            }
+            out.add(o);
+        }
+        if (json) {
+            printJson(out);
+        } else if (out.isEmpty()) {
+            Log.info("%s: no snapshots in %s", user, store.dir());
+        } else {
+            List<String[]> rows = out.stream().map(o -> new String[] {(String) o.get("snapshot"), (String) o.get("time"),
+                    o.get("sessions").toString(), o.get("conversations").toString(), o.get("running").toString(), o.get("ended").toString()}).toList();
+            Tables.print(System.out, List.of("SNAPSHOT", "TIME", "SESSIONS", "CONVERSATIONS", "RUNNING", "ENDED"), rows);
+        }
+        return unreadable == 0 ? 0 : 1;
+    }
+
+    /** --forget NAME: a tombstone, and the row no longer owed. Refuses a name no snapshot knows. */
+    public static int forget(Settings settings, StateStore store, String user, String name, boolean dryRun) throws IOException {
+        if (!known(store, user, name)) {
+            Log.error("%s: no session named '%s' in any snapshot; t3-restore --list --user %s shows them", user, name, user);
+            return 2;
+        }
+        Accounts.Account account = Accounts.byName(user).orElseThrow(() -> new IOException("no such user " + user));
+        Tmux.Listing live = Tmux.of(account, settings).listSessions();
+        if (live.sessions().stream().anyMatch(s -> s.name().equals(name))) {
+            Log.warn("%s: session '%s' is live right now: it stays forgotten once closed; a session of that name made later un-forgets it",
+                    user, name);
+        }
+        if (dryRun) {
+            Log.info("%s: would forget '%s': blanket and boot restores would skip it", user, name);
+            return 0;
+        }
+        store.tombstones(user).add(name, Instant.now());
+        store.pending(user).settle(name);
+        Log.info("%s: forgot '%s': blanket and boot restores skip it until it is live again; t3-restore --user %s --find '%s' brings it back",
+                user, name, user, name);
+        return 0;
+    }
+
+    private static boolean known(StateStore store, String user, String name) throws IOException {
+        History history = store.history(user);
+        for (History.Snapshot s : history.list()) {
+            if (history.read(s).rows().stream().anyMatch(r -> r.session().equals(name))) return true;
+        }
+        return store.pending(user).rows().stream().anyMatch(r -> r.session().equals(name));
+    }
+
+    /**
+     * One row of a --dry-run plan. JSON fields: user, session, state, action, conversation (or
+     * null), running, why, and panes: for a session brought back, each pane's window, pane,
+     * action (resume, program, shell), conversation or program, and why.
+     */
+    public static Map<String, Object> planEntry(String user, RestorePlan.Step step) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("user", user);
+        o.put("session", step.row().session());
+        o.put("state", step.state().token);
+        o.put("action", step.action().token);
+        o.put("conversation", step.row().conversation());
+        o.put("running", step.row().running());
+        o.put("why", step.why());
+        SnapshotFormat.Ended ended = step.row().ended();
+        // A session kept after its server died (and a new one took its place): which server, when seen, the evidence of a crash.
+        o.put("ended", ended == null ? null : endedEntry(ended));
+        List<Map<String, Object>> panes = new java.util.ArrayList<>();
+        for (RestorePlan.PanePlan p : step.panes()) {
+            Map<String, Object> x = new LinkedHashMap<>();
+            x.put("window", p.pane().window() < 0 ? null : p.pane().window());
+            x.put("pane", p.pane().index() < 0 ? null : p.pane().index());
+            x.put("action", p.action().token);
+            x.put("conversation", p.pane().conversation());
+            x.put("program", p.action() == RestorePlan.Action.PROGRAM ? p.pane().program() : null);
+            x.put("why", p.why());
+            panes.add(x);
+        }
+        o.put("panes", panes);
+        return o;
+    }
+
+    private static Map<String, Object> endedEntry(SnapshotFormat.Ended e) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("server", e.server());
+        o.put("noticed", e.noticed().toString());
+        o.put("crash", e.crash());
+        return o;
+    }
+
+    public static void printPlan(List<Map<String, Object>> plan, boolean json) throws IOException {
+        print(plan, json, List.of("user", "session", "state", "action", "conversation", "why"));
+    }
+
+    /** Entries as JSON, or as a table of these fields (a name escaped to one line, none as '-'). */
+    public static void print(List<Map<String, Object>> entries, boolean json, List<String> fields) throws IOException {
+        if (json) {
+            printJson(entries);
+            return;
+        }
+        List<String[]> rows = entries.stream().map(o -> fields.stream().map(f -> o.get(f) == null ? "-"
+                : f.equals("session") ? SnapshotFormat.escape((String) o.get(f)) : o.get(f).toString()).toArray(String[]::new)).toList();
+        Tables.print(System.out, fields.stream().map(String::toUpperCase).toList(), rows);
+    }
+
+    private static void printJson(Object value) throws IOException {
+        System.out.println(JSON.writeValueAsString(value));
+        System.out.flush();
+    }
+}

@@ -1,0 +1,102 @@
+package restore;
+
+import base.Accounts;
+import claude.Conversations;
+import base.Exec;
+import base.Log;
+import tmux.PaneScript;
+import base.Procfs;
+import base.Settings;
+import tmux.Tmux;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Starting the conversations a restore brought back without swamping the machine whose memory
+ * pressure killed them: every pane waits at its gate, and this presses Enter in them, most
+ * recently active first, at most {@code concurrency} claude starting at once, none while memory
+ * is short, for at most {@code maxWait}. Whatever is left waits for its user's Enter.
+ */
+public final class Resumer {
+    /**
+     * A restored pane waiting at its gate: whose, where (its session, and its place there when the
+     * session has several panes: "" or " pane 1.2"), which conversation, when it was last active.
+     */
+    public record Waiting(Accounts.Account account, Tmux tmux, String session, String place, String paneId, int panePid, String conversation,
+                          Instant lastActive) {}
+
+    /** The panes pressed, those left waiting for their user (and why), and the most claude starting at once. */
+    public record Result(List<Waiting> pressed, List<Waiting> waiting, String why, int peakStarting) {}
+
+    /** A claude still starting after this counts as started: one slow start must not hold up the rest. */
+    private static final Duration SLOW_START = Duration.ofSeconds(60);
+
+    private Resumer() {}
+
+    public static Result resume(List<Waiting> all, Settings.Resume policy) throws InterruptedException {
+        if (all.isEmpty()) return new Result(List.of(), List.of(), "", 0);
+        if (policy.lazy()) return new Result(List.of(), all, "T3_RESUME=lazy", 0);
+        List<Waiting> order = new ArrayList<>(all);
+        order.sort(Comparator.comparing(Waiting::lastActive, Comparator.nullsLast(Comparator.reverseOrder())));
+        long end = System.nanoTime() + policy.maxWait().toNanos();
+        Map<Waiting, Long> starting = new LinkedHashMap<>();
+        List<Waiting> pressed = new ArrayList<>(), waiting = new ArrayList<>();
+        String why = "";
+        int peak = 0;
+        for (Waiting w : order) {
+            if (!why.isEmpty()) {
+                waiting.add(w);
+                continue;
+            }
+            Procfs procs = Procfs.read();
+            while (settle(starting, procs) >= policy.concurrency() && System.nanoTime() < end) {
+                Thread.sleep(200);
+                procs = Procfs.read();
+            }
+            Procfs.Memory mem = procs.memory();
+            long floor = Settings.bytes(policy.minFree(), mem.total());
+            if (System.nanoTime() >= end) {
+                why = "T3_RESUME_WAIT (" + policy.maxWait().toSeconds() + " s) is up";
+            } else if (mem.available() < floor) {
+                why = "available memory (" + (mem.available() >> 20) + " MiB) is below T3_RESUME_MIN_FREE (" + policy.minFree() + ")";
+            }
+            if (!why.isEmpty()) {
+                waiting.add(w);
+                continue;
+            }
+            Exec.Result r = w.tmux().run("send-keys", "-t", w.paneId(), "Enter");
+            if (!r.ok()) {
+                Log.warn("%s: could not press Enter in '%s'%s (pane %s): %s; it waits for its user", w.account().name(), w.session(), w.place(), w.paneId(),
+                        r.timedOut() ? "tmux timed out" : r.firstErrorLine());
+                waiting.add(w);
+                continue;
+            }
+            starting.put(w, System.nanoTime());
+            pressed.add(w);
+            peak = Math.max(peak, starting.size());
+        }
+        return new Result(pressed, waiting, why, peak);
+    }
+
+    /** Drops the panes whose claude has started (or fell through, or is slow); returns how many still start. */
+    private static int settle(Map<Waiting, Long> starting, Procfs procs) {
+        long now = System.nanoTime();
+        starting.entrySet().removeIf(e -> now - e.getValue() > SLOW_START.toNanos() || started(e.getKey(), procs));
+        return starting.size();
+    }
+
+    /** Started: the user's claude below the pane has written its live record; or done: the pane fell through to the shell. */
+    static boolean started(Waiting w, Procfs procs) {
+        Conversations c = new Conversations(procs, w.account());
+        Optional<Procfs.Proc> claude = c.claudeIn(w.panePid());
+        if (claude.isPresent()) return c.of(claude.get()).map(x -> x.source() == Conversations.Source.LIVE_RECORD).orElse(false);
+        Optional<Procfs.Proc> top = procs.get(w.panePid());
+        return top.isEmpty() || !PaneScript.isPaneScript(top.get());
+    }
+}

@@ -1,0 +1,186 @@
+package save;
+
+import base.Accounts;
+import claude.Claims;
+import claude.ClaudeOptions;
+import claude.Conversations;
+import base.Log;
+import base.Procfs;
+import store.SnapshotFormat;
+import tmux.Tmux;
+import base.UserFiles;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What one user has right now: each tmux session with its windows and panes, each pane's cwd,
+ * the claude conversation running in it (with the launch options worth carrying) or the program
+ * worth starting again, as snapshot rows. Reads nothing but tmux (as the user) and the process
+ * table and files it is given.
+ */
+public final class Inventory {
+    /** The rows to save, or the tmux status that says why there are none; {@code server}: which server listed them (null: not known). */
+    public record Result(Tmux.Status status, String detail, List<SnapshotFormat.Row> rows, List<Tmux.Session> sessions, List<Tmux.LivePane> panes,
+                         Tmux.Server server) {
+        public long withConversation() { return rows.stream().filter(SnapshotFormat.Row::hasConversation).count(); }
+
+        /** The live rows by session name. */
+        public Map<String, SnapshotFormat.Row> byName() {
+            Map<String, SnapshotFormat.Row> m = new java.util.HashMap<>();
+            rows.forEach(r -> m.put(r.session(), r));
+            return m;
+        }
+
+        /** Every live pane's pid, labelled for the log ("session 'work'", "session 'work' pane 1.2"). */
+        public Map<Integer, String> paneLabels() {
+            Map<Integer, String> labels = new LinkedHashMap<>();
+            for (Tmux.Session s : sessions) {
+                for (Tmux.LivePane p : panes) if (p.sessionId().equals(s.id())) labels.putIfAbsent(p.pid(), where(s, p));
+            }
+            return labels;
+        }
+    }
+
+    private Inventory() {}
+
+    /** The live sessions as rows; {@code programs}: the programs worth starting again (T3_RESTORE_PROGRAMS). */
+    public static Result take(Accounts.Account account, Tmux tmux, Procfs procs, List<String> programs) {
+        Tmux.Listing listing = tmux.listSessions();
+        if (listing.status() != Tmux.Status.OK) return new Result(listing.status(), listing.detail(), List.of(), List.of(), List.of(), null);
+        Tmux.Listing trusted = trusted(account, listing, procs);
+        return new Result(Tmux.Status.OK, "", rows(account, trusted, procs, programs), trusted.sessions(), trusted.panes(), trusted.server());
+    }
+
+    /** The live sessions as rows, without looking for programs (what a restore compares against). */
+    public static Result take(Accounts.Account account, Tmux tmux, Procfs procs) {
+        return take(account, tmux, procs, List.of());
+    }
+
+    /**
+     * The listing with every pane pid that is not the user's own process replaced by
+     * {@link #NO_PROCESS}. A pane pid is whatever the user's tmux server prints, and she may
+     * run a server of her own making: root must not read another user's cwd or walk another
+     * user's process tree on her word. Logs once per user when it drops any.
+     */
+    public static Tmux.Listing trusted(Accounts.Account account, Tmux.Listing listing, Procfs procs) {
+        List<String> dropped = new ArrayList<>();
+        Map<String, String> names = new java.util.HashMap<>();
+        listing.sessions().forEach(s -> names.put(s.id(), s.name()));
+        List<Tmux.Session> sessions = new ArrayList<>();
+        for (Tmux.Session s : listing.sessions()) {
+            if (procs.ownedBy(s.panePid(), account.uid())) {
+                sessions.add(s);
+                continue;
+            }
+            // Said below, for its pane; no such process (a dead pane): nothing to read, nothing to say.
+            sessions.add(new Tmux.Session(s.id(), s.name(), NO_PROCESS, s.created()));
+        }
+        List<Tmux.LivePane> panes = new ArrayList<>();
+        for (Tmux.LivePane p : listing.panes()) {
+            if (procs.ownedBy(p.pid(), account.uid())) {
+                panes.add(p);
+                continue;
+            }
+            procs.owner(p.pid()).ifPresent(uid -> dropped.add("'" + names.get(p.sessionId()) + "' pane " + p.window() + "." + p.index()
+                    + " (pid " + p.pid() + " runs as uid " + uid + ")"));
+            panes.add(new Tmux.LivePane(p.sessionId(), p.window(), p.windowName(), p.autoName(), p.layout(), p.windowActive(), p.zoomed(),
+                    p.index(), p.id(), NO_PROCESS, p.active(), p.serverStart()));
+        }
+        if (!dropped.isEmpty()) {
+            Log.warn("%s: tmux gave pane pids that are not %s's processes, for %s; their panes count as having no process (no cwd, no conversation)",
+                    account.name(), account.name(), String.join(", ", dropped));
+        }
+        Tmux.Server server = trusted(listing.server(), account.uid(), procs.get(listing.server() == null ? -1 : listing.server().pid()), procs.bootTime());
+        return new Tmux.Listing(listing.status(), sessions, listing.detail(), panes, server);
+    }
+
+    /**
+     * The server her tmux says it is, when /proc agrees: its pid is her process, started when it
+     * says (within the second tmux rounds to); else null, not known. The pid ties crash evidence
+     * to the server later, and the start time is read back as a time: neither is taken on her word.
+     */
+    public static Tmux.Server trusted(Tmux.Server said, int uid, Optional<Procfs.Proc> proc, java.time.Instant bootTime) {
+        if (said == null || proc.isEmpty() || proc.get().uid() != uid) return null;
+        long started = Procfs.startTime(proc.get(), bootTime).getEpochSecond();
+        return Math.abs(started - said.start()) <= 2 ? said : null;
+    }
+
+    /** The pane pid of a session whose pane has no process we trust: no process has it. */
+    public static final int NO_PROCESS = -1;
+
+    /** The rows for a listing whose pane pids are trusted (see {@link #trusted}). */
+    public static List<SnapshotFormat.Row> rows(Accounts.Account account, Tmux.Listing listing, Procfs procs, List<String> programs) {
+        Conversations conversations = new Conversations(procs, account);
+        // Each session's panes (tmux lists every session with one at least).
+        Map<Tmux.Session, List<Tmux.LivePane>> panesOf = new LinkedHashMap<>();
+        for (Tmux.Session s : listing.sessions()) panesOf.put(s, listing.panesOf(s));
+
+        List<Claims.Claim> claims = new ArrayList<>();
+        Map<String, Procfs.Proc> claudeOf = new java.util.HashMap<>();
+        panesOf.forEach((s, panes) -> {
+            for (Tmux.LivePane p : panes) {
+                if (!procs.ownedBy(p.pid(), account.uid())) continue;
+                String where = where(s, p);
+                Optional<Procfs.Proc> claude = conversations.claudeIn(p.pid());
+                if (claude.isPresent()) {
+                    claudeOf.put(where, claude.get());
+                    conversations.of(claude.get()).ifPresent(c -> claims.add(new Claims.Claim(where, c, claude.get().startTicks())));
+                } else {
+                    // A restored pane still waiting for its Enter: the conversation is wanted there, not dropped.
+                    procs.get(p.pid()).ifPresent(pp -> conversations.waitingIn(pp).ifPresent(c -> claims.add(new Claims.Claim(where, c, pp.startTicks()))));
+                }
+            }
+        });
+        Claims.Settled settled = Claims.settle(claims);
+        for (Claims.Lost l : settled.lost()) {
+            Log.warn("%s: %s and %s both run conversation %s; %s keeps it (%s), %s is saved without one",
+                    account.name(), l.keptBy(), l.claim().session(), l.claim().conversation().uuid(),
+                    l.keptBy(), settled.kept().get(l.keptBy()).source(), l.claim().session());
+        }
+
+        Optional<Path> defaultConfig = UserFiles.trustedDir(Conversations.defaultConfig(account), account.uid());
+        List<SnapshotFormat.Row> rows = new ArrayList<>();
+        panesOf.forEach((s, panes) -> {
+            Map<Integer, List<SnapshotFormat.Pane>> byWindow = new LinkedHashMap<>();
+            for (Tmux.LivePane p : panes) {
+                String where = where(s, p);
+                String cwd = procs.currentPath(p.pid(), account.uid()).map(Path::toString).orElse("");
+                Conversations.Conversation c = settled.kept().get(where);
+                SnapshotFormat.Pane pane;
+                if (c == null) {
+                    List<String> program = procs.ownedBy(p.pid(), account.uid()) ? Programs.running(procs, p.pid(), account.uid(), programs) : List.of();
+                    pane = new SnapshotFormat.Pane(p.window(), p.index(), p.active(), cwd, null, null, null, null, List.of(), program, key(p));
+                } else {
+                    String config = defaultConfig.isPresent() && defaultConfig.get().equals(c.configDir()) ? null : c.configDir().toString();
+                    Procfs.Proc claude = claudeOf.get(where);
+                    pane = new SnapshotFormat.Pane(p.window(), p.index(), p.active(), cwd, c.uuid(), c.startDir() == null ? null : c.startDir().toString(),
+                            config, null, claude == null ? List.of() : ClaudeOptions.carried(claude.argv()), List.of(), key(p));
+                }
+                byWindow.computeIfAbsent(p.window(), k -> new ArrayList<>()).add(pane);
+            }
+            if (panes.isEmpty()) return; // gone between two lines of tmux's listing: nothing to save of it
+            List<SnapshotFormat.Window> windows = new ArrayList<>();
+            for (Tmux.LivePane p : panes) {
+                if (windows.stream().anyMatch(w -> w.index() == p.window())) continue;
+                windows.add(new SnapshotFormat.Window(p.window(), p.windowName(), p.autoName(), p.layout(), p.windowActive(), p.zoomed(),
+                        byWindow.get(p.window())));
+            }
+            rows.add(SnapshotFormat.Row.of(s.name(), windows));
+        });
+        return rows;
+    }
+
+    /** The live pane's identity, when the listing says which server it is on. */
+    private static String key(Tmux.LivePane p) {
+        return p.serverStart().isEmpty() ? null : p.key();
+    }
+
+    /** A pane's name in claims and the log: "session 'work'" for the session's active pane, else with the pane's address. */
+    private static String where(Tmux.Session s, Tmux.LivePane p) {
+        return "session '" + s.name() + "'" + (p.windowActive() && p.active() ? "" : " pane " + p.window() + "." + p.index());
+    }
+}

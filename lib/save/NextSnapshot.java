@@ -1,0 +1,157 @@
+package save;
+
+import store.EndedSessions;
+import store.SnapshotFormat;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What a save records for one user: the live sessions, each pane with the conversation running
+ * in it; a live pane whose claude died (the shell lives on) keeps the conversation it had,
+ * marked not running, until the pane runs another one or the pane is gone (closed: the user's
+ * choice); then the rows a restore still owes whose session is not live.
+ */
+public final class NextSnapshot {
+    /** A conversation kept in a live pane though not running there, for the log. */
+    public record Kept(String session, SnapshotFormat.Pane pane) {}
+
+    /** The rows to write, and which conversations and rows were kept though not running or not live (for the log). */
+    public record Result(List<SnapshotFormat.Row> rows, List<Kept> notRunning, List<SnapshotFormat.Row> owed) {}
+
+    private NextSnapshot() {}
+
+    public static Result compose(List<SnapshotFormat.Row> live, List<SnapshotFormat.Row> previous, List<SnapshotFormat.Row> owed, Instant now) {
+        return compose(live, previous, owed, Set.of(), now);
+    }
+
+    /**
+     * {@code crashed}: the conversations (lower case) whose claude left its live record behind
+     * (killed), the evidence that tells a crash from the user's exit.
+     */
+    public static Result compose(List<SnapshotFormat.Row> live, List<SnapshotFormat.Row> previous, List<SnapshotFormat.Row> owed,
+                                 Set<String> crashed, Instant now) {
+        return compose(live, previous, owed, crashed, EndedSessions.NONE, now);
+    }
+
+    /**
+     * As above, with what a new tmux server means for the previous rows ({@code turnover}): the
+     * sessions that ended with the old one are kept after the live ones, and a live session that
+     * only shares a name with one of them keeps its conversations aside; none of its panes is
+     * one of the old server's.
+     */
+    public static Result compose(List<SnapshotFormat.Row> live, List<SnapshotFormat.Row> previous, List<SnapshotFormat.Row> owed,
+                                 Set<String> crashed, EndedSessions.Turnover turnover, Instant now) {
+        if (turnover.newServer()) previous = List.of();
+        Set<String> runningNow = new HashSet<>();
+        Set<String> liveNames = new HashSet<>();
+        for (SnapshotFormat.Row r : live) {
+            liveNames.add(r.session());
+            r.conversations().forEach(p -> runningNow.add(p.conversation().toLowerCase()));
+        }
+        Map<String, SnapshotFormat.Row> before = new HashMap<>(), owedByName = new HashMap<>();
+        previous.forEach(r -> before.putIfAbsent(r.session(), r));
+        owed.forEach(r -> owedByName.putIfAbsent(r.session(), r));
+
+        List<SnapshotFormat.Row> rows = new ArrayList<>(), keptOwed = new ArrayList<>();
+        List<Kept> notRunning = new ArrayList<>();
+        // The id must not be lost with the process: keep it, and say since when it is not running.
+        String noticed = " (noticed " + now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + ")";
+        for (SnapshotFormat.Row r : live) {
+            SnapshotFormat.Row was = before.get(r.session());
+            List<SnapshotFormat.Pane> aside = turnover.aside().getOrDefault(r.session(), List.of());
+            if (was == null) {
+                rows.add(withNotRecreated(r, concat(aside, notRecreated(null, owedByName.get(r.session()))), runningNow));
+                continue;
+            }
+            SnapshotFormat.Row next = r.withPanes(p -> {
+                SnapshotFormat.Pane had = samePane(was, r, p);
+                if (p.hasConversation() || had == null || !had.hasConversation() || runningNow.contains(had.conversation().toLowerCase())) return p;
+                String why = had.notRunning() != null ? had.notRunning()
+                        : crashed.contains(had.conversation().toLowerCase()) ? SnapshotFormat.KILLED + "claude was killed, its live record is left" + noticed
+                        : SnapshotFormat.EXITED + "claude no longer runs in this " + (p.window() < 0 ? "session" : "pane") + noticed;
+                runningNow.add(had.conversation().toLowerCase()); // one pane per conversation
+                SnapshotFormat.Pane kept = p.withConversationOf(had, why);
+                notRunning.add(new Kept(r.session(), kept));
+                return kept;
+            });
+            rows.add(withNotRecreated(next, concat(aside, notRecreated(was, owedByName.get(r.session()))), runningNow));
+        }
+        for (SnapshotFormat.Row r : turnover.ended()) {
+            if (!owedByName.containsKey(r.session()) && liveNames.add(r.session())) rows.add(r);
+        }
+        for (SnapshotFormat.Row r : owed) {
+            if (liveNames.add(r.session())) {
+                rows.add(r);
+                keptOwed.add(r);
+            }
+        }
+        return new Result(rows, notRunning, keptOwed);
+    }
+
+    /**
+     * The panes a restore did not make, so not live and not the user's doing: those the previous
+     * snapshot keeps aside (a restore did not make them, or their server took them), and those of
+     * a row still owed for this (now live) session: a restore stopped before it made them.
+     */
+    static List<SnapshotFormat.Pane> notRecreated(SnapshotFormat.Row was, SnapshotFormat.Row owed) {
+        List<SnapshotFormat.Pane> out = new ArrayList<>();
+        if (was != null) was.panes().stream().filter(p -> p.hasConversation() && EndedSessions.keptAside(p)).forEach(out::add);
+        if (owed != null) owed.panes().stream().filter(SnapshotFormat.Pane::wanted).map(p -> p.withNotRunning(SnapshotFormat.NOT_RECREATED)).forEach(out::add);
+        return out;
+    }
+
+    private static List<SnapshotFormat.Pane> concat(List<SnapshotFormat.Pane> a, List<SnapshotFormat.Pane> b) {
+        if (a.isEmpty()) return b;
+        List<SnapshotFormat.Pane> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
+    }
+
+    /**
+     * {@code next} with the conversations of {@code candidates} that run nowhere now, each kept in
+     * a pane of one window after the live ones, until it runs again somewhere: a live session is
+     * left alone by restores, and the id must not be lost.
+     */
+    static SnapshotFormat.Row withNotRecreated(SnapshotFormat.Row next, List<SnapshotFormat.Pane> candidates, Set<String> runningNow) {
+        if (!next.hasLayout()) return next;
+        List<SnapshotFormat.Pane> lost = candidates.stream()
+                .filter(p -> runningNow.add(p.conversation().toLowerCase()))
+                .toList();
+        if (lost.isEmpty()) return next;
+        int index = next.windows().stream().mapToInt(SnapshotFormat.Window::index).max().orElse(0) + 1;
+        List<SnapshotFormat.Pane> panes = new ArrayList<>();
+        for (int i = 0; i < lost.size(); i++) {
+            SnapshotFormat.Pane p = lost.get(i);
+            panes.add(new SnapshotFormat.Pane(index, i, i == 0, p.cwd(), p.conversation(), p.conversationCwd(), p.claudeConfig(), p.notRunning(),
+                    p.claudeOptions(), p.program()));
+        }
+        List<SnapshotFormat.Window> windows = new ArrayList<>(next.windows());
+        windows.add(new SnapshotFormat.Window(index, "not recreated", "", false, false, panes));
+        return SnapshotFormat.Row.of(next.session(), windows);
+    }
+
+    /**
+     * The pane of {@code was} that {@code p} (of the live {@code now}) is: the same live pane
+     * when both say which (a pane that took a closed one's place is not it); else, as after a
+     * restore, the same window and pane index; a row saved without its layout had one pane, the
+     * session's active one.
+     */
+    static SnapshotFormat.Pane samePane(SnapshotFormat.Row was, SnapshotFormat.Row now, SnapshotFormat.Pane p) {
+        if (!was.hasLayout()) return isMain(now, p) ? was.panes().get(0) : null;
+        if (p.tmuxPane() != null && was.panes().stream().anyMatch(x -> x.tmuxPane() != null)) {
+            return was.panes().stream().filter(x -> p.tmuxPane().equals(x.tmuxPane())).findFirst().orElse(null);
+        }
+        return was.panes().stream().filter(x -> x.window() == p.window() && x.index() == p.index()).findFirst().orElse(null);
+    }
+
+    /** Whether {@code p} is the session's active pane (an older snapshot's row described that one). */
+    private static boolean isMain(SnapshotFormat.Row row, SnapshotFormat.Pane p) {
+        if (!row.hasLayout()) return true;
+        return row.windows().stream().anyMatch(w -> w.active() && w.index() == p.window()) && p.active();
+    }
+}

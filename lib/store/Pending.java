@@ -1,0 +1,71 @@
+package store;
+
+import base.Log;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The rows a restore still owes one user ({@code USER.pending}). A restore writes them BEFORE it
+ * creates anything and strikes each off as it comes back, so a restore killed at any point
+ * leaves every row it did not bring back owed; saves keep owed rows in the snapshot until a
+ * restore brings them back, so no crash of a restore loses a session.
+ */
+public final class Pending {
+    private final StateStore store;
+    private final String user;
+
+    Pending(StateStore store, String user) {
+        this.store = store;
+        this.user = user;
+    }
+
+    /** The owed rows (none when there is no record). Unreadable rows are reported and skipped. */
+    public List<SnapshotFormat.Row> rows() throws IOException {
+        try {
+            SnapshotFormat.Parsed p = SnapshotFormat.parse(StateStore.readOwn(store.pendingFile(user), History.MAX_FILE));
+            p.problems().forEach(x -> Log.error("%s: %s line %d: %s; row skipped", user, store.pendingFile(user), x.line(), x.text()));
+            return p.rows();
+        } catch (NoSuchFileException e) {
+            return List.of();
+        }
+    }
+
+    /**
+     * Before a restore creates anything: owe {@code toCreate}, plus what was owed before and
+     * this run does not look at ({@code inScope} names what it looks at).
+     */
+    public void begin(List<SnapshotFormat.Row> inScope, List<SnapshotFormat.Row> toCreate) throws IOException {
+        Set<String> scope = names(inScope);
+        List<SnapshotFormat.Row> owed = new ArrayList<>(toCreate);
+        Set<String> creating = names(toCreate);
+        for (SnapshotFormat.Row r : rows()) if (!scope.contains(r.session()) && !creating.contains(r.session())) owed.add(r);
+        set(owed);
+    }
+
+    /** One row came back (or the user let it go): no longer owed. */
+    public void settle(String session) throws IOException {
+        settleAll(Set.of(session));
+    }
+
+    /** These rows came back: no longer owed (one write for a whole batch). */
+    public void settleAll(Set<String> sessions) throws IOException {
+        List<SnapshotFormat.Row> owed = new ArrayList<>(rows());
+        if (owed.removeIf(r -> sessions.contains(r.session()))) set(owed);
+    }
+
+    private void set(List<SnapshotFormat.Row> owed) throws IOException {
+        if (owed.isEmpty()) Files.deleteIfExists(store.pendingFile(user));
+        else store.writeOwn(store.pendingFile(user), SnapshotFormat.format(owed));
+    }
+
+    private static Set<String> names(List<SnapshotFormat.Row> rows) {
+        Set<String> s = new HashSet<>();
+        rows.forEach(r -> s.add(r.session()));
+        return s;
+    }
+}

@@ -1,0 +1,532 @@
+package store;
+
+import base.ConversationId;
+import tmux.Tmux;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+
+/**
+ * The snapshot file format. A '#' header line, then one line per session, tab-separated: name,
+ * cwd, conversation uuid or '-', the conversation's starting directory or '-', its claude config
+ * root or '-' (the default ~/.claude), and why the conversation is not running or '-'. Since v3,
+ * each session line is followed by its windows and panes, on lines that start with a tab (a
+ * session name is never empty, so no session line does):
+ * <pre>
+ *   \twindow\tINDEX\tFLAGS\tNAME\tLAYOUT                 FLAGS: active, zoomed, auto (comma-separated) or '-'
+ *   \tpane\tWINDOW.INDEX\tFLAGS\tCWD\tCONVERSATION\tCONVERSATION_CWD\tCLAUDE_CONFIG\tNOT_RUNNING\tCLAUDE_OPTIONS\tPROGRAM\tTMUX_PANE
+ * </pre>
+ * CLAUDE_OPTIONS and PROGRAM are JSON arrays of strings or '-'; TMUX_PANE the live pane it was
+ * (%id@server-start) or '-'. A session kept after its tmux server died has, right after its
+ * session line, {@code \tended\tSERVER\tNOTICED\tCRASH} ({@link Ended}); the header's last field
+ * {@code server PID@START@BOOT} names the server the live rows were listed from (v4). With windows, the session line
+ * is a summary (its active pane's cwd, its main conversation) for a reader's eye and grep; the
+ * panes are what counts. Tab, newline, CR and backslash inside a field are written as \t \n \r
+ * \\. The older six-, five- and three-column forms (no window lines) read too.
+ */
+public final class SnapshotFormat {
+    /**
+     * One pane: where it is (window index, pane index), whether it is its window's active pane,
+     * its cwd, the conversation running in it (or kept, with why it is not running, as for a
+     * session), the claude launch options carried to its resume, the program to start again
+     * (empty: a shell), and which live pane it was ({@code %id@server-start}, null when not
+     * known): a save tells the same pane from another that took its place (a closed window's
+     * index given to the next) by it.
+     */
+    public record Pane(int window, int index, boolean active, String cwd, String conversation, String conversationCwd,
+                       String claudeConfig, String notRunning, List<String> claudeOptions, List<String> program, String tmuxPane) {
+        public Pane(int window, int index, boolean active, String cwd, String conversation, String conversationCwd,
+                    String claudeConfig, String notRunning, List<String> claudeOptions, List<String> program) {
+            this(window, index, active, cwd, conversation, conversationCwd, claudeConfig, notRunning, claudeOptions, program, null);
+        }
+
+        public Pane {
+            claudeOptions = List.copyOf(claudeOptions);
+            program = List.copyOf(program);
+            if (conversation == null) {
+                conversationCwd = null;
+                claudeConfig = null;
+                notRunning = null;
+                claudeOptions = List.of();
+            }
+        }
+
+        public static Pane shell(int window, int index, boolean active, String cwd, List<String> program) {
+            return new Pane(window, index, active, cwd, null, null, null, null, List.of(), program);
+        }
+
+        public boolean hasConversation() { return conversation != null; }
+
+        public boolean running() { return conversation != null && notRunning == null; }
+
+        /** As {@link Row#wanted()}, for this pane's conversation. */
+        public boolean wanted() { return SnapshotFormat.wanted(conversation, notRunning); }
+
+        public Pane withNotRunning(String why) {
+            return new Pane(window, index, active, cwd, conversation, conversationCwd, claudeConfig, why, claudeOptions, program, tmuxPane);
+        }
+
+        /** The same pane with {@code other}'s conversation (a live pane whose claude died keeps the one it had). */
+        public Pane withConversationOf(Pane other, String why) {
+            return new Pane(window, index, active, cwd, other.conversation, other.conversationCwd, other.claudeConfig, why, other.claudeOptions,
+                    program, tmuxPane);
+        }
+
+        /** The same pane, no longer the live pane it was (a restore made a new one in its place). */
+        public Pane withoutTmuxPane() {
+            return new Pane(window, index, active, cwd, conversation, conversationCwd, claudeConfig, notRunning, claudeOptions, program, null);
+        }
+
+        /** "window.pane", as tmux would say it: for logs. */
+        public String address() { return window < 0 ? "its pane" : "pane " + window + "." + index; }
+    }
+
+    /**
+     * One window: its index, name, whether tmux names it after its program (automatic-rename:
+     * then the name is not given back, tmux names it again), layout ({@code #{window_layout}}),
+     * whether active or zoomed, and its panes in order.
+     */
+    public record Window(int index, String name, boolean autoName, String layout, boolean active, boolean zoomed, List<Pane> panes) {
+        public Window {
+            panes = List.copyOf(panes);
+        }
+
+        public Window(int index, String name, String layout, boolean active, boolean zoomed, List<Pane> panes) {
+            this(index, name, false, layout, active, zoomed, panes);
+        }
+
+        public Window withPanes(List<Pane> panes) {
+            return new Window(index, name, autoName, layout, active, zoomed, panes);
+        }
+    }
+
+    /**
+     * One session's wiring. {@code notRunning} is null while the conversation runs (or there is
+     * none); otherwise why it does not, so the id is kept for a later resume instead of dropped.
+     * {@code windows} is empty for a row from an older file, or a session whose layout is not
+     * known: it then has one pane, described by the session's own fields. With windows, the
+     * session's fields are its main pane's (see {@link #of}). {@code ended}: the session died
+     * with a tmux server that a new one replaced (null: it was live, or is owed).
+     */
+    public record Row(String session, String cwd, String conversation, String conversationCwd, String claudeConfig, String notRunning,
+                      List<Window> windows, Ended ended) {
+        public Row {
+            windows = List.copyOf(windows);
+        }
+
+        public Row(String session, String cwd, String conversation, String conversationCwd, String claudeConfig, String notRunning,
+                   List<Window> windows) {
+            this(session, cwd, conversation, conversationCwd, claudeConfig, notRunning, windows, null);
+        }
+
+        public Row(String session, String cwd, String conversation, String conversationCwd, String claudeConfig, String notRunning) {
+            this(session, cwd, conversation, conversationCwd, claudeConfig, notRunning, List.of());
+        }
+
+        public Row(String session, String cwd, String conversation, String conversationCwd, String claudeConfig) {
+            this(session, cwd, conversation, conversationCwd, claudeConfig, null);
+        }
+
+        /**
+         * A session from its windows. Its cwd is the active pane's (of the active window); its
+         * conversation the active pane's when it runs one, else the first pane's that has one.
+         */
+        public static Row of(String session, List<Window> windows) {
+            if (windows.isEmpty()) throw new IllegalArgumentException("a session has at least one window");
+            List<Pane> panes = windows.stream().flatMap(w -> w.panes().stream()).toList();
+            Window activeWindow = windows.stream().filter(Window::active).findFirst().orElse(windows.get(0));
+            Pane active = activeWindow.panes().stream().filter(Pane::active).findFirst()
+                    .orElse(activeWindow.panes().isEmpty() ? panes.get(0) : activeWindow.panes().get(0));
+            Pane main = active.hasConversation() ? active : panes.stream().filter(Pane::hasConversation).findFirst().orElse(active);
+            return new Row(session, active.cwd(), main.conversation(), main.conversationCwd(), main.claudeConfig(), main.notRunning(), windows);
+        }
+
+        public boolean hasConversation() { return conversation != null; }
+
+        /** A conversation that was running when saved. */
+        public boolean running() { return conversation != null && notRunning == null; }
+
+        /**
+         * A conversation a blanket or boot restore resumes: running when saved, or stopped by a
+         * crash or by a restore that failed; not one the user exited.
+         */
+        public boolean wanted() { return SnapshotFormat.wanted(conversation, notRunning); }
+
+        /** Whether the windows and panes are known (a v3 row), not only the session's one pane. */
+        public boolean hasLayout() { return !windows.isEmpty(); }
+
+        /**
+         * Every pane, in order; a row without windows has one, at window -1, made of the
+         * session's fields, so that code reading panes reads every row the same way.
+         */
+        public List<Pane> panes() {
+            if (windows.isEmpty()) {
+                return List.of(new Pane(-1, -1, true, cwd, conversation, conversationCwd, claudeConfig, notRunning, List.of(), List.of()));
+            }
+            return windows.stream().flatMap(w -> w.panes().stream()).toList();
+        }
+
+        /** Every conversation's pane. */
+        public List<Pane> conversations() {
+            return panes().stream().filter(Pane::hasConversation).toList();
+        }
+
+        /** The same session with {@code change} applied to each pane (a row without windows stays one). */
+        public Row withPanes(UnaryOperator<Pane> change) {
+            if (windows.isEmpty()) {
+                Pane p = change.apply(panes().get(0));
+                return new Row(session, p.cwd(), p.conversation(), p.conversationCwd(), p.claudeConfig(), p.notRunning(), List.of(), ended);
+            }
+            List<Window> ws = windows.stream().map(w -> w.withPanes(w.panes().stream().map(change).toList())).toList();
+            return of(session, ws).withEnded(ended);
+        }
+
+        /** The same session, died with its server ({@code ended}), or live or owed again (null). */
+        public Row withEnded(Ended ended) {
+            return new Row(session, cwd, conversation, conversationCwd, claudeConfig, notRunning, windows, ended);
+        }
+
+        /** The main conversation marked (not) running: the pane that holds it too. */
+        public Row withNotRunning(String why) {
+            if (conversation == null) return this;
+            return withPanes(p -> conversation.equalsIgnoreCase(p.conversation()) ? p.withNotRunning(why) : p);
+        }
+    }
+
+    /**
+     * The first word of a not-running reason says who stopped it: the user (or nobody can tell:
+     * left alone by blanket restores), a crash (its live record left behind), or a restore that
+     * failed (both brought back running by the next blanket or boot restore).
+     */
+    public static final String EXITED = "exited: ", KILLED = "killed: ", RESTORE_FAILED = "restore failed: ";
+
+    /** A conversation that was running, or stopped by anything but its user. */
+    static boolean wanted(String conversation, String notRunning) {
+        return conversation != null && (notRunning == null || !notRunning.startsWith(EXITED));
+    }
+
+    /**
+     * A session that was not live when a save found a new tmux server in place of the one the
+     * session ran on: it died with that server ({@code server}, {@code pid@start}), as noticed at
+     * {@code noticed}. {@code crash} is the evidence that the server was killed, in words (the
+     * kernel's OOM line), or null: nobody can tell a crash from the user's kill-server, so only a
+     * restore that names the session brings it back.
+     */
+    public record Ended(String server, java.time.Instant noticed, String crash) {
+        public boolean crashed() { return crash != null; }
+
+        /** For the log and a plan's why. */
+        public String describe() {
+            Optional<Tmux.Server> s = Tmux.Server.parse(server);
+            String which = s.map(x -> "its tmux server (" + x + ")").orElse("its tmux server");
+            return which + (crash != null ? " was killed by " + crash : " ended with no crash on record") + ", noticed " + noticed;
+        }
+    }
+
+    /** Why a pane's conversation is not running when a restore did not make the pane at all (tmux refused it, or the restore stopped). */
+    public static final String NOT_RECREATED = RESTORE_FAILED + "its pane was not recreated";
+
+    /** A line that could not be read (1-based), for the log: the row is skipped, the rest goes on. */
+    public record Problem(int line, String text) {}
+
+    /** A file's rows, the lines that did not read, and the tmux server its live rows were listed from (null: not known). */
+    public record Parsed(List<Row> rows, List<Problem> problems, Tmux.Server server) {
+        public Parsed(List<Row> rows, List<Problem> problems) {
+            this(rows, problems, null);
+        }
+    }
+
+    public static final String HEADER = "# t3-tmux snapshot v4\tsession\tcwd\tconversation\tconversation_cwd\tclaude_config\tnot_running"
+            + "\t(then its windows and panes, each line starting with a tab: see SnapshotFormat.java)";
+    private static final String NONE = "-";
+    /** The header's last field, when the live rows' server is known: {@code server PID@START}. */
+    private static final String SERVER = "server ";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private SnapshotFormat() {}
+
+    public static String escape(String field) {
+        StringBuilder b = new StringBuilder(field.length());
+        for (char c : field.toCharArray()) {
+            switch (c) {
+                case '\\': b.append("\\\\"); break;
+                case '\t': b.append("\\t"); break;
+                case '\n': b.append("\\n"); break;
+                case '\r': b.append("\\r"); break;
+                default: b.append(c);
+            }
+        }
+        return b.toString();
+    }
+
+    public static String unescape(String field) {
+        StringBuilder b = new StringBuilder(field.length());
+        for (int i = 0; i < field.length(); i++) {
+            char c = field.charAt(i);
+            if (c != '\\' || i + 1 == field.length()) {
+                b.append(c);
+                continue;
+            }
+            char n = field.charAt(++i);
+            switch (n) {
+                case 't': b.append('\t'); break;
+                case 'n': b.append('\n'); break;
+                case 'r': b.append('\r'); break;
+                default: b.append(n);
+            }
+        }
+        return b.toString();
+    }
+
+    public static String format(List<Row> rows) {
+        return format(rows, null);
+    }
+
+    /** {@code rows} as a file; {@code server}: the tmux server the live rows were listed from (null: not known). */
+    public static String format(List<Row> rows, Tmux.Server server) {
+        StringBuilder b = new StringBuilder(HEADER);
+        if (server != null) b.append('\t').append(SERVER).append(server.key());
+        b.append('\n');
+        for (Row r : rows) {
+            b.append(escape(r.session())).append('\t')
+             .append(escape(r.cwd())).append('\t')
+             .append(orNone(r.conversation())).append('\t')
+             .append(orNone(r.conversationCwd())).append('\t')
+             .append(orNone(r.claudeConfig())).append('\t')
+             .append(orNone(r.notRunning())).append('\n');
+            if (r.ended() != null) {
+                b.append("\tended\t").append(escape(r.ended().server())).append('\t').append(r.ended().noticed()).append('\t')
+                 .append(orNone(r.ended().crash())).append('\n');
+            }
+            for (Window w : r.windows()) {
+                List<String> on = new ArrayList<>();
+                if (w.active()) on.add("active");
+                if (w.zoomed()) on.add("zoomed");
+                if (w.autoName()) on.add("auto");
+                String flags = on.isEmpty() ? NONE : String.join(",", on);
+                b.append("\twindow\t").append(w.index()).append('\t').append(flags).append('\t')
+                 .append(escape(w.name())).append('\t').append(escape(w.layout())).append('\n');
+                for (Pane p : w.panes()) {
+                    b.append("\tpane\t").append(p.window()).append('.').append(p.index()).append('\t')
+                     .append(p.active() ? "active" : NONE).append('\t')
+                     .append(escape(p.cwd())).append('\t')
+                     .append(orNone(p.conversation())).append('\t')
+                     .append(orNone(p.conversationCwd())).append('\t')
+                     .append(orNone(p.claudeConfig())).append('\t')
+                     .append(orNone(p.notRunning())).append('\t')
+                     .append(json(p.claudeOptions())).append('\t')
+                     .append(json(p.program())).append('\t')
+                     .append(orNone(p.tmuxPane())).append('\n');
+                }
+            }
+        }
+        return b.toString();
+    }
+
+    /** Reads raw bytes: bytes that are not UTF-8 cost the rows they are in, not the file. */
+    public static Parsed parse(byte[] raw) {
+        return parse(new String(raw, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Reads rows; only the first line may be a '#' header, so a session named "#x" is still a row.
+     * A bad window or pane line costs that window or pane (the session comes back with the rest);
+     * a session whose every window was bad keeps its summary line, as an older file's row.
+     */
+    public static Parsed parse(String text) {
+        List<Row> rows = new ArrayList<>();
+        List<Problem> problems = new ArrayList<>();
+        String[] lines = text.split("\n", -1);
+        Block block = null; // the session being read, with its windows so far
+        Tmux.Server server = null;
+        for (int i = 0; i < lines.length; i++) {
+            String line = lines[i].endsWith("\r") ? lines[i].substring(0, lines[i].length() - 1) : lines[i];
+            if (i == 0 && line.startsWith("#")) {
+                String last = line.substring(line.lastIndexOf('\t') + 1);
+                if (last.startsWith(SERVER)) server = Tmux.Server.parse(last.substring(SERVER.length())).orElse(null);
+                continue;
+            }
+            if (line.isEmpty()) continue;
+            boolean detail = line.startsWith("\t");
+            if (!detail && block != null) {
+                rows.add(block.close(problems, i));
+                block = null;
+            }
+            // A NUL cannot be in a path or a name; U+FFFD is what a byte that is not UTF-8 became.
+            if (line.indexOf('\0') >= 0 || line.indexOf('\uFFFD') >= 0) {
+                problems.add(new Problem(i + 1, "a NUL or a byte that is not UTF-8"));
+                if (block != null && line.startsWith("\twindow\t")) block.window(null);
+                continue;
+            }
+            String[] f = line.split("\t", -1);
+            if (detail) {
+                if (block == null) problems.add(new Problem(i + 1, "a window or pane line without its session line (missing or bad)"));
+                else if (f[1].equals("window")) block.window(window(f, i + 1, problems));
+                else if (f[1].equals("ended")) block.ended(ended(f, i + 1, problems));
+                else if (f[1].equals("pane")) block.pane(f, i + 1, problems);
+                else problems.add(new Problem(i + 1, "a line starting with a tab is a window, pane or ended line; this is none of them"));
+                continue;
+            }
+            if (f.length < 3) {
+                problems.add(new Problem(i + 1, "expected at least 3 tab-separated fields, found " + f.length));
+                continue;
+            }
+            String session = unescape(f[0]);
+            String uuid = f[2].isEmpty() || f[2].equals(NONE) ? null : f[2];
+            if (session.isEmpty()) {
+                problems.add(new Problem(i + 1, "empty session name"));
+                continue;
+            }
+            if (uuid != null && !ConversationId.isUuid(uuid)) {
+                problems.add(new Problem(i + 1, "conversation id is not a UUID"));
+                continue;
+            }
+            block = new Block(new Row(session, unescape(f[1]), uuid, field(f, 3), field(f, 4), uuid == null ? null : field(f, 5)));
+        }
+        if (block != null) rows.add(block.close(problems, lines.length));
+        return new Parsed(rows, problems, server);
+    }
+
+    /** A session line and the window and pane lines read after it so far. */
+    private static final class Block {
+        private final Row summary;
+        private final List<Window> windows = new ArrayList<>();
+        private Window window; // the window pane lines attach to; null after a bad window line
+        private final List<Pane> panes = new ArrayList<>();
+
+        private Ended ended;
+
+        Block(Row summary) { this.summary = summary; }
+
+        void ended(Ended e) {
+            if (e != null) ended = e;
+        }
+
+        void window(Window next) {
+            flush();
+            window = next;
+        }
+
+        void pane(String[] f, int line, List<Problem> problems) {
+            if (window == null) problems.add(new Problem(line, "a pane line without its window (the window line was bad or missing)"));
+            else SnapshotFormat.pane(f, window.index(), line, problems).ifPresent(panes::add);
+        }
+
+        private void flush() {
+            if (window != null) windows.add(window.withPanes(panes));
+            panes.clear();
+        }
+
+        /** The row; windows left without a readable pane are dropped (a problem each). */
+        Row close(List<Problem> problems, int line) {
+            flush();
+            List<Window> kept = new ArrayList<>();
+            for (Window w : windows) {
+                if (w.panes().isEmpty()) problems.add(new Problem(line, "session '" + summary.session() + "': window " + w.index() + " has no readable pane; left out"));
+                else if (kept.stream().anyMatch(k -> k.index() == w.index())) problems.add(new Problem(line, "session '" + summary.session() + "': window " + w.index() + " twice; the second left out"));
+                else kept.add(w);
+            }
+            return (kept.isEmpty() ? summary : Row.of(summary.session(), kept)).withEnded(ended);
+        }
+    }
+
+    /** {@code \tended\tSERVER\tNOTICED\tCRASH|-}; a line that does not read costs the mark, not the session (it is kept as live was). */
+    private static Ended ended(String[] f, int line, List<Problem> problems) {
+        if (f.length < 5) {
+            problems.add(new Problem(line, "an ended line has 5 fields, this has " + f.length));
+            return null;
+        }
+        try {
+            return new Ended(unescape(f[2]), java.time.Instant.parse(f[3]), field(f, 4));
+        } catch (java.time.format.DateTimeParseException e) {
+            problems.add(new Problem(line, "an ended line's time '" + f[3] + "' is not ISO 8601"));
+            return null;
+        }
+    }
+
+    private static Window window(String[] f, int line, List<Problem> problems) {
+        if (f.length < 6) {
+            problems.add(new Problem(line, "a window line has 6 fields, this has " + f.length));
+            return null;
+        }
+        Integer index = index(f[2]);
+        if (index == null) {
+            problems.add(new Problem(line, "window index '" + f[2] + "' is not a number"));
+            return null;
+        }
+        List<String> flags = List.of(f[3].split(","));
+        return new Window(index, unescape(f[4]), flags.contains("auto"), unescape(f[5]), flags.contains("active"), flags.contains("zoomed"), List.of());
+    }
+
+    private static Optional<Pane> pane(String[] f, int window, int line, List<Problem> problems) {
+        if (f.length < 11) {
+            problems.add(new Problem(line, "a pane line has at least 11 fields, this has " + f.length));
+            return Optional.empty();
+        }
+        String[] at = f[2].split("\\.", -1);
+        Integer w = at.length == 2 ? index(at[0]) : null, p = at.length == 2 ? index(at[1]) : null;
+        if (w == null || p == null || w != window) {
+            problems.add(new Problem(line, "pane '" + f[2] + "' is not WINDOW.INDEX of window " + window));
+            return Optional.empty();
+        }
+        String uuid = f[5].isEmpty() || f[5].equals(NONE) ? null : f[5];
+        if (uuid != null && !ConversationId.isUuid(uuid)) {
+            problems.add(new Problem(line, "conversation id is not a UUID"));
+            return Optional.empty();
+        }
+        List<String> options = strings(f[9]), program = strings(f[10]);
+        if (options == null || program == null) {
+            problems.add(new Problem(line, "claude options or program is not a JSON array of strings"));
+            return Optional.empty();
+        }
+        return Optional.of(new Pane(w, p, f[3].equals("active"), unescape(f[4]), uuid, field(f, 6), field(f, 7), field(f, 8), options, program,
+                field(f, 11)));
+    }
+
+    private static Integer index(String s) {
+        try {
+            int n = Integer.parseInt(s);
+            return n >= 0 ? n : null;
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private static String json(List<String> strings) {
+        if (strings.isEmpty()) return NONE;
+        try {
+            return escape(JSON.writeValueAsString(strings));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e); // a list of strings always writes
+        }
+    }
+
+    /** A JSON array of strings (none for '-'), or null when the field is not one. */
+    private static List<String> strings(String field) {
+        if (field.isEmpty() || field.equals(NONE)) return List.of();
+        try {
+            com.fasterxml.jackson.databind.JsonNode a = JSON.readTree(unescape(field));
+            if (a == null || !a.isArray()) return null;
+            List<String> l = new ArrayList<>();
+            for (com.fasterxml.jackson.databind.JsonNode x : a) {
+                if (!x.isTextual() || x.asText().indexOf('\0') >= 0) return null; // argv holds strings without NUL, nothing else
+                l.add(x.asText());
+            }
+            return l;
+        } catch (JsonProcessingException e) {
+            return null;
+        }
+    }
+
+    private static String field(String[] f, int i) {
+        return i < f.length && !f[i].isEmpty() && !f[i].equals(NONE) ? unescape(f[i]) : null;
+    }
+
+    private static String orNone(String s) {
+        return s == null ? NONE : escape(s);
+    }
+}

@@ -1,0 +1,115 @@
+package tmux;
+
+import base.ConversationId;
+import base.Procfs;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What a pane t3 makes runs (argv only: every name, path and id reaches it as an argument, never
+ * as code): an assistant resumed in its conversation's starting directory behind an optional
+ * gate, or a program, each then the user's login shell so the pane stays; optionally after
+ * printing the screen the pane showed. A save recognises a pane still at its gate by its argv
+ * (the conversation is wanted there), and a restore tells from it whether the assistant started.
+ */
+public final class PaneScript {
+    /** What the pane script prints when the assistant ends, before its status: ResumeCheck reads it back. */
+    public static final String EXITED = "[t3-restore] claude exited (";
+    /** The pane script's status when it cannot enter the conversation's starting directory. */
+    public static final int CANNOT_ENTER = 200;
+
+    /** What a pane waiting for its Enter prints first (the conversation id follows). */
+    static final String WAITING = "[t3-restore] conversation ";
+
+    /**
+     * The shell script every restored or healed pane runs: the assistant in the conversation's
+     * starting directory, then the user's login shell, so the session stays when it exits. With
+     * gate "wait" it first says which conversation ran here and waits for Enter: the restore
+     * presses it for as many as its budget allows (most recent first); the rest wait for their
+     * user (Ctrl-C gives the shell).
+     */
+    static final String RESUME = String.join("\n",
+            "dir=$1 shell=$2 gate=$3 id=$4; shift 4",
+            "if [ \"$gate\" = wait ]; then",
+            "  trap 'exec \"$shell\" -l' INT",
+            "  printf '%s\\n' \"" + WAITING + "$id was running here: press Enter to resume it (Ctrl-C for a shell)\"",
+            "  read -r _ || exec \"$shell\" -l",
+            "  trap - INT",
+            "fi",
+            // A login sh puts ~/.local/bin and the like on PATH, as the user's own login would.
+            "( cd -- \"$dir\" || exit " + CANNOT_ENTER + "; exec /bin/sh -lc 'exec \"$@\"' sh \"$@\" )",
+            "echo \"" + EXITED + "$?); here is your shell\"",
+            "exec \"$shell\" -l");
+
+    /**
+     * What a restored pane runs first when its screen was saved: it waits (at most 20 s) for the
+     * restore to put the screen in the paste buffer named by the channel and signal it, prints
+     * it, drops the buffer, then execs its own command. The text reaches the pane through the
+     * user's tmux, never a command line; the buffer name is the restore's, random.
+     */
+    static final String SCREEN = String.join("\n",
+            "ch=$1; shift",
+            "trap '' INT", // a Ctrl-C meant for what comes next must not close the pane meanwhile
+            "timeout --foreground 20 tmux wait-for \"$ch\" 2>/dev/null",
+            "tmux show-buffer -b \"$ch\" 2>/dev/null && tmux delete-buffer -b \"$ch\" 2>/dev/null",
+            "trap - INT",
+            "exec \"$@\"");
+
+    /** A program brought back: run from a login sh (the user's PATH), then the login shell, so the pane stays. */
+    static final String PROGRAM = String.join("\n",
+            "shell=$1; shift",
+            "/bin/sh -lc 'exec \"$@\"' sh \"$@\"",
+            "exec \"$shell\" -l");
+
+    private PaneScript() {}
+
+    /**
+     * {@code command} (the assistant resuming {@code conversation}) run in {@code startDir}, then
+     * {@code shell}; {@code gated}: only once Enter is pressed in the pane (by the restore's
+     * budget, or the user).
+     */
+    public static List<String> resume(Path startDir, String shell, boolean gated, String conversation, List<String> command) {
+        List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", RESUME, "t3-restore", startDir.toString(), shell, gated ? "wait" : "go", conversation));
+        argv.addAll(command);
+        return argv;
+    }
+
+    /** {@code program} (an argv) from a login sh, then {@code shell}. */
+    public static List<String> program(String shell, List<String> program) {
+        List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", PROGRAM, "t3-restore", shell));
+        argv.addAll(program);
+        return argv;
+    }
+
+    /** {@code command}, after the pane prints the screen the restore hands it on {@code channel}. */
+    public static List<String> withScreen(String channel, List<String> command) {
+        List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", SCREEN, "t3-restore", channel));
+        argv.addAll(command);
+        return argv;
+    }
+
+    /** A pane script at its gate: the conversation it waits to resume, and where. */
+    public record Waiting(String conversation, Path startDir) {}
+
+    /** What the pane script {@code p} waits to resume, when it is one of ours still at its gate. */
+    public static Optional<Waiting> waitingFor(Procfs.Proc p) {
+        // argv: /bin/sh -c SCRIPT t3-restore DIR SHELL GATE ID COMMAND...
+        List<String> a = unwrapped(p.argv());
+        if (!isPaneScript(p) || a.size() < 9 || !a.get(6).equals("wait") || !ConversationId.isUuid(a.get(7))) return Optional.empty();
+        if (!a.get(4).startsWith("/") || a.get(4).indexOf('\0') >= 0) return Optional.empty();
+        return Optional.of(new Waiting(a.get(7), Path.of(a.get(4))));
+    }
+
+    /** Whether {@code p} is still the pane script (not yet the login shell it ends in). */
+    public static boolean isPaneScript(Procfs.Proc p) {
+        List<String> a = unwrapped(p.argv());
+        return a.size() > 2 && a.get(2).equals(RESUME);
+    }
+
+    /** The command a pane runs once it has printed its saved screen (see {@link #SCREEN}). */
+    private static List<String> unwrapped(List<String> argv) {
+        return argv.size() > 5 && argv.get(2).equals(SCREEN) ? argv.subList(5, argv.size()) : argv;
+    }
+}
