@@ -3,10 +3,6 @@
 //MAIN T3Save
 //RUNTIME_OPTIONS -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
 //SOURCES lib/**.java
-//DEPS info.picocli:picocli:4.7.7
-//DEPS org.zeroturnaround:zt-exec:1.12
-//DEPS com.fasterxml.jackson.core:jackson-databind:2.18.2
-//DEPS org.slf4j:slf4j-nop:1.7.36
 
 import base.Accounts;
 import base.Cli;

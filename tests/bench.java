@@ -5,10 +5,6 @@
 //SOURCES support/Children.java
 //SOURCES support/Repo.java
 //SOURCES support/TestUsers.java
-//DEPS info.picocli:picocli:4.7.7
-//DEPS org.zeroturnaround:zt-exec:1.12
-//DEPS com.fasterxml.jackson.core:jackson-databind:2.18.2
-//DEPS org.slf4j:slf4j-nop:1.7.36
 
 import base.Accounts;
 import base.Exec;

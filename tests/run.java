@@ -4,10 +4,6 @@
 //SOURCES ../lib/**.java
 //SOURCES *Test.java
 //SOURCES support/*.java
-//DEPS info.picocli:picocli:4.7.7
-//DEPS org.zeroturnaround:zt-exec:1.12
-//DEPS com.fasterxml.jackson.core:jackson-databind:2.18.2
-//DEPS org.slf4j:slf4j-nop:1.7.36
 //DEPS org.junit:junit-bom:5.14.1@pom
 //DEPS org.junit.jupiter:junit-jupiter
 //DEPS org.junit.platform:junit-platform-launcher

@@ -1,5 +1,7 @@
 package base;
 
+//DEPS info.picocli:picocli:4.7.7
+
 import picocli.CommandLine;
 
 /**

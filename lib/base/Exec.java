@@ -1,5 +1,9 @@
 package base;
 
+//DEPS org.zeroturnaround:zt-exec:1.12
+// zt-exec logs through slf4j: without a binding it warns on stderr at every run.
+//DEPS org.slf4j:slf4j-nop:1.7.36
+
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.OutputStream;

@@ -1,5 +1,6 @@
 package claude;
 
+import base.Json;
 import base.Accounts;
 import base.ConversationId;
 import tmux.PaneScript;
@@ -32,7 +33,7 @@ public final class Conversations {
     /** A conversation id, how we know it, where it started (resume must run there), and its config root. */
     public record Conversation(String uuid, Source source, Path startDir, Path configDir) {}
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
     private static final int MAX_TRANSCRIPT_HEAD = 256 * 1024;
     private static final int MAX_SLUG = 200;
 

@@ -1,5 +1,6 @@
 package claude;
 
+import base.Json;
 import base.Accounts;
 import base.ConversationId;
 import base.Log;
@@ -42,7 +43,7 @@ public final class LiveRecords {
         public Path config() { return file.getParent().getParent(); }
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
     public static final int MAX_RECORD = 64 * 1024;
     private static final Pattern PANE = Pattern.compile("(%\\d+)$");
     private static final Pattern FILE = Pattern.compile("\\d{1,9}\\.json");

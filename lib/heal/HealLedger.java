@@ -1,5 +1,6 @@
 package heal;
 
+import base.Json;
 import base.Cli;
 import store.History;
 import claude.LiveRecords;
@@ -24,7 +25,7 @@ import java.util.Set;
  * and gave up, for a metrics file to take later.
  */
 public final class HealLedger {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
     /** This boot: a record is evidence only within its boot, so what heal did is kept exactly that long. */
     private static final String BOOT = Procfs.bootId();
 

@@ -1,5 +1,6 @@
 package restore;
 
+import base.Json;
 import base.Accounts;
 import base.Cli;
 import store.History;
@@ -10,7 +11,6 @@ import store.StateStore;
 import base.Tables;
 import tmux.Tmux;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,7 +24,7 @@ import java.util.Map;
  * whose field names are a contract: add fields, rename none.
  */
 public final class RestoreVerbs {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper JSON = Json.MAPPER;
 
     private RestoreVerbs() {}
 
@@ -153,7 +153,7 @@ public final class RestoreVerbs {
     }
 
     private static void printJson(Object value) throws IOException {
-        System.out.println(JSON.writeValueAsString(value));
+        System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(value));
         System.out.flush();
     }
 }

@@ -1,5 +1,6 @@
 package save;
 
+import base.Json;
 import base.AtomicFile;
 import base.Exec;
 import base.Log;
@@ -27,7 +28,7 @@ import java.util.Optional;
  * back in the pane before its program starts. Bounded a pane and a user: a flood keeps its end.
  */
 public final class Screens {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
     private static final TypeReference<Map<String, Map<String, String>>> SHAPE = new TypeReference<>() {};
 
     private final Map<String, Map<String, String>> bySession;

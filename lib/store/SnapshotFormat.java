@@ -1,5 +1,6 @@
 package store;
 
+import base.Json;
 import base.ConversationId;
 import tmux.Tmux;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -245,7 +246,7 @@ public final class SnapshotFormat {
     private static final String NONE = "-";
     /** The header's last field, when the live rows' server is known: {@code server PID@START}. */
     private static final String SERVER = "server ";
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
 
     private SnapshotFormat() {}
 
