@@ -1,5 +1,5 @@
 import claude.ClaudeOptions;
-import heal.MissingPanes;
+import restore.MissingPanes;
 import save.Programs;
 import restore.RestorePlan;
 import restore.SessionLayout;

@@ -11,8 +11,22 @@ import picocli.CommandLine;
 public final class Cli {
     private Cli() {}
 
+    /** Options a command that can show its plan shares: change nothing, and print it for people or for programs. */
+    public static final class Plan {
+        @CommandLine.Option(names = "--dry-run", description = "print the plan, per row: state now, action, conversation, why; change nothing")
+        public boolean dryRun;
+
+        @CommandLine.Option(names = "--json", description = "with --list or --dry-run: one JSON document (an array of objects) on stdout")
+        public boolean json;
+    }
+
     public static void exit(Object command, String[] args) {
         CommandLine cli = new CommandLine(command)
+                // Bad arguments: one line that says what and where to look, not the whole usage.
+                .setParameterExceptionHandler((e, given) -> {
+                    Log.error("%s; see %s --help", e.getMessage().replaceFirst("^Error: ", ""), e.getCommandLine().getCommandName());
+                    return CommandLine.ExitCode.USAGE;
+                })
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     Log.error("%s failed: %s", cmd.getCommandName(), describe(e));
                     if (System.getenv("T3_DEBUG") != null) e.printStackTrace();

@@ -1,4 +1,4 @@
-package heal;
+package restore;
 
 import base.Accounts;
 import claude.Conversations;
@@ -6,8 +6,6 @@ import store.EndedSessions;
 import base.Exec;
 import store.History;
 import base.Log;
-import restore.RestorePlan;
-import restore.Selection;
 import base.Settings;
 import store.SnapshotFormat;
 import tmux.Tmux;
@@ -32,12 +30,13 @@ public final class MissingPanes {
     private MissingPanes() {}
 
     /**
-     * Brings back what is missing for one user of heal's {@code world} (or says what it would);
-     * returns how many failed. Plans each pane as a restore would ({@link RestorePlan#planPane}).
+     * Heal's turn: brings back what is missing for one user of the newest snapshot's {@code rows}
+     * (or says what it would); {@code running}: where her conversations run now. Returns how many
+     * failed. Plans each pane as a restore would ({@link RestorePlan#planPane}).
      */
-    public static int heal(HealPlan.World world, Tmux tmux, History history, Settings settings, boolean dryRun) throws IOException {
-        return bringBack(world.account(), tmux, history, world.newest(), world.running(), world.conversations(), settings,
-                (row, p) -> EndedSessions.healedInPlace(p), false, dryRun);
+    public static int heal(Accounts.Account account, Tmux tmux, History history, List<SnapshotFormat.Row> rows, Map<String, String> running,
+                           Conversations conversations, Settings settings, boolean dryRun) throws IOException {
+        return bringBack(account, tmux, history, rows, running, conversations, settings, (row, p) -> EndedSessions.healedInPlace(p), false, dryRun);
     }
 
     /**

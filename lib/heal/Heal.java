@@ -1,0 +1,192 @@
+package heal;
+
+import base.Accounts;
+import base.Cli;
+import base.Log;
+import base.Procfs;
+import base.Settings;
+import install.Systemctl;
+import install.Units;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import restore.MissingPanes;
+import restore.RestoreRun;
+import restore.Selection;
+import store.EndedSessions;
+import store.History;
+import store.Roster;
+import store.SnapshotFormat;
+import store.StateStore;
+import tmux.ServerCrash;
+import tmux.Tmux;
+
+/**
+ * t3-restore --heal: for every user, on the evidence a crash leaves and never on a choice, a
+ * claude killed in a live pane is resumed in it, panes a restore did not make (or a killed
+ * server took) are made again in their live session, and what a killed server took comes back
+ * as at boot: into her live server, or as a new one. Once each, as the ledger says.
+ */
+public final class Heal {
+    private final Settings settings;
+    private final StateStore store;
+    private final boolean dryRun;
+    /** The restores heal makes for servers the OOM killer took: one budget with the rest. */
+    private final RestoreRun restores;
+    private final List<Map<String, Object>> plan = new ArrayList<>();
+    /** Crash evidence for users' servers: the kernel's log, read once a run and only when a server is asked about. */
+    private final ServerCrash crashes = ServerCrash.fromKernel();
+
+    public Heal(Settings settings, StateStore store, boolean dryRun) {
+        this.settings = settings;
+        this.store = store;
+        this.dryRun = dryRun;
+        this.restores = new RestoreRun(settings, store, RestoreRun.Request.BLANKET);
+    }
+
+    /** A dry run's plan, one entry per crash (HealReport.entry). */
+    public List<Map<String, Object>> plan() { return plan; }
+
+    /** --heal: every user on its own; one failure never stops the others. */
+    public int all(List<Roster.Entry> entries) throws Exception {
+        if (Units.bootRestorePending(new Systemctl(null))) {
+            Log.warn("the boot restore (%s) has not finished; not healing now", Units.RESTORE);
+            return 0;
+        }
+        int failed = 0;
+        for (Roster.Entry entry : entries) {
+            try {
+                // /proc afresh for each user: users go on working while the run goes from one to the next.
+                failed += user(entry, Procfs.read());
+            } catch (Exception e) {
+                Log.error("%s: heal failed: %s", entry.user(), Cli.describe(e));
+                failed++;
+            }
+        }
+        failed += restores.resumeAndRecord(crashes); // servers the OOM killer took, brought back
+        return failed == 0 ? 0 : 1;
+    }
+
+    /**
+     * One user: a server killed (stale socket) gets its sessions back as at boot; in a live
+     * server, each crash's conversation is resumed in its own pane, and the sessions that ended
+     * with a killed server come back into it. Returns how many failed.
+     */
+    private int user(Roster.Entry entry, Procfs procs) throws Exception {
+        String user = entry.user();
+        Accounts.Account account = Roster.account(user, settings).orElse(null);
+        if (account == null) return 1;
+        Tmux tmux = Tmux.of(account, settings);
+        History history = store.history(user);
+        History.Current newest = history.current();
+        HealLedger ledger = HealLedger.read(store, user);
+        switch (tmux.socketState()) {
+            case ABSENT:
+                Log.info("%s: no tmux server (a clean kill-server, or none started): nothing to heal", user);
+                return 0;
+            case STALE:
+                // tmux leaves its socket however the server ends: only the kernel's log, naming the
+                // very server the newest snapshot was listed from, tells a crash.
+                Tmux.Server server = newest.parsed().server();
+                Optional<String> crash = crashes.evidence(account.uid(), server);
+                if (crash.isEmpty() || ledger.handledServer(server.key())) {
+                    Log.info("%s: the tmux server is gone (stale socket) and no crash is on record%s: it exited (last session closed, "
+                            + "kill-server) or was killed on purpose; nothing to heal", user, crash.isEmpty() ? "" : " that heal has not dealt with");
+                    return 0;
+                }
+                Log.warn("%s: the tmux server (%s) was killed by %s: %s the newest snapshot",
+                        user, server, crash.get(), dryRun ? "would bring back" : "bringing back");
+                return dryRun ? 0 : server(entry, procs, null, List.of(server.key()), ledger);
+            case LIVE:
+                break;
+            default:
+                Log.error("%s: %s does not answer or is not the user's socket; not healing", user, tmux.socket());
+                return 1;
+        }
+        List<Tmux.Pane> panes = tmux.listPanes();
+        if (panes == null) return 1;
+        HealPlan.World world = HealPlan.world(account, panes, procs, newest.rows(), newest.snapshot().map(History.Snapshot::time).orElse(null),
+                tmux::screenLine);
+        Instant now = Instant.now();
+        List<HealPlan.Step> steps = HealPlan.plan(world, HealPlan.evidence(world), ledger, settings.healMax(), settings.healWindow(), now);
+        int failed;
+        if (dryRun) {
+            steps.forEach(step -> plan.add(HealReport.entry(user, step)));
+            failed = MissingPanes.heal(account, tmux, history, world.newest(), world.running(), world.conversations(), settings, true);
+        } else {
+            failed = Healer.apply(steps, world, tmux, ledger, settings, now) + MissingPanes.heal(account, tmux, history, world.newest(), world.running(), world.conversations(), settings, false);
+        }
+        return failed + endedWithAKilledServer(entry, account.uid(), procs, newest, panes, ledger);
+    }
+
+    /**
+     * The sessions of the newest snapshot that ended with a server the evidence says was killed
+     * (a new one took its place before heal saw the old one gone), brought back into her live
+     * server, each pane resuming its conversation: once per server.
+     */
+    private int endedWithAKilledServer(Roster.Entry entry, int uid, Procfs procs, History.Current newest,
+                                       List<Tmux.Pane> panes, HealLedger ledger) throws Exception {
+        String user = entry.user();
+        java.util.Set<String> live = new java.util.HashSet<>();
+        panes.forEach(p -> live.add(p.session()));
+        // Evidence the save could not read then (dmesg timed out under memory pressure) is asked for again.
+        List<SnapshotFormat.Row> rows = new ArrayList<>();
+        for (SnapshotFormat.Row r : newest.rows()) {
+            if (r.ended() == null || live.contains(r.session()) || ledger.handledServer(r.ended().server())) continue;
+            if (r.ended().crashed()) rows.add(r);
+            else crashes.evidence(uid, Tmux.Server.parse(r.ended().server()).orElse(null)).ifPresent(e -> rows.add(EndedSessions.crashed(r, e)));
+        }
+        if (rows.isEmpty()) return 0;
+        List<String> servers = rows.stream().map(r -> r.ended().server()).distinct().toList();
+        Log.warn("%s: %s %d session(s) that ended with a killed tmux server (%s): %s", user, dryRun ? "would bring back" : "bringing back",
+                rows.size(), rows.get(0).ended().describe(), String.join(", ", rows.stream().map(r -> "'" + r.session() + "'").toList()));
+        if (dryRun) return 0;
+        String from = newest.snapshot().map(s -> "snapshot " + s.name()).orElse("the newest snapshot");
+        return server(entry, procs, new Selection(rows, false, from), servers, ledger);
+    }
+
+    /**
+     * Brings back what ended with {@code servers} ({@code chosen}; null: the newest snapshot, as
+     * at boot), once: the ledger says so first, so that a restore whose own record does not land
+     * never brings back again what she closes since. Nothing is marked when the restore could
+     * not start (no account, a shell that cannot log in, a server that hung): it is owed, or
+     * tried again.
+     */
+    private int server(Roster.Entry entry, Procfs procs, Selection chosen, List<String> servers,
+                           HealLedger ledger) throws Exception {
+        if (settings.healMax() == 0) {
+            Log.warn("%s: T3_HEAL_MAX=0: not bringing back what a killed tmux server took; t3-restore --user %s does", entry.user(), entry.user());
+            return 0;
+        }
+        servers.forEach(s -> ledger.serverHealed(s, Instant.now()));
+        int unrecorded = writeLedger(ledger);
+        if (unrecorded == NOWHERE) {
+            Log.error("%s: not bringing back what a killed tmux server took: heal acts on a crash only once it can record that it did; "
+                    + "the sessions stay kept, and a blanket restore (t3-restore --user %s) brings them back", entry.user(), entry.user());
+            return 1;
+        }
+        int before = restores.created();
+        int failed = restores.user(entry, procs, chosen);
+        if (restores.created() == before && failed > 0) {
+            ledger.forgetServers(servers); // it did not start: let the next heal try again
+            writeLedger(ledger);
+        }
+        return failed + (unrecorded == 0 ? 0 : 1);
+    }
+
+    /** {@link #writeLedger}: recorded only in the fallback under /run, or nowhere. */
+    private static final int FALLBACK = 1, NOWHERE = 2;
+
+    /** Writes what heal did: 0, {@link #FALLBACK} or {@link #NOWHERE}; the last two are logged and are a failure of the run. */
+    private static int writeLedger(HealLedger ledger) {
+        try {
+            ledger.write(Instant.now());
+            return 0;
+        } catch (java.io.IOException e) {
+            Log.error("%s", ledger.cannotWrite(e));
+            return e instanceof HealLedger.Kept ? FALLBACK : NOWHERE;
+        }
+    }
+}
