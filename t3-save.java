@@ -4,40 +4,25 @@
 //RUNTIME_OPTIONS -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
 //SOURCES lib/**.java
 
-import base.Accounts;
 import base.Cli;
-import store.EndedSessions;
-import heal.HealLedger;
-import store.History;
-import save.Inventory;
-import claude.LiveRecords;
 import base.Log;
-import save.NextSnapshot;
 import base.Procfs;
-import store.Roster;
-import store.RunLock;
-import save.Screens;
-import tmux.ServerCrash;
 import base.Settings;
-import store.SnapshotFormat;
-import store.StateStore;
 import install.Systemctl;
-import tmux.Tmux;
 import install.Units;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.stream.Collectors;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import save.Saver;
+import store.Roster;
+import store.RunLock;
+import store.StateStore;
+import tmux.ServerCrash;
 
 @Command(name = "t3-save", mixinStandardHelpOptions = true, version = "t3-save 2", usageHelpWidth = 100,
         description = {
@@ -83,13 +68,13 @@ class T3Save implements Callable<Integer> {
         try (RunLock lock = dryRun || roster.entries().isEmpty() ? null : RunLock.acquire(store, settings.lockWait())) {
             // Read after the lock: a restore that held it has started claudes this must see.
             Procfs procs = Procfs.read(); // once per run: every user's panes are walked in memory
-            ServerCrash crashes = ServerCrash.fromKernel(); // the kernel's log, read once if a server of this boot changed
+            Saver saver = new Saver(settings, store, procs, ServerCrash.fromKernel(), dryRun);
             // A few users at once: each has her own tmux server and files, and half of a user's
             // turn is waiting for her tmux listing. A dry run prints whole snapshots: one at a time.
             ExecutorService pool = Executors.newFixedThreadPool(dryRun ? 1 : USERS_AT_ONCE);
             try {
                 List<Future<Boolean>> each = new ArrayList<>();
-                for (Roster.Entry entry : roster.entries()) each.add(pool.submit(() -> saveOrLog(settings, store, entry.user(), procs, crashes)));
+                for (Roster.Entry entry : roster.entries()) each.add(pool.submit(() -> saver.user(entry.user())));
                 for (Future<Boolean> f : each) if (!f.get()) failed++;
             } finally {
                 pool.shutdown();
@@ -103,89 +88,4 @@ class T3Save implements Callable<Integer> {
      * 1.28 s 2 at a time, 1.45 s 4 at a time, 1.49 s one after another (same CPU time).
      */
     static final int USERS_AT_ONCE = Math.min(4, Math.max(2, Runtime.getRuntime().availableProcessors()));
-
-    private boolean saveOrLog(Settings settings, StateStore store, String user, Procfs procs, ServerCrash crashes) {
-        try {
-            return saveOne(settings, store, user, procs, crashes);
-        } catch (Exception e) {
-            Log.error("%s: save failed, last snapshot kept: %s", user, Cli.describe(e));
-            return false;
-        }
-    }
-
-    /** One user: list what is live, compose it with what must be kept, record it if it changed. */
-    private boolean saveOne(Settings settings, StateStore store, String user, Procfs procs, ServerCrash crashes) throws Exception {
-        Accounts.Account account = Roster.account(user, settings).orElse(null);
-        if (account == null) return false;
-        if (!Accounts.isRoot() && account.uid() != Accounts.currentUid()) {
-            Log.error("%s: only root may save another user's sessions; run as root or with --user yourself", user);
-            return false;
-        }
-        Tmux tmux = Tmux.of(account, settings);
-        Inventory.Result inv = Inventory.take(account, tmux, procs, settings.programs());
-        switch (inv.status()) {
-            case OK:
-                break;
-            case TIMED_OUT:
-            case FAILED:
-                Log.error("%s: %s (%s); last snapshot kept", user, inv.status().words, inv.detail());
-                return false;
-            case STALE_SOCKET:
-                Log.warn("%s: %s (%s); last snapshot kept", user, inv.status().words, inv.detail());
-                return true;
-            default:
-                Log.info("%s: %s; last snapshot kept", user, inv.status().words);
-                return true;
-        }
-        History history = store.history(user);
-        Instant now = Instant.now();
-        History.Current newest = history.current(); // read once: composed from here, committed against it below
-        List<SnapshotFormat.Row> previous = newest.rows();
-        // A claude that left its live record (and heal has not dealt with it) was killed, not quit.
-        HealLedger healed = HealLedger.read(store, user);
-        Set<String> crashed = LiveRecords.evidence(account, previous, procs).stream().filter(r -> !healed.handled(r))
-                .map(r -> r.conversation().toLowerCase()).collect(Collectors.toSet());
-        List<SnapshotFormat.Row> owed = store.pending(user).rows();
-        // A new server since the newest snapshot: the old one's sessions that are not live ended with it, and are kept.
-        EndedSessions.Turnover turnover = EndedSessions.of(previous, newest.parsed().server(), inv.server(), inv.byName().keySet(),
-                EndedSessions.leave(owed, store.tombstones(user).read().keySet(), previous, healed::handledServer),
-                server -> crashes.evidence(account.uid(), server), now, settings.keepFor());
-        EndedSessions.log(user, turnover);
-        NextSnapshot.Result next = NextSnapshot.compose(inv.rows(), previous, owed, crashed, turnover, now);
-        for (NextSnapshot.Kept k : next.notRunning()) {
-            Log.info("%s: '%s' keeps conversation %s in %s, not running: %s", user, k.session(), k.pane().conversation(), k.pane().address(), k.pane().notRunning());
-        }
-        if (!next.owed().isEmpty()) {
-            Log.warn("%s: keeping %d session(s) the restore could not bring back yet (%s); t3-restore --user %s retries them",
-                    user, next.owed().size(), String.join(", ", next.owed().stream().map(r -> "'" + r.session() + "'").toList()), user);
-        }
-        String written = "";
-        if (dryRun) {
-            System.out.print("### " + store.pointer(user) + "\n" + SnapshotFormat.format(next.rows(), inv.server()));
-        } else {
-            // A server tmux named but /proc did not confirm is not known: the one before is kept, so a later change is still seen.
-            Tmux.Server server = inv.server() != null ? inv.server() : newest.parsed().server();
-            written = history.commit(next.rows(), server, now, newest).map(s -> " in snapshot " + s.name()).orElse(", unchanged: nothing written");
-            try {
-                // A session live again is owed no more: a user's later kill-session must not be undone.
-                store.pending(user).settleAll(inv.rows().stream().map(SnapshotFormat.Row::session).collect(java.util.stream.Collectors.toSet()));
-                Map<String, Instant> created = new HashMap<>();
-                inv.sessions().forEach(x -> created.put(x.name(), x.created()));
-                Collection<String> wanted = store.tombstones(user).clearSeen(created);
-                if (!wanted.isEmpty()) Log.info("%s: %s live again: no longer forgotten", user, wanted);
-            } catch (java.io.IOException e) {
-                Log.error("%s: the snapshot is saved%s; what is owed or forgotten is not updated: %s", user, written, Cli.describe(e));
-                return false;
-            }
-            try {
-                Screens.save(store, user, tmux, inv, next.rows(), settings.scrollback());
-            } catch (java.io.IOException e) {
-                Log.warn("%s: the snapshot is saved, its panes' screens are not: %s", user, Cli.describe(e));
-            }
-            int pruned = history.prune(settings.keep(), settings.keepFor(), now);
-            if (pruned > 0) Log.info("%s: retention removed %d old snapshot(s)", user, pruned);
-        }
-        Log.info("%s: %s %d sessions, %d with a conversation%s", user, dryRun ? "would save" : "saved", inv.rows().size(), inv.withConversation(), written);
-        return true;
-    }
 }

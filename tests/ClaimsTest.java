@@ -15,7 +15,7 @@ class ClaimsTest {
 
     @Test
     void liveRecordBeatsArgvWhateverTheOrder() {
-        Claims.Settled s = Claims.settle(List.of(
+        Claims.Resolved s = Claims.resolve(List.of(
                 claim("argv-only", A, Conversations.Source.ARGV, 10),
                 claim("recorded", A, Conversations.Source.LIVE_RECORD, 20)));
         assertEquals(java.util.Set.of("recorded"), s.kept().keySet());
@@ -25,7 +25,7 @@ class ClaimsTest {
 
     @Test
     void transcriptGuessLosesToArgv() {
-        Claims.Settled s = Claims.settle(List.of(
+        Claims.Resolved s = Claims.resolve(List.of(
                 claim("guess", A, Conversations.Source.TRANSCRIPT, 1),
                 claim("argv", A, Conversations.Source.ARGV, 99)));
         assertEquals(java.util.Set.of("argv"), s.kept().keySet());
@@ -33,7 +33,7 @@ class ClaimsTest {
 
     @Test
     void tieGoesToTheOlderProcess() {
-        Claims.Settled s = Claims.settle(List.of(
+        Claims.Resolved s = Claims.resolve(List.of(
                 claim("newer", A, Conversations.Source.ARGV, 500),
                 claim("older", A, Conversations.Source.ARGV, 100)));
         assertEquals(java.util.Set.of("older"), s.kept().keySet());
@@ -41,7 +41,7 @@ class ClaimsTest {
 
     @Test
     void distinctConversationsAreAllKept() {
-        Claims.Settled s = Claims.settle(List.of(
+        Claims.Resolved s = Claims.resolve(List.of(
                 claim("one", A, Conversations.Source.ARGV, 1),
                 claim("two", B, Conversations.Source.LIVE_RECORD, 2)));
         assertEquals(java.util.Set.of("one", "two"), s.kept().keySet());

@@ -242,7 +242,7 @@ class HistoryIntegrationTest {
         assertEquals(0, find.exit(), find.all());
         assertTrue(live().containsKey("s1"), "--find brings it back");
         save();
-        assertFalse(Files.exists(new StateStore(state).tombstoneFile(alice.name())), "seen live again: no longer forgotten");
+        assertFalse(Files.exists(new StateStore(state).forgottenFile(alice.name())), "seen live again: no longer forgotten");
     }
 
     @Test
@@ -264,7 +264,7 @@ class HistoryIntegrationTest {
             assertTrue(Children.waitFor(() -> frozenServer.get().isPresent() || !restore.isAlive(), Duration.ofSeconds(60)),
                     "the restore started a server, and it froze");
             assertTrue(restore.isAlive(), "the restore is still under way: " + Files.readString(users.dir.resolve("restore.log")));
-            assertTrue(Files.exists(new StateStore(state).pendingFile(alice.name())), "what it owes is on disk before anything exists");
+            assertTrue(Files.exists(new StateStore(state).owedFile(alice.name())), "what it owes is on disk before anything exists");
             restore.destroyForcibly().waitFor();
         } finally {
             Files.deleteIfExists(conf);
@@ -276,7 +276,7 @@ class HistoryIntegrationTest {
         Children.Ran again = restore();
         assertEquals(0, again.exit(), again.all());
         assertEquals(before, new TreeSet<>(live().keySet()));
-        assertFalse(Files.exists(new StateStore(state).pendingFile(alice.name())), "nothing owed any more");
+        assertFalse(Files.exists(new StateStore(state).owedFile(alice.name())), "nothing owed any more");
     }
 
     /** The state letter of a process (field 3 of /proc/pid/stat): 'T' when stopped. */
@@ -346,10 +346,10 @@ class HistoryIntegrationTest {
     void aSessionOwedOnceThenClosedByItsUserStaysClosed() throws Exception {
         StateStore store = new StateStore(state);
         SnapshotFormat.Row x = new SnapshotFormat.Row("owed-then-closed", alice.home().toString(), null, null, null);
-        store.pending(alice.name()).begin(List.of(x), List.of(x)); // a restore died after making it
+        store.owed(alice.name()).begin(List.of(x), List.of(x)); // a restore died after making it
         users.newSession(alice, x.session(), alice.home(), null);
         save();
-        assertTrue(store.pending(alice.name()).rows().isEmpty(), "seen live: owed no more");
+        assertTrue(store.owed(alice.name()).rows().isEmpty(), "seen live: owed no more");
         kill(x.session());
         save();
         Children.Ran r = restore();
@@ -369,6 +369,6 @@ class HistoryIntegrationTest {
         Children.Ran r = restore();
         assertEquals(0, r.exit(), r.all());
         assertFalse(live().containsKey("s2"), "forgotten while live, then closed: not restored");
-        assertTrue(Files.exists(new StateStore(state).tombstoneFile(alice.name())));
+        assertTrue(Files.exists(new StateStore(state).forgottenFile(alice.name())));
     }
 }

@@ -95,7 +95,7 @@ class RunLimitsTest {
             assertTrue(timeouts <= 1, "one timeout, not one per session: " + r.all());
             assertTrue(r.took().compareTo(Duration.ofSeconds(20)) < 0, "150 sessions did not cost one timeout each: " + r.took());
             assertEquals(List.of("b1"), users.tmux(b).listSessions().sessions().stream().map(Tmux.Session::name).toList(), "the other user is restored");
-            List<String> owed = store.pending(a.name()).rows().stream().map(SnapshotFormat.Row::session).toList();
+            List<String> owed = store.owed(a.name()).rows().stream().map(SnapshotFormat.Row::session).toList();
             assertTrue(owed.size() >= 150 - 64 && owed.contains("s150"), "what was not tried is owed: " + owed.size());
             System.out.printf("hung mid-restore: %d ms for 150 sessions, %d owed%n", r.took().toMillis(), owed.size());
         } finally {
@@ -114,6 +114,6 @@ class RunLimitsTest {
         assertEquals(1, r.exit(), r.all());
         assertTrue(r.all().contains(a.name() + "'s login shell is /usr/sbin/nologin"), r.all());
         assertNotEquals(Tmux.SocketState.LIVE, users.tmux(a).socketState(), "no session that would die at once");
-        assertEquals(List.of("work"), store.pending(a.name()).rows().stream().map(SnapshotFormat.Row::session).toList(), "the row stays owed");
+        assertEquals(List.of("work"), store.owed(a.name()).rows().stream().map(SnapshotFormat.Row::session).toList(), "the row stays owed");
     }
 }

@@ -1,10 +1,10 @@
 import store.History;
 import save.NextSnapshot;
-import store.Pending;
+import store.Owed;
 import restore.Selection;
 import store.SnapshotFormat;
 import store.StateStore;
-import store.Tombstones;
+import store.Forgotten;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Files;
@@ -20,7 +20,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The state dir as a store: history, pointer, retention, migration, what restores owe, tombstones. */
+/** The state dir as a store: history, pointer, retention, migration, what restores owe, forgotten sessions. */
 class StateStoreTest {
     static final String A = "0b9c5a59-43a5-4f5b-9d0e-7c8f2b4d1e6a", B = "0b9c5a59-ffff-4f5b-9d0e-7c8f2b4d1e6a", C = "7c000000-0000-4000-8000-000000000000";
     static final Instant T0 = Instant.parse("2026-11-24T19:30:00Z");
@@ -119,21 +119,21 @@ class StateStoreTest {
 
     @Test
     void owedRowsAreWrittenBeforeAndStruckOffOneByOne() throws Exception {
-        Pending owed = store.pending("alice");
+        Owed owed = store.owed("alice");
         SnapshotFormat.Row a = row("a", A), b = row("b", null), c = row("c", null);
         owed.begin(List.of(c), List.of(c));                 // an earlier run left c owed
         owed.begin(List.of(a, b), List.of(a, b));           // this run looks at a and b only
         assertEquals(List.of(a, b, c), owed.rows(), "c stays owed: this run did not look at it");
-        owed.settle("a");
+        owed.strike("a");
         assertEquals(List.of(b, c), owed.rows());
-        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(store.pendingFile("alice"))));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(store.owedFile("alice"))));
         owed.begin(List.of(b, c), List.of());
-        assertFalse(Files.exists(store.pendingFile("alice")), "nothing owed: no record");
+        assertFalse(Files.exists(store.owedFile("alice")), "nothing owed: no record");
     }
 
     @Test
-    void tombstonesLastUntilTheNameIsSeenLive() throws Exception {
-        Tombstones t = store.tombstones("alice");
+    void forgottenLastsUntilTheNameIsSeenLive() throws Exception {
+        Forgotten t = store.forgotten("alice");
         t.add("x\ty", T0);
         t.add("7", T0);
         assertEquals(Map.of("x\ty", T0, "7", T0), t.read());
@@ -141,7 +141,7 @@ class StateStoreTest {
         assertEquals(List.of("7"), List.copyOf(t.clearSeen(Map.of("7", T0.plusSeconds(60), "007", T0.plusSeconds(60)))), "made again later");
         assertEquals(Map.of("x\ty", T0), t.read());
         t.clearSeen(Map.of("x\ty", T0.plusSeconds(1)));
-        assertFalse(Files.exists(store.tombstoneFile("alice")));
+        assertFalse(Files.exists(store.forgottenFile("alice")));
     }
 
     @Test
@@ -309,12 +309,12 @@ class StateStoreTest {
     void aRequestNamingSomethingAbsentIsRefusedWhole() throws Exception {
         history.commit(List.of(row("a", A), row("b", null)), T0);
         Selection.Refused r = assertThrows(Selection.Refused.class,
-                () -> Selection.of(history, store.pending("alice"), null, List.of("a", "nope")));
+                () -> Selection.of(history, store.owed("alice"), null, List.of("a", "nope")));
         assertTrue(r.getMessage().contains("'nope'"), r.getMessage());
-        assertThrows(Selection.Refused.class, () -> Selection.of(history, store.pending("alice"), "20200101T000000Z", List.of()));
+        assertThrows(Selection.Refused.class, () -> Selection.of(history, store.owed("alice"), "20200101T000000Z", List.of()));
         assertEquals(List.of(row("a", A), row("b", null)),
-                Selection.of(history, store.pending("alice"), "2026-11-24T19:30:00Z", List.of()).rows(), "ISO time works too");
-        assertFalse(Selection.of(history, store.pending("alice"), null, List.of()).explicit());
-        assertTrue(Selection.of(history, store.pending("alice"), null, List.of("b")).explicit());
+                Selection.of(history, store.owed("alice"), "2026-11-24T19:30:00Z", List.of()).rows(), "ISO time works too");
+        assertFalse(Selection.of(history, store.owed("alice"), null, List.of()).explicit());
+        assertTrue(Selection.of(history, store.owed("alice"), null, List.of("b")).explicit());
     }
 }

@@ -18,7 +18,7 @@ public final class Claims {
     /** A claim that lost, and to which session. */
     public record Lost(Claim claim, String keptBy) {}
 
-    public record Settled(Map<String, Conversations.Conversation> kept, List<Lost> lost) {}
+    public record Resolved(Map<String, Conversations.Conversation> kept, List<Lost> lost) {}
 
     private static final Comparator<Claim> STRONGEST_FIRST =
             Comparator.<Claim>comparingInt(c -> c.conversation().source().ordinal())
@@ -27,7 +27,7 @@ public final class Claims {
 
     private Claims() {}
 
-    public static Settled settle(List<Claim> claims) {
+    public static Resolved resolve(List<Claim> claims) {
         Map<String, List<Claim>> byId = new HashMap<>();
         for (Claim c : claims) byId.computeIfAbsent(c.conversation().uuid().toLowerCase(), k -> new ArrayList<>()).add(c);
         Map<String, Conversations.Conversation> kept = new HashMap<>();
@@ -38,6 +38,6 @@ public final class Claims {
             kept.put(winner.session(), winner.conversation());
             for (Claim loser : rivals.subList(1, rivals.size())) lost.add(new Lost(loser, winner.session()));
         }
-        return new Settled(kept, lost);
+        return new Resolved(kept, lost);
     }
 }

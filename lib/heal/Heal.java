@@ -1,5 +1,6 @@
 package heal;
 
+import store.HealLedger;
 import base.Accounts;
 import base.Cli;
 import base.Log;

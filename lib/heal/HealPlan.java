@@ -1,5 +1,6 @@
 package heal;
 
+import store.HealLedger;
 import base.Accounts;
 import claude.Conversations;
 import claude.LiveRecords;
@@ -70,7 +71,7 @@ public final class HealPlan {
     public static List<Step> plan(World w, List<LiveRecords.Record> stale, HealLedger ledger, int maxHeals, Duration window, Instant now) {
         // Newest crash first: of two in one pane, or of one conversation, the newest is the one to act on.
         Map<String, List<LiveRecords.Record>> byConversation = new LinkedHashMap<>();
-        stale.stream().filter(r -> !ledger.handled(r)).sorted(Comparator.comparingLong(LiveRecords.Record::procStart).reversed())
+        stale.stream().filter(r -> !ledger.handled(r.key())).sorted(Comparator.comparingLong(LiveRecords.Record::procStart).reversed())
                 .forEach(r -> byConversation.computeIfAbsent(r.conversation().toLowerCase(), k -> new ArrayList<>()).add(r));
         List<Step> steps = new ArrayList<>();
         java.util.Set<String> panesTaken = new java.util.HashSet<>();

@@ -1,5 +1,6 @@
 package heal;
 
+import store.HealLedger;
 import base.Accounts;
 import base.Exec;
 import claude.LiveRecords;
@@ -49,7 +50,7 @@ public final class Healer {
                         failed++;
                         continue;
                     }
-                    ledger.healed(step.record(), now);
+                    ledger.healed(step.record().key(), step.conversation(), now);
                     healed++;
                     Log.info("%s: healed conversation %s%s: resumed in %s; evidence: %s", user, step.conversation(), where, step.startDir(), step.why());
                     break;
@@ -60,15 +61,15 @@ public final class Healer {
                     Log.info("%s: conversation %s%s crashed; waiting: %s", user, step.conversation(), where, step.why());
                     continue;
                 case GIVE_UP:
-                    ledger.gaveUp(step.record(), now);
+                    ledger.gaveUp(step.record().key(), step.conversation(), now);
                     gaveUp++;
                     Log.warn("%s: conversation %s%s: not healing it again: %s", user, step.conversation(), where, step.why());
                     break;
                 default:
-                    ledger.superseded(step.record(), now);
+                    ledger.superseded(step.record().key(), step.conversation(), now);
                     if (++left <= LOGGED_LEAVES) Log.info("%s: conversation %s crashed; nothing to heal: %s", user, step.conversation(), step.why());
             }
-            for (LiveRecords.Record other : step.others()) ledger.superseded(other, now);
+            for (LiveRecords.Record other : step.others()) ledger.superseded(other.key(), other.conversation(), now);
         }
         if (!steps.isEmpty()) {
             try {

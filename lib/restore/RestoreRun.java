@@ -20,7 +20,7 @@ import java.util.concurrent.Future;
 import save.Inventory;
 import save.Screens;
 import store.History;
-import store.Pending;
+import store.Owed;
 import store.Roster;
 import store.StateStore;
 import tmux.ServerCrash;
@@ -37,7 +37,7 @@ public final class RestoreRun {
         public static final Request BLANKET = new Request(null, List.of(), null, false);
 
         /** The rows this request looks at for one user. */
-        Selection select(History history, Pending owed) throws java.io.IOException, Selection.Refused {
+        Selection select(History history, Owed owed) throws java.io.IOException, Selection.Refused {
             return find != null ? Selection.find(history, find) : Selection.of(history, owed, snapshot, sessions);
         }
     }
@@ -136,7 +136,7 @@ public final class RestoreRun {
         Accounts.Account account = Roster.account(user, settings).orElse(null);
         if (account == null) return 1;
         History history = store.history(user);
-        Pending owed = store.pending(user);
+        Owed owed = store.owed(user);
         Selection wanted = chosen != null ? chosen : request.select(history, owed);
         wanted.problems().forEach(p -> Log.error("%s: %s; row skipped", user, p));
         if (wanted.rows().isEmpty()) {
@@ -161,7 +161,7 @@ public final class RestoreRun {
         }
         Conversations conversations = new Conversations(procs, account);
         Map<String, String> running = conversations.whereRunning(live.paneLabels());
-        Map<String, Instant> forgotten = store.tombstones(user).read();
+        Map<String, Instant> forgotten = store.forgotten(user).read();
         List<RestorePlan.Step> steps = RestorePlan.plan(account, wanted, live.byName(), running,
                 forgotten, conversations, entry.defaultCwd(), settings.programs());
         // Asked for by name, a live session's conversations kept aside in it come back in windows of their own.

@@ -66,7 +66,7 @@ public final class RestoreVerbs {
         return unreadable == 0 ? 0 : 1;
     }
 
-    /** --forget NAME: a tombstone, and the row no longer owed. Refuses a name no snapshot knows. */
+    /** --forget NAME: forgotten, and the row no longer owed. Refuses a name no snapshot knows. */
     public static int forget(Settings settings, StateStore store, String user, String name, boolean dryRun) throws IOException {
         if (!known(store, user, name)) {
             Log.error("%s: no session named '%s' in any snapshot; t3-restore --list --user %s shows them", user, name, user);
@@ -82,8 +82,8 @@ public final class RestoreVerbs {
             Log.info("%s: would forget '%s': blanket and boot restores would skip it", user, name);
             return 0;
         }
-        store.tombstones(user).add(name, Instant.now());
-        store.pending(user).settle(name);
+        store.forgotten(user).add(name, Instant.now());
+        store.owed(user).strike(name);
         Log.info("%s: forgot '%s': blanket and boot restores skip it until it is live again; t3-restore --user %s --find '%s' brings it back",
                 user, name, user, name);
         return 0;
@@ -94,7 +94,7 @@ public final class RestoreVerbs {
         for (History.Snapshot s : history.list()) {
             if (history.read(s).rows().stream().anyMatch(r -> r.session().equals(name))) return true;
         }
-        return store.pending(user).rows().stream().anyMatch(r -> r.session().equals(name));
+        return store.owed(user).rows().stream().anyMatch(r -> r.session().equals(name));
     }
 
     /**

@@ -8,7 +8,7 @@ import store.History;
 import save.Inventory;
 import base.Log;
 import tmux.PaneScript;
-import store.Pending;
+import store.Owed;
 import base.Procfs;
 import save.Screens;
 import tmux.ServerCrash;
@@ -32,7 +32,7 @@ import java.util.function.Function;
  */
 public final class Restorer {
     /** One user's restore between creating its sessions and recording them. */
-    public record UserRun(Accounts.Account account, Tmux tmux, History history, Pending owed, Selection wanted, List<RestorePlan.Step> steps,
+    public record UserRun(Accounts.Account account, Tmux tmux, History history, Owed owed, Selection wanted, List<RestorePlan.Step> steps,
                           List<RestorePlan.Step> back, List<Resumer.Waiting> waiting, Map<String, String> missing, int failed, Tmux.Server server,
                           Before before) {}
 
@@ -47,13 +47,13 @@ public final class Restorer {
     private Restorer() {}
 
     /** Creates every session the plan brings back, owing each row until its session exists. */
-    public static UserRun create(Accounts.Account account, Tmux tmux, History history, Pending owed, Selection wanted,
+    public static UserRun create(Accounts.Account account, Tmux tmux, History history, Owed owed, Selection wanted,
                                  List<RestorePlan.Step> steps, Settings settings) throws IOException {
         return create(account, tmux, history, owed, wanted, steps, settings, Screens.NONE, Before.NOTHING);
     }
 
     /** As above; {@code screens}: what the panes showed at the last save, printed back in each before its program. */
-    public static UserRun create(Accounts.Account account, Tmux tmux, History history, Pending owed, Selection wanted,
+    public static UserRun create(Accounts.Account account, Tmux tmux, History history, Owed owed, Selection wanted,
                                  List<RestorePlan.Step> steps, Settings settings, Screens screens, Before before) throws IOException {
         String user = account.name();
         List<RestorePlan.Step> toCreate = steps.stream().filter(st -> st.action() != RestorePlan.Action.SKIP).toList();
@@ -90,7 +90,7 @@ public final class Restorer {
         // until its missing panes are recorded (finish).
         if (unrecorded == 0) {
             try {
-                owed.settleAll(panes.entrySet().stream().filter(e -> e.getValue().stream().allMatch(m -> m.pane() != null))
+                owed.strikeAll(panes.entrySet().stream().filter(e -> e.getValue().stream().allMatch(m -> m.pane() != null))
                         .map(e -> e.getKey().row().session()).collect(java.util.stream.Collectors.toSet()));
             } catch (IOException e) {
                 Log.error("%s: could not record which sessions came back (%s); they stay owed, and a restore leaves them alone while live",
@@ -273,7 +273,7 @@ public final class Restorer {
             Log.error("%s: the sessions are back, but what came back could not be recorded in a snapshot: %s", user, Cli.describe(e));
             unrecorded = 1;
         }
-        unrecorded += settle(run, run.back().stream().map(st -> st.row().session()).collect(java.util.stream.Collectors.toSet()));
+        unrecorded += strike(run, run.back().stream().map(st -> st.row().session()).collect(java.util.stream.Collectors.toSet()));
         long live = run.steps().stream().filter(RestorePlan.Step::live).count();
         int waitingForEnter = run.waiting().size() - pressed.size();
         if (run.back().isEmpty() && run.failed() == 0) {
@@ -291,9 +291,9 @@ public final class Restorer {
      * full disk): the sessions are back, the record says they are owed, and the next restore,
      * finding them live, leaves them alone.
      */
-    private static int settle(UserRun run, java.util.Set<String> sessions) {
+    private static int strike(UserRun run, java.util.Set<String> sessions) {
         try {
-            run.owed().settleAll(sessions);
+            run.owed().strikeAll(sessions);
             return 0;
         } catch (java.io.IOException e) {
             Log.error("%s: could not record that %d session(s) came back (%s); they stay owed, and a restore leaves them alone while live",

@@ -55,7 +55,7 @@ public final class Resumer {
                 continue;
             }
             Procfs procs = Procfs.read();
-            while (settle(starting, procs) >= policy.concurrency() && System.nanoTime() < end) {
+            while (stillStarting(starting, procs) >= policy.concurrency() && System.nanoTime() < end) {
                 Thread.sleep(200);
                 procs = Procfs.read();
             }
@@ -85,7 +85,7 @@ public final class Resumer {
     }
 
     /** Drops the panes whose claude has started (or fell through, or is slow); returns how many still start. */
-    private static int settle(Map<Waiting, Long> starting, Procfs procs) {
+    private static int stillStarting(Map<Waiting, Long> starting, Procfs procs) {
         long now = System.nanoTime();
         starting.entrySet().removeIf(e -> now - e.getValue() > SLOW_START.toNanos() || started(e.getKey(), procs));
         return starting.size();

@@ -1,7 +1,7 @@
 package restore;
 
 import store.History;
-import store.Pending;
+import store.Owed;
 import store.SnapshotFormat;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -46,7 +46,7 @@ public record Selection(List<SnapshotFormat.Row> rows, boolean explicit, String 
      * The newest snapshot, or {@code time}'s; only {@code sessions} of it when some are named.
      * Without a time, rows a restore still owes are looked at too.
      */
-    public static Selection of(History history, Pending pending, String time, List<String> sessions) throws IOException, Refused {
+    public static Selection of(History history, Owed pending, String time, List<String> sessions) throws IOException, Refused {
         Optional<History.Snapshot> snap = time == null ? history.newest() : history.find(time);
         if (snap.isEmpty()) {
             if (time != null) throw new Refused("no snapshot '" + time + "'; t3-restore --list --user USER shows them");

@@ -135,11 +135,11 @@ public final class Inventory {
                 }
             }
         });
-        Claims.Settled settled = Claims.settle(claims);
-        for (Claims.Lost l : settled.lost()) {
+        Claims.Resolved resolved = Claims.resolve(claims);
+        for (Claims.Lost l : resolved.lost()) {
             Log.warn("%s: %s and %s both run conversation %s; %s keeps it (%s), %s is saved without one",
                     account.name(), l.keptBy(), l.claim().session(), l.claim().conversation().uuid(),
-                    l.keptBy(), settled.kept().get(l.keptBy()).source(), l.claim().session());
+                    l.keptBy(), resolved.kept().get(l.keptBy()).source(), l.claim().session());
         }
 
         Optional<Path> defaultConfig = UserFiles.trustedDir(Conversations.defaultConfig(account), account.uid());
@@ -149,7 +149,7 @@ public final class Inventory {
             for (Tmux.LivePane p : panes) {
                 String where = where(s, p);
                 String cwd = procs.currentPath(p.pid(), account.uid()).map(Path::toString).orElse("");
-                Conversations.Conversation c = settled.kept().get(where);
+                Conversations.Conversation c = resolved.kept().get(where);
                 SnapshotFormat.Pane pane;
                 if (c == null) {
                     List<String> program = procs.ownedBy(p.pid(), account.uid()) ? Programs.running(procs, p.pid(), account.uid(), programs) : List.of();

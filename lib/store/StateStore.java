@@ -23,8 +23,8 @@ import java.util.TreeSet;
  * <pre>
  *   snapshots/USER/20261124T193000Z.tsv   history, one file per change (History)
  *   USER.tsv                              symlink to the newest of them
- *   USER.pending                          rows a restore still owes (Pending)
- *   USER.forgotten                        sessions closed on purpose (Tombstones)
+ *   USER.pending                          rows a restore still owes (Owed)
+ *   USER.forgotten                        sessions closed on purpose (Forgotten)
  *   USER.heals                            what heal did, for the crash-loop limit (HealLedger)
  *   .lock                                 one writing run at a time (RunLock)
  * </pre>
@@ -48,9 +48,10 @@ public final class StateStore {
 
     public Path historyDir(String user) { return dir.resolve("snapshots").resolve(user); }
 
-    public Path pendingFile(String user) { return dir.resolve(user + ".pending"); }
+    /** What a restore owes ({@link Owed}); the file keeps its first name, which state dirs already hold. */
+    public Path owedFile(String user) { return dir.resolve(user + ".pending"); }
 
-    public Path tombstoneFile(String user) { return dir.resolve(user + ".forgotten"); }
+    public Path forgottenFile(String user) { return dir.resolve(user + ".forgotten"); }
 
     public Path healFile(String user) { return dir.resolve(user + ".heals"); }
 
@@ -80,9 +81,9 @@ public final class StateStore {
 
     public History history(String user) { return new History(this, user); }
 
-    public Pending pending(String user) { return new Pending(this, user); }
+    public Owed owed(String user) { return new Owed(this, user); }
 
-    public Tombstones tombstones(String user) { return new Tombstones(this, user); }
+    public Forgotten forgotten(String user) { return new Forgotten(this, user); }
 
     /**
      * Makes sure the state dir exists as a real directory, mode 0700, and ours; removes temp files

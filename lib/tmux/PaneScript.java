@@ -91,15 +91,15 @@ public final class PaneScript {
     }
 
     /** A pane script at its gate: the conversation it waits to resume, and where. */
-    public record Waiting(String conversation, Path startDir) {}
+    public record AtGate(String conversation, Path startDir) {}
 
     /** What the pane script {@code p} waits to resume, when it is one of ours still at its gate. */
-    public static Optional<Waiting> waitingFor(Procfs.Proc p) {
+    public static Optional<AtGate> waitingFor(Procfs.Proc p) {
         // argv: /bin/sh -c SCRIPT t3-restore DIR SHELL GATE ID COMMAND...
         List<String> a = unwrapped(p.argv());
         if (!isPaneScript(p) || a.size() < 9 || !a.get(6).equals("wait") || !ConversationId.isUuid(a.get(7))) return Optional.empty();
         if (!a.get(4).startsWith("/") || a.get(4).indexOf('\0') >= 0) return Optional.empty();
-        return Optional.of(new Waiting(a.get(7), Path.of(a.get(4))));
+        return Optional.of(new AtGate(a.get(7), Path.of(a.get(4))));
     }
 
     /** Whether {@code p} is still the pane script (not yet the login shell it ends in). */

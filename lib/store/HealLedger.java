@@ -1,12 +1,9 @@
-package heal;
+package store;
 
 import base.Json;
 import base.Cli;
-import store.History;
-import claude.LiveRecords;
 import base.Log;
 import base.Procfs;
-import store.StateStore;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -59,8 +56,8 @@ public final class HealLedger {
     }
 
     /** Whether heal already acted on this record (healed from it, or gave up on it). */
-    public boolean handled(LiveRecords.Record r) {
-        return handled.contains(r.key());
+    public boolean handled(String record) {
+        return handled.contains(record);
     }
 
     /** How often this conversation was healed since {@code since}. */
@@ -89,21 +86,22 @@ public final class HealLedger {
     /** How a server's entry is told from a live record's (a record's key is a path). */
     private static final String SERVER = "tmux server ";
 
-    public void healed(LiveRecords.Record r, Instant now) { act(r, "healed", now); }
+    /** Heal resumed {@code conversation} on the evidence of {@code record} (a live record's key). */
+    public void healed(String record, String conversation, Instant now) { act(record, conversation, "healed", now); }
 
-    public void gaveUp(LiveRecords.Record r, Instant now) { act(r, "gave-up", now); }
+    public void gaveUp(String record, String conversation, Instant now) { act(record, conversation, "gave-up", now); }
 
     public void waited() { count("waited"); }
 
     /** A record heal will not act on: its conversation runs again, or it was dealt with with another record. */
-    public void superseded(LiveRecords.Record r, Instant now) {
-        entry(r, "superseded", now);
+    public void superseded(String record, String conversation, Instant now) {
+        entry(record, conversation, "superseded", now);
     }
 
-    private void entry(LiveRecords.Record r, String outcome, Instant now) {
+    private void entry(String record, String conversation, String outcome, Instant now) {
         ObjectNode e = ((ArrayNode) doc.get("handled")).addObject();
-        e.put("record", r.key()).put("conversation", r.conversation()).put("outcome", outcome).put("time", now.toString()).put("boot", BOOT);
-        handled.add(r.key());
+        e.put("record", record).put("conversation", conversation).put("outcome", outcome).put("time", now.toString()).put("boot", BOOT);
+        handled.add(record);
     }
 
     /**
@@ -170,8 +168,8 @@ public final class HealLedger {
         servers.forEach(s -> handled.remove(SERVER + s));
     }
 
-    private void act(LiveRecords.Record r, String outcome, Instant now) {
-        entry(r, outcome, now);
+    private void act(String record, String conversation, String outcome, Instant now) {
+        entry(record, conversation, outcome, now);
         count(outcome);
     }
 

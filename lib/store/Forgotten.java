@@ -17,11 +17,11 @@ import java.util.TreeMap;
  * a save sees it live again; explicit requests (--find, --snapshot --session) still bring it
  * back. History itself is never edited.
  */
-public final class Tombstones {
+public final class Forgotten {
     private final StateStore store;
     private final String user;
 
-    Tombstones(StateStore store, String user) {
+    Forgotten(StateStore store, String user) {
         this.store = store;
         this.user = user;
     }
@@ -31,7 +31,7 @@ public final class Tombstones {
         Map<String, Instant> out = new TreeMap<>();
         byte[] raw;
         try {
-            raw = StateStore.readOwn(store.tombstoneFile(user), History.MAX_FILE);
+            raw = StateStore.readOwn(store.forgottenFile(user), History.MAX_FILE);
         } catch (NoSuchFileException e) {
             return out;
         }
@@ -43,7 +43,7 @@ public final class Tombstones {
                 if (f.length != 2) throw new DateTimeParseException("expected name<TAB>time", lines[i], 0);
                 out.put(SnapshotFormat.unescape(f[0]), Instant.parse(f[1]));
             } catch (DateTimeParseException e) {
-                Log.error("%s: %s line %d: not a name<TAB>time line; ignored", user, store.tombstoneFile(user), i + 1);
+                Log.error("%s: %s line %d: not a name<TAB>time line; ignored", user, store.forgottenFile(user), i + 1);
             }
         }
         return out;
@@ -57,7 +57,7 @@ public final class Tombstones {
 
     /**
      * A save saw these sessions live (name to when tmux created it): one created after its
-     * tombstone is wanted again (a session still live when it was forgotten is not). Returns the
+     * forgotten name is wanted again (a session still live when it was forgotten is not). Returns the
      * names cleared.
      */
     public Collection<String> clearSeen(Map<String, Instant> live) throws IOException {
@@ -72,11 +72,11 @@ public final class Tombstones {
 
     private void write(Map<String, Instant> all) throws IOException {
         if (all.isEmpty()) {
-            Files.deleteIfExists(store.tombstoneFile(user));
+            Files.deleteIfExists(store.forgottenFile(user));
             return;
         }
         StringBuilder b = new StringBuilder("# t3-tmux forgotten sessions\tsession\ttime\n");
         all.forEach((name, at) -> b.append(SnapshotFormat.escape(name)).append('\t').append(at).append('\n'));
-        store.writeOwn(store.tombstoneFile(user), b.toString());
+        store.writeOwn(store.forgottenFile(user), b.toString());
     }
 }

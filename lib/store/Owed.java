@@ -15,11 +15,11 @@ import java.util.Set;
  * leaves every row it did not bring back owed; saves keep owed rows in the snapshot until a
  * restore brings them back, so no crash of a restore loses a session.
  */
-public final class Pending {
+public final class Owed {
     private final StateStore store;
     private final String user;
 
-    Pending(StateStore store, String user) {
+    Owed(StateStore store, String user) {
         this.store = store;
         this.user = user;
     }
@@ -27,8 +27,8 @@ public final class Pending {
     /** The owed rows (none when there is no record). Unreadable rows are reported and skipped. */
     public List<SnapshotFormat.Row> rows() throws IOException {
         try {
-            SnapshotFormat.Parsed p = SnapshotFormat.parse(StateStore.readOwn(store.pendingFile(user), History.MAX_FILE));
-            p.problems().forEach(x -> Log.error("%s: %s line %d: %s; row skipped", user, store.pendingFile(user), x.line(), x.text()));
+            SnapshotFormat.Parsed p = SnapshotFormat.parse(StateStore.readOwn(store.owedFile(user), History.MAX_FILE));
+            p.problems().forEach(x -> Log.error("%s: %s line %d: %s; row skipped", user, store.owedFile(user), x.line(), x.text()));
             return p.rows();
         } catch (NoSuchFileException e) {
             return List.of();
@@ -48,19 +48,19 @@ public final class Pending {
     }
 
     /** One row came back (or the user let it go): no longer owed. */
-    public void settle(String session) throws IOException {
-        settleAll(Set.of(session));
+    public void strike(String session) throws IOException {
+        strikeAll(Set.of(session));
     }
 
     /** These rows came back: no longer owed (one write for a whole batch). */
-    public void settleAll(Set<String> sessions) throws IOException {
+    public void strikeAll(Set<String> sessions) throws IOException {
         List<SnapshotFormat.Row> owed = new ArrayList<>(rows());
         if (owed.removeIf(r -> sessions.contains(r.session()))) set(owed);
     }
 
     private void set(List<SnapshotFormat.Row> owed) throws IOException {
-        if (owed.isEmpty()) Files.deleteIfExists(store.pendingFile(user));
-        else store.writeOwn(store.pendingFile(user), SnapshotFormat.format(owed));
+        if (owed.isEmpty()) Files.deleteIfExists(store.owedFile(user));
+        else store.writeOwn(store.owedFile(user), SnapshotFormat.format(owed));
     }
 
     private static Set<String> names(List<SnapshotFormat.Row> rows) {
