@@ -1,5 +1,6 @@
 package claude;
 
+import base.ConversationId;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -29,7 +30,7 @@ public final class Claims {
 
     public static Resolved resolve(List<Claim> claims) {
         Map<String, List<Claim>> byId = new HashMap<>();
-        for (Claim c : claims) byId.computeIfAbsent(c.conversation().uuid().toLowerCase(), k -> new ArrayList<>()).add(c);
+        for (Claim c : claims) byId.computeIfAbsent(ConversationId.normal(c.conversation().uuid()), k -> new ArrayList<>()).add(c);
         Map<String, Conversations.Conversation> kept = new HashMap<>();
         List<Lost> lost = new ArrayList<>();
         for (List<Claim> rivals : byId.values()) {

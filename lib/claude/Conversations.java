@@ -223,7 +223,7 @@ public final class Conversations {
         Map<String, Procfs.Proc> out = new HashMap<>();
         for (Procfs.Proc p : procs.all()) {
             if (p.uid() != account.uid() || !isClaude(p)) continue;
-            of(p).ifPresent(c -> out.putIfAbsent(c.uuid().toLowerCase(), p));
+            of(p).ifPresent(c -> out.putIfAbsent(ConversationId.normal(c.uuid()), p));
         }
         return out;
     }

@@ -1,5 +1,6 @@
 package heal;
 
+import base.ConversationId;
 import store.HealLedger;
 import base.Accounts;
 import claude.Conversations;
@@ -72,13 +73,13 @@ public final class HealPlan {
         // Newest crash first: of two in one pane, or of one conversation, the newest is the one to act on.
         Map<String, List<LiveRecords.Record>> byConversation = new LinkedHashMap<>();
         stale.stream().filter(r -> !ledger.handled(r.key())).sorted(Comparator.comparingLong(LiveRecords.Record::procStart).reversed())
-                .forEach(r -> byConversation.computeIfAbsent(r.conversation().toLowerCase(), k -> new ArrayList<>()).add(r));
+                .forEach(r -> byConversation.computeIfAbsent(ConversationId.normal(r.conversation()), k -> new ArrayList<>()).add(r));
         List<Step> steps = new ArrayList<>();
         java.util.Set<String> panesTaken = new java.util.HashSet<>();
         for (List<LiveRecords.Record> records : byConversation.values()) {
             LiveRecords.Record r = records.get(0);
             List<LiveRecords.Record> others = records.subList(1, records.size());
-            String where = w.running().get(r.conversation().toLowerCase());
+            String where = w.running().get(ConversationId.normal(r.conversation()));
             if (where != null) {
                 steps.add(new Step(r, others, null, Action.LEAVE, "runs again, in " + where, null, null));
                 continue;

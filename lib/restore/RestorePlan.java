@@ -1,5 +1,6 @@
 package restore;
 
+import base.ConversationId;
 import base.Accounts;
 import claude.Conversations;
 import tmux.PaneScript;
@@ -146,7 +147,7 @@ public final class RestorePlan {
             return new PanePlan(pane, Action.SHELL, cwdNote + "its conversation was not running when saved ("
                     + pane.notRunning() + "); --find " + pane.conversation() + " resumes it", cwd);
         }
-        String id = pane.conversation().toLowerCase();
+        String id = ConversationId.normal(pane.conversation());
         String where = running.getOrDefault(id, claimedHere.get(id));
         if (where != null) return new PanePlan(pane, Action.SHELL, cwdNote + "conversation already runs in " + where, cwd);
         Path configDir = pane.claudeConfig() != null ? Path.of(pane.claudeConfig()) : Conversations.defaultConfig(account);

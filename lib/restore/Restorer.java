@@ -1,5 +1,6 @@
 package restore;
 
+import base.ConversationId;
 import base.Accounts;
 import base.Cli;
 import store.EndedSessions;
@@ -147,7 +148,7 @@ public final class Restorer {
             String where = st.panes().size() > 1 ? " " + p.pane().address() : "";
             String tag = where.isEmpty() ? "" : " (" + where.strip() + ")";
             if (m.pane() == null) {
-                if (p.pane().hasConversation()) missing.put(p.pane().conversation().toLowerCase(), SnapshotFormat.NOT_RECREATED);
+                if (p.pane().hasConversation()) missing.put(ConversationId.normal(p.pane().conversation()), SnapshotFormat.NOT_RECREATED);
             } else if (p.action() == RestorePlan.Action.RESUME) {
                 said.add("conversation " + p.pane().conversation() + " to resume in " + p.startDir() + tag);
                 waiting.add(new Resumer.Waiting(account, tmux, name, where, m.pane().id(), m.pane().pid(), p.pane().conversation(), p.lastActive()));
@@ -260,7 +261,7 @@ public final class Restorer {
         List<Resumer.Waiting> pressed = run.waiting().stream().filter(resumed.pressed()::contains).toList();
         Map<String, String> didNotStart = ResumeCheck.failedToStart(run.tmux(), run.account(), pressed, settings.claude(), RESUME_CHECK);
         for (Resumer.Waiting w : pressed) {
-            String why = didNotStart.get(w.conversation().toLowerCase());
+            String why = didNotStart.get(ConversationId.normal(w.conversation()));
             if (why != null) Log.warn("%s: '%s'%s came back as a shell: %s; its conversation is kept, not running", user, w.session(), w.place(), why);
         }
         Map<String, String> lost = new HashMap<>(run.missing());
@@ -321,7 +322,7 @@ public final class Restorer {
                 RestorePlan.PanePlan p = plans.get(pane);
                 SnapshotFormat.Pane fresh = pane.withoutTmuxPane();
                 if (p == null || !pane.hasConversation()) return fresh;
-                String why = p.action() == RestorePlan.Action.RESUME ? lost.get(pane.conversation().toLowerCase()) : p.lost();
+                String why = p.action() == RestorePlan.Action.RESUME ? lost.get(ConversationId.normal(pane.conversation())) : p.lost();
                 if (why != null) return fresh.withNotRunning(why.startsWith(SnapshotFormat.RESTORE_FAILED) ? why : SnapshotFormat.RESTORE_FAILED + "came back as a shell: " + why);
                 return p.action() == RestorePlan.Action.RESUME ? fresh.withNotRunning(null) : fresh;
             });

@@ -1,5 +1,6 @@
 package restore;
 
+import base.ConversationId;
 import base.Accounts;
 import tmux.PaneScript;
 import base.Procfs;
@@ -37,7 +38,7 @@ public final class ResumeCheck {
                 Optional<Procfs.Proc> top = procs.get(w.panePid());
                 if (top.isEmpty() || !PaneScript.isPaneScript(top.get())) {
                     open.remove(w);
-                    failed.put(w.conversation().toLowerCase(), why(tmux, top.isEmpty() ? null : w.paneId(), claude, account));
+                    failed.put(ConversationId.normal(w.conversation()), why(tmux, top.isEmpty() ? null : w.paneId(), claude, account));
                 } else if (Resumer.started(w, procs)) {
                     // Started once it has written its live record: a claude that fails at once ("No
                     // conversation found") runs for a few ms first, and must not count as started.

@@ -1,5 +1,6 @@
 package restore;
 
+import base.ConversationId;
 import store.History;
 import store.Owed;
 import store.SnapshotFormat;
@@ -75,13 +76,13 @@ public record Selection(List<SnapshotFormat.Row> rows, boolean explicit, String 
     public static Selection find(History history, String text) throws IOException, Refused {
         Map<String, SnapshotFormat.Row> byId = new LinkedHashMap<>();
         Map<String, String> fromById = new LinkedHashMap<>();
-        String idPrefix = ID_PREFIX.matcher(text).matches() ? text.toLowerCase() : null;
+        String idPrefix = ID_PREFIX.matcher(text).matches() ? ConversationId.normal(text) : null;
         for (History.Snapshot s : history.list()) {
             for (SnapshotFormat.Row r : history.read(s).rows()) {
                 if (r.session().equals(text)) return new Selection(List.of(r), true, "snapshot " + s.name());
                 if (idPrefix == null) continue;
                 for (SnapshotFormat.Pane p : r.conversations()) {
-                    String id = p.conversation().toLowerCase();
+                    String id = ConversationId.normal(p.conversation());
                     if (id.startsWith(idPrefix) && byId.putIfAbsent(id, r) == null) fromById.put(id, s.name());
                 }
             }

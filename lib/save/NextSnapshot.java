@@ -1,5 +1,6 @@
 package save;
 
+import base.ConversationId;
 import store.EndedSessions;
 import store.SnapshotFormat;
 import java.time.Instant;
@@ -51,7 +52,7 @@ public final class NextSnapshot {
         Set<String> liveNames = new HashSet<>();
         for (SnapshotFormat.Row r : live) {
             liveNames.add(r.session());
-            r.conversations().forEach(p -> runningNow.add(p.conversation().toLowerCase()));
+            r.conversations().forEach(p -> runningNow.add(ConversationId.normal(p.conversation())));
         }
         Map<String, SnapshotFormat.Row> before = new HashMap<>(), owedByName = new HashMap<>();
         previous.forEach(r -> before.putIfAbsent(r.session(), r));
@@ -70,11 +71,11 @@ public final class NextSnapshot {
             }
             SnapshotFormat.Row next = r.withPanes(p -> {
                 SnapshotFormat.Pane had = samePane(was, r, p);
-                if (p.hasConversation() || had == null || !had.hasConversation() || runningNow.contains(had.conversation().toLowerCase())) return p;
+                if (p.hasConversation() || had == null || !had.hasConversation() || runningNow.contains(ConversationId.normal(had.conversation()))) return p;
                 String why = had.notRunning() != null ? had.notRunning()
-                        : crashed.contains(had.conversation().toLowerCase()) ? SnapshotFormat.KILLED + "claude was killed, its live record is left" + noticed
+                        : crashed.contains(ConversationId.normal(had.conversation())) ? SnapshotFormat.KILLED + "claude was killed, its live record is left" + noticed
                         : SnapshotFormat.EXITED + "claude no longer runs in this " + (p.window() < 0 ? "session" : "pane") + noticed;
-                runningNow.add(had.conversation().toLowerCase()); // one pane per conversation
+                runningNow.add(ConversationId.normal(had.conversation())); // one pane per conversation
                 SnapshotFormat.Pane kept = p.withConversationOf(had, why);
                 notRunning.add(new Kept(r.session(), kept));
                 return kept;
@@ -120,7 +121,7 @@ public final class NextSnapshot {
     static SnapshotFormat.Row withNotRecreated(SnapshotFormat.Row next, List<SnapshotFormat.Pane> candidates, Set<String> runningNow) {
         if (!next.hasLayout()) return next;
         List<SnapshotFormat.Pane> lost = candidates.stream()
-                .filter(p -> runningNow.add(p.conversation().toLowerCase()))
+                .filter(p -> runningNow.add(ConversationId.normal(p.conversation())))
                 .toList();
         if (lost.isEmpty()) return next;
         int index = next.windows().stream().mapToInt(SnapshotFormat.Window::index).max().orElse(0) + 1;
