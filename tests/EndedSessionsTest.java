@@ -1,3 +1,7 @@
+import store.SavedSession;
+import store.SavedPane;
+import store.Ended;
+import store.NotRunning;
 import store.EndedSessions;
 import save.Inventory;
 import base.KernelLog;
@@ -28,22 +32,22 @@ class EndedSessionsTest {
     static final Tmux.Server OLD = new Tmux.Server(4242, T0.minusSeconds(3600).getEpochSecond(), BOOT), NEW = new Tmux.Server(5151, T0.getEpochSecond(), BOOT);
     static final Duration KEEP = Duration.ofDays(30);
 
-    static SnapshotFormat.Row work() {
+    static SavedSession work() {
         return StateStoreTest.windows("work", StateStoreTest.live(0, "%1@" + OLD.start(), A));
     }
 
-    static SnapshotFormat.Row notes() {
+    static SavedSession notes() {
         return StateStoreTest.windows("notes", StateStoreTest.live(0, "%2@" + OLD.start(), null));
     }
 
-    static EndedSessions.Turnover turnover(List<SnapshotFormat.Row> previous, Tmux.Server was, Set<String> live, Set<String> leave,
+    static EndedSessions.Turnover turnover(List<SavedSession> previous, Tmux.Server was, Set<String> live, Set<String> leave,
                                            Optional<String> crash, Instant at) {
         return EndedSessions.of(previous, was, NEW, live, leave, s -> s.equals(OLD) ? crash : Optional.empty(), at, KEEP);
     }
 
     @Test
     void theSnapshotSaysWhichServerItsLiveRowsCameFromAndWhichSessionsEndedWithAnother() {
-        SnapshotFormat.Row ended = work().withEnded(new SnapshotFormat.Ended(OLD.key(), T0, "the OOM killer at x\t(kernel log)"));
+        SavedSession ended = work().withEnded(new Ended(OLD.key(), T0, "the OOM killer at x\t(kernel log)"));
         String text = SnapshotFormat.format(List.of(notes(), ended), NEW);
         assertTrue(text.lines().findFirst().orElseThrow().endsWith("\tserver " + NEW.key()), text);
         SnapshotFormat.Parsed back = SnapshotFormat.parse(text);
@@ -63,19 +67,19 @@ class EndedSessionsTest {
 
     @Test
     void onANewServerTheOldOnesSessionsThatAreNotLiveAreKeptMarkedWithTheEvidence() {
-        SnapshotFormat.Row fresh = StateStoreTest.windows("fresh", StateStoreTest.live(0, "%0@" + NEW.start(), null));
+        SavedSession fresh = StateStoreTest.windows("fresh", StateStoreTest.live(0, "%0@" + NEW.start(), null));
         EndedSessions.Turnover t = turnover(List.of(work(), notes()), OLD, Set.of("fresh"), Set.of(), Optional.empty(), T0);
-        List<SnapshotFormat.Row> rows = NextSnapshot.compose(List.of(fresh), List.of(work(), notes()), List.of(), Set.of(), t, T0).rows();
-        assertEquals(List.of("fresh", "work", "notes"), rows.stream().map(SnapshotFormat.Row::session).toList());
-        SnapshotFormat.Row w = rows.get(1);
+        List<SavedSession> rows = NextSnapshot.compose(List.of(fresh), List.of(work(), notes()), List.of(), Set.of(), t, T0).rows();
+        assertEquals(List.of("fresh", "work", "notes"), rows.stream().map(SavedSession::session).toList());
+        SavedSession w = rows.get(1);
         assertEquals(OLD.key(), w.ended().server());
         assertFalse(w.ended().crashed());
         assertEquals(A, w.conversation(), "the conversation id is kept");
         assertFalse(w.wanted(), "no evidence: not for a blanket restore");
-        assertEquals(List.of("work", "notes"), t.now().stream().map(SnapshotFormat.Row::session).toList(), "new to this save: for its log line");
+        assertEquals(List.of("work", "notes"), t.now().stream().map(SavedSession::session).toList(), "new to this save: for its log line");
 
         EndedSessions.Turnover killed = turnover(List.of(work(), notes()), OLD, Set.of("fresh"), Set.of(), Optional.of("the OOM killer"), T0);
-        SnapshotFormat.Row k = killed.ended().get(0);
+        SavedSession k = killed.ended().get(0);
         assertTrue(k.ended().crashed());
         assertTrue(k.wanted(), "killed: heal, boot and blanket restores bring it back");
         assertTrue(k.notRunning().startsWith(EndedSessions.SERVER_KILLED), k.notRunning());
@@ -87,7 +91,7 @@ class EndedSessionsTest {
         assertEquals(EndedSessions.NONE, turnover(List.of(work(), notes()), NEW, Set.of("notes"), Set.of(), Optional.empty(), T0));
         assertEquals(EndedSessions.NONE, turnover(List.of(work()), null, Set.of(), Set.of(), Optional.empty(), T0), "no server on record: as before");
 
-        SnapshotFormat.Row ended = work().withEnded(new SnapshotFormat.Ended(OLD.key(), T0, null));
+        SavedSession ended = work().withEnded(new Ended(OLD.key(), T0, null));
         assertEquals(List.of(ended), turnover(List.of(ended), NEW, Set.of(), Set.of(), Optional.empty(), T0.plusSeconds(300)).ended(),
                 "kept by the next saves");
         assertEquals(List.of(), turnover(List.of(ended), NEW, Set.of(), Set.of("work"), Optional.empty(), T0).ended(), "forgotten: let go");
@@ -98,16 +102,16 @@ class EndedSessionsTest {
 
     @Test
     void aNewSessionOfTheSameNameKeepsTheOldOnesConversationAside() {
-        SnapshotFormat.Row again = StateStoreTest.windows("work", StateStoreTest.live(0, "%0@" + NEW.start(), null));
+        SavedSession again = StateStoreTest.windows("work", StateStoreTest.live(0, "%0@" + NEW.start(), null));
         EndedSessions.Turnover t = turnover(List.of(work()), OLD, Set.of("work"), Set.of(), Optional.of("the OOM killer"), T0);
-        SnapshotFormat.Row row = NextSnapshot.compose(List.of(again), List.of(work()), List.of(), Set.of(), t, T0).rows().get(0);
+        SavedSession row = NextSnapshot.compose(List.of(again), List.of(work()), List.of(), Set.of(), t, T0).rows().get(0);
         assertEquals(2, row.panes().size(), "the live pane, and one kept aside: " + row);
-        SnapshotFormat.Pane aside = row.panes().get(1);
+        SavedPane aside = row.panes().get(1);
         assertEquals(A, aside.conversation());
         assertTrue(EndedSessions.healedInPlace(aside), "killed with its server: heal makes its pane again in the live session");
         assertFalse(row.panes().get(0).hasConversation(), "the new pane is not the old one");
         // The next save on the same server keeps it aside; once it runs again, it is where it runs.
-        SnapshotFormat.Row next = NextSnapshot.compose(List.of(again), List.of(row), List.of(), Set.of(), EndedSessions.NONE, T0).rows().get(0);
+        SavedSession next = NextSnapshot.compose(List.of(again), List.of(row), List.of(), Set.of(), EndedSessions.NONE, T0).rows().get(0);
         assertEquals(row.conversations(), next.conversations());
     }
 
@@ -150,11 +154,11 @@ class EndedSessionsTest {
 
     @Test
     void wantedConversationsOfASessionSheMadeAgainAreKeptAsideAndSaid() {
-        SnapshotFormat.Pane killed = StateStoreTest.live(1, "%3@" + OLD.start(), B).withNotRunning(SnapshotFormat.KILLED + "claude was killed");
-        SnapshotFormat.Pane quit = new SnapshotFormat.Pane(2, 0, true, "/", StateStoreTest.C, "/", null, SnapshotFormat.EXITED + "she quit", List.of(), List.of());
-        SnapshotFormat.Row before = StateStoreTest.windows("work", StateStoreTest.live(0, "%1@" + OLD.start(), A), killed, quit);
+        SavedPane killed = StateStoreTest.live(1, "%3@" + OLD.start(), B).withNotRunning(NotRunning.KILLED + "claude was killed");
+        SavedPane quit = SavedPane.at(2, 0).active(true).cwd("/").conversation(StateStoreTest.C, "/", null).withNotRunning(NotRunning.EXITED + "she quit");
+        SavedSession before = StateStoreTest.windows("work", StateStoreTest.live(0, "%1@" + OLD.start(), A), killed, quit);
         EndedSessions.Turnover t = turnover(List.of(before), OLD, Set.of("work"), Set.of(), Optional.empty(), T0);
-        assertEquals(List.of(A, B), t.aside().get("work").stream().map(SnapshotFormat.Pane::conversation).toList(),
+        assertEquals(List.of(A, B), t.aside().get("work").stream().map(SavedPane::conversation).toList(),
                 "the running one and the one heal had yet to resume; not the one she quit");
         assertNotNull(t.end(), "said in the log, though no session was kept whole");
         assertEquals(2, t.asideNow().size());
@@ -163,13 +167,13 @@ class EndedSessionsTest {
 
     @Test
     void aSessionHealBroughtBackAndSheClosedIsNotKeptForTheNextBoot() {
-        SnapshotFormat.Row ended = work().withEnded(new SnapshotFormat.Ended(OLD.key(), T0, "the OOM killer"));
+        SavedSession ended = work().withEnded(new Ended(OLD.key(), T0, "the OOM killer"));
         Set<String> leave = EndedSessions.leave(List.of(), Set.of(), List.of(ended), OLD.key()::equals);
         assertEquals(List.of(), EndedSessions.of(List.of(ended), NEW, NEW, Set.of(), leave, s -> Optional.empty(), T0, KEEP).ended());
         Set<String> notYet = EndedSessions.leave(List.of(), Set.of(), List.of(ended), s -> false);
         assertEquals(List.of(ended), EndedSessions.of(List.of(ended), NEW, NEW, Set.of(), notYet, s -> Optional.empty(), T0, KEEP).ended(),
                 "heal has not dealt with that server yet: kept for it");
-        SnapshotFormat.Row upgraded = EndedSessions.crashed(work().withEnded(new SnapshotFormat.Ended(OLD.key(), T0, null))
+        SavedSession upgraded = EndedSessions.crashed(work().withEnded(new Ended(OLD.key(), T0, null))
                 .withPanes(p -> p.withNotRunning(EndedSessions.SERVER_ENDED)), "the OOM killer");
         assertTrue(upgraded.wanted() && upgraded.ended().crashed(), "evidence found later makes it wanted: " + upgraded);
     }

@@ -1,3 +1,4 @@
+import store.SavedSession;
 import base.Accounts;
 import claude.Conversations;
 import base.Exec;
@@ -165,7 +166,7 @@ class HealIntegrationTest {
         assertTrue(claudeIn(alice, "work").isEmpty(), "/exit is the user's choice");
         assertEquals(before, pane(alice, "work").id() + "/" + pane(alice, "work").pid(), "the pane still runs its shell");
         save();
-        SnapshotFormat.Row row = new StateStore(state).history(alice.name()).readNewest().rows().stream()
+        SavedSession row = new StateStore(state).history(alice.name()).readNewest().rows().stream()
                 .filter(x -> x.session().equals("work")).findFirst().orElseThrow();
         assertEquals(id, row.conversation(), "the id stays in the row, for --find");
         assertNotNull(row.notRunning());

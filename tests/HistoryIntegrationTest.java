@@ -1,3 +1,4 @@
+import store.SavedSession;
 import base.Accounts;
 import claude.Conversations;
 import store.History;
@@ -92,8 +93,8 @@ class HistoryIntegrationTest {
         return Repo.script("t3-restore.java", env, all.toArray(String[]::new));
     }
 
-    Map<String, SnapshotFormat.Row> rows() throws Exception {
-        return new StateStore(state).history(alice.name()).readNewest().rows().stream().collect(Collectors.toMap(SnapshotFormat.Row::session, r -> r));
+    Map<String, SavedSession> rows() throws Exception {
+        return new StateStore(state).history(alice.name()).readNewest().rows().stream().collect(Collectors.toMap(SavedSession::session, r -> r));
     }
 
     List<History.Snapshot> snapshots() throws Exception {
@@ -188,7 +189,7 @@ class HistoryIntegrationTest {
         assertTrue(Children.waitFor(() -> new Conversations(Procfs.read(), alice).claudeIn(live().get("7")).isEmpty(), Duration.ofSeconds(5)));
         Children.Ran first = save();
         assertTrue(first.all().contains("'7' keeps conversation " + sevenId), first.all());
-        SnapshotFormat.Row row = rows().get("7");
+        SavedSession row = rows().get("7");
         assertEquals(sevenId, row.conversation());
         assertNotNull(row.notRunning(), "marked not running");
         int before = snapshots().size();
@@ -303,7 +304,7 @@ class HistoryIntegrationTest {
         assertTrue(rows().get("c1").notRunning().contains("not on " + alice.name() + "'s login PATH"), "the reason is in the row: " + rows().get("c1"));
         save();
         save();
-        SnapshotFormat.Row c1 = rows().get("c1");
+        SavedSession c1 = rows().get("c1");
         assertEquals(C1, c1.conversation(), "the id survives a restore that came back as a shell: " + rows());
         assertTrue(c1.notRunning().contains("is not on " + alice.name() + "'s login PATH"), "saves keep the reason: " + c1);
         assertEquals(C2, rows().get("c2").conversation());
@@ -345,7 +346,7 @@ class HistoryIntegrationTest {
     @Order(8)
     void aSessionOwedOnceThenClosedByItsUserStaysClosed() throws Exception {
         StateStore store = new StateStore(state);
-        SnapshotFormat.Row x = new SnapshotFormat.Row("owed-then-closed", alice.home().toString(), null, null, null);
+        SavedSession x = new SavedSession("owed-then-closed", alice.home().toString(), null, null, null);
         store.owed(alice.name()).begin(List.of(x), List.of(x)); // a restore died after making it
         users.newSession(alice, x.session(), alice.home(), null);
         save();

@@ -1,3 +1,7 @@
+import store.SavedSession;
+import store.SavedPane;
+import store.SavedWindow;
+import store.NotRunning;
 import claude.ClaudeOptions;
 import restore.MissingPanes;
 import save.Programs;
@@ -19,15 +23,15 @@ class LayoutFormatTest {
     // What tmux 3.3a printed for a 120x40 window split in three (see the test of a whole session).
     static final String LAYOUT = "95e4,120x40,0,0{60x40,0,0,0,59x40,61,0[59x20,61,0,1,59x19,61,21,2]}";
 
-    static SnapshotFormat.Pane pane(int w, int i, boolean active, String id, List<String> program) {
-        return id == null ? SnapshotFormat.Pane.shell(w, i, active, "/p " + w + i, program)
-                : new SnapshotFormat.Pane(w, i, active, "/p " + w + i, id, "/start", "/cfg\tx", null, List.of("--model", "opus"), List.of());
+    static SavedPane pane(int w, int i, boolean active, String id, List<String> program) {
+        return id == null ? SavedPane.shell(w, i, active, "/p " + w + i, program)
+                : SavedPane.at(w, i).active(active).cwd("/p " + w + i).conversation(id, "/start", "/cfg\tx").options(List.of("--model", "opus"));
     }
 
-    static SnapshotFormat.Row hostileRow() {
-        return SnapshotFormat.Row.of("s\tx #{pid}", List.of(
-                new SnapshotFormat.Window(0, "edit", "", false, false, List.of(pane(0, 0, true, A, List.of()))),
-                new SnapshotFormat.Window(2, "tab\\there #h ;", LAYOUT, true, true, List.of(
+    static SavedSession hostileRow() {
+        return SavedSession.of("s\tx #{pid}", List.of(
+                new SavedWindow(0, "edit", "", false, false, List.of(pane(0, 0, true, A, List.of()))),
+                new SavedWindow(2, "tab\\there #h ;", LAYOUT, true, true, List.of(
                         pane(2, 0, false, null, List.of("less", "a\nb\tc \"d\" $(touch /x) `id` ;")),
                         pane(2, 1, true, B, List.of()),
                         pane(2, 2, false, null, List.of())))));
@@ -35,7 +39,7 @@ class LayoutFormatTest {
 
     @Test
     void windowsAndPanesRoundTripWithHostileFields() {
-        SnapshotFormat.Row r = hostileRow();
+        SavedSession r = hostileRow();
         String text = SnapshotFormat.format(List.of(r));
         assertEquals(1 + 1 + 2 + 4, text.split("\n").length, "header, session, two windows, four panes: one line each");
         SnapshotFormat.Parsed p = SnapshotFormat.parse(text);
@@ -46,15 +50,15 @@ class LayoutFormatTest {
 
     @Test
     void theSessionLineSumsUpItsActivePaneAndMainConversation() {
-        SnapshotFormat.Row r = hostileRow();
+        SavedSession r = hostileRow();
         assertEquals("/p 21", r.cwd(), "the active window's active pane");
         assertEquals(B, r.conversation(), "the active pane runs one: that is the session's");
-        assertEquals(List.of(A, B), r.conversations().stream().map(SnapshotFormat.Pane::conversation).toList());
-        SnapshotFormat.Row elsewhere = SnapshotFormat.Row.of("x", List.of(new SnapshotFormat.Window(0, "w", "", true, false,
+        assertEquals(List.of(A, B), r.conversations().stream().map(SavedPane::conversation).toList());
+        SavedSession elsewhere = SavedSession.of("x", List.of(new SavedWindow(0, "w", "", true, false,
                 List.of(pane(0, 0, true, null, List.of()), pane(0, 1, false, A, List.of())))));
         assertEquals(A, elsewhere.conversation(), "else the first pane that runs one");
         assertEquals("/p 00", elsewhere.cwd());
-        SnapshotFormat.Row marked = r.withNotRunning("exited: x");
+        SavedSession marked = r.withNotRunning("exited: x");
         assertEquals("exited: x", marked.panes().get(2).notRunning(), "the mark goes on the pane that runs it");
         assertNull(marked.panes().get(0).notRunning(), "and only there");
     }
@@ -71,12 +75,12 @@ class LayoutFormatTest {
         lines = new java.util.ArrayList<>(text.lines().toList());
         lines.set(4, "\twindow\tnot-a-number\t-\tw\t-");
         p = SnapshotFormat.parse(String.join("\n", lines) + "\nnext\t/n\t-\t-\t-\t-\n");
-        assertEquals(List.of(A), p.rows().get(0).conversations().stream().map(SnapshotFormat.Pane::conversation).toList(), "window 0 stays");
-        assertEquals(List.of("s\tx #{pid}", "next"), p.rows().stream().map(SnapshotFormat.Row::session).toList());
+        assertEquals(List.of(A), p.rows().get(0).conversations().stream().map(SavedPane::conversation).toList(), "window 0 stays");
+        assertEquals(List.of("s\tx #{pid}", "next"), p.rows().stream().map(SavedSession::session).toList());
         assertEquals(4, p.problems().size(), "the window line and each of its three panes: " + p.problems());
 
         p = SnapshotFormat.parse("\tpane\t0.0\t-\t/\t-\t-\t-\t-\t-\t-\nok\t/\t-\n");
-        assertEquals(List.of("ok"), p.rows().stream().map(SnapshotFormat.Row::session).toList(), "a pane line before any session is a problem, not a session");
+        assertEquals(List.of("ok"), p.rows().stream().map(SavedSession::session).toList(), "a pane line before any session is a problem, not a session");
         p = SnapshotFormat.parse("s\t/\t-\n\twindow\t0\tactive\tw\t-\n\tpane\t0.0\t-\t/\t-\t-\t-\t-\t[1,2]\t-\n");
         assertEquals(List.of(), p.rows().get(0).windows(), "a window without a readable pane is left out; the session line stays");
         assertEquals(2, p.problems().size(), p.problems().toString());
@@ -95,15 +99,15 @@ class LayoutFormatTest {
         assertArrayEquals(new int[] {120, 3 * 30 + 2}, SessionLayout.size(withLayout(LAYOUT, 30)), "room to split 30 panes");
     }
 
-    static SnapshotFormat.Row withLayout(String layout, int panes) {
-        List<SnapshotFormat.Pane> ps = new java.util.ArrayList<>();
+    static SavedSession withLayout(String layout, int panes) {
+        List<SavedPane> ps = new java.util.ArrayList<>();
         for (int i = 0; i < panes; i++) ps.add(pane(0, i, i == 0, null, List.of()));
-        return SnapshotFormat.Row.of("x", List.of(new SnapshotFormat.Window(0, "w", layout, true, false, ps)));
+        return SavedSession.of("x", List.of(new SavedWindow(0, "w", layout, true, false, ps)));
     }
 
     @Test
     void theRebuildIsArgvOnlyInOrderAWindowACallAndMovesTheFirstWindowOnlyWhenItMust() {
-        SnapshotFormat.Row r = hostileRow();
+        SavedSession r = hostileRow();
         List<RestorePlan.PanePlan> plans = r.panes().stream()
                 .map(p -> new RestorePlan.PanePlan(p, RestorePlan.Action.SHELL, "", Path.of(p.cwd()), null, null, null, null)).toList();
         RestorePlan.Step step = new RestorePlan.Step(r, RestorePlan.State.MISSING, RestorePlan.Action.SHELL, "", Path.of("/"), plans);
@@ -121,7 +125,7 @@ class LayoutFormatTest {
         assertEquals(2, calls.size(), "one call a window");
         assertEquals(1, SessionLayout.build(step, new Tmux.Created("$7", 0, "%1", 100, r.session()), p -> List.of("x"), p -> Map.of()).size(),
                 "already at its index: not moved");
-        SnapshotFormat.Row auto = SnapshotFormat.Row.of("a", List.of(r.windows().get(0), new SnapshotFormat.Window(2, "bash", true, "", false, false,
+        SavedSession auto = SavedSession.of("a", List.of(r.windows().get(0), new SavedWindow(2, "bash", true, "", false, false,
                 List.of(pane(2, 0, true, null, List.of())))));
         List<RestorePlan.PanePlan> autoPlans = auto.panes().stream()
                 .map(p -> new RestorePlan.PanePlan(p, RestorePlan.Action.SHELL, "", Path.of(p.cwd()), null, null, null, null)).toList();
@@ -132,14 +136,14 @@ class LayoutFormatTest {
 
     @Test
     void aPaneHealMakesAgainLeavesTheOthersKeptAsideWhereNoWindowIs() {
-        SnapshotFormat.Pane a = pane(1, 0, true, A, List.of()).withNotRunning(SnapshotFormat.NOT_RECREATED);
-        SnapshotFormat.Pane b = pane(1, 1, false, B, List.of()).withNotRunning(SnapshotFormat.NOT_RECREATED);
-        SnapshotFormat.Row row = SnapshotFormat.Row.of("s", List.of(new SnapshotFormat.Window(0, "w", "", true, false, List.of(pane(0, 0, true, null, List.of()))),
-                new SnapshotFormat.Window(1, "not recreated", "", false, false, List.of(a, b))));
+        SavedPane a = pane(1, 0, true, A, List.of()).withNotRunning(NotRunning.NOT_RECREATED);
+        SavedPane b = pane(1, 1, false, B, List.of()).withNotRunning(NotRunning.NOT_RECREATED);
+        SavedSession row = SavedSession.of("s", List.of(new SavedWindow(0, "w", "", true, false, List.of(pane(0, 0, true, null, List.of()))),
+                new SavedWindow(1, "not recreated", "", false, false, List.of(a, b))));
         // tmux gave the new window index 1, where the panes kept aside were.
-        SnapshotFormat.Pane made = new SnapshotFormat.Pane(1, 0, true, "/p", A, "/start", null, null, List.of(), List.of(), "%4@100");
-        SnapshotFormat.Row after = MissingPanes.moved(row, a, made);
-        assertEquals(List.of(0, 1, 2), after.windows().stream().map(SnapshotFormat.Window::index).toList(), after.toString());
+        SavedPane made = SavedPane.at(1, 0).active(true).cwd("/p").conversation(A, "/start", null).tmuxPane("%4@100");
+        SavedSession after = MissingPanes.moved(row, a, made);
+        assertEquals(List.of(0, 1, 2), after.windows().stream().map(SavedWindow::index).toList(), after.toString());
         assertEquals(made, after.windows().get(1).panes().get(0));
         assertEquals(B, after.windows().get(2).panes().get(0).conversation(), "the other moved past it, not lost");
         assertEquals(2, after.windows().get(2).panes().get(0).window());

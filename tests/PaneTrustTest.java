@@ -1,3 +1,4 @@
+import store.SavedSession;
 import base.Accounts;
 import claude.Conversations;
 import save.Inventory;
@@ -95,8 +96,8 @@ class PaneTrustTest {
                 .map(s -> new Tmux.LivePane(s.id(), 0, "w", "", true, false, 0, "%" + s.id().substring(1), s.panePid(), true)).toList();
         Tmux.Listing listing = Inventory.trusted(alice, new Tmux.Listing(Tmux.Status.OK, told, "", panes), procs);
         List<Tmux.Session> trusted = listing.sessions();
-        Map<String, SnapshotFormat.Row> rows = Inventory.rows(alice, listing, procs, List.of("sleep")).stream()
-                .collect(Collectors.toMap(SnapshotFormat.Row::session, r -> r));
+        Map<String, SavedSession> rows = Inventory.rows(alice, listing, procs, List.of("sleep")).stream()
+                .collect(Collectors.toMap(SavedSession::session, r -> r));
 
         assertEquals(alice.home().toString(), rows.get("mine").cwd(), "her own pane: its cwd");
         assertEquals("", rows.get("roots").cwd(), "root's process: its cwd is not read");
@@ -134,8 +135,8 @@ class PaneTrustTest {
         Children.Ran r = Repo.script("t3-save.java", Map.of("T3_USER_MAP", map.toString(), "T3_STATE_DIR", state.toString(),
                 "T3_TMUX_TMPDIR", users.tmuxTmp.toString()));
         assertEquals(0, r.exit(), r.all());
-        Map<String, SnapshotFormat.Row> saved = new StateStore(state).history(bob.name()).readNewest().rows().stream()
-                .collect(Collectors.toMap(SnapshotFormat.Row::session, x -> x));
+        Map<String, SavedSession> saved = new StateStore(state).history(bob.name()).readNewest().rows().stream()
+                .collect(Collectors.toMap(SavedSession::session, x -> x));
         assertEquals("", saved.get("setuid").cwd(), "a root process's cwd is not read: " + saved);
         assertEquals(dir.toString(), saved.get("plain").cwd(), "her own pane's is");
         assertTrue(r.all().contains("not " + bob.name() + "'s processes") && r.all().contains("'setuid'"), "the log says so once: " + r.all());

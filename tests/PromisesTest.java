@@ -1,3 +1,4 @@
+import store.SavedSession;
 import base.Accounts;
 import base.Exec;
 import base.Settings;
@@ -94,10 +95,10 @@ class PromisesTest {
         assertEquals(0, s.exit(), s.all());
         StateStore store = new StateStore(stateDir);
         assertEquals(Set.of(erin.name(), frank.name()), Set.copyOf(store.users()), "every user with a live server, no one else: " + s.all());
-        assertEquals(List.of("e1"), store.history(erin.name()).readNewest().rows().stream().map(SnapshotFormat.Row::session).toList());
+        assertEquals(List.of("e1"), store.history(erin.name()).readNewest().rows().stream().map(SavedSession::session).toList());
 
         // gus gets a snapshot by other means (an earlier save with a map, say); then everyone crashes.
-        store.history(gus.name()).commit(List.of(new SnapshotFormat.Row("g1", gus.home().toString(), null, null, null)), Instant.now());
+        store.history(gus.name()).commit(List.of(new SavedSession("g1", gus.home().toString(), null, null, null)), Instant.now());
         for (Accounts.Account a : List.of(erin, frank)) {
             for (int i = 0; i < 20 && Exec.run(List.of("pkill", "-KILL", "-u", Integer.toString(a.uid())), Duration.ofSeconds(5)).exit() == 0; i++) Thread.sleep(100);
         }

@@ -1,3 +1,4 @@
+import store.SavedSession;
 import base.Accounts;
 import base.Exec;
 import store.SnapshotFormat;
@@ -75,7 +76,7 @@ class RebootTest {
             // must refuse to run (and a drop-in that reconcile must leave be).
             Path slow = Files.createDirectories(c.dir.resolve("etc/systemd/system/t3-tmux-restore.service.d"));
             Files.writeString(slow.resolve("slow.conf"), "[Service]\nExecStartPre=/bin/sleep 20\n");
-            Map<String, SnapshotFormat.Row> alice = snapshot(c, "alice"), bob = snapshot(c, "bob");
+            Map<String, SavedSession> alice = snapshot(c, "alice"), bob = snapshot(c, "bob");
             assertEquals(Set.of("work", "twin"), alice.keySet());
             assertEquals(Set.of("main", "notes"), bob.keySet());
             Set<String> aliceIds = ids(alice), bobIds = ids(bob);
@@ -254,12 +255,12 @@ class RebootTest {
         }
     }
 
-    static Map<String, SnapshotFormat.Row> snapshot(Container c, String user) throws Exception {
+    static Map<String, SavedSession> snapshot(Container c, String user) throws Exception {
         return new StateStore(c.dir.resolve("var/lib/t3-tmux-state")).history(user).readNewest().rows().stream()
-                .collect(Collectors.toMap(SnapshotFormat.Row::session, r -> r));
+                .collect(Collectors.toMap(SavedSession::session, r -> r));
     }
 
-    static Set<String> ids(Map<String, SnapshotFormat.Row> rows) {
-        return rows.values().stream().filter(SnapshotFormat.Row::hasConversation).map(SnapshotFormat.Row::conversation).collect(Collectors.toCollection(TreeSet::new));
+    static Set<String> ids(Map<String, SavedSession> rows) {
+        return rows.values().stream().filter(SavedSession::hasConversation).map(SavedSession::conversation).collect(Collectors.toCollection(TreeSet::new));
     }
 }

@@ -1,3 +1,5 @@
+import store.SavedSession;
+import store.SavedPane;
 import base.Accounts;
 import claude.Conversations;
 import base.Procfs;
@@ -36,7 +38,7 @@ class RestoreIntegrationTest {
     Path state, marker, proj;
     Map<String, String> env = new HashMap<>();
     String hostile;
-    Map<String, SnapshotFormat.Row> saved;
+    Map<String, SavedSession> saved;
 
     @BeforeAll
     void setUp() throws Exception {
@@ -61,8 +63,8 @@ class RestoreIntegrationTest {
         assertTrue(Children.waitFor(() -> running(alice) == 3 && running(bob) == 1, Duration.ofSeconds(15)), "fake claudes started");
         Children.Ran r = Repo.script("t3-save.java", env);
         assertEquals(0, r.exit(), r.all());
-        saved = new StateStore(state).history(alice.name()).readNewest().rows().stream().collect(Collectors.toMap(SnapshotFormat.Row::session, x -> x));
-        assertEquals(3, saved.values().stream().filter(SnapshotFormat.Row::hasConversation).count(), saved.toString());
+        saved = new StateStore(state).history(alice.name()).readNewest().rows().stream().collect(Collectors.toMap(SavedSession::session, x -> x));
+        assertEquals(3, saved.values().stream().filter(SavedSession::hasConversation).count(), saved.toString());
     }
 
     @AfterAll
@@ -257,12 +259,12 @@ class RestoreIntegrationTest {
         Children.Ran s = Repo.script("t3-save.java", env, "--user", alice.name());
         assertEquals(0, s.exit(), s.all());
         assertTrue(s.all().contains("keeping 5 session(s) the restore could not bring back"), s.all());
-        Map<String, SnapshotFormat.Row> now = new StateStore(state).history(alice.name()).readNewest().rows().stream().collect(Collectors.toMap(SnapshotFormat.Row::session, x -> x));
+        Map<String, SavedSession> now = new StateStore(state).history(alice.name()).readNewest().rows().stream().collect(Collectors.toMap(SavedSession::session, x -> x));
         Set<String> expected = new java.util.HashSet<>(saved.keySet());
         expected.add("early");
         assertEquals(expected, now.keySet());
         // Whole but for which live pane it was: that pane is long gone (a restore ran since the first save).
-        assertEquals(saved.get("work").withPanes(SnapshotFormat.Pane::withoutTmuxPane), now.get("work").withPanes(SnapshotFormat.Pane::withoutTmuxPane),
+        assertEquals(saved.get("work").withPanes(SavedPane::withoutTmuxPane), now.get("work").withPanes(SavedPane::withoutTmuxPane),
                 "the row is kept whole, conversation and all");
 
         // A restore that works brings them back and clears the record.

@@ -1,3 +1,4 @@
+import store.SavedSession;
 import base.Accounts;
 import claude.Conversations;
 import base.Exec;
@@ -141,7 +142,7 @@ class ResumeBudgetTest {
                 screen("c2").orElse(""));
         Children.Ran saved = Repo.script("t3-save.java", env);
         assertEquals(0, saved.exit(), saved.all());
-        SnapshotFormat.Row row = new StateStore(state).history(alice.name()).readNewest().rows().stream().filter(x -> x.session().equals("c2")).findFirst().orElseThrow();
+        SavedSession row = new StateStore(state).history(alice.name()).readNewest().rows().stream().filter(x -> x.session().equals("c2")).findFirst().orElseThrow();
         assertEquals(ids.get("c2"), row.conversation(), "a save keeps the waiting conversation");
         assertTrue(row.running(), "as wanted running, so the next boot resumes it too: " + row);
 

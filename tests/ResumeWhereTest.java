@@ -1,3 +1,4 @@
+import store.SavedSession;
 import base.Accounts;
 import claude.Conversations;
 import base.Exec;
@@ -65,8 +66,8 @@ class ResumeWhereTest {
         assertTrue(Children.waitFor(() -> users.tmux(a).socketState() != Tmux.SocketState.LIVE, Duration.ofSeconds(5)));
     }
 
-    Map<String, SnapshotFormat.Row> saved(Accounts.Account a) throws Exception {
-        return new StateStore(state).history(a.name()).readNewest().rows().stream().collect(Collectors.toMap(SnapshotFormat.Row::session, x -> x));
+    Map<String, SavedSession> saved(Accounts.Account a) throws Exception {
+        return new StateStore(state).history(a.name()).readNewest().rows().stream().collect(Collectors.toMap(SavedSession::session, x -> x));
     }
 
     @Test
@@ -81,7 +82,7 @@ class ResumeWhereTest {
         Map<String, String> env = env(carol);
         Children.Ran s = Repo.script("t3-save.java", env);
         assertEquals(0, s.exit(), s.all());
-        SnapshotFormat.Row row = saved(carol).get("cfg");
+        SavedSession row = saved(carol).get("cfg");
         assertNotNull(row.conversation(), row.toString());
         assertEquals(other.toString(), row.claudeConfig(), "the fifth column names the config root");
         assertEquals(proj.toString(), row.conversationCwd());
@@ -128,7 +129,7 @@ class ResumeWhereTest {
                 Duration.ofSeconds(10)), "the shell in pane-dir has the terminal again");
         Children.Ran s2 = Repo.script("t3-save.java", env);
         assertEquals(0, s2.exit(), s2.all());
-        SnapshotFormat.Row row = saved(dave).get("sub");
+        SavedSession row = saved(dave).get("sub");
         assertEquals(id, row.conversation(), row.toString());
         assertEquals(b.toString(), row.cwd(), "the session's cwd: where its shell is");
         assertEquals(a.toString(), row.conversationCwd(), "the conversation's: where it started");
@@ -146,14 +147,14 @@ class ResumeWhereTest {
         users.tmux(dave).run("kill-session", "-t", "=sub");
         assertTrue(Children.waitFor(() -> Procfs.read().all().stream().noneMatch(p -> p.uid() == dave.uid() && Conversations.isClaude(p)),
                 Duration.ofSeconds(10)));
-        new StateStore(state).history(dave.name()).commit(List.of(new SnapshotFormat.Row("wrong", b.toString(), id, b.toString(), null)), Instant.now());
+        new StateStore(state).history(dave.name()).commit(List.of(new SavedSession("wrong", b.toString(), id, b.toString(), null)), Instant.now());
         Children.Ran w = Repo.script("t3-restore.java", env, "--user", dave.name(), "--session", "wrong");
         assertTrue(live(dave).containsKey("wrong"), "the session comes back: " + w.all());
         assertTrue(claudeIn(dave, "wrong", Procfs.read()).isEmpty(), "as a shell");
         String screen = users.tmux(dave).run("capture-pane", "-p", "-t", "=wrong:").out();
         assertTrue(screen.contains("No conversation found with session ID: " + id), "claude looked under the wrong slug: " + screen);
         assertTrue(w.all().contains("'wrong' came back as a shell: claude exited at once with status 1"), "the log says why: " + w.all());
-        SnapshotFormat.Row kept = saved(dave).get("wrong");
+        SavedSession kept = saved(dave).get("wrong");
         assertEquals(id, kept.conversation(), "the row keeps its conversation");
         assertNotNull(kept.notRunning(), "marked not running, with why: " + kept);
     }

@@ -1,3 +1,4 @@
+import store.SavedSession;
 import base.Accounts;
 import store.RunLock;
 import store.SnapshotFormat;
@@ -77,10 +78,10 @@ class RunLimitsTest {
         roster(a, b);
         StateStore store = new StateStore(state);
         store.prepare();
-        List<SnapshotFormat.Row> rows = new ArrayList<>();
-        for (int i = 1; i <= 150; i++) rows.add(new SnapshotFormat.Row("s" + i, a.home().toString(), null, null, null));
+        List<SavedSession> rows = new ArrayList<>();
+        for (int i = 1; i <= 150; i++) rows.add(new SavedSession("s" + i, a.home().toString(), null, null, null));
         store.history(a.name()).commit(rows, Instant.now());
-        store.history(b.name()).commit(List.of(new SnapshotFormat.Row("b1", b.home().toString(), null, null, null)), Instant.now());
+        store.history(b.name()).commit(List.of(new SavedSession("b1", b.home().toString(), null, null, null)), Instant.now());
         // a's server answers the listing, then stops itself once the restore's first session is made.
         users.newSession(a, "early", a.home(), null);
         int server = users.serverPid(a);
@@ -95,7 +96,7 @@ class RunLimitsTest {
             assertTrue(timeouts <= 1, "one timeout, not one per session: " + r.all());
             assertTrue(r.took().compareTo(Duration.ofSeconds(20)) < 0, "150 sessions did not cost one timeout each: " + r.took());
             assertEquals(List.of("b1"), users.tmux(b).listSessions().sessions().stream().map(Tmux.Session::name).toList(), "the other user is restored");
-            List<String> owed = store.owed(a.name()).rows().stream().map(SnapshotFormat.Row::session).toList();
+            List<String> owed = store.owed(a.name()).rows().stream().map(SavedSession::session).toList();
             assertTrue(owed.size() >= 150 - 64 && owed.contains("s150"), "what was not tried is owed: " + owed.size());
             System.out.printf("hung mid-restore: %d ms for 150 sessions, %d owed%n", r.took().toMillis(), owed.size());
         } finally {
@@ -109,11 +110,11 @@ class RunLimitsTest {
         roster(a);
         StateStore store = new StateStore(state);
         store.prepare();
-        store.history(a.name()).commit(List.of(new SnapshotFormat.Row("work", a.home().toString(), null, null, null)), Instant.now());
+        store.history(a.name()).commit(List.of(new SavedSession("work", a.home().toString(), null, null, null)), Instant.now());
         Children.Ran r = Repo.script("t3-restore.java", env);
         assertEquals(1, r.exit(), r.all());
         assertTrue(r.all().contains(a.name() + "'s login shell is /usr/sbin/nologin"), r.all());
         assertNotEquals(Tmux.SocketState.LIVE, users.tmux(a).socketState(), "no session that would die at once");
-        assertEquals(List.of("work"), store.owed(a.name()).rows().stream().map(SnapshotFormat.Row::session).toList(), "the row stays owed");
+        assertEquals(List.of("work"), store.owed(a.name()).rows().stream().map(SavedSession::session).toList(), "the row stays owed");
     }
 }

@@ -1,3 +1,4 @@
+import store.SavedSession;
 import base.Accounts;
 import store.SnapshotFormat;
 import store.StateStore;
@@ -87,8 +88,8 @@ class SaveIntegrationTest {
         return rec == null ? "" : (String) rec.get("sessionId");
     }
 
-    Map<String, SnapshotFormat.Row> rows(Accounts.Account a) throws Exception {
-        return new StateStore(state).history(a.name()).readNewest().rows().stream().collect(Collectors.toMap(SnapshotFormat.Row::session, Function.identity()));
+    Map<String, SavedSession> rows(Accounts.Account a) throws Exception {
+        return new StateStore(state).history(a.name()).readNewest().rows().stream().collect(Collectors.toMap(SavedSession::session, Function.identity()));
     }
 
     @Test
@@ -110,7 +111,7 @@ class SaveIntegrationTest {
         assertTrue(r.all().contains(alice.name() + ": saved 5 sessions, 4 with a conversation"), r.all());
         assertTrue(r.all().contains(bob.name() + ": saved 1 sessions, 1 with a conversation"), r.all());
 
-        Map<String, SnapshotFormat.Row> rows = rows(alice);
+        Map<String, SavedSession> rows = rows(alice);
         assertEquals(java.util.Set.of("work", "twin", "shell", hostile, "cleared"), rows.keySet());
         Path proj = alice.home().resolve("proj");
         for (String s : List.of("work", "twin", "cleared")) {
@@ -121,11 +122,11 @@ class SaveIntegrationTest {
         }
         assertNotEquals(rows.get("work").conversation(), rows.get("twin").conversation(), "two claudes in one cwd keep their own ids");
         assertFalse(rows.get("cleared").conversation().startsWith("11111111"), "after /clear the new id, not argv's");
-        SnapshotFormat.Row shell = rows.get("shell");
+        SavedSession shell = rows.get("shell");
         assertEquals(List.of("shell", alice.home().toString()), List.of(shell.session(), shell.cwd()));
         assertFalse(shell.hasConversation());
         assertEquals(1, shell.panes().size(), "one window, one pane: " + shell);
-        SnapshotFormat.Row odd = rows.get(hostile);
+        SavedSession odd = rows.get(hostile);
         assertEquals(alice.home().resolve("odd dir $x").toString(), odd.cwd());
         assertEquals(idInPane(alice, hostile), odd.conversation());
         assertFalse(Files.exists(marker), "the $(…) in a session name ran");

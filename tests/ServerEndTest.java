@@ -1,3 +1,4 @@
+import store.SavedSession;
 import base.Accounts;
 import claude.Conversations;
 import store.EndedSessions;
@@ -72,7 +73,7 @@ class ServerEndTest {
         Children.Ran saved = save();
         assertTrue(saved.all().contains("ended with no crash on record") && saved.all().contains("2 session(s)") && saved.all().contains("'work'") && saved.all().contains("'notes'")
                 && saved.all().contains("--session NAME"), "one line says they are kept and how to bring one back: " + saved.all());
-        Map<String, SnapshotFormat.Row> rows = newest();
+        Map<String, SavedSession> rows = newest();
         assertEquals(Set.of("fresh", "work", "notes"), rows.keySet(), "the dead server's sessions are kept beside the live one");
         assertNotNull(rows.get("work").ended(), "marked ended with its server");
         assertFalse(rows.get("work").ended().crashed(), "no evidence: a kill -9 cannot be told from her kill-server");
@@ -110,7 +111,7 @@ class ServerEndTest {
 
         Children.Ran saved = save();
         assertTrue(saved.all().contains("was killed by the OOM killer at") && saved.all().contains("heal brings them back"), saved.all());
-        SnapshotFormat.Row work = newest().get("work");
+        SavedSession work = newest().get("work");
         assertTrue(work.ended().crashed(), "the kernel's OOM line names the very server the snapshot recorded: " + work.ended());
         assertTrue(work.notRunning().startsWith(EndedSessions.SERVER_KILLED), work.notRunning());
 
@@ -139,7 +140,7 @@ class ServerEndTest {
         users.newSession(alice, "work", alice.home(), null); // the web terminal reconnects to the name it knows
 
         save();
-        SnapshotFormat.Row work = newest().get("work");
+        SavedSession work = newest().get("work");
         assertNull(work.ended(), "a live session of that name: the row is the live one");
         assertTrue(work.conversations().stream().anyMatch(p -> p.conversation().equals(id) && EndedSessions.healedInPlace(p)),
                 "the killed conversation is kept aside in it: " + work);
@@ -293,9 +294,9 @@ class ServerEndTest {
         return r;
     }
 
-    Map<String, SnapshotFormat.Row> newest() throws Exception {
+    Map<String, SavedSession> newest() throws Exception {
         return new StateStore(Path.of(env.get("T3_STATE_DIR"))).history(alice.name()).readNewest().rows().stream()
-                .collect(Collectors.toMap(SnapshotFormat.Row::session, r -> r));
+                .collect(Collectors.toMap(SavedSession::session, r -> r));
     }
 
     Set<String> live() {

@@ -1,3 +1,4 @@
+import store.SavedSession;
 import store.SnapshotFormat;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -10,12 +11,12 @@ class SnapshotFormatTest {
 
     @Test
     void roundTripsHostileFields() {
-        List<SnapshotFormat.Row> rows = List.of(
-                new SnapshotFormat.Row("tab\there", "/home/a/new\nline", ID, "/back\\slash\\t", "/cr\rhere"),
-                new SnapshotFormat.Row("ünïcødé ✓ 日本", "", null, null, null),
-                new SnapshotFormat.Row("#not-a-comment", "/x", null, "/y", null),
-                new SnapshotFormat.Row("-", "-x", ID, null, null, "claude died\tat 3 a.m.\n"),
-                new SnapshotFormat.Row("a'b \"c\" $(touch /tmp/x) `id`", "/p q", null, null, null));
+        List<SavedSession> rows = List.of(
+                new SavedSession("tab\there", "/home/a/new\nline", ID, "/back\\slash\\t", "/cr\rhere"),
+                new SavedSession("ünïcødé ✓ 日本", "", null, null, null),
+                new SavedSession("#not-a-comment", "/x", null, "/y", null),
+                new SavedSession("-", "-x", ID, null, null, "claude died\tat 3 a.m.\n"),
+                new SavedSession("a'b \"c\" $(touch /tmp/x) `id`", "/p q", null, null, null));
         String text = SnapshotFormat.format(rows);
         assertEquals(rows.size() + 1, text.split("\n").length, "one line per row plus the header");
         for (String line : text.split("\n")) if (!line.startsWith("#")) assertEquals(6, line.split("\t", -1).length, line);
@@ -34,10 +35,10 @@ class SnapshotFormatTest {
         SnapshotFormat.Parsed p = SnapshotFormat.parse("work\t/home/a/w\t" + ID + "\nshell\t/home/a\t\nother\t/tmp\t-\n"
                 + "five\t/f\t" + ID + "\t/start\t/cfg\n");
         assertEquals(List.of(
-                new SnapshotFormat.Row("work", "/home/a/w", ID, null, null),
-                new SnapshotFormat.Row("shell", "/home/a", null, null, null),
-                new SnapshotFormat.Row("other", "/tmp", null, null, null),
-                new SnapshotFormat.Row("five", "/f", ID, "/start", "/cfg")), p.rows());
+                new SavedSession("work", "/home/a/w", ID, null, null),
+                new SavedSession("shell", "/home/a", null, null, null),
+                new SavedSession("other", "/tmp", null, null, null),
+                new SavedSession("five", "/f", ID, "/start", "/cfg")), p.rows());
         assertTrue(p.rows().stream().allMatch(r -> r.notRunning() == null), "older forms: every conversation was running");
     }
 
@@ -52,7 +53,7 @@ class SnapshotFormatTest {
     @Test
     void reportsMalformedRowsByLineAndKeepsTheRest() {
         SnapshotFormat.Parsed p = SnapshotFormat.parse(SnapshotFormat.HEADER + "\ngood\t/a\t-\nonly-two\t/b\n\t/c\t-\nbad-id\t/d\tnot-a-uuid\nalso-good\t/e\t" + ID + "\n");
-        assertEquals(List.of("good", "also-good"), p.rows().stream().map(SnapshotFormat.Row::session).toList());
+        assertEquals(List.of("good", "also-good"), p.rows().stream().map(SavedSession::session).toList());
         assertEquals(List.of(3, 4, 5), p.problems().stream().map(SnapshotFormat.Problem::line).toList());
     }
 
@@ -66,7 +67,7 @@ class SnapshotFormatTest {
         raw[n++] = '\t'; raw[n++] = '-'; raw[n++] = '\n';
         for (byte b : good) raw[n++] = b;
         SnapshotFormat.Parsed p = SnapshotFormat.parse(java.util.Arrays.copyOf(raw, n));
-        assertEquals(List.of("ok"), p.rows().stream().map(SnapshotFormat.Row::session).toList());
+        assertEquals(List.of("ok"), p.rows().stream().map(SavedSession::session).toList());
         assertEquals(List.of(1, 2), p.problems().stream().map(SnapshotFormat.Problem::line).toList());
     }
 }

@@ -1,3 +1,7 @@
+import store.SavedSession;
+import store.SavedPane;
+import store.SavedWindow;
+import store.NotRunning;
 import store.History;
 import save.NextSnapshot;
 import store.Owed;
@@ -35,8 +39,8 @@ class StateStoreTest {
         history = store.history("alice");
     }
 
-    static SnapshotFormat.Row row(String name, String id) {
-        return new SnapshotFormat.Row(name, "/", id, id == null ? null : "/", null);
+    static SavedSession row(String name, String id) {
+        return new SavedSession(name, "/", id, id == null ? null : "/", null);
     }
 
     @Test
@@ -120,7 +124,7 @@ class StateStoreTest {
     @Test
     void owedRowsAreWrittenBeforeAndStruckOffOneByOne() throws Exception {
         Owed owed = store.owed("alice");
-        SnapshotFormat.Row a = row("a", A), b = row("b", null), c = row("c", null);
+        SavedSession a = row("a", A), b = row("b", null), c = row("c", null);
         owed.begin(List.of(c), List.of(c));                 // an earlier run left c owed
         owed.begin(List.of(a, b), List.of(a, b));           // this run looks at a and b only
         assertEquals(List.of(a, b, c), owed.rows(), "c stays owed: this run did not look at it");
@@ -146,9 +150,9 @@ class StateStoreTest {
 
     @Test
     void aSaveKeepsTheConversationOfAClaudeThatDied() {
-        SnapshotFormat.Row before = row("work", A), shellNow = row("work", null);
+        SavedSession before = row("work", A), shellNow = row("work", null);
         NextSnapshot.Result r = NextSnapshot.compose(List.of(shellNow), List.of(before), List.of(), T0);
-        SnapshotFormat.Row kept = r.rows().get(0);
+        SavedSession kept = r.rows().get(0);
         assertEquals(A, kept.conversation());
         assertNotNull(kept.notRunning());
         assertEquals(List.of(new NextSnapshot.Kept("work", kept.panes().get(0))), r.notRunning());
@@ -163,65 +167,65 @@ class StateStoreTest {
         assertEquals(List.of(), NextSnapshot.compose(List.of(), List.of(kept), List.of(), T0).rows());
     }
 
-    static SnapshotFormat.Pane pane(int window, int index, String id) {
-        return id == null ? SnapshotFormat.Pane.shell(window, index, index == 0, "/", List.of())
-                : new SnapshotFormat.Pane(window, index, index == 0, "/", id, "/", null, null, List.of("--model", "opus"), List.of());
+    static SavedPane pane(int window, int index, String id) {
+        return id == null ? SavedPane.shell(window, index, index == 0, "/", List.of())
+                : SavedPane.at(window, index).active(index == 0).cwd("/").conversation(id, "/", null).options(List.of("--model", "opus"));
     }
 
-    static SnapshotFormat.Row session(String name, SnapshotFormat.Pane... panes) {
-        return SnapshotFormat.Row.of(name, List.of(new SnapshotFormat.Window(0, "w", "", true, false, List.of(panes))));
+    static SavedSession session(String name, SavedPane... panes) {
+        return SavedSession.of(name, List.of(new SavedWindow(0, "w", "", true, false, List.of(panes))));
     }
 
     @Test
     void eachPaneKeepsTheConversationOfItsOwnClaudeThatDied() {
-        SnapshotFormat.Row before = session("work", pane(0, 0, A), pane(0, 1, B), pane(0, 2, null));
+        SavedSession before = session("work", pane(0, 0, A), pane(0, 1, B), pane(0, 2, null));
         // The claude of pane 1 died; pane 0's runs on.
-        SnapshotFormat.Row now = session("work", pane(0, 0, A), pane(0, 1, null), pane(0, 2, null));
+        SavedSession now = session("work", pane(0, 0, A), pane(0, 1, null), pane(0, 2, null));
         NextSnapshot.Result r = NextSnapshot.compose(List.of(now), List.of(before), List.of(), T0);
-        SnapshotFormat.Row next = r.rows().get(0);
+        SavedSession next = r.rows().get(0);
         assertEquals(A, next.conversation(), "the session's main conversation is the one still running");
-        SnapshotFormat.Pane kept = next.panes().get(1);
+        SavedPane kept = next.panes().get(1);
         assertEquals(B, kept.conversation(), "pane 1 keeps its own conversation");
         assertEquals(List.of("--model", "opus"), kept.claudeOptions(), "and the options it ran with");
-        assertTrue(kept.notRunning().startsWith(SnapshotFormat.EXITED), kept.toString());
+        assertTrue(kept.notRunning().startsWith(NotRunning.EXITED), kept.toString());
         assertNull(next.panes().get(0).notRunning());
         assertFalse(next.panes().get(2).hasConversation(), "a pane that ran none gets none");
         assertEquals(List.of(new NextSnapshot.Kept("work", kept)), r.notRunning());
         // Pane 1 closed (the user's kill-pane): its conversation goes with it (history keeps it).
-        SnapshotFormat.Row fewer = session("work", pane(0, 0, A), pane(0, 1, null));
-        SnapshotFormat.Row after = NextSnapshot.compose(List.of(session("work", pane(0, 0, A))), List.of(next), List.of(), T0).rows().get(0);
+        SavedSession fewer = session("work", pane(0, 0, A), pane(0, 1, null));
+        SavedSession after = NextSnapshot.compose(List.of(session("work", pane(0, 0, A))), List.of(next), List.of(), T0).rows().get(0);
         assertEquals(1, after.conversations().size(), after.toString());
         // A snapshot from before layouts: its one conversation belongs to the session's active pane.
-        SnapshotFormat.Row older = row("work", B);
-        SnapshotFormat.Row upgraded = NextSnapshot.compose(List.of(fewer), List.of(older), List.of(), T0).rows().get(0);
+        SavedSession older = row("work", B);
+        SavedSession upgraded = NextSnapshot.compose(List.of(fewer), List.of(older), List.of(), T0).rows().get(0);
         assertEquals(A, upgraded.panes().get(0).conversation(), "the active pane runs A now: B is not forced onto it");
     }
 
-    static SnapshotFormat.Pane live(int window, String key, String id) {
-        return new SnapshotFormat.Pane(window, 0, true, "/", id, id == null ? null : "/", null, null, List.of(), List.of(), key);
+    static SavedPane live(int window, String key, String id) {
+        return SavedPane.at(window, 0).active(true).cwd("/").conversation(id, id == null ? null : "/", null).tmuxPane(key);
     }
 
-    static SnapshotFormat.Row windows(String name, SnapshotFormat.Pane... panes) {
-        return SnapshotFormat.Row.of(name, java.util.Arrays.stream(panes)
-                .map(p -> new SnapshotFormat.Window(p.window(), "w" + p.window(), "", p.window() == 0, false, List.of(p))).toList());
+    static SavedSession windows(String name, SavedPane... panes) {
+        return SavedSession.of(name, java.util.Arrays.stream(panes)
+                .map(p -> new SavedWindow(p.window(), "w" + p.window(), "", p.window() == 0, false, List.of(p))).toList());
     }
 
     @Test
     void aPaneIsKnownByWhichLivePaneItIsNotOnlyByItsPlace() {
         // Window 1 ran B until claude was killed; the user then closed window 1, and tmux
         // (renumber-windows) gave its index to window 2's shell: that pane is not the one that ran B.
-        SnapshotFormat.Row before = windows("w", live(0, "%0@100", A), live(1, "%1@100", B), live(2, "%2@100", null));
-        SnapshotFormat.Row now = windows("w", live(0, "%0@100", A), live(1, "%2@100", null));
-        SnapshotFormat.Row next = NextSnapshot.compose(List.of(now), List.of(before), List.of(), Set.of(B.toLowerCase()), T0).rows().get(0);
-        assertEquals(List.of(A), next.conversations().stream().map(SnapshotFormat.Pane::conversation).toList(), "B went with its pane: " + next);
+        SavedSession before = windows("w", live(0, "%0@100", A), live(1, "%1@100", B), live(2, "%2@100", null));
+        SavedSession now = windows("w", live(0, "%0@100", A), live(1, "%2@100", null));
+        SavedSession next = NextSnapshot.compose(List.of(now), List.of(before), List.of(), Set.of(B.toLowerCase()), T0).rows().get(0);
+        assertEquals(List.of(A), next.conversations().stream().map(SavedPane::conversation).toList(), "B went with its pane: " + next);
         // The same live pane moved to another index keeps what it ran.
-        SnapshotFormat.Row moved = windows("w", live(0, "%0@100", A), live(5, "%1@100", null));
-        SnapshotFormat.Row kept = NextSnapshot.compose(List.of(moved), List.of(before), List.of(), Set.of(B.toLowerCase()), T0).rows().get(0);
+        SavedSession moved = windows("w", live(0, "%0@100", A), live(5, "%1@100", null));
+        SavedSession kept = NextSnapshot.compose(List.of(moved), List.of(before), List.of(), Set.of(B.toLowerCase()), T0).rows().get(0);
         assertEquals(B, kept.panes().get(1).conversation());
-        assertTrue(kept.panes().get(1).notRunning().startsWith(SnapshotFormat.KILLED), kept.toString());
+        assertTrue(kept.panes().get(1).notRunning().startsWith(NotRunning.KILLED), kept.toString());
         // After a restore the panes are new and known by their place: the saved row names no live pane.
-        SnapshotFormat.Row restored = windows("w", live(0, null, A), live(1, null, B));
-        SnapshotFormat.Row first = NextSnapshot.compose(List.of(windows("w", live(0, "%7@200", A), live(1, "%8@200", null))), List.of(restored),
+        SavedSession restored = windows("w", live(0, null, A), live(1, null, B));
+        SavedSession first = NextSnapshot.compose(List.of(windows("w", live(0, "%7@200", A), live(1, "%8@200", null))), List.of(restored),
                 List.of(), T0).rows().get(0);
         assertEquals(B, first.panes().get(1).conversation(), "by place: " + first);
     }
@@ -229,38 +233,38 @@ class StateStoreTest {
     @Test
     void aConversationWhosePaneARestoreCouldNotMakeIsKeptUntilItRunsAgain() {
         // The restore made window 0 but not window 1's pane (tmux refused it): its row says so.
-        SnapshotFormat.Row recorded = windows("w", live(0, null, A), live(1, null, B).withNotRunning(SnapshotFormat.NOT_RECREATED));
-        SnapshotFormat.Row now = windows("w", live(0, "%0@1", A));
-        SnapshotFormat.Row next = NextSnapshot.compose(List.of(now), List.of(recorded), List.of(), T0).rows().get(0);
-        SnapshotFormat.Pane kept = next.panes().stream().filter(p -> B.equals(p.conversation())).findFirst().orElseThrow(() -> new AssertionError(next.toString()));
-        assertEquals(SnapshotFormat.NOT_RECREATED, kept.notRunning());
+        SavedSession recorded = windows("w", live(0, null, A), live(1, null, B).withNotRunning(NotRunning.NOT_RECREATED));
+        SavedSession now = windows("w", live(0, "%0@1", A));
+        SavedSession next = NextSnapshot.compose(List.of(now), List.of(recorded), List.of(), T0).rows().get(0);
+        SavedPane kept = next.panes().stream().filter(p -> B.equals(p.conversation())).findFirst().orElseThrow(() -> new AssertionError(next.toString()));
+        assertEquals(NotRunning.NOT_RECREATED, kept.notRunning());
         assertTrue(kept.wanted(), "a later restore of the session resumes it");
         assertEquals(List.of(next), NextSnapshot.compose(List.of(now), List.of(next), List.of(), T0).rows(), "and the next save keeps it as it is");
         // Once it runs again somewhere, it is that pane's.
-        SnapshotFormat.Row running = windows("w", live(0, "%0@1", A), live(3, "%5@1", B));
+        SavedSession running = windows("w", live(0, "%0@1", A), live(3, "%5@1", B));
         assertEquals(2, NextSnapshot.compose(List.of(running), List.of(next), List.of(), T0).rows().get(0).conversations().size());
     }
 
     @Test
     void aRestoreKilledHalfwayLosesNoConversationOfTheSessionItLeftInPart() {
         // The restore made the session and its first pane, then was killed: the row is still owed.
-        SnapshotFormat.Row owed = windows("w", live(0, null, A), live(1, null, B));
-        SnapshotFormat.Row now = windows("w", live(0, "%0@9", A));
+        SavedSession owed = windows("w", live(0, null, A), live(1, null, B));
+        SavedSession now = windows("w", live(0, "%0@9", A));
         NextSnapshot.Result r = NextSnapshot.compose(List.of(now), List.of(), List.of(owed), T0);
-        SnapshotFormat.Row next = r.rows().get(0);
+        SavedSession next = r.rows().get(0);
         assertEquals(1, r.rows().size(), "the live session, not the owed row beside it");
-        SnapshotFormat.Pane kept = next.panes().stream().filter(p -> B.equals(p.conversation())).findFirst().orElseThrow(() -> new AssertionError(next.toString()));
-        assertEquals(SnapshotFormat.NOT_RECREATED, kept.notRunning());
+        SavedPane kept = next.panes().stream().filter(p -> B.equals(p.conversation())).findFirst().orElseThrow(() -> new AssertionError(next.toString()));
+        assertEquals(NotRunning.NOT_RECREATED, kept.notRunning());
         assertEquals(1, next.panes().stream().filter(p -> A.equals(p.conversation())).count(), "the one it made runs: not kept twice");
         // An owed conversation its user had quit stays quit, and is not pinned on the live session.
-        SnapshotFormat.Row quit = windows("w", live(0, null, A), live(1, null, B).withNotRunning(SnapshotFormat.EXITED + "quit"));
+        SavedSession quit = windows("w", live(0, null, A), live(1, null, B).withNotRunning(NotRunning.EXITED + "quit"));
         assertEquals(List.of(A), NextSnapshot.compose(List.of(now), List.of(), List.of(quit), T0).rows().get(0).conversations().stream()
-                .map(SnapshotFormat.Pane::conversation).toList());
+                .map(SavedPane::conversation).toList());
     }
 
     @Test
     void findByConversationAsksForThatConversationOnly() {
-        SnapshotFormat.Pane a = live(0, null, A).withNotRunning(SnapshotFormat.EXITED + "quit"), b = live(1, null, B).withNotRunning(SnapshotFormat.EXITED + "quit");
+        SavedPane a = live(0, null, A).withNotRunning(NotRunning.EXITED + "quit"), b = live(1, null, B).withNotRunning(NotRunning.EXITED + "quit");
         Selection byId = new Selection(List.of(windows("w", a, b)), true, "x", List.of(), B);
         assertFalse(byId.asked(a), "the conversation the user quit beside it stays quit");
         assertTrue(byId.asked(b));
@@ -271,19 +275,19 @@ class StateStoreTest {
 
     @Test
     void aCrashIsMarkedKilledAndAnExitExitedAndOnlyTheKilledOneIsWantedBack() {
-        SnapshotFormat.Row before = row("work", A), shellNow = row("work", null);
-        SnapshotFormat.Row killed = NextSnapshot.compose(List.of(shellNow), List.of(before), List.of(), java.util.Set.of(A.toLowerCase()), T0).rows().get(0);
-        SnapshotFormat.Row exited = NextSnapshot.compose(List.of(shellNow), List.of(before), List.of(), java.util.Set.of(), T0).rows().get(0);
-        assertTrue(killed.notRunning().startsWith(SnapshotFormat.KILLED), killed.toString());
-        assertTrue(exited.notRunning().startsWith(SnapshotFormat.EXITED), exited.toString());
+        SavedSession before = row("work", A), shellNow = row("work", null);
+        SavedSession killed = NextSnapshot.compose(List.of(shellNow), List.of(before), List.of(), java.util.Set.of(A.toLowerCase()), T0).rows().get(0);
+        SavedSession exited = NextSnapshot.compose(List.of(shellNow), List.of(before), List.of(), java.util.Set.of(), T0).rows().get(0);
+        assertTrue(killed.notRunning().startsWith(NotRunning.KILLED), killed.toString());
+        assertTrue(exited.notRunning().startsWith(NotRunning.EXITED), exited.toString());
         assertTrue(killed.wanted(), "a crash: the next boot resumes it");
         assertFalse(exited.wanted(), "the user's exit: left alone");
-        assertTrue(before.withNotRunning(SnapshotFormat.RESTORE_FAILED + "not on PATH").wanted(), "our own failure: tried again");
+        assertTrue(before.withNotRunning(NotRunning.RESTORE_FAILED + "not on PATH").wanted(), "our own failure: tried again");
     }
 
     @Test
     void aSaveKeepsWhatARestoreStillOwes() {
-        SnapshotFormat.Row live = row("early", null), owedA = row("a", A), owedEarly = row("early", B);
+        SavedSession live = row("early", null), owedA = row("a", A), owedEarly = row("early", B);
         NextSnapshot.Result r = NextSnapshot.compose(List.of(live), List.of(), List.of(owedA, owedEarly), T0);
         assertEquals(List.of(live, owedA), r.rows(), "owed rows whose session is live are not owed twice");
         assertEquals(List.of(owedA), r.owed());

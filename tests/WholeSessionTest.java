@@ -1,3 +1,7 @@
+import store.SavedSession;
+import store.SavedPane;
+import store.SavedWindow;
+import store.NotRunning;
 import base.Accounts;
 import claude.Conversations;
 import base.Exec;
@@ -145,7 +149,7 @@ class WholeSessionTest {
 
         Children.Ran save = Repo.script("t3-save.java", env);
         assertEquals(0, save.exit(), save.all());
-        SnapshotFormat.Row row = new StateStore(state).history(alice.name()).readNewest().rows().get(0);
+        SavedSession row = new StateStore(state).history(alice.name()).readNewest().rows().get(0);
         assertEquals(3, row.windows().size(), row.toString());
         assertEquals(List.of("less", "notes.txt"), row.panes().stream().filter(p -> p.window() == 1 && p.index() == 2).findFirst().orElseThrow().program());
         assertEquals(List.of(), row.panes().stream().filter(p -> p.window() == 3).findFirst().orElseThrow().program(),
@@ -314,11 +318,11 @@ class WholeSessionTest {
         assertEquals(0, save.exit(), save.all());
         // What a restore stopped halfway leaves: the live session, and in its row the pane it did not make.
         History history = new StateStore(state).history(alice.name());
-        SnapshotFormat.Row live = history.readNewest().rows().get(0);
-        List<SnapshotFormat.Window> windows = new ArrayList<>(live.windows());
-        windows.add(new SnapshotFormat.Window(1, "not recreated", "", false, false, List.of(new SnapshotFormat.Pane(1, 0, true, proj.toString(), id,
-                proj.toString(), null, SnapshotFormat.NOT_RECREATED, List.of("--model", "opus"), List.of()))));
-        history.commit(List.of(SnapshotFormat.Row.of("s", windows)), java.time.Instant.now());
+        SavedSession live = history.readNewest().rows().get(0);
+        List<SavedWindow> windows = new ArrayList<>(live.windows());
+        windows.add(new SavedWindow(1, "not recreated", "", false, false, List.of(SavedPane.at(1, 0).active(true).cwd(proj.toString())
+                .conversation(id, proj.toString(), null).withNotRunning(NotRunning.NOT_RECREATED).options(List.of("--model", "opus")))));
+        history.commit(List.of(SavedSession.of("s", windows)), java.time.Instant.now());
 
         Children.Ran heal = Repo.script("t3-restore.java", env, "--heal");
         assertEquals(0, heal.exit(), heal.all());
@@ -337,17 +341,17 @@ class WholeSessionTest {
         }
         assertEquals(2, windows("s").size());
         assertEquals(1, claudes());
-        SnapshotFormat.Pane saved = history.readNewest().rows().get(0).conversations().get(0);
+        SavedPane saved = history.readNewest().rows().get(0).conversations().get(0);
         assertNull(saved.notRunning(), "running, in the pane heal made: " + saved);
         assertNotNull(saved.tmuxPane());
 
         // One whose claude cannot start in the pane heal makes is made once too, and its id is kept.
         String other = seedConversation(proj2);
-        SnapshotFormat.Row row = history.readNewest().rows().get(0);
-        List<SnapshotFormat.Window> more = new ArrayList<>(row.windows());
-        more.add(new SnapshotFormat.Window(9, "not recreated", "", false, false, List.of(new SnapshotFormat.Pane(9, 0, true, proj2.toString(), other,
-                proj2.toString(), null, SnapshotFormat.NOT_RECREATED, List.of(), List.of()))));
-        history.commit(List.of(SnapshotFormat.Row.of("s", more)), java.time.Instant.now());
+        SavedSession row = history.readNewest().rows().get(0);
+        List<SavedWindow> more = new ArrayList<>(row.windows());
+        more.add(new SavedWindow(9, "not recreated", "", false, false, List.of(SavedPane.at(9, 0).active(true).cwd(proj2.toString())
+                .conversation(other, proj2.toString(), null).withNotRunning(NotRunning.NOT_RECREATED))));
+        history.commit(List.of(SavedSession.of("s", more)), java.time.Instant.now());
         Map<String, String> broken = new HashMap<>(env);
         broken.put("T3_CLAUDE", "/nonexistent/claude");
         for (int i = 0; i < 3; i++) {
@@ -355,10 +359,10 @@ class WholeSessionTest {
             assertEquals(0, Repo.script("t3-save.java", env).exit());
         }
         assertEquals(3, windows("s").size(), "made once: " + windows("s"));
-        SnapshotFormat.Pane kept = history.readNewest().rows().get(0).conversations().stream()
+        SavedPane kept = history.readNewest().rows().get(0).conversations().stream()
                 .filter(p -> p.conversation().equals(other)).findFirst().orElseThrow(() -> new AssertionError("the id is kept"));
         assertNotNull(kept.notRunning(), "kept, not running: " + kept);
-        assertNotEquals(SnapshotFormat.NOT_RECREATED, kept.notRunning(), "no longer one for heal to make");
+        assertNotEquals(NotRunning.NOT_RECREATED, kept.notRunning(), "no longer one for heal to make");
     }
 
     @Test

@@ -1,5 +1,7 @@
 package claude;
 
+import store.SavedSession;
+import store.SavedPane;
 import base.Json;
 import base.Accounts;
 import base.ConversationId;
@@ -129,10 +131,10 @@ public final class LiveRecords {
      * The stale records of this boot in every config root of the user: ~/.claude, and each root
      * {@code rows} name (a claude run with CLAUDE_CONFIG_DIR).
      */
-    public static List<Record> evidence(Accounts.Account account, List<SnapshotFormat.Row> rows, Procfs procs) {
+    public static List<Record> evidence(Accounts.Account account, List<SavedSession> rows, Procfs procs) {
         java.util.Set<Path> roots = new java.util.LinkedHashSet<>();
         UserFiles.trustedDir(Conversations.defaultConfig(account), account.uid()).ifPresent(roots::add);
-        for (SnapshotFormat.Pane r : rows.stream().flatMap(x -> x.conversations().stream()).toList()) {
+        for (SavedPane r : rows.stream().flatMap(x -> x.conversations().stream()).toList()) {
             if (r.claudeConfig() != null && r.claudeConfig().startsWith("/") && r.claudeConfig().indexOf('\0') < 0)
                 UserFiles.trustedDir(Path.of(r.claudeConfig()), account.uid()).ifPresent(roots::add);
         }

@@ -1,5 +1,6 @@
 package heal;
 
+import store.SavedSession;
 import store.HealLedger;
 import base.Accounts;
 import base.Cli;
@@ -133,8 +134,8 @@ public final class Heal {
         java.util.Set<String> live = new java.util.HashSet<>();
         panes.forEach(p -> live.add(p.session()));
         // Evidence the save could not read then (dmesg timed out under memory pressure) is asked for again.
-        List<SnapshotFormat.Row> rows = new ArrayList<>();
-        for (SnapshotFormat.Row r : newest.rows()) {
+        List<SavedSession> rows = new ArrayList<>();
+        for (SavedSession r : newest.rows()) {
             if (r.ended() == null || live.contains(r.session()) || ledger.handledServer(r.ended().server())) continue;
             if (r.ended().crashed()) rows.add(r);
             else crashes.evidence(uid, Tmux.Server.parse(r.ended().server()).orElse(null)).ifPresent(e -> rows.add(EndedSessions.crashed(r, e)));

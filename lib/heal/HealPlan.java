@@ -1,5 +1,7 @@
 package heal;
 
+import store.SavedSession;
+import store.SavedPane;
 import base.ConversationId;
 import store.HealLedger;
 import base.Accounts;
@@ -45,11 +47,11 @@ public final class HealPlan {
 
     /** What a plan needs to know of the user's world, read once. */
     public record World(Accounts.Account account, List<Tmux.Pane> panes, Procfs procs, Conversations conversations,
-                        Map<String, String> running, List<SnapshotFormat.Row> newest, Instant newestTime,
+                        Map<String, String> running, List<SavedSession> newest, Instant newestTime,
                         BiFunction<String, Integer, String> screenLine) {}
 
     /** Reads what a plan needs of the user's world, once. */
-    public static World world(Accounts.Account account, List<Tmux.Pane> panes, Procfs procs, List<SnapshotFormat.Row> newest,
+    public static World world(Accounts.Account account, List<Tmux.Pane> panes, Procfs procs, List<SavedSession> newest,
                               Instant newestTime, BiFunction<String, Integer, String> screenLine) {
         Conversations conversations = new Conversations(procs, account);
         Map<Integer, String> labels = new LinkedHashMap<>();
@@ -97,7 +99,7 @@ public final class HealPlan {
             }
             // The save's own rule: a session whose row, saved after this claude started, names another
             // conversation has moved on from this one (the user started another since).
-            Optional<SnapshotFormat.Row> row = w.newest().stream().filter(x -> x.session().equals(p.session())).findFirst();
+            Optional<SavedSession> row = w.newest().stream().filter(x -> x.session().equals(p.session())).findFirst();
             if (row.isPresent() && row.get().hasConversation() && row.get().conversations().stream().noneMatch(x -> x.conversation().equalsIgnoreCase(r.conversation()))
                     && w.newestTime() != null && w.newestTime().isAfter(r.written())) {
                 steps.add(new Step(r, others, p, Action.LEAVE, "session '" + p.session() + "' has moved on to conversation "
@@ -190,11 +192,11 @@ public final class HealPlan {
     static List<String> launchOptions(World w, String conversation) {
         return w.newest().stream().flatMap(row -> row.conversations().stream())
                 .filter(p -> p.conversation().equalsIgnoreCase(conversation)).findFirst()
-                .map(SnapshotFormat.Pane::claudeOptions).orElse(List.of());
+                .map(SavedPane::claudeOptions).orElse(List.of());
     }
 
     private static Optional<String> sessionOf(World w, LiveRecords.Record r) {
         return w.newest().stream().filter(row -> row.conversations().stream().anyMatch(x -> r.conversation().equalsIgnoreCase(x.conversation())))
-                .map(SnapshotFormat.Row::session).findFirst();
+                .map(SavedSession::session).findFirst();
     }
 }

@@ -1,5 +1,9 @@
 package restore;
 
+import store.SavedSession;
+import store.SavedPane;
+import store.SavedWindow;
+import store.NotRunning;
 import base.Accounts;
 import claude.Conversations;
 import store.EndedSessions;
@@ -34,7 +38,7 @@ public final class MissingPanes {
      * (or says what it would); {@code running}: where her conversations run now. Returns how many
      * failed. Plans each pane as a restore would ({@link RestorePlan#planPane}).
      */
-    public static int heal(Accounts.Account account, Tmux tmux, History history, List<SnapshotFormat.Row> rows, Map<String, String> running,
+    public static int heal(Accounts.Account account, Tmux tmux, History history, List<SavedSession> rows, Map<String, String> running,
                            Conversations conversations, Settings settings, boolean dryRun) throws IOException {
         return bringBack(account, tmux, history, rows, running, conversations, settings, (row, p) -> EndedSessions.healedInPlace(p), false, dryRun);
     }
@@ -57,21 +61,21 @@ public final class MissingPanes {
      * {@code which} picks, planned as a restore would ({@code asked}: as one asked for by name);
      * the newest snapshot then names the new pane. Returns how many failed.
      */
-    private static int bringBack(Accounts.Account account, Tmux tmux, History history, List<SnapshotFormat.Row> rows, Map<String, String> running,
-                                 Conversations conversations, Settings settings, java.util.function.BiPredicate<SnapshotFormat.Row, SnapshotFormat.Pane> which,
+    private static int bringBack(Accounts.Account account, Tmux tmux, History history, List<SavedSession> rows, Map<String, String> running,
+                                 Conversations conversations, Settings settings, java.util.function.BiPredicate<SavedSession, SavedPane> which,
                                  boolean asked, boolean dryRun) throws IOException {
         String user = account.name();
         if (rows.stream().noneMatch(r -> r.panes().stream().anyMatch(p -> which.test(r, p)))) return 0;
         Tmux.Listing live = tmux.listSessions();
         if (live.status() != Tmux.Status.OK) return 0;
-        List<SnapshotFormat.Row> next = new ArrayList<>();
+        List<SavedSession> next = new ArrayList<>();
         int made = 0, failed = 0;
-        for (SnapshotFormat.Row row : rows) {
+        for (SavedSession row : rows) {
             Optional<Tmux.Session> session = live.sessions().stream().filter(s -> s.name().equals(row.session())).findFirst();
-            SnapshotFormat.Row now = row;
-            for (SnapshotFormat.Pane p : row.panes()) {
+            SavedSession now = row;
+            for (SavedPane p : row.panes()) {
                 if (session.isEmpty() || !which.test(row, p)) continue;
-                String why = SnapshotFormat.NOT_RECREATED.equals(p.notRunning()) ? "a restore did not make its pane"
+                String why = NotRunning.NOT_RECREATED.equals(p.notRunning()) ? "a restore did not make its pane"
                         : asked ? "asked for; it was kept aside in this session" : "its tmux server was killed";
                 RestorePlan.PanePlan plan = RestorePlan.planPane(account, row.session(), p, running, new HashMap<>(), asked,
                         conversations, account.home(), List.of());
@@ -101,8 +105,8 @@ public final class MissingPanes {
                 }
                 Log.info("%s: brought back conversation %s of session '%s' in window %s (%s)",
                         user, p.conversation(), row.session(), f[1], why);
-                now = moved(now, p, new SnapshotFormat.Pane(Integer.parseInt(f[1]), 0, true, plan.cwd().toString(), p.conversation(),
-                        p.conversationCwd(), p.claudeConfig(), null, p.claudeOptions(), List.of(), f[0] + "@" + f[2]));
+                now = moved(now, p, p.moved(Integer.parseInt(f[1]), 0).active(true).cwd(plan.cwd().toString())
+                        .withNotRunning(null).program(List.of()).tmuxPane(f[0] + "@" + f[2]));
                 made++;
             }
             next.add(now);
@@ -112,19 +116,18 @@ public final class MissingPanes {
     }
 
     /** {@code row} with {@code from} taken out of its window and {@code to}, in a window of its own, added. */
-    public static SnapshotFormat.Row moved(SnapshotFormat.Row row, SnapshotFormat.Pane from, SnapshotFormat.Pane to) {
-        List<SnapshotFormat.Window> windows = new ArrayList<>();
-        for (SnapshotFormat.Window w : row.windows()) {
-            List<SnapshotFormat.Pane> panes = w.panes().stream().filter(x -> !x.equals(from)).toList();
+    public static SavedSession moved(SavedSession row, SavedPane from, SavedPane to) {
+        List<SavedWindow> windows = new ArrayList<>();
+        for (SavedWindow w : row.windows()) {
+            List<SavedPane> panes = w.panes().stream().filter(x -> !x.equals(from)).toList();
             if (!panes.isEmpty()) windows.add(w.withPanes(panes));
         }
         // The rest of the panes kept aside may sit at the index tmux just gave: they move past it.
-        int free = Math.max(to.window(), windows.stream().mapToInt(SnapshotFormat.Window::index).max().orElse(0)) + 1;
-        windows.replaceAll(w -> w.index() != to.window() ? w : new SnapshotFormat.Window(free, w.name(), w.autoName(), w.layout(), w.active(),
-                w.zoomed(), w.panes().stream().map(x -> new SnapshotFormat.Pane(free, x.index(), x.active(), x.cwd(), x.conversation(),
-                x.conversationCwd(), x.claudeConfig(), x.notRunning(), x.claudeOptions(), x.program(), x.tmuxPane())).toList()));
-        windows.add(new SnapshotFormat.Window(to.window(), "", true, "", false, false, List.of(to)));
-        windows.sort(java.util.Comparator.comparingInt(SnapshotFormat.Window::index));
-        return SnapshotFormat.Row.of(row.session(), windows);
+        int free = Math.max(to.window(), windows.stream().mapToInt(SavedWindow::index).max().orElse(0)) + 1;
+        windows.replaceAll(w -> w.index() != to.window() ? w : new SavedWindow(free, w.name(), w.autoName(), w.layout(), w.active(),
+                w.zoomed(), w.panes().stream().map(x -> x.moved(free, x.index())).toList()));
+        windows.add(new SavedWindow(to.window(), "", true, "", false, false, List.of(to)));
+        windows.sort(java.util.Comparator.comparingInt(SavedWindow::index));
+        return SavedSession.of(row.session(), windows);
     }
 }

@@ -1,5 +1,7 @@
 package restore;
 
+import store.SavedSession;
+import store.SavedPane;
 import base.ConversationId;
 import base.Accounts;
 import claude.Conversations;
@@ -41,9 +43,9 @@ public final class RestorePlan {
      * directory); {@code lost} why a conversation that was running could not come back (null
      * otherwise): the row keeps it, marked not running for that reason.
      */
-    public record PanePlan(SnapshotFormat.Pane pane, Action action, String why, Path cwd, Path startDir, Path config, String lost,
+    public record PanePlan(SavedPane pane, Action action, String why, Path cwd, Path startDir, Path config, String lost,
                            java.time.Instant lastActive) {
-        PanePlan(SnapshotFormat.Pane pane, Action action, String why, Path cwd) {
+        PanePlan(SavedPane pane, Action action, String why, Path cwd) {
             this(pane, action, why, cwd, null, null, null, null);
         }
     }
@@ -53,8 +55,8 @@ public final class RestorePlan {
      * planned. Its action, cwd and why are its main pane's (the one the row's conversation is
      * in), for the plan's table; {@code panes} says what each pane does.
      */
-    public record Step(SnapshotFormat.Row row, State state, Action action, String why, Path cwd, List<PanePlan> panes) {
-        Step(SnapshotFormat.Row row, State state, String why) {
+    public record Step(SavedSession row, State state, Action action, String why, Path cwd, List<PanePlan> panes) {
+        Step(SavedSession row, State state, String why) {
             this(row, state, Action.SKIP, why, null, List.of());
         }
 
@@ -78,16 +80,16 @@ public final class RestorePlan {
      * (only the one asked for, when --find named a conversation). {@code programs}: the programs a
      * pane may run again (T3_RESTORE_PROGRAMS now, whatever the snapshot says).
      */
-    public static List<Step> plan(Accounts.Account account, Selection wanted, Map<String, SnapshotFormat.Row> live,
+    public static List<Step> plan(Accounts.Account account, Selection wanted, Map<String, SavedSession> live,
                                   Map<String, String> running, Map<String, java.time.Instant> forgotten,
                                   Conversations conversations, Path fallbackDir, List<String> programs) {
         boolean explicit = wanted.explicit();
-        List<SnapshotFormat.Row> rows = wanted.rows();
+        List<SavedSession> rows = wanted.rows();
         Path fallback = Optional.ofNullable(fallbackDir).flatMap(d -> existingDir(d.toString())).orElse(account.home());
         List<Step> steps = new ArrayList<>();
         Map<String, String> claimedHere = new HashMap<>(); // a conversation restored twice from one file: only once
-        for (SnapshotFormat.Row row : rows) {
-            SnapshotFormat.Row now = live.get(row.session());
+        for (SavedSession row : rows) {
+            SavedSession now = live.get(row.session());
             if (now != null) {
                 State state = !now.running() ? State.LIVE_SHELL
                         : row.hasConversation() && row.conversation().equalsIgnoreCase(now.conversation()) ? State.LIVE_SAME : State.LIVE_OTHER;
@@ -108,7 +110,7 @@ public final class RestorePlan {
                 continue;
             }
             List<PanePlan> panes = new ArrayList<>();
-            for (SnapshotFormat.Pane p : row.panes()) {
+            for (SavedPane p : row.panes()) {
                 panes.add(planPane(account, row.session(), p, running, claimedHere, wanted.asked(p), conversations, fallback, programs));
             }
             PanePlan main = panes.stream().filter(p -> row.hasConversation() && row.conversation().equalsIgnoreCase(p.pane().conversation()))
@@ -130,7 +132,7 @@ public final class RestorePlan {
      * One pane of a missing session (or one heal makes again): resume its conversation, start its
      * program again, or a shell (and why). {@code running}: conversation ids to where they run.
      */
-    public static PanePlan planPane(Accounts.Account account, String session, SnapshotFormat.Pane pane, Map<String, String> running,
+    public static PanePlan planPane(Accounts.Account account, String session, SavedPane pane, Map<String, String> running,
                                      Map<String, String> claimedHere, boolean explicit, Conversations conversations, Path fallback,
                                      List<String> programs) {
         Optional<Path> saved = existingDir(pane.cwd());

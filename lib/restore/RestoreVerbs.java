@@ -1,5 +1,8 @@
 package restore;
 
+import store.SavedSession;
+import store.SavedPane;
+import store.Ended;
 import base.Json;
 import base.Accounts;
 import base.Cli;
@@ -41,11 +44,11 @@ public final class RestoreVerbs {
             o.put("snapshot", s.name());
             o.put("time", s.time().toString());
             try {
-                List<SnapshotFormat.Row> rows = history.read(s).rows();
+                List<SavedSession> rows = history.read(s).rows();
                 o.put("sessions", rows.size());
                 // Every pane's conversation counts: a session may run several.
                 o.put("conversations", rows.stream().mapToLong(r -> r.conversations().size()).sum());
-                o.put("running", rows.stream().flatMap(r -> r.conversations().stream()).filter(SnapshotFormat.Pane::running).count());
+                o.put("running", rows.stream().flatMap(r -> r.conversations().stream()).filter(SavedPane::running).count());
                 o.put("ended", rows.stream().filter(r -> r.ended() != null).count());
             } catch (IOException e) {
                 Log.error("%s: cannot read snapshot %s: %s", user, s.file(), Cli.describe(e));
@@ -111,7 +114,7 @@ public final class RestoreVerbs {
         o.put("conversation", step.row().conversation());
         o.put("running", step.row().running());
         o.put("why", step.why());
-        SnapshotFormat.Ended ended = step.row().ended();
+        Ended ended = step.row().ended();
         // A session kept after its server died (and a new one took its place): which server, when seen, the evidence of a crash.
         o.put("ended", ended == null ? null : endedEntry(ended));
         List<Map<String, Object>> panes = new java.util.ArrayList<>();
@@ -129,7 +132,7 @@ public final class RestoreVerbs {
         return o;
     }
 
-    private static Map<String, Object> endedEntry(SnapshotFormat.Ended e) {
+    private static Map<String, Object> endedEntry(Ended e) {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("server", e.server());
         o.put("noticed", e.noticed().toString());

@@ -1,5 +1,9 @@
 package restore;
 
+import store.SavedSession;
+import store.SavedPane;
+import store.SavedWindow;
+import store.NotRunning;
 import base.ConversationId;
 import base.Accounts;
 import base.Cli;
@@ -148,7 +152,7 @@ public final class Restorer {
             String where = st.panes().size() > 1 ? " " + p.pane().address() : "";
             String tag = where.isEmpty() ? "" : " (" + where.strip() + ")";
             if (m.pane() == null) {
-                if (p.pane().hasConversation()) missing.put(ConversationId.normal(p.pane().conversation()), SnapshotFormat.NOT_RECREATED);
+                if (p.pane().hasConversation()) missing.put(ConversationId.normal(p.pane().conversation()), NotRunning.NOT_RECREATED);
             } else if (p.action() == RestorePlan.Action.RESUME) {
                 said.add("conversation " + p.pane().conversation() + " to resume in " + p.startDir() + tag);
                 waiting.add(new Resumer.Waiting(account, tmux, name, where, m.pane().id(), m.pane().pid(), p.pane().conversation(), p.lastActive()));
@@ -170,7 +174,7 @@ public final class Restorer {
         RestorePlan.PanePlan first = st.panes().get(0);
         List<String> command = paneCommand.apply(first);
         if (!st.row().hasLayout()) return new Tmux.NewSession(st.row().session(), first.cwd(), RestorePlan.paneEnv(first), command);
-        SnapshotFormat.Window w = st.row().windows().get(0);
+        SavedWindow w = st.row().windows().get(0);
         int[] size = SessionLayout.size(st.row());
         return new Tmux.NewSession(st.row().session(), first.cwd(), RestorePlan.paneEnv(first), command, w.autoName() ? null : w.name(), size[0], size[1]);
     }
@@ -311,19 +315,19 @@ public final class Restorer {
      */
     private static void record(UserRun run, Map<String, String> lost, Settings settings, ServerCrash crashes) throws Exception {
         History.Current newest = run.history().current();
-        Map<String, SnapshotFormat.Row> rows = new LinkedHashMap<>();
+        Map<String, SavedSession> rows = new LinkedHashMap<>();
         newest.rows().forEach(r -> rows.put(r.session(), r));
-        Map<String, SnapshotFormat.Row> back = new LinkedHashMap<>();
+        Map<String, SavedSession> back = new LinkedHashMap<>();
         for (RestorePlan.Step st : run.back()) {
-            Map<SnapshotFormat.Pane, RestorePlan.PanePlan> plans = new HashMap<>();
+            Map<SavedPane, RestorePlan.PanePlan> plans = new HashMap<>();
             st.panes().forEach(p -> plans.put(p.pane(), p));
             // The panes are new: the next save knows them by where they are, as they were saved.
-            SnapshotFormat.Row r = st.row().withPanes(pane -> {
+            SavedSession r = st.row().withPanes(pane -> {
                 RestorePlan.PanePlan p = plans.get(pane);
-                SnapshotFormat.Pane fresh = pane.withoutTmuxPane();
+                SavedPane fresh = pane.withoutTmuxPane();
                 if (p == null || !pane.hasConversation()) return fresh;
                 String why = p.action() == RestorePlan.Action.RESUME ? lost.get(ConversationId.normal(pane.conversation())) : p.lost();
-                if (why != null) return fresh.withNotRunning(why.startsWith(SnapshotFormat.RESTORE_FAILED) ? why : SnapshotFormat.RESTORE_FAILED + "came back as a shell: " + why);
+                if (why != null) return fresh.withNotRunning(why.startsWith(NotRunning.RESTORE_FAILED) ? why : NotRunning.RESTORE_FAILED + "came back as a shell: " + why);
                 return p.action() == RestorePlan.Action.RESUME ? fresh.withNotRunning(null) : fresh;
             });
             back.put(r.session(), r.withEnded(null)); // live again
@@ -338,10 +342,10 @@ public final class Restorer {
         EndedSessions.Turnover turnover = EndedSessions.of(newest.rows(), was, now, live, EndedSessions.leave(run.owed().rows(), run.before().forgotten()),
                 server -> crashes.evidence(run.account().uid(), server), at, settings.keepFor());
         EndedSessions.log(run.account().name(), turnover);
-        Map<String, SnapshotFormat.Row> ended = new HashMap<>();
+        Map<String, SavedSession> ended = new HashMap<>();
         turnover.ended().forEach(r -> ended.put(r.session(), r));
-        List<SnapshotFormat.Row> next = new ArrayList<>();
-        for (SnapshotFormat.Row r : rows.values()) {
+        List<SavedSession> next = new ArrayList<>();
+        for (SavedSession r : rows.values()) {
             String name = r.session();
             if (back.containsKey(name)) next.add(back.get(name));
             else if (ended.containsKey(name)) next.add(ended.get(name));

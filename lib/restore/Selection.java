@@ -1,5 +1,7 @@
 package restore;
 
+import store.SavedSession;
+import store.SavedPane;
 import base.ConversationId;
 import store.History;
 import store.Owed;
@@ -18,12 +20,12 @@ import java.util.regex.Pattern;
  * (--find). A request that names something that is not there is refused whole, before anything
  * is created.
  */
-public record Selection(List<SnapshotFormat.Row> rows, boolean explicit, String from, List<String> problems, String conversation) {
-    public Selection(List<SnapshotFormat.Row> rows, boolean explicit, String from) {
+public record Selection(List<SavedSession> rows, boolean explicit, String from, List<String> problems, String conversation) {
+    public Selection(List<SavedSession> rows, boolean explicit, String from) {
         this(rows, explicit, from, List.of());
     }
 
-    public Selection(List<SnapshotFormat.Row> rows, boolean explicit, String from, List<String> problems) {
+    public Selection(List<SavedSession> rows, boolean explicit, String from, List<String> problems) {
         this(rows, explicit, from, problems, null);
     }
 
@@ -32,7 +34,7 @@ public record Selection(List<SnapshotFormat.Row> rows, boolean explicit, String 
      * --find NAME), only the one found when --find named a conversation: asking for one is no
      * reason to resume another the user quit in the same session.
      */
-    public boolean asked(SnapshotFormat.Pane pane) {
+    public boolean asked(SavedPane pane) {
         return explicit && (conversation == null || conversation.equalsIgnoreCase(pane.conversation()));
     }
 
@@ -53,14 +55,14 @@ public record Selection(List<SnapshotFormat.Row> rows, boolean explicit, String 
             if (time != null) throw new Refused("no snapshot '" + time + "'; t3-restore --list --user USER shows them");
             if (pending.rows().isEmpty()) return new Selection(List.of(), !sessions.isEmpty(), "no snapshot");
         }
-        Map<String, SnapshotFormat.Row> rows = new LinkedHashMap<>();
+        Map<String, SavedSession> rows = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
         if (snap.isPresent()) {
             SnapshotFormat.Parsed parsed = history.read(snap.get());
             parsed.rows().forEach(r -> rows.putIfAbsent(r.session(), r));
             parsed.problems().forEach(p -> problems.add(snap.get().file() + " line " + p.line() + ": " + p.text()));
         }
-        if (time == null) for (SnapshotFormat.Row r : pending.rows()) rows.putIfAbsent(r.session(), r);
+        if (time == null) for (SavedSession r : pending.rows()) rows.putIfAbsent(r.session(), r);
         String from = snap.map(s -> "snapshot " + s.name()).orElse("what a restore still owes");
         if (sessions.isEmpty()) return new Selection(new ArrayList<>(rows.values()), false, from, problems);
         List<String> unknown = sessions.stream().filter(s -> !rows.containsKey(s)).distinct().toList();
@@ -74,14 +76,14 @@ public record Selection(List<SnapshotFormat.Row> rows, boolean explicit, String 
      * prefix; a prefix that fits two conversations is refused, naming both.
      */
     public static Selection find(History history, String text) throws IOException, Refused {
-        Map<String, SnapshotFormat.Row> byId = new LinkedHashMap<>();
+        Map<String, SavedSession> byId = new LinkedHashMap<>();
         Map<String, String> fromById = new LinkedHashMap<>();
         String idPrefix = ID_PREFIX.matcher(text).matches() ? ConversationId.normal(text) : null;
         for (History.Snapshot s : history.list()) {
-            for (SnapshotFormat.Row r : history.read(s).rows()) {
+            for (SavedSession r : history.read(s).rows()) {
                 if (r.session().equals(text)) return new Selection(List.of(r), true, "snapshot " + s.name());
                 if (idPrefix == null) continue;
-                for (SnapshotFormat.Pane p : r.conversations()) {
+                for (SavedPane p : r.conversations()) {
                     String id = ConversationId.normal(p.conversation());
                     if (id.startsWith(idPrefix) && byId.putIfAbsent(id, r) == null) fromById.put(id, s.name());
                 }

@@ -1,5 +1,7 @@
 package restore;
 
+import store.SavedSession;
+import store.SavedWindow;
 import store.SnapshotFormat;
 import tmux.Tmux;
 import java.util.ArrayList;
@@ -28,7 +30,7 @@ public final class SessionLayout {
      * to split off every pane before its layout sets their sizes (each split leaves 3 rows: a
      * pane's line, the border, the new pane's line; see {@link #build}). Bounded by tmux's own.
      */
-    public static int[] size(SnapshotFormat.Row row) {
+    public static int[] size(SavedSession row) {
         String layout = row.hasLayout() ? row.windows().get(0).layout() : "";
         Matcher m = SIZE.matcher(layout == null ? "" : layout);
         int w = 200, h = 50;
@@ -84,7 +86,7 @@ public final class SessionLayout {
         String sid = created.sessionId();
         Map<Integer, List<RestorePlan.PanePlan>> windows = byWindow(step);
         boolean first = true;
-        for (SnapshotFormat.Window w : step.row().windows()) {
+        for (SavedWindow w : step.row().windows()) {
             List<RestorePlan.PanePlan> panes = windows.getOrDefault(w.index(), List.of());
             if (panes.isEmpty()) continue;
             String target = sid + ":" + w.index();
@@ -157,7 +159,7 @@ public final class SessionLayout {
         List<List<String>> cmds = new ArrayList<>();
         if (!step.row().hasLayout() || made.size() < 2) return cmds; // one pane: tmux has it in focus already
         String activeWindow = null;
-        for (SnapshotFormat.Window w : step.row().windows()) {
+        for (SavedWindow w : step.row().windows()) {
             Made active = made.stream().filter(m -> m.plan().pane().window() == w.index() && m.plan().pane().active() && m.pane() != null)
                     .findFirst().orElse(null);
             if (active != null) {

@@ -1,5 +1,8 @@
 package save;
 
+import store.SavedSession;
+import store.SavedPane;
+import store.SavedWindow;
 import base.Accounts;
 import claude.Claims;
 import claude.ClaudeOptions;
@@ -24,13 +27,13 @@ import java.util.Optional;
  */
 public final class Inventory {
     /** The rows to save, or the tmux status that says why there are none; {@code server}: which server listed them (null: not known). */
-    public record Result(Tmux.Status status, String detail, List<SnapshotFormat.Row> rows, List<Tmux.Session> sessions, List<Tmux.LivePane> panes,
+    public record Result(Tmux.Status status, String detail, List<SavedSession> rows, List<Tmux.Session> sessions, List<Tmux.LivePane> panes,
                          Tmux.Server server) {
-        public long withConversation() { return rows.stream().filter(SnapshotFormat.Row::hasConversation).count(); }
+        public long withConversation() { return rows.stream().filter(SavedSession::hasConversation).count(); }
 
         /** The live rows by session name. */
-        public Map<String, SnapshotFormat.Row> byName() {
-            Map<String, SnapshotFormat.Row> m = new java.util.HashMap<>();
+        public Map<String, SavedSession> byName() {
+            Map<String, SavedSession> m = new java.util.HashMap<>();
             rows.forEach(r -> m.put(r.session(), r));
             return m;
         }
@@ -113,7 +116,7 @@ public final class Inventory {
     public static final int NO_PROCESS = -1;
 
     /** The rows for a listing whose pane pids are trusted (see {@link #trusted}). */
-    public static List<SnapshotFormat.Row> rows(Accounts.Account account, Tmux.Listing listing, Procfs procs, List<String> programs) {
+    public static List<SavedSession> rows(Accounts.Account account, Tmux.Listing listing, Procfs procs, List<String> programs) {
         Conversations conversations = new Conversations(procs, account);
         // Each session's panes (tmux lists every session with one at least).
         Map<Tmux.Session, List<Tmux.LivePane>> panesOf = new LinkedHashMap<>();
@@ -143,33 +146,34 @@ public final class Inventory {
         }
 
         Optional<Path> defaultConfig = UserFiles.trustedDir(Conversations.defaultConfig(account), account.uid());
-        List<SnapshotFormat.Row> rows = new ArrayList<>();
+        List<SavedSession> rows = new ArrayList<>();
         panesOf.forEach((s, panes) -> {
-            Map<Integer, List<SnapshotFormat.Pane>> byWindow = new LinkedHashMap<>();
+            Map<Integer, List<SavedPane>> byWindow = new LinkedHashMap<>();
             for (Tmux.LivePane p : panes) {
                 String where = where(s, p);
                 String cwd = procs.currentPath(p.pid(), account.uid()).map(Path::toString).orElse("");
                 Conversations.Conversation c = resolved.kept().get(where);
-                SnapshotFormat.Pane pane;
+                SavedPane pane;
                 if (c == null) {
                     List<String> program = procs.ownedBy(p.pid(), account.uid()) ? Programs.running(procs, p.pid(), account.uid(), programs) : List.of();
-                    pane = new SnapshotFormat.Pane(p.window(), p.index(), p.active(), cwd, null, null, null, null, List.of(), program, key(p));
+                    pane = SavedPane.at(p.window(), p.index()).active(p.active()).cwd(cwd).program(program).tmuxPane(key(p));
                 } else {
                     String config = defaultConfig.isPresent() && defaultConfig.get().equals(c.configDir()) ? null : c.configDir().toString();
                     Procfs.Proc claude = claudeOf.get(where);
-                    pane = new SnapshotFormat.Pane(p.window(), p.index(), p.active(), cwd, c.uuid(), c.startDir() == null ? null : c.startDir().toString(),
-                            config, null, claude == null ? List.of() : ClaudeOptions.carried(claude.argv()), List.of(), key(p));
+                    pane = SavedPane.at(p.window(), p.index()).active(p.active()).cwd(cwd)
+                            .conversation(c.uuid(), c.startDir() == null ? null : c.startDir().toString(), config)
+                            .options(claude == null ? List.of() : ClaudeOptions.carried(claude.argv())).tmuxPane(key(p));
                 }
                 byWindow.computeIfAbsent(p.window(), k -> new ArrayList<>()).add(pane);
             }
             if (panes.isEmpty()) return; // gone between two lines of tmux's listing: nothing to save of it
-            List<SnapshotFormat.Window> windows = new ArrayList<>();
+            List<SavedWindow> windows = new ArrayList<>();
             for (Tmux.LivePane p : panes) {
                 if (windows.stream().anyMatch(w -> w.index() == p.window())) continue;
-                windows.add(new SnapshotFormat.Window(p.window(), p.windowName(), p.autoName(), p.layout(), p.windowActive(), p.zoomed(),
+                windows.add(new SavedWindow(p.window(), p.windowName(), p.autoName(), p.layout(), p.windowActive(), p.zoomed(),
                         byWindow.get(p.window())));
             }
-            rows.add(SnapshotFormat.Row.of(s.name(), windows));
+            rows.add(SavedSession.of(s.name(), windows));
         });
         return rows;
     }

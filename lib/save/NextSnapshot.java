@@ -1,5 +1,9 @@
 package save;
 
+import store.SavedSession;
+import store.SavedPane;
+import store.SavedWindow;
+import store.NotRunning;
 import base.ConversationId;
 import store.EndedSessions;
 import store.SnapshotFormat;
@@ -19,14 +23,14 @@ import java.util.Set;
  */
 public final class NextSnapshot {
     /** A conversation kept in a live pane though not running there, for the log. */
-    public record Kept(String session, SnapshotFormat.Pane pane) {}
+    public record Kept(String session, SavedPane pane) {}
 
     /** The rows to write, and which conversations and rows were kept though not running or not live (for the log). */
-    public record Result(List<SnapshotFormat.Row> rows, List<Kept> notRunning, List<SnapshotFormat.Row> owed) {}
+    public record Result(List<SavedSession> rows, List<Kept> notRunning, List<SavedSession> owed) {}
 
     private NextSnapshot() {}
 
-    public static Result compose(List<SnapshotFormat.Row> live, List<SnapshotFormat.Row> previous, List<SnapshotFormat.Row> owed, Instant now) {
+    public static Result compose(List<SavedSession> live, List<SavedSession> previous, List<SavedSession> owed, Instant now) {
         return compose(live, previous, owed, Set.of(), now);
     }
 
@@ -34,7 +38,7 @@ public final class NextSnapshot {
      * {@code crashed}: the conversations (lower case) whose claude left its live record behind
      * (killed), the evidence that tells a crash from the user's exit.
      */
-    public static Result compose(List<SnapshotFormat.Row> live, List<SnapshotFormat.Row> previous, List<SnapshotFormat.Row> owed,
+    public static Result compose(List<SavedSession> live, List<SavedSession> previous, List<SavedSession> owed,
                                  Set<String> crashed, Instant now) {
         return compose(live, previous, owed, crashed, EndedSessions.NONE, now);
     }
@@ -45,47 +49,47 @@ public final class NextSnapshot {
      * only shares a name with one of them keeps its conversations aside; none of its panes is
      * one of the old server's.
      */
-    public static Result compose(List<SnapshotFormat.Row> live, List<SnapshotFormat.Row> previous, List<SnapshotFormat.Row> owed,
+    public static Result compose(List<SavedSession> live, List<SavedSession> previous, List<SavedSession> owed,
                                  Set<String> crashed, EndedSessions.Turnover turnover, Instant now) {
         if (turnover.newServer()) previous = List.of();
         Set<String> runningNow = new HashSet<>();
         Set<String> liveNames = new HashSet<>();
-        for (SnapshotFormat.Row r : live) {
+        for (SavedSession r : live) {
             liveNames.add(r.session());
             r.conversations().forEach(p -> runningNow.add(ConversationId.normal(p.conversation())));
         }
-        Map<String, SnapshotFormat.Row> before = new HashMap<>(), owedByName = new HashMap<>();
+        Map<String, SavedSession> before = new HashMap<>(), owedByName = new HashMap<>();
         previous.forEach(r -> before.putIfAbsent(r.session(), r));
         owed.forEach(r -> owedByName.putIfAbsent(r.session(), r));
 
-        List<SnapshotFormat.Row> rows = new ArrayList<>(), keptOwed = new ArrayList<>();
+        List<SavedSession> rows = new ArrayList<>(), keptOwed = new ArrayList<>();
         List<Kept> notRunning = new ArrayList<>();
         // The id must not be lost with the process: keep it, and say since when it is not running.
         String noticed = " (noticed " + now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + ")";
-        for (SnapshotFormat.Row r : live) {
-            SnapshotFormat.Row was = before.get(r.session());
-            List<SnapshotFormat.Pane> aside = turnover.aside().getOrDefault(r.session(), List.of());
+        for (SavedSession r : live) {
+            SavedSession was = before.get(r.session());
+            List<SavedPane> aside = turnover.aside().getOrDefault(r.session(), List.of());
             if (was == null) {
                 rows.add(withNotRecreated(r, concat(aside, notRecreated(null, owedByName.get(r.session()))), runningNow));
                 continue;
             }
-            SnapshotFormat.Row next = r.withPanes(p -> {
-                SnapshotFormat.Pane had = samePane(was, r, p);
+            SavedSession next = r.withPanes(p -> {
+                SavedPane had = samePane(was, r, p);
                 if (p.hasConversation() || had == null || !had.hasConversation() || runningNow.contains(ConversationId.normal(had.conversation()))) return p;
                 String why = had.notRunning() != null ? had.notRunning()
-                        : crashed.contains(ConversationId.normal(had.conversation())) ? SnapshotFormat.KILLED + "claude was killed, its live record is left" + noticed
-                        : SnapshotFormat.EXITED + "claude no longer runs in this " + (p.window() < 0 ? "session" : "pane") + noticed;
+                        : crashed.contains(ConversationId.normal(had.conversation())) ? NotRunning.KILLED + "claude was killed, its live record is left" + noticed
+                        : NotRunning.EXITED + "claude no longer runs in this " + (p.window() < 0 ? "session" : "pane") + noticed;
                 runningNow.add(ConversationId.normal(had.conversation())); // one pane per conversation
-                SnapshotFormat.Pane kept = p.withConversationOf(had, why);
+                SavedPane kept = p.withConversationOf(had, why);
                 notRunning.add(new Kept(r.session(), kept));
                 return kept;
             });
             rows.add(withNotRecreated(next, concat(aside, notRecreated(was, owedByName.get(r.session()))), runningNow));
         }
-        for (SnapshotFormat.Row r : turnover.ended()) {
+        for (SavedSession r : turnover.ended()) {
             if (!owedByName.containsKey(r.session()) && liveNames.add(r.session())) rows.add(r);
         }
-        for (SnapshotFormat.Row r : owed) {
+        for (SavedSession r : owed) {
             if (liveNames.add(r.session())) {
                 rows.add(r);
                 keptOwed.add(r);
@@ -99,16 +103,16 @@ public final class NextSnapshot {
      * snapshot keeps aside (a restore did not make them, or their server took them), and those of
      * a row still owed for this (now live) session: a restore stopped before it made them.
      */
-    static List<SnapshotFormat.Pane> notRecreated(SnapshotFormat.Row was, SnapshotFormat.Row owed) {
-        List<SnapshotFormat.Pane> out = new ArrayList<>();
+    static List<SavedPane> notRecreated(SavedSession was, SavedSession owed) {
+        List<SavedPane> out = new ArrayList<>();
         if (was != null) was.panes().stream().filter(p -> p.hasConversation() && EndedSessions.keptAside(p)).forEach(out::add);
-        if (owed != null) owed.panes().stream().filter(SnapshotFormat.Pane::wanted).map(p -> p.withNotRunning(SnapshotFormat.NOT_RECREATED)).forEach(out::add);
+        if (owed != null) owed.panes().stream().filter(SavedPane::wanted).map(p -> p.withNotRunning(NotRunning.NOT_RECREATED)).forEach(out::add);
         return out;
     }
 
-    private static List<SnapshotFormat.Pane> concat(List<SnapshotFormat.Pane> a, List<SnapshotFormat.Pane> b) {
+    private static List<SavedPane> concat(List<SavedPane> a, List<SavedPane> b) {
         if (a.isEmpty()) return b;
-        List<SnapshotFormat.Pane> out = new ArrayList<>(a);
+        List<SavedPane> out = new ArrayList<>(a);
         out.addAll(b);
         return out;
     }
@@ -118,22 +122,21 @@ public final class NextSnapshot {
      * a pane of one window after the live ones, until it runs again somewhere: a live session is
      * left alone by restores, and the id must not be lost.
      */
-    static SnapshotFormat.Row withNotRecreated(SnapshotFormat.Row next, List<SnapshotFormat.Pane> candidates, Set<String> runningNow) {
+    static SavedSession withNotRecreated(SavedSession next, List<SavedPane> candidates, Set<String> runningNow) {
         if (!next.hasLayout()) return next;
-        List<SnapshotFormat.Pane> lost = candidates.stream()
+        List<SavedPane> lost = candidates.stream()
                 .filter(p -> runningNow.add(ConversationId.normal(p.conversation())))
                 .toList();
         if (lost.isEmpty()) return next;
-        int index = next.windows().stream().mapToInt(SnapshotFormat.Window::index).max().orElse(0) + 1;
-        List<SnapshotFormat.Pane> panes = new ArrayList<>();
+        int index = next.windows().stream().mapToInt(SavedWindow::index).max().orElse(0) + 1;
+        List<SavedPane> panes = new ArrayList<>();
         for (int i = 0; i < lost.size(); i++) {
-            SnapshotFormat.Pane p = lost.get(i);
-            panes.add(new SnapshotFormat.Pane(index, i, i == 0, p.cwd(), p.conversation(), p.conversationCwd(), p.claudeConfig(), p.notRunning(),
-                    p.claudeOptions(), p.program()));
+            SavedPane p = lost.get(i);
+            panes.add(p.moved(index, i).active(i == 0).tmuxPane(null));
         }
-        List<SnapshotFormat.Window> windows = new ArrayList<>(next.windows());
-        windows.add(new SnapshotFormat.Window(index, "not recreated", "", false, false, panes));
-        return SnapshotFormat.Row.of(next.session(), windows);
+        List<SavedWindow> windows = new ArrayList<>(next.windows());
+        windows.add(new SavedWindow(index, "not recreated", "", false, false, panes));
+        return SavedSession.of(next.session(), windows);
     }
 
     /**
@@ -142,7 +145,7 @@ public final class NextSnapshot {
      * restore, the same window and pane index; a row saved without its layout had one pane, the
      * session's active one.
      */
-    static SnapshotFormat.Pane samePane(SnapshotFormat.Row was, SnapshotFormat.Row now, SnapshotFormat.Pane p) {
+    static SavedPane samePane(SavedSession was, SavedSession now, SavedPane p) {
         if (!was.hasLayout()) return isMain(now, p) ? was.panes().get(0) : null;
         if (p.tmuxPane() != null && was.panes().stream().anyMatch(x -> x.tmuxPane() != null)) {
             return was.panes().stream().filter(x -> p.tmuxPane().equals(x.tmuxPane())).findFirst().orElse(null);
@@ -151,7 +154,7 @@ public final class NextSnapshot {
     }
 
     /** Whether {@code p} is the session's active pane (an older snapshot's row described that one). */
-    private static boolean isMain(SnapshotFormat.Row row, SnapshotFormat.Pane p) {
+    private static boolean isMain(SavedSession row, SavedPane p) {
         if (!row.hasLayout()) return true;
         return row.windows().stream().anyMatch(w -> w.active() && w.index() == p.window()) && p.active();
     }

@@ -1,5 +1,6 @@
 package save;
 
+import store.SavedSession;
 import base.Accounts;
 import base.Cli;
 import base.ConversationId;
@@ -101,12 +102,12 @@ public final class Saver {
      */
     private NextSnapshot.Result compose(Accounts.Account account, Inventory.Result live, History.Current newest, Instant now) throws IOException {
         String user = account.name();
-        List<SnapshotFormat.Row> previous = newest.rows();
+        List<SavedSession> previous = newest.rows();
         HealLedger healed = HealLedger.read(store, user);
         // A claude that left its live record (and heal has not dealt with it) was killed, not quit.
         Set<String> crashed = LiveRecords.evidence(account, previous, procs).stream().filter(r -> !healed.handled(r.key()))
                 .map(r -> ConversationId.normal(r.conversation())).collect(Collectors.toSet());
-        List<SnapshotFormat.Row> owed = store.owed(user).rows();
+        List<SavedSession> owed = store.owed(user).rows();
         // A new server since the newest snapshot: the old one's sessions that are not live ended with it, and are kept.
         EndedSessions.Turnover turnover = EndedSessions.of(previous, newest.parsed().server(), live.server(), live.byName().keySet(),
                 EndedSessions.leave(owed, store.forgotten(user).read().keySet(), previous, healed::handledServer),
@@ -141,7 +142,7 @@ public final class Saver {
         String written = history.commit(next.rows(), server, now, newest).map(s -> " in snapshot " + s.name()).orElse(", unchanged: nothing written");
         try {
             // A session live again is owed no more: a user's later kill-session must not be undone.
-            store.owed(user).strikeAll(live.rows().stream().map(SnapshotFormat.Row::session).collect(Collectors.toSet()));
+            store.owed(user).strikeAll(live.rows().stream().map(SavedSession::session).collect(Collectors.toSet()));
             Map<String, Instant> created = new HashMap<>();
             live.sessions().forEach(x -> created.put(x.name(), x.created()));
             Collection<String> wanted = store.forgotten(user).clearSeen(created);

@@ -1,5 +1,6 @@
 package save;
 
+import store.SavedSession;
 import base.Json;
 import base.AtomicFile;
 import base.Exec;
@@ -65,7 +66,7 @@ public final class Screens {
      * {@code rows} keeps that are not live (a session lost since, still to be restored). With
      * scrollback off, removes what an earlier setting saved: off means nothing kept.
      */
-    public static void save(StateStore store, String user, Tmux tmux, Inventory.Result live, List<SnapshotFormat.Row> rows,
+    public static void save(StateStore store, String user, Tmux tmux, Inventory.Result live, List<SavedSession> rows,
                             Settings.Scrollback limits) throws IOException {
         Path file = store.screensFile(user);
         if (!limits.on()) {
@@ -91,7 +92,7 @@ public final class Screens {
         }
         if (cut > 0) Log.warn("%s: %d pane(s) not saved with their screen: the user's screens reached %d KiB (T3_SCROLLBACK_MAX x 16)",
                 user, cut, limits.userBytes() >> 10);
-        for (SnapshotFormat.Row r : rows) {
+        for (SavedSession r : rows) {
             if (!names.containsValue(r.session()) && before.bySession.containsKey(r.session())) now.put(r.session(), before.bySession.get(r.session()));
         }
         AtomicFile.write(file, JSON.writeValueAsBytes(now), PosixFilePermissions.fromString("rw-------"));

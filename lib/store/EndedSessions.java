@@ -15,7 +15,7 @@ import java.util.function.Function;
 /**
  * The sessions that died with a user's tmux server. A save (or a restore) that finds a new server
  * in place of the one the newest snapshot was listed from knows that every session of the old
- * one that is not live ended with it: each is kept, marked {@link SnapshotFormat.Ended} with the
+ * one that is not live ended with it: each is kept, marked {@link Ended} with the
  * crash evidence for that server if there is any, never dropped because she reconnected before
  * the next save. With evidence it is wanted (heal, boot and blanket restores bring it back);
  * without, nobody can tell a crash from her kill-server, so only a restore that names it does.
@@ -31,13 +31,13 @@ public final class EndedSessions {
      * server's end when it is new to this snapshot, with the rows it took ({@code now}) and the
      * conversations it put aside ({@code asideNow}), each marked {@code reason}.
      */
-    public record Turnover(boolean newServer, List<SnapshotFormat.Row> ended, Map<String, List<SnapshotFormat.Pane>> aside,
-                           SnapshotFormat.Ended end, List<SnapshotFormat.Row> now, String reason, List<SnapshotFormat.Pane> asideNow) {
+    public record Turnover(boolean newServer, List<SavedSession> ended, Map<String, List<SavedPane>> aside,
+                           Ended end, List<SavedSession> now, String reason, List<SavedPane> asideNow) {
         /**
          * {@code r}, a session of the old server whose name a live session has now, with its running
          * conversations marked as ended with the server: the next save keeps them in the live row.
          */
-        public SnapshotFormat.Row aside(SnapshotFormat.Row r) {
+        public SavedSession aside(SavedSession r) {
             return reason == null ? r : r.withPanes(p -> p.wanted() && !keptAside(p) ? p.withNotRunning(reason) : p);
         }
     }
@@ -46,9 +46,9 @@ public final class EndedSessions {
     public static final Turnover NONE = new Turnover(false, List.of(), Map.of(), null, List.of(), null, List.of());
 
     /** A conversation that ran in a session its server took with it, and the evidence says killed: a restore brings it back. */
-    public static final String SERVER_KILLED = SnapshotFormat.KILLED + "its tmux server was killed";
+    public static final String SERVER_KILLED = NotRunning.KILLED + "its tmux server was killed";
     /** ... and nobody can tell: left to a restore that names it, like the user's own exit. */
-    public static final String SERVER_ENDED = SnapshotFormat.EXITED + "its tmux server ended with no crash on record";
+    public static final String SERVER_ENDED = NotRunning.EXITED + "its tmux server ended with no crash on record";
 
     private EndedSessions() {}
 
@@ -59,17 +59,17 @@ public final class EndedSessions {
      * {@code crash}: the evidence that a server was killed, in words; {@code keepFor}: how long
      * a session kept so stays in the newest snapshot.
      */
-    public static Turnover of(List<SnapshotFormat.Row> previous, Tmux.Server was, Tmux.Server now, Set<String> live, Set<String> leave,
+    public static Turnover of(List<SavedSession> previous, Tmux.Server was, Tmux.Server now, Set<String> live, Set<String> leave,
                               Function<Tmux.Server, Optional<String>> crash, Instant at, Duration keepFor) {
         boolean newServer = was != null && now != null && !was.equals(now);
         boolean keptBefore = previous.stream().anyMatch(r -> r.ended() != null);
         if (!newServer && !keptBefore) return NONE;
-        SnapshotFormat.Ended end = null;
-        if (newServer) end = new SnapshotFormat.Ended(was.key(), at.truncatedTo(java.time.temporal.ChronoUnit.SECONDS), crash.apply(was).orElse(null));
-        List<SnapshotFormat.Row> ended = new ArrayList<>(), newly = new ArrayList<>();
-        Map<String, List<SnapshotFormat.Pane>> aside = new LinkedHashMap<>();
-        List<SnapshotFormat.Pane> asideNow = new ArrayList<>();
-        for (SnapshotFormat.Row r : previous) {
+        Ended end = null;
+        if (newServer) end = new Ended(was.key(), at.truncatedTo(java.time.temporal.ChronoUnit.SECONDS), crash.apply(was).orElse(null));
+        List<SavedSession> ended = new ArrayList<>(), newly = new ArrayList<>();
+        Map<String, List<SavedPane>> aside = new LinkedHashMap<>();
+        List<SavedPane> asideNow = new ArrayList<>();
+        for (SavedSession r : previous) {
             if (leave.contains(r.session())) continue;
             if (r.ended() != null) {
                 if (live.contains(r.session())) aside.computeIfAbsent(r.session(), k -> new ArrayList<>()).addAll(keptAside(r, reason(r.ended())));
@@ -78,13 +78,13 @@ public final class EndedSessions {
             }
             if (!newServer) continue; // the same server: a session not live was closed, the user's choice
             if (live.contains(r.session())) {
-                List<SnapshotFormat.Pane> kept = keptAside(r, reason(end));
+                List<SavedPane> kept = keptAside(r, reason(end));
                 aside.computeIfAbsent(r.session(), k -> new ArrayList<>()).addAll(kept);
                 asideNow.addAll(kept);
                 continue;
             }
             final String why = reason(end);
-            SnapshotFormat.Row e = r.withPanes(p -> p.running() ? p.withNotRunning(why) : p).withEnded(end);
+            SavedSession e = r.withPanes(p -> p.running() ? p.withNotRunning(why) : p).withEnded(end);
             ended.add(e);
             newly.add(e);
         }
@@ -93,19 +93,19 @@ public final class EndedSessions {
     }
 
     /** {@code r}, ended with no crash on record when the save looked, with the evidence found since: wanted again. */
-    public static SnapshotFormat.Row crashed(SnapshotFormat.Row r, String evidence) {
-        SnapshotFormat.Ended e = new SnapshotFormat.Ended(r.ended().server(), r.ended().noticed(), evidence);
+    public static SavedSession crashed(SavedSession r, String evidence) {
+        Ended e = new Ended(r.ended().server(), r.ended().noticed(), evidence);
         String why = reason(e);
         return r.withPanes(p -> p.notRunning() != null && p.notRunning().startsWith(SERVER_ENDED) ? p.withNotRunning(why) : p).withEnded(e);
     }
 
     /** Why a conversation of a session that ended with its server is not running: who ended the server, if anyone can tell. */
-    static String reason(SnapshotFormat.Ended e) {
+    static String reason(Ended e) {
         return (e.crashed() ? SERVER_KILLED + " by " + e.crash() : SERVER_ENDED) + " (noticed " + e.noticed() + ")";
     }
 
     /** The names a turnover leaves to others: rows owed (kept as owed) and sessions forgotten on purpose (let go). */
-    public static Set<String> leave(List<SnapshotFormat.Row> owed, Set<String> forgotten) {
+    public static Set<String> leave(List<SavedSession> owed, Set<String> forgotten) {
         Set<String> out = new java.util.HashSet<>(forgotten);
         owed.forEach(r -> out.add(r.session()));
         return out;
@@ -116,7 +116,7 @@ public final class EndedSessions {
      * already brought back ({@code healed}: by server key): one not live now was closed by her
      * since (or is owed), and must not come back at the next boot. History keeps it.
      */
-    public static Set<String> leave(List<SnapshotFormat.Row> owed, Set<String> forgotten, List<SnapshotFormat.Row> previous,
+    public static Set<String> leave(List<SavedSession> owed, Set<String> forgotten, List<SavedSession> previous,
                                     java.util.function.Predicate<String> healed) {
         Set<String> out = leave(owed, forgotten);
         previous.stream().filter(r -> r.ended() != null && r.ended().crashed() && healed.test(r.ended().server())).forEach(r -> out.add(r.session()));
@@ -131,7 +131,7 @@ public final class EndedSessions {
             what.add(t.now().size() + " session(s) " + String.join(", ", t.now().stream().map(r -> "'" + r.session() + "'").toList()) + ", marked ended with it");
         }
         if (!t.asideNow().isEmpty()) {
-            what.add(t.asideNow().size() + " conversation(s) " + String.join(", ", t.asideNow().stream().map(SnapshotFormat.Pane::conversation).toList())
+            what.add(t.asideNow().size() + " conversation(s) " + String.join(", ", t.asideNow().stream().map(SavedPane::conversation).toList())
                     + " of sessions whose names live sessions have now, kept aside in them");
         }
         if (t.end().crashed()) {
@@ -147,9 +147,9 @@ public final class EndedSessions {
      * running or wanted (a crash of its own, a restore that failed), marked as ended with the
      * server ({@code reason}), and those already kept aside; not those the user quit (history has them).
      */
-    private static List<SnapshotFormat.Pane> keptAside(SnapshotFormat.Row r, String reason) {
-        List<SnapshotFormat.Pane> out = new ArrayList<>();
-        for (SnapshotFormat.Pane p : r.conversations()) {
+    private static List<SavedPane> keptAside(SavedSession r, String reason) {
+        List<SavedPane> out = new ArrayList<>();
+        for (SavedPane p : r.conversations()) {
             if (keptAside(p)) out.add(p);
             else if (p.wanted()) out.add(p.withNotRunning(reason));
         }
@@ -157,14 +157,14 @@ public final class EndedSessions {
     }
 
     /** A pane kept in a live session though no pane of it is live: a restore did not make it, or its server took it. */
-    public static boolean keptAside(SnapshotFormat.Pane p) {
+    public static boolean keptAside(SavedPane p) {
         String why = p.notRunning();
-        return why != null && (why.equals(SnapshotFormat.NOT_RECREATED) || why.startsWith(SERVER_KILLED) || why.startsWith(SERVER_ENDED));
+        return why != null && (why.equals(NotRunning.NOT_RECREATED) || why.startsWith(SERVER_KILLED) || why.startsWith(SERVER_ENDED));
     }
 
     /** A pane heal makes again in its live session, once: a restore did not make it, or a crash of its server took it. */
-    public static boolean healedInPlace(SnapshotFormat.Pane p) {
+    public static boolean healedInPlace(SavedPane p) {
         String why = p.notRunning();
-        return p.hasConversation() && why != null && (why.equals(SnapshotFormat.NOT_RECREATED) || why.startsWith(SERVER_KILLED));
+        return p.hasConversation() && why != null && (why.equals(NotRunning.NOT_RECREATED) || why.startsWith(SERVER_KILLED));
     }
 }

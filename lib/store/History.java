@@ -85,7 +85,7 @@ public final class History {
 
     /** The newest snapshot (empty when there is none) with what it holds, read together. */
     public record Current(Optional<Snapshot> snapshot, SnapshotFormat.Parsed parsed) {
-        public List<SnapshotFormat.Row> rows() { return parsed.rows(); }
+        public List<SavedSession> rows() { return parsed.rows(); }
     }
 
     /** The newest snapshot and its rows: a save composes from them, then commits against them without reading again. */
@@ -99,7 +99,7 @@ public final class History {
      * nothing is written). Returns the snapshot written. The time is now, or a second past the
      * newest when the clock says otherwise, so names stay unique and in order.
      */
-    public Optional<Snapshot> commit(List<SnapshotFormat.Row> rows, Instant now) throws IOException {
+    public Optional<Snapshot> commit(List<SavedSession> rows, Instant now) throws IOException {
         if (migrate()) return commit(rows, now); // a flat file moved: read it from its new place
         Current read = current();
         return commit(rows, read.parsed().server(), now, read);
@@ -110,7 +110,7 @@ public final class History {
      * ({@code server}; null: not known), against {@code read}, the newest as the caller read it
      * under this run's lock (null: read it now), so a save lists and parses the history once.
      */
-    public Optional<Snapshot> commit(List<SnapshotFormat.Row> rows, Tmux.Server server, Instant now, Current read) throws IOException {
+    public Optional<Snapshot> commit(List<SavedSession> rows, Tmux.Server server, Instant now, Current read) throws IOException {
         if (migrate() || read == null) read = current(); // a flat file moved: its snapshot has a new place
         Optional<Snapshot> newest = read.snapshot();
         if (newest.isPresent() && sameFile(read.parsed(), rows, server)) {
@@ -177,7 +177,7 @@ public final class History {
      * Not Row.equals: a record's first equals costs a fresh JVM about 12 ms of method-handle
      * set-up, a tenth of a save's own work, for a comparison the text makes as well.
      */
-    private static boolean sameFile(SnapshotFormat.Parsed a, List<SnapshotFormat.Row> b, Tmux.Server server) {
+    private static boolean sameFile(SnapshotFormat.Parsed a, List<SavedSession> b, Tmux.Server server) {
         return a.rows().size() == b.size() && SnapshotFormat.format(a.rows(), a.server()).equals(SnapshotFormat.format(b, server));
     }
 

@@ -25,7 +25,7 @@ public final class Owed {
     }
 
     /** The owed rows (none when there is no record). Unreadable rows are reported and skipped. */
-    public List<SnapshotFormat.Row> rows() throws IOException {
+    public List<SavedSession> rows() throws IOException {
         try {
             SnapshotFormat.Parsed p = SnapshotFormat.parse(StateStore.readOwn(store.owedFile(user), History.MAX_FILE));
             p.problems().forEach(x -> Log.error("%s: %s line %d: %s; row skipped", user, store.owedFile(user), x.line(), x.text()));
@@ -39,11 +39,11 @@ public final class Owed {
      * Before a restore creates anything: owe {@code toCreate}, plus what was owed before and
      * this run does not look at ({@code inScope} names what it looks at).
      */
-    public void begin(List<SnapshotFormat.Row> inScope, List<SnapshotFormat.Row> toCreate) throws IOException {
+    public void begin(List<SavedSession> inScope, List<SavedSession> toCreate) throws IOException {
         Set<String> scope = names(inScope);
-        List<SnapshotFormat.Row> owed = new ArrayList<>(toCreate);
+        List<SavedSession> owed = new ArrayList<>(toCreate);
         Set<String> creating = names(toCreate);
-        for (SnapshotFormat.Row r : rows()) if (!scope.contains(r.session()) && !creating.contains(r.session())) owed.add(r);
+        for (SavedSession r : rows()) if (!scope.contains(r.session()) && !creating.contains(r.session())) owed.add(r);
         set(owed);
     }
 
@@ -54,16 +54,16 @@ public final class Owed {
 
     /** These rows came back: no longer owed (one write for a whole batch). */
     public void strikeAll(Set<String> sessions) throws IOException {
-        List<SnapshotFormat.Row> owed = new ArrayList<>(rows());
+        List<SavedSession> owed = new ArrayList<>(rows());
         if (owed.removeIf(r -> sessions.contains(r.session()))) set(owed);
     }
 
-    private void set(List<SnapshotFormat.Row> owed) throws IOException {
+    private void set(List<SavedSession> owed) throws IOException {
         if (owed.isEmpty()) Files.deleteIfExists(store.owedFile(user));
         else store.writeOwn(store.owedFile(user), SnapshotFormat.format(owed));
     }
 
-    private static Set<String> names(List<SnapshotFormat.Row> rows) {
+    private static Set<String> names(List<SavedSession> rows) {
         Set<String> s = new HashSet<>();
         rows.forEach(r -> s.add(r.session()));
         return s;

@@ -30,213 +30,13 @@ import java.util.function.UnaryOperator;
  * \\. The older six-, five- and three-column forms (no window lines) read too.
  */
 public final class SnapshotFormat {
-    /**
-     * One pane: where it is (window index, pane index), whether it is its window's active pane,
-     * its cwd, the conversation running in it (or kept, with why it is not running, as for a
-     * session), the claude launch options carried to its resume, the program to start again
-     * (empty: a shell), and which live pane it was ({@code %id@server-start}, null when not
-     * known): a save tells the same pane from another that took its place (a closed window's
-     * index given to the next) by it.
-     */
-    public record Pane(int window, int index, boolean active, String cwd, String conversation, String conversationCwd,
-                       String claudeConfig, String notRunning, List<String> claudeOptions, List<String> program, String tmuxPane) {
-        public Pane(int window, int index, boolean active, String cwd, String conversation, String conversationCwd,
-                    String claudeConfig, String notRunning, List<String> claudeOptions, List<String> program) {
-            this(window, index, active, cwd, conversation, conversationCwd, claudeConfig, notRunning, claudeOptions, program, null);
-        }
-
-        public Pane {
-            claudeOptions = List.copyOf(claudeOptions);
-            program = List.copyOf(program);
-            if (conversation == null) {
-                conversationCwd = null;
-                claudeConfig = null;
-                notRunning = null;
-                claudeOptions = List.of();
-            }
-        }
-
-        public static Pane shell(int window, int index, boolean active, String cwd, List<String> program) {
-            return new Pane(window, index, active, cwd, null, null, null, null, List.of(), program);
-        }
-
-        public boolean hasConversation() { return conversation != null; }
-
-        public boolean running() { return conversation != null && notRunning == null; }
-
-        /** As {@link Row#wanted()}, for this pane's conversation. */
-        public boolean wanted() { return SnapshotFormat.wanted(conversation, notRunning); }
-
-        public Pane withNotRunning(String why) {
-            return new Pane(window, index, active, cwd, conversation, conversationCwd, claudeConfig, why, claudeOptions, program, tmuxPane);
-        }
-
-        /** The same pane with {@code other}'s conversation (a live pane whose claude died keeps the one it had). */
-        public Pane withConversationOf(Pane other, String why) {
-            return new Pane(window, index, active, cwd, other.conversation, other.conversationCwd, other.claudeConfig, why, other.claudeOptions,
-                    program, tmuxPane);
-        }
-
-        /** The same pane, no longer the live pane it was (a restore made a new one in its place). */
-        public Pane withoutTmuxPane() {
-            return new Pane(window, index, active, cwd, conversation, conversationCwd, claudeConfig, notRunning, claudeOptions, program, null);
-        }
-
-        /** "window.pane", as tmux would say it: for logs. */
-        public String address() { return window < 0 ? "its pane" : "pane " + window + "." + index; }
-    }
-
-    /**
-     * One window: its index, name, whether tmux names it after its program (automatic-rename:
-     * then the name is not given back, tmux names it again), layout ({@code #{window_layout}}),
-     * whether active or zoomed, and its panes in order.
-     */
-    public record Window(int index, String name, boolean autoName, String layout, boolean active, boolean zoomed, List<Pane> panes) {
-        public Window {
-            panes = List.copyOf(panes);
-        }
-
-        public Window(int index, String name, String layout, boolean active, boolean zoomed, List<Pane> panes) {
-            this(index, name, false, layout, active, zoomed, panes);
-        }
-
-        public Window withPanes(List<Pane> panes) {
-            return new Window(index, name, autoName, layout, active, zoomed, panes);
-        }
-    }
-
-    /**
-     * One session's wiring. {@code notRunning} is null while the conversation runs (or there is
-     * none); otherwise why it does not, so the id is kept for a later resume instead of dropped.
-     * {@code windows} is empty for a row from an older file, or a session whose layout is not
-     * known: it then has one pane, described by the session's own fields. With windows, the
-     * session's fields are its main pane's (see {@link #of}). {@code ended}: the session died
-     * with a tmux server that a new one replaced (null: it was live, or is owed).
-     */
-    public record Row(String session, String cwd, String conversation, String conversationCwd, String claudeConfig, String notRunning,
-                      List<Window> windows, Ended ended) {
-        public Row {
-            windows = List.copyOf(windows);
-        }
-
-        public Row(String session, String cwd, String conversation, String conversationCwd, String claudeConfig, String notRunning,
-                   List<Window> windows) {
-            this(session, cwd, conversation, conversationCwd, claudeConfig, notRunning, windows, null);
-        }
-
-        public Row(String session, String cwd, String conversation, String conversationCwd, String claudeConfig, String notRunning) {
-            this(session, cwd, conversation, conversationCwd, claudeConfig, notRunning, List.of());
-        }
-
-        public Row(String session, String cwd, String conversation, String conversationCwd, String claudeConfig) {
-            this(session, cwd, conversation, conversationCwd, claudeConfig, null);
-        }
-
-        /**
-         * A session from its windows. Its cwd is the active pane's (of the active window); its
-         * conversation the active pane's when it runs one, else the first pane's that has one.
-         */
-        public static Row of(String session, List<Window> windows) {
-            if (windows.isEmpty()) throw new IllegalArgumentException("a session has at least one window");
-            List<Pane> panes = windows.stream().flatMap(w -> w.panes().stream()).toList();
-            Window activeWindow = windows.stream().filter(Window::active).findFirst().orElse(windows.get(0));
-            Pane active = activeWindow.panes().stream().filter(Pane::active).findFirst()
-                    .orElse(activeWindow.panes().isEmpty() ? panes.get(0) : activeWindow.panes().get(0));
-            Pane main = active.hasConversation() ? active : panes.stream().filter(Pane::hasConversation).findFirst().orElse(active);
-            return new Row(session, active.cwd(), main.conversation(), main.conversationCwd(), main.claudeConfig(), main.notRunning(), windows);
-        }
-
-        public boolean hasConversation() { return conversation != null; }
-
-        /** A conversation that was running when saved. */
-        public boolean running() { return conversation != null && notRunning == null; }
-
-        /**
-         * A conversation a blanket or boot restore resumes: running when saved, or stopped by a
-         * crash or by a restore that failed; not one the user exited.
-         */
-        public boolean wanted() { return SnapshotFormat.wanted(conversation, notRunning); }
-
-        /** Whether the windows and panes are known (a v3 row), not only the session's one pane. */
-        public boolean hasLayout() { return !windows.isEmpty(); }
-
-        /**
-         * Every pane, in order; a row without windows has one, at window -1, made of the
-         * session's fields, so that code reading panes reads every row the same way.
-         */
-        public List<Pane> panes() {
-            if (windows.isEmpty()) {
-                return List.of(new Pane(-1, -1, true, cwd, conversation, conversationCwd, claudeConfig, notRunning, List.of(), List.of()));
-            }
-            return windows.stream().flatMap(w -> w.panes().stream()).toList();
-        }
-
-        /** Every conversation's pane. */
-        public List<Pane> conversations() {
-            return panes().stream().filter(Pane::hasConversation).toList();
-        }
-
-        /** The same session with {@code change} applied to each pane (a row without windows stays one). */
-        public Row withPanes(UnaryOperator<Pane> change) {
-            if (windows.isEmpty()) {
-                Pane p = change.apply(panes().get(0));
-                return new Row(session, p.cwd(), p.conversation(), p.conversationCwd(), p.claudeConfig(), p.notRunning(), List.of(), ended);
-            }
-            List<Window> ws = windows.stream().map(w -> w.withPanes(w.panes().stream().map(change).toList())).toList();
-            return of(session, ws).withEnded(ended);
-        }
-
-        /** The same session, died with its server ({@code ended}), or live or owed again (null). */
-        public Row withEnded(Ended ended) {
-            return new Row(session, cwd, conversation, conversationCwd, claudeConfig, notRunning, windows, ended);
-        }
-
-        /** The main conversation marked (not) running: the pane that holds it too. */
-        public Row withNotRunning(String why) {
-            if (conversation == null) return this;
-            return withPanes(p -> conversation.equalsIgnoreCase(p.conversation()) ? p.withNotRunning(why) : p);
-        }
-    }
-
-    /**
-     * The first word of a not-running reason says who stopped it: the user (or nobody can tell:
-     * left alone by blanket restores), a crash (its live record left behind), or a restore that
-     * failed (both brought back running by the next blanket or boot restore).
-     */
-    public static final String EXITED = "exited: ", KILLED = "killed: ", RESTORE_FAILED = "restore failed: ";
-
-    /** A conversation that was running, or stopped by anything but its user. */
-    static boolean wanted(String conversation, String notRunning) {
-        return conversation != null && (notRunning == null || !notRunning.startsWith(EXITED));
-    }
-
-    /**
-     * A session that was not live when a save found a new tmux server in place of the one the
-     * session ran on: it died with that server ({@code server}, {@code pid@start}), as noticed at
-     * {@code noticed}. {@code crash} is the evidence that the server was killed, in words (the
-     * kernel's OOM line), or null: nobody can tell a crash from the user's kill-server, so only a
-     * restore that names the session brings it back.
-     */
-    public record Ended(String server, java.time.Instant noticed, String crash) {
-        public boolean crashed() { return crash != null; }
-
-        /** For the log and a plan's why. */
-        public String describe() {
-            Optional<Tmux.Server> s = Tmux.Server.parse(server);
-            String which = s.map(x -> "its tmux server (" + x + ")").orElse("its tmux server");
-            return which + (crash != null ? " was killed by " + crash : " ended with no crash on record") + ", noticed " + noticed;
-        }
-    }
-
-    /** Why a pane's conversation is not running when a restore did not make the pane at all (tmux refused it, or the restore stopped). */
-    public static final String NOT_RECREATED = RESTORE_FAILED + "its pane was not recreated";
 
     /** A line that could not be read (1-based), for the log: the row is skipped, the rest goes on. */
     public record Problem(int line, String text) {}
 
     /** A file's rows, the lines that did not read, and the tmux server its live rows were listed from (null: not known). */
-    public record Parsed(List<Row> rows, List<Problem> problems, Tmux.Server server) {
-        public Parsed(List<Row> rows, List<Problem> problems) {
+    public record Parsed(List<SavedSession> rows, List<Problem> problems, Tmux.Server server) {
+        public Parsed(List<SavedSession> rows, List<Problem> problems) {
             this(rows, problems, null);
         }
     }
@@ -283,16 +83,16 @@ public final class SnapshotFormat {
         return b.toString();
     }
 
-    public static String format(List<Row> rows) {
+    public static String format(List<SavedSession> rows) {
         return format(rows, null);
     }
 
     /** {@code rows} as a file; {@code server}: the tmux server the live rows were listed from (null: not known). */
-    public static String format(List<Row> rows, Tmux.Server server) {
+    public static String format(List<SavedSession> rows, Tmux.Server server) {
         StringBuilder b = new StringBuilder(HEADER);
         if (server != null) b.append('\t').append(SERVER).append(server.key());
         b.append('\n');
-        for (Row r : rows) {
+        for (SavedSession r : rows) {
             b.append(escape(r.session())).append('\t')
              .append(escape(r.cwd())).append('\t')
              .append(orNone(r.conversation())).append('\t')
@@ -303,7 +103,7 @@ public final class SnapshotFormat {
                 b.append("\tended\t").append(escape(r.ended().server())).append('\t').append(r.ended().noticed()).append('\t')
                  .append(orNone(r.ended().crash())).append('\n');
             }
-            for (Window w : r.windows()) {
+            for (SavedWindow w : r.windows()) {
                 List<String> on = new ArrayList<>();
                 if (w.active()) on.add("active");
                 if (w.zoomed()) on.add("zoomed");
@@ -311,7 +111,7 @@ public final class SnapshotFormat {
                 String flags = on.isEmpty() ? NONE : String.join(",", on);
                 b.append("\twindow\t").append(w.index()).append('\t').append(flags).append('\t')
                  .append(escape(w.name())).append('\t').append(escape(w.layout())).append('\n');
-                for (Pane p : w.panes()) {
+                for (SavedPane p : w.panes()) {
                     b.append("\tpane\t").append(p.window()).append('.').append(p.index()).append('\t')
                      .append(p.active() ? "active" : NONE).append('\t')
                      .append(escape(p.cwd())).append('\t')
@@ -339,7 +139,7 @@ public final class SnapshotFormat {
      * a session whose every window was bad keeps its summary line, as an older file's row.
      */
     public static Parsed parse(String text) {
-        List<Row> rows = new ArrayList<>();
+        List<SavedSession> rows = new ArrayList<>();
         List<Problem> problems = new ArrayList<>();
         String[] lines = text.split("\n", -1);
         Block block = null; // the session being read, with its windows so far
@@ -386,7 +186,7 @@ public final class SnapshotFormat {
                 problems.add(new Problem(i + 1, "conversation id is not a UUID"));
                 continue;
             }
-            block = new Block(new Row(session, unescape(f[1]), uuid, field(f, 3), field(f, 4), uuid == null ? null : field(f, 5)));
+            block = new Block(new SavedSession(session, unescape(f[1]), uuid, field(f, 3), field(f, 4), uuid == null ? null : field(f, 5)));
         }
         if (block != null) rows.add(block.close(problems, lines.length));
         return new Parsed(rows, problems, server);
@@ -394,20 +194,20 @@ public final class SnapshotFormat {
 
     /** A session line and the window and pane lines read after it so far. */
     private static final class Block {
-        private final Row summary;
-        private final List<Window> windows = new ArrayList<>();
-        private Window window; // the window pane lines attach to; null after a bad window line
-        private final List<Pane> panes = new ArrayList<>();
+        private final SavedSession summary;
+        private final List<SavedWindow> windows = new ArrayList<>();
+        private SavedWindow window; // the window pane lines attach to; null after a bad window line
+        private final List<SavedPane> panes = new ArrayList<>();
 
         private Ended ended;
 
-        Block(Row summary) { this.summary = summary; }
+        Block(SavedSession summary) { this.summary = summary; }
 
         void ended(Ended e) {
             if (e != null) ended = e;
         }
 
-        void window(Window next) {
+        void window(SavedWindow next) {
             flush();
             window = next;
         }
@@ -423,15 +223,15 @@ public final class SnapshotFormat {
         }
 
         /** The row; windows left without a readable pane are dropped (a problem each). */
-        Row close(List<Problem> problems, int line) {
+        SavedSession close(List<Problem> problems, int line) {
             flush();
-            List<Window> kept = new ArrayList<>();
-            for (Window w : windows) {
+            List<SavedWindow> kept = new ArrayList<>();
+            for (SavedWindow w : windows) {
                 if (w.panes().isEmpty()) problems.add(new Problem(line, "session '" + summary.session() + "': window " + w.index() + " has no readable pane; left out"));
                 else if (kept.stream().anyMatch(k -> k.index() == w.index())) problems.add(new Problem(line, "session '" + summary.session() + "': window " + w.index() + " twice; the second left out"));
                 else kept.add(w);
             }
-            return (kept.isEmpty() ? summary : Row.of(summary.session(), kept)).withEnded(ended);
+            return (kept.isEmpty() ? summary : SavedSession.of(summary.session(), kept)).withEnded(ended);
         }
     }
 
@@ -449,7 +249,7 @@ public final class SnapshotFormat {
         }
     }
 
-    private static Window window(String[] f, int line, List<Problem> problems) {
+    private static SavedWindow window(String[] f, int line, List<Problem> problems) {
         if (f.length < 6) {
             problems.add(new Problem(line, "a window line has 6 fields, this has " + f.length));
             return null;
@@ -460,10 +260,10 @@ public final class SnapshotFormat {
             return null;
         }
         List<String> flags = List.of(f[3].split(","));
-        return new Window(index, unescape(f[4]), flags.contains("auto"), unescape(f[5]), flags.contains("active"), flags.contains("zoomed"), List.of());
+        return new SavedWindow(index, unescape(f[4]), flags.contains("auto"), unescape(f[5]), flags.contains("active"), flags.contains("zoomed"), List.of());
     }
 
-    private static Optional<Pane> pane(String[] f, int window, int line, List<Problem> problems) {
+    private static Optional<SavedPane> pane(String[] f, int window, int line, List<Problem> problems) {
         if (f.length < 11) {
             problems.add(new Problem(line, "a pane line has at least 11 fields, this has " + f.length));
             return Optional.empty();
@@ -484,8 +284,8 @@ public final class SnapshotFormat {
             problems.add(new Problem(line, "claude options or program is not a JSON array of strings"));
             return Optional.empty();
         }
-        return Optional.of(new Pane(w, p, f[3].equals("active"), unescape(f[4]), uuid, field(f, 6), field(f, 7), field(f, 8), options, program,
-                field(f, 11)));
+        return Optional.of(SavedPane.at(w, p).active(f[3].equals("active")).cwd(unescape(f[4])).conversation(uuid, field(f, 6), field(f, 7))
+                .withNotRunning(field(f, 8)).options(options).program(program).tmuxPane(field(f, 11)));
     }
 
     private static Integer index(String s) {

@@ -1,0 +1,96 @@
+package store;
+
+import java.util.List;
+
+/**
+ * One pane: where it is (window index, pane index), whether it is its window's active pane,
+ * its cwd, the conversation running in it (or kept, with why it is not running, as for a
+ * session), the claude launch options carried to its resume, the program to start again
+ * (empty: a shell), and which live pane it was ({@code %id@server-start}, null when not
+ * known): a save tells the same pane from another that took its place (a closed window's
+ * index given to the next) by it.
+ */
+public record SavedPane(int window, int index, boolean active, String cwd, String conversation, String conversationCwd,
+                        String claudeConfig, String notRunning, List<String> claudeOptions, List<String> program, String tmuxPane) {
+
+    public SavedPane {
+        claudeOptions = List.copyOf(claudeOptions);
+        program = List.copyOf(program);
+        if (conversation == null) {
+            conversationCwd = null;
+            claudeConfig = null;
+            notRunning = null;
+            claudeOptions = List.of();
+        }
+    }
+
+    /**
+     * A pane at {@code window.index}, not active, no cwd known, a shell: the start of a named
+     * construction, {@code SavedPane.at(0, 1).active(true).cwd("/p").conversation(id, "/p", null)}.
+     */
+    public static SavedPane at(int window, int index) {
+        return new SavedPane(window, index, false, "", null, null, null, null, List.of(), List.of(), null);
+    }
+
+    public SavedPane active(boolean active) {
+        return new SavedPane(window, index, active, cwd, conversation, conversationCwd, claudeConfig, notRunning, claudeOptions, program, tmuxPane);
+    }
+
+    public SavedPane cwd(String cwd) {
+        return new SavedPane(window, index, active, cwd, conversation, conversationCwd, claudeConfig, notRunning, claudeOptions, program, tmuxPane);
+    }
+
+    /** Running {@code id}, started in {@code startDir}, under config root {@code config} (null: the default); or none (null id). */
+    public SavedPane conversation(String id, String startDir, String config) {
+        return new SavedPane(window, index, active, cwd, id, startDir, config, notRunning, claudeOptions, program, tmuxPane);
+    }
+
+    /** The launch options carried to the conversation's resume. */
+    public SavedPane options(List<String> options) {
+        return new SavedPane(window, index, active, cwd, conversation, conversationCwd, claudeConfig, notRunning, options, program, tmuxPane);
+    }
+
+    /** The program (an argv) the pane comes back running; empty: a shell. */
+    public SavedPane program(List<String> program) {
+        return new SavedPane(window, index, active, cwd, conversation, conversationCwd, claudeConfig, notRunning, claudeOptions, program, tmuxPane);
+    }
+
+    /** The live pane it is ({@code %id@server-start}); null: not known. */
+    public SavedPane tmuxPane(String key) {
+        return new SavedPane(window, index, active, cwd, conversation, conversationCwd, claudeConfig, notRunning, claudeOptions, program, key);
+    }
+
+    /** The same pane at another place (a window of its own, an index that moved). */
+    public SavedPane moved(int window, int index) {
+        return new SavedPane(window, index, active, cwd, conversation, conversationCwd, claudeConfig, notRunning, claudeOptions, program, tmuxPane);
+    }
+
+    public static SavedPane shell(int window, int index, boolean active, String cwd, List<String> program) {
+        return at(window, index).active(active).cwd(cwd).program(program);
+    }
+
+    public boolean hasConversation() { return conversation != null; }
+
+    public boolean running() { return conversation != null && notRunning == null; }
+
+    /** As {@link SavedSession#wanted()}, for this pane's conversation. */
+    public boolean wanted() { return NotRunning.wanted(conversation, notRunning); }
+
+    /** Why its conversation is not running; null: it runs. */
+    public SavedPane withNotRunning(String why) {
+        return new SavedPane(window, index, active, cwd, conversation, conversationCwd, claudeConfig, why, claudeOptions, program, tmuxPane);
+    }
+
+    /** The same pane with {@code other}'s conversation (a live pane whose claude died keeps the one it had). */
+    public SavedPane withConversationOf(SavedPane other, String why) {
+        return conversation(other.conversation, other.conversationCwd, other.claudeConfig).options(other.claudeOptions).withNotRunning(why);
+    }
+
+    /** The same pane, no longer the live pane it was (a restore made a new one in its place). */
+    public SavedPane withoutTmuxPane() {
+        return tmuxPane(null);
+    }
+
+    /** "window.pane", as tmux would say it: for logs. */
+    public String address() { return window < 0 ? "its pane" : "pane " + window + "." + index; }
+}
