@@ -42,9 +42,9 @@ public final class Healer {
                         continue;
                     }
                     Path cwd = world.procs().cwd(step.pane().pid()).orElse(account.home());
-                    Exec.Result r = tmux.respawnPane(step.pane().id(), cwd, RestorePlan.paneEnv(step.config()),
+                    Exec.Result r = tmux.respawnPane(step.pane().id(), new Tmux.PaneSpec(cwd, RestorePlan.paneEnv(step.config()),
                             RestorePlan.resumeCommand(step.startDir(), step.conversation(), HealPlan.launchOptions(world, step.conversation()),
-                                    account, settings, false));
+                                    account, settings, false)));
                     if (!r.ok()) {
                         Log.error("%s: could not heal conversation %s%s: %s", user, step.conversation(), where, r.timedOut() ? "tmux timed out" : r.firstErrorLine());
                         failed++;

@@ -90,23 +90,16 @@ public final class MissingPanes {
                             user, p.conversation(), row.session(), why);
                     continue;
                 }
-                List<String> args = new ArrayList<>(List.of("new-window", "-d", "-P", "-F", "#{pane_id} #{window_index} #{start_time}",
-                        "-t", session.get().id() + ":", "-c", Tmux.literal(plan.cwd().toString())));
-                RestorePlan.paneEnv(plan).forEach((k, v) -> args.addAll(List.of("-e", k + "=" + v)));
-                args.add("--");
-                args.addAll(RestorePlan.resumeCommand(plan.startDir(), p.conversation(), p.claudeOptions(), account, settings, false));
-                Exec.Result r = tmux.run(args.toArray(String[]::new));
-                String[] f = r.out().strip().split(" ");
-                if (!r.ok() || f.length < 3) {
-                    Log.error("%s: could not bring back conversation %s of session '%s': %s", user, p.conversation(), row.session(),
-                            r.timedOut() ? "tmux timed out" : r.firstErrorLine());
+                Tmux.NewWindow w = tmux.newWindow(session.get().id(), new Tmux.PaneSpec(plan.cwd(), RestorePlan.paneEnv(plan),
+                        RestorePlan.resumeCommand(plan.startDir(), p.conversation(), p.claudeOptions(), account, settings, false)));
+                if (!w.ok()) {
+                    Log.error("%s: could not bring back conversation %s of session '%s': %s", user, p.conversation(), row.session(), w.error());
                     failed++;
                     continue;
                 }
-                Log.info("%s: brought back conversation %s of session '%s' in window %s (%s)",
-                        user, p.conversation(), row.session(), f[1], why);
-                now = moved(now, p, p.moved(Integer.parseInt(f[1]), 0).active(true).cwd(plan.cwd().toString())
-                        .withNotRunning(null).program(List.of()).tmuxPane(f[0] + "@" + f[2]));
+                Log.info("%s: brought back conversation %s of session '%s' in window %d (%s)", user, p.conversation(), row.session(), w.pane().window(), why);
+                now = moved(now, p, p.moved(w.pane().window(), 0).active(true).cwd(plan.cwd().toString())
+                        .withNotRunning(null).program(List.of()).tmuxPane(w.pane().key()));
                 made++;
             }
             next.add(now);

@@ -211,16 +211,14 @@ public final class Restorer {
             for (int i = 0; i < made.size() && !live.isEmpty(); i++) {
                 if (made.get(i).pane() != null) continue;
                 RestorePlan.PanePlan p = made.get(i).plan();
-                Exec.Result r = tmux.run(SessionLayout.alone(c, p, command, RestorePlan::paneEnv).toArray(String[]::new));
-                String[] f = r.out().strip().split(" ");
-                if (!r.ok() || f.length < 3) {
-                    Log.warn("%s: session '%s' %s could not be recreated: %s", user, st.row().session(), p.pane().address(),
-                            r.timedOut() ? "tmux timed out" : r.firstErrorLine());
+                Tmux.NewWindow alone = tmux.newWindow(c.sessionId(), SessionLayout.spec(p, command, RestorePlan::paneEnv));
+                if (!alone.ok()) {
+                    Log.warn("%s: session '%s' %s could not be recreated: %s", user, st.row().session(), p.pane().address(), alone.error());
                     continue;
                 }
-                Log.warn("%s: session '%s' %s came back in a window of its own (%s)", user, st.row().session(), p.pane().address(), f[2]);
-                made.set(i, new SessionLayout.Made(p, new Tmux.LivePane(c.sessionId(), Integer.parseInt(f[2]), "", "", false, false, 0, f[0],
-                        Integer.parseInt(f[1]), true)));
+                Log.warn("%s: session '%s' %s came back in a window of its own (%d)", user, st.row().session(), p.pane().address(), alone.pane().window());
+                made.set(i, new SessionLayout.Made(p, new Tmux.LivePane(c.sessionId(), alone.pane().window(), "", "", false, false, 0, alone.pane().id(),
+                        alone.pane().pid(), true)));
             }
             out.put(st, made);
             focus.addAll(SessionLayout.focus(st, c, made));

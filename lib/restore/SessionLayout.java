@@ -109,20 +109,15 @@ public final class SessionLayout {
         return calls;
     }
 
-    /** A pane of its own, in a new window of the session at the first free index: where a pane goes that its window could not take. */
-    public static List<String> alone(Tmux.Created created, RestorePlan.PanePlan p, Function<RestorePlan.PanePlan, List<String>> command,
+    /** What pane {@code p} runs and where, for the tmux command that starts it. */
+    public static Tmux.PaneSpec spec(RestorePlan.PanePlan p, Function<RestorePlan.PanePlan, List<String>> command,
                                      Function<RestorePlan.PanePlan, Map<String, String>> env) {
-        return pane(List.of("new-window", "-d", "-P", "-F", "#{pane_id} #{pane_pid} #{window_index}", "-t", created.sessionId() + ":"), p, command, env);
+        return new Tmux.PaneSpec(p.cwd(), env.apply(p), command.apply(p));
     }
 
     private static List<String> pane(List<String> head, RestorePlan.PanePlan p, Function<RestorePlan.PanePlan, List<String>> command,
                                      Function<RestorePlan.PanePlan, Map<String, String>> env) {
-        List<String> args = new ArrayList<>(head);
-        args.addAll(List.of("-c", Tmux.literal(p.cwd().toString())));
-        env.apply(p).forEach((k, v) -> args.addAll(List.of("-e", k + "=" + v)));
-        args.add("--");
-        args.addAll(command.apply(p));
-        return args;
+        return spec(p, command, env).command(head);
     }
 
     /**

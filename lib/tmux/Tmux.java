@@ -456,13 +456,49 @@ public final class Tmux {
     }
 
     private static List<String> newSessionCommand(NewSession n) {
-        List<String> args = new ArrayList<>(List.of("new-session", "-d", "-P", "-F", CREATED,
-                "-s", literal(creationName(n.name())), "-c", literal(n.cwd().toString()), "-x", Integer.toString(n.width()), "-y", Integer.toString(n.height())));
-        if (n.windowName() != null) args.addAll(List.of("-n", literal(n.windowName()))); // -n keeps a name as given
-        n.env().forEach((k, v) -> args.addAll(List.of("-e", k + "=" + v)));
-        args.add("--");
-        args.addAll(n.command());
-        return args;
+        List<String> head = new ArrayList<>(List.of("new-session", "-d", "-P", "-F", CREATED,
+                "-s", literal(creationName(n.name())), "-x", Integer.toString(n.width()), "-y", Integer.toString(n.height())));
+        if (n.windowName() != null) head.addAll(List.of("-n", literal(n.windowName()))); // -n keeps a name as given
+        return new PaneSpec(n.cwd(), n.env(), n.command()).command(head);
+    }
+
+    /**
+     * What a pane t3 starts runs, and where: its cwd, its environment, its argv. Every command that
+     * starts a pane (new-session, new-window, split-window, respawn-pane) takes it the same way:
+     * tmux execs the argv directly, so no shell sees the data.
+     */
+    public record PaneSpec(Path cwd, Map<String, String> env, List<String> argv) {
+        /** {@code head} (the command and its own flags), then {@code -c DIR [-e K=V]... -- ARGV}. */
+        public List<String> command(List<String> head) {
+            List<String> args = new ArrayList<>(head);
+            args.addAll(List.of("-c", literal(cwd.toString())));
+            env.forEach((k, v) -> args.addAll(List.of("-e", k + "=" + v)));
+            args.add("--");
+            args.addAll(argv);
+            return args;
+        }
+    }
+
+    /** A pane tmux made in a window of its own: its id, process, window index, and the key it is known by ({@code %id@server-start}). */
+    public record NewPane(String id, int pid, int window, String key) {}
+
+    /** What became of a new window: its pane, or why there is none. */
+    public record NewWindow(NewPane pane, String error) {
+        public boolean ok() { return pane != null; }
+    }
+
+    private static final String NEW_WINDOW = "#{pane_id} #{pane_pid} #{window_index} #{start_time}";
+
+    /** A window of its own in session {@code sessionId} (the first free index), detached, running {@code spec}. */
+    public NewWindow newWindow(String sessionId, PaneSpec spec) {
+        Exec.Result r = run(spec.command(List.of("new-window", "-d", "-P", "-F", NEW_WINDOW, "-t", sessionId + ":")).toArray(String[]::new));
+        String[] f = r.out().strip().split(" ");
+        if (!r.ok() || f.length < 4) return new NewWindow(null, r.timedOut() ? "tmux timed out" : r.ok() ? "tmux said '" + r.out().strip() + "'" : r.firstErrorLine());
+        try {
+            return new NewWindow(new NewPane(f[0], Integer.parseInt(f[1]), Integer.parseInt(f[2]), f[0] + "@" + f[3]), null);
+        } catch (NumberFormatException e) {
+            return new NewWindow(null, "tmux said '" + r.out().strip() + "'");
+        }
     }
 
     /** A pane: its id (%N, stable for the pane's life), process, cursor, whether active, and its session. */
@@ -511,12 +547,8 @@ public final class Tmux {
      * Replaces what runs in pane {@code paneId} with {@code command} (an argv, as for new-session):
      * the same pane, window and session, the same pane id, in {@code cwd}.
      */
-    public Exec.Result respawnPane(String paneId, Path cwd, Map<String, String> env, List<String> command) {
-        List<String> args = new ArrayList<>(List.of("respawn-pane", "-k", "-t", paneId, "-c", literal(cwd.toString())));
-        env.forEach((k, v) -> args.addAll(List.of("-e", k + "=" + v)));
-        args.add("--");
-        args.addAll(command);
-        return run(args.toArray(String[]::new));
+    public Exec.Result respawnPane(String paneId, PaneSpec spec) {
+        return run(spec.command(List.of("respawn-pane", "-k", "-t", paneId)).toArray(String[]::new));
     }
 
     /** tmux expands formats in -s and -c ("#h" becomes the host name): "##" keeps a '#' literal. */
