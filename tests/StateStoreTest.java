@@ -11,6 +11,7 @@ import store.StateStore;
 import store.Forgotten;
 import static org.junit.jupiter.api.Assertions.*;
 
+import base.Drift;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -105,6 +106,20 @@ class StateStoreTest {
         assertEquals(1, store.drift().size(), store.drift().toString());
         history.commit(List.of(row("a", A)), T0.plusSeconds(300));
         assertTrue(Files.isSymbolicLink(store.pointer("alice")), "an unchanged save puts the pointer back");
+    }
+
+    @Test
+    void everyStateFileIsHeldToItsModeScreensToo() throws Exception {
+        for (String kind : List.of("pending", "forgotten", "heals", "screens")) {
+            Path f = Files.writeString(store.dir().resolve("alice." + kind), "{}");
+            Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
+            List<Drift> drift = store.drift();
+            assertEquals(1, drift.size(), kind + ": " + drift);
+            assertTrue(drift.get(0).what().startsWith(f + " is mode rw-r--r--"), drift.toString());
+            drift.get(0).fix().apply();
+            assertEquals(List.of(), store.drift(), kind + " fixed");
+            Files.delete(f);
+        }
     }
 
     @Test

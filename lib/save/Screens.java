@@ -2,7 +2,6 @@ package save;
 
 import store.SavedSession;
 import base.Json;
-import base.AtomicFile;
 import base.Exec;
 import base.Log;
 import base.Settings;
@@ -16,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,8 +51,7 @@ public final class Screens {
         Path file = store.screensFile(user);
         if (!limits.on() || !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) return NONE;
         try {
-            if (Files.size(file) > 2 * limits.userBytes() + (1 << 20)) throw new IOException("larger than T3_SCROLLBACK_MAX allows");
-            return new Screens(JSON.readValue(Files.readAllBytes(file), SHAPE));
+            return new Screens(JSON.readValue(StateStore.readOwn(file, 2 * limits.userBytes() + (1 << 20)), SHAPE));
         } catch (IOException | RuntimeException e) {
             Log.warn("%s: saved screens %s do not read (%s); panes come back without them", user, file, e.getMessage());
             return NONE;
@@ -95,7 +92,7 @@ public final class Screens {
         for (SavedSession r : rows) {
             if (!names.containsValue(r.session()) && before.bySession.containsKey(r.session())) now.put(r.session(), before.bySession.get(r.session()));
         }
-        AtomicFile.write(file, JSON.writeValueAsBytes(now), PosixFilePermissions.fromString("rw-------"));
+        store.writeOwn(file, JSON.writeValueAsBytes(now));
     }
 
     /** The pane's last lines, at most the pane's share (cut at a line start), or null when tmux would not say. */

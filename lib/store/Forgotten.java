@@ -31,7 +31,7 @@ public final class Forgotten {
         Map<String, Instant> out = new TreeMap<>();
         byte[] raw;
         try {
-            raw = StateStore.readOwn(store.forgottenFile(user), History.MAX_FILE);
+            raw = StateStore.readOwn(store.forgottenFile(user));
         } catch (NoSuchFileException e) {
             return out;
         }

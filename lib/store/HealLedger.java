@@ -42,7 +42,7 @@ public final class HealLedger {
         ObjectNode doc;
         Path file = newer(store.healFile(user), store.healFallback(user));
         try {
-            JsonNode n = JSON.readTree(StateStore.readOwn(file, History.MAX_FILE));
+            JsonNode n = JSON.readTree(StateStore.readOwn(file));
             doc = n instanceof ObjectNode o ? o : JSON.createObjectNode();
         } catch (NoSuchFileException e) {
             doc = JSON.createObjectNode();

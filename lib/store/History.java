@@ -32,8 +32,6 @@ public final class History {
 
     static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
     private static final Pattern NAME = Pattern.compile("\\d{8}T\\d{6}Z");
-    /** No session list comes near this; a bigger file is not ours. */
-    public static final long MAX_FILE = 64L << 20;
 
     private final StateStore store;
     private final String user;
@@ -75,7 +73,7 @@ public final class History {
     }
 
     public SnapshotFormat.Parsed read(Snapshot s) throws IOException {
-        return SnapshotFormat.parse(StateStore.readOwn(s.file(), MAX_FILE));
+        return SnapshotFormat.parse(StateStore.readOwn(s.file()));
     }
 
     /** The newest snapshot's rows (none when there is no snapshot). */
@@ -135,7 +133,7 @@ public final class History {
         Snapshot s = flat.get();
         Instant time = s.time();
         while (Files.exists(store.historyDir(user).resolve(STAMP.format(time) + ".tsv"), LinkOption.NOFOLLOW_LINKS)) time = time.plusSeconds(1);
-        Snapshot moved = write(time, new String(StateStore.readOwn(s.file(), MAX_FILE), java.nio.charset.StandardCharsets.UTF_8));
+        Snapshot moved = write(time, new String(StateStore.readOwn(s.file()), java.nio.charset.StandardCharsets.UTF_8));
         Log.info("%s: moved %s into the history as snapshot %s", user, s.file(), moved.name());
         Snapshot newest = list().stream().filter(x -> !x.file().equals(s.file())).findFirst().orElse(moved);
         point(newest);

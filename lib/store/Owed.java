@@ -27,7 +27,7 @@ public final class Owed {
     /** The owed rows (none when there is no record). Unreadable rows are reported and skipped. */
     public List<SavedSession> rows() throws IOException {
         try {
-            SnapshotFormat.Parsed p = SnapshotFormat.parse(StateStore.readOwn(store.owedFile(user), History.MAX_FILE));
+            SnapshotFormat.Parsed p = SnapshotFormat.parse(StateStore.readOwn(store.owedFile(user)));
             p.problems().forEach(x -> Log.error("%s: %s line %d: %s; row skipped", user, store.owedFile(user), x.line(), x.text()));
             return p.rows();
         } catch (NoSuchFileException e) {

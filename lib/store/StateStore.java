@@ -150,9 +150,9 @@ public final class StateStore {
             return drifts;
         }
         dirDrift(dir, drifts);
-        try (var files = Files.newDirectoryStream(dir, "*.{tsv,pending,forgotten,heals}")) {
+        try (var files = Files.newDirectoryStream(dir, "*.{tsv,pending,forgotten,heals,screens}")) {
             for (Path f : files) {
-                String user = f.getFileName().toString().replaceFirst("\\.(tsv|pending|forgotten|heals)$", "");
+                String user = f.getFileName().toString().replaceFirst("\\.(tsv|pending|forgotten|heals|screens)$", "");
                 if (f.equals(pointer(user)) && Files.isSymbolicLink(f)) continue; // checked with the history below
                 fileDrift(f, drifts);
             }
@@ -203,6 +203,14 @@ public final class StateStore {
         }
     }
 
+    /** No state file comes near this (a session list, a ledger); a bigger file is not ours. */
+    public static final long MAX_FILE = 64L << 20;
+
+    /** Reads one of our own files, whole, at most {@link #MAX_FILE}. */
+    public static byte[] readOwn(Path f) throws IOException {
+        return readOwn(f, MAX_FILE);
+    }
+
     /** Reads one of our own files, whole: the state dir is root-only, so only size is checked. */
     public static byte[] readOwn(Path f, long maxBytes) throws IOException {
         if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) throw new java.nio.file.NoSuchFileException(f.toString(), null, "missing or not a regular file");
@@ -213,7 +221,12 @@ public final class StateStore {
 
     /** Writes one of our files atomically, root-only. */
     public void writeOwn(Path f, String text) throws IOException {
+        writeOwn(f, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** As above, bytes. */
+    public void writeOwn(Path f, byte[] data) throws IOException {
         mkdirPrivate(f.getParent());
-        AtomicFile.write(f, text.getBytes(java.nio.charset.StandardCharsets.UTF_8), FILE_MODE);
+        AtomicFile.write(f, data, FILE_MODE);
     }
 }
