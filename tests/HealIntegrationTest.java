@@ -75,16 +75,16 @@ class HealIntegrationTest {
 
     /** Pane id to pane pid, for the user's sessions' active panes, by session name. */
     Map<String, String> panes(Accounts.Account a) {
-        return users.tmux(a).listPanes().stream().collect(Collectors.toMap(Tmux.Pane::session, p -> p.id() + "/" + p.pid()));
+        return users.tmux(a).listPanes().stream().collect(Collectors.toMap(Tmux.LivePane::session, p -> p.id() + "/" + p.pid()));
     }
 
-    Tmux.Pane pane(Accounts.Account a, String session) {
+    Tmux.LivePane pane(Accounts.Account a, String session) {
         return users.tmux(a).listPanes().stream().filter(p -> p.session().equals(session)).findFirst()
                 .orElseThrow(() -> new AssertionError(session + " is not live"));
     }
 
     Optional<Procfs.Proc> claudeIn(Accounts.Account a, String session) {
-        List<Tmux.Pane> panes = users.tmux(a).listPanes();
+        List<Tmux.LivePane> panes = users.tmux(a).listPanes();
         if (panes == null) return Optional.empty();
         return panes.stream().filter(p -> p.session().equals(session)).findFirst()
                 .flatMap(p -> new Conversations(Procfs.read(), a).claudeIn(p.pid()));

@@ -93,7 +93,7 @@ class PaneTrustTest {
                 new Tmux.Session("$3", "her-claude", claudePid),
                 new Tmux.Session("$4", "init", 1));
         List<Tmux.LivePane> panes = told.stream()
-                .map(s -> new Tmux.LivePane(s.id(), 0, "w", "", true, false, 0, "%" + s.id().substring(1), s.panePid(), true)).toList();
+                .map(s -> Tmux.LivePane.made(s.id(), 0, "%" + s.id().substring(1), s.panePid())).toList();
         Tmux.Listing listing = Inventory.trusted(alice, new Tmux.Listing(Tmux.Status.OK, told, "", panes), procs);
         List<Tmux.Session> trusted = listing.sessions();
         Map<String, SavedSession> rows = Inventory.rows(alice, listing, procs, List.of("sleep")).stream()

@@ -300,12 +300,12 @@ class ServerEndTest {
     }
 
     Set<String> live() {
-        List<Tmux.Pane> panes = users.tmux(alice).listPanes();
-        return panes == null ? Set.of() : panes.stream().map(Tmux.Pane::session).collect(Collectors.toCollection(TreeSet::new));
+        List<Tmux.LivePane> panes = users.tmux(alice).listPanes();
+        return panes == null ? Set.of() : panes.stream().map(Tmux.LivePane::session).collect(Collectors.toCollection(TreeSet::new));
     }
 
     Optional<Procfs.Proc> claudeIn(String session) {
-        List<Tmux.Pane> panes = users.tmux(alice).listPanes();
+        List<Tmux.LivePane> panes = users.tmux(alice).listPanes();
         if (panes == null) return Optional.empty();
         Procfs procs = Procfs.read();
         return panes.stream().filter(p -> p.session().equals(session)).map(p -> new Conversations(procs, alice).claudeIn(p.pid()))

@@ -107,7 +107,7 @@ public final class Heal {
                 Log.error("%s: %s does not answer or is not the user's socket; not healing", user, tmux.socket());
                 return 1;
         }
-        List<Tmux.Pane> panes = tmux.listPanes();
+        List<Tmux.LivePane> panes = tmux.listPanes();
         if (panes == null) return 1;
         HealPlan.World world = HealPlan.world(account, panes, procs, newest.rows(), newest.snapshot().map(History.Snapshot::time).orElse(null),
                 tmux::screenLine);
@@ -129,7 +129,7 @@ public final class Heal {
      * server, each pane resuming its conversation: once per server.
      */
     private int endedWithAKilledServer(Roster.Entry entry, int uid, Procfs procs, History.Current newest,
-                                       List<Tmux.Pane> panes, HealLedger ledger) throws Exception {
+                                       List<Tmux.LivePane> panes, HealLedger ledger) throws Exception {
         String user = entry.user();
         java.util.Set<String> live = new java.util.HashSet<>();
         panes.forEach(p -> live.add(p.session()));

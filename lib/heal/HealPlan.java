@@ -40,18 +40,18 @@ public final class HealPlan {
      * One crash's fate. {@code record} is the evidence; {@code others} older records of the same
      * conversation, settled with it; {@code pane} where it ran (null when gone).
      */
-    public record Step(LiveRecords.Record record, List<LiveRecords.Record> others, Tmux.Pane pane, Action action, String why,
+    public record Step(LiveRecords.Record record, List<LiveRecords.Record> others, Tmux.LivePane pane, Action action, String why,
                        Path startDir, Path config) {
         public String conversation() { return record.conversation(); }
     }
 
     /** What a plan needs to know of the user's world, read once. */
-    public record World(Accounts.Account account, List<Tmux.Pane> panes, Procfs procs, Conversations conversations,
+    public record World(Accounts.Account account, List<Tmux.LivePane> panes, Procfs procs, Conversations conversations,
                         Map<String, String> running, List<SavedSession> newest, Instant newestTime,
                         BiFunction<String, Integer, String> screenLine) {}
 
     /** Reads what a plan needs of the user's world, once. */
-    public static World world(Accounts.Account account, List<Tmux.Pane> panes, Procfs procs, List<SavedSession> newest,
+    public static World world(Accounts.Account account, List<Tmux.LivePane> panes, Procfs procs, List<SavedSession> newest,
                               Instant newestTime, BiFunction<String, Integer, String> screenLine) {
         Conversations conversations = new Conversations(procs, account);
         Map<Integer, String> labels = new LinkedHashMap<>();
@@ -86,13 +86,13 @@ public final class HealPlan {
                 steps.add(new Step(r, others, null, Action.LEAVE, "runs again, in " + where, null, null));
                 continue;
             }
-            Optional<Tmux.Pane> pane = paneOf(w, r);
+            Optional<Tmux.LivePane> pane = paneOf(w, r);
             if (pane.isEmpty()) {
                 steps.add(new Step(r, others, null, Action.LEAVE, r.pane() == null && sessionOf(w, r).isEmpty()
                         ? "it ran outside tmux" : "its pane is gone (the session was closed)", null, null));
                 continue;
             }
-            Tmux.Pane p = pane.get();
+            Tmux.LivePane p = pane.get();
             if (!panesTaken.add(p.id())) {
                 steps.add(new Step(r, others, p, Action.LEAVE, "a newer crash in pane " + p.id() + " is the one to heal", null, null));
                 continue;
@@ -159,7 +159,7 @@ public final class HealPlan {
     }
 
     /** Why the pane is not an idle shell at its prompt, or null when it is. */
-    static String busy(World w, Tmux.Pane p, Procfs.Proc shell) {
+    static String busy(World w, Tmux.LivePane p, Procfs.Proc shell) {
         List<Procfs.Proc> tree = w.procs().selfAndDescendants(p.pid());
         if (tree.size() > 1 || shell.tpgid() != shell.pid()) {
             Procfs.Proc fg = tree.stream().filter(x -> x.pid() == shell.tpgid()).findFirst().orElse(tree.get(tree.size() - 1));
@@ -178,7 +178,7 @@ public final class HealPlan {
     }
 
     /** The pane the record names; a record without one: the pane the newest snapshot ran it in, else that session's active pane. */
-    private static Optional<Tmux.Pane> paneOf(World w, LiveRecords.Record r) {
+    private static Optional<Tmux.LivePane> paneOf(World w, LiveRecords.Record r) {
         if (r.pane() != null) return w.panes().stream().filter(p -> p.id().equals(r.pane())).findFirst();
         // The newest snapshot says which pane ran it (a session may have several); the pane's age is checked after.
         Optional<String> saved = w.newest().stream().flatMap(row -> row.conversations().stream())

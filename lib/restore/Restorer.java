@@ -217,8 +217,7 @@ public final class Restorer {
                     continue;
                 }
                 Log.warn("%s: session '%s' %s came back in a window of its own (%d)", user, st.row().session(), p.pane().address(), alone.pane().window());
-                made.set(i, new SessionLayout.Made(p, new Tmux.LivePane(c.sessionId(), alone.pane().window(), "", "", false, false, 0, alone.pane().id(),
-                        alone.pane().pid(), true)));
+                made.set(i, new SessionLayout.Made(p, Tmux.LivePane.made(c.sessionId(), alone.pane().window(), alone.pane().id(), alone.pane().pid())));
             }
             out.put(st, made);
             focus.addAll(SessionLayout.focus(st, c, made));

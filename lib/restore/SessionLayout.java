@@ -146,7 +146,7 @@ public final class SessionLayout {
 
     /** The pane new-session made, as a listing would give it. */
     private static Tmux.LivePane first(Tmux.Created created) {
-        return new Tmux.LivePane(created.sessionId(), created.window(), "", "", true, false, 0, created.paneId(), created.panePid(), true);
+        return Tmux.LivePane.made(created.sessionId(), created.window(), created.paneId(), created.panePid());
     }
 
     /** The active pane of each window (zoomed where it was), then the active window, by the ids tmux gave. */

@@ -90,8 +90,7 @@ public final class Inventory {
             }
             procs.owner(p.pid()).ifPresent(uid -> dropped.add("'" + names.get(p.sessionId()) + "' pane " + p.window() + "." + p.index()
                     + " (pid " + p.pid() + " runs as uid " + uid + ")"));
-            panes.add(new Tmux.LivePane(p.sessionId(), p.window(), p.windowName(), p.autoName(), p.layout(), p.windowActive(), p.zoomed(),
-                    p.index(), p.id(), NO_PROCESS, p.active(), p.serverStart()));
+            panes.add(p.withPid(NO_PROCESS));
         }
         if (!dropped.isEmpty()) {
             Log.warn("%s: tmux gave pane pids that are not %s's processes, for %s; their panes count as having no process (no cwd, no conversation)",

@@ -113,13 +113,20 @@ public final class Tmux {
      * One pane of a live session, with its window: the window's index, name (as tmux holds it: a
      * name given with -n may hold any character), whether tmux names it after its program
      * (automatic-rename), layout, and whether it is active and zoomed; the pane's index, id,
-     * process, whether it is its window's active pane, and its server's start time.
+     * process, whether it is its window's active pane, its server's start time, its session's
+     * name, and where its cursor is (heal reads the cursor line for a prompt).
      */
     public record LivePane(String sessionId, int window, String windowName, boolean autoName, String layout, boolean windowActive, boolean zoomed,
-                           int index, String id, int pid, boolean active, String serverStart) {
-        public LivePane(String sessionId, int window, String windowName, String layout, boolean windowActive, boolean zoomed,
-                        int index, String id, int pid, boolean active) {
-            this(sessionId, window, windowName, false, layout, windowActive, zoomed, index, id, pid, active, "");
+                           int index, String id, int pid, boolean active, String serverStart, String session, int cursorX, int cursorY) {
+        /** The first pane of a window a restore just made, as far as tmux's answer says: its session, window, id and process. */
+        public static LivePane made(String sessionId, int window, String id, int pid) {
+            return new LivePane(sessionId, window, "", false, "", true, false, 0, id, pid, true, "", "", 0, 0);
+        }
+
+        /** The same pane with process {@code pid} ({@link #NO_PROCESS}-like values included: one we do not trust). */
+        public LivePane withPid(int pid) {
+            return new LivePane(sessionId, window, windowName, autoName, layout, windowActive, zoomed, index, id, pid, active, serverStart, session,
+                    cursorX, cursorY);
         }
 
         /** This pane for as long as it lives: its id, which its server never gives another, and that server's start. */
@@ -275,7 +282,7 @@ public final class Tmux {
      */
     static final String LISTING = String.join("\t", "#{session_id}", "#{session_created}", "#{window_index}", "#{window_active}",
             "#{window_zoomed_flag}", "#{automatic-rename}", "#{window_layout}", "#{pane_index}", "#{pane_active}", "#{pane_pid}", "#{pane_id}",
-            "#{start_time}", "#{pid}", "#{session_name}", "#{window_name}");
+            "#{start_time}", "#{pid}", "#{cursor_x}", "#{cursor_y}", "#{session_name}", "#{window_name}");
     private static final java.util.regex.Pattern PANE_LINE = java.util.regex.Pattern.compile("^\\$\\d+\t");
 
     /** Sessions in tmux's order, each with its active window's active pane's pid, and every pane. */
@@ -293,8 +300,8 @@ public final class Tmux {
         List<LivePane> panes = new ArrayList<>();
         Server server = null;
         for (String line : lines) {
-            String[] f = line.split("\t", 15);
-            if (f.length < 15) continue;
+            String[] f = line.split("\t", 17);
+            if (f.length < 17) continue;
             if (server == null) server = Server.parse(f[12] + "@" + f[11]).orElse(null);
             // A dead pane has no pid: nothing to resolve, but the session is kept.
             int pid = number(f[9], -1), window = number(f[2], -1), index = number(f[7], -1);
@@ -305,10 +312,11 @@ public final class Tmux {
             } catch (NumberFormatException e) {
                 created = java.time.Instant.EPOCH;
             }
-            sessions.putIfAbsent(f[0], new Session(f[0], f[13], -1, created));
-            if (windowActive && active) sessions.put(f[0], new Session(f[0], f[13], pid, created));
+            sessions.putIfAbsent(f[0], new Session(f[0], f[15], -1, created));
+            if (windowActive && active) sessions.put(f[0], new Session(f[0], f[15], pid, created));
             if (window >= 0 && index >= 0) {
-                panes.add(new LivePane(f[0], window, f[14], f[5].equals("1"), f[6], windowActive, f[4].equals("1"), index, f[10], pid, active, f[11]));
+                panes.add(new LivePane(f[0], window, f[16], f[5].equals("1"), f[6], windowActive, f[4].equals("1"), index, f[10], pid, active, f[11],
+                        f[15], number(f[13], 0), number(f[14], 0)));
             }
         }
         return new Listing(Status.OK, new ArrayList<>(sessions.values()), "", panes, server);
@@ -501,28 +509,15 @@ public final class Tmux {
         }
     }
 
-    /** A pane: its id (%N, stable for the pane's life), process, cursor, whether active, and its session. */
-    public record Pane(String id, int pid, int cursorX, int cursorY, boolean active, String session) {}
-
-    /** Every pane of every session, or null when the server did not answer (the log says why). */
-    public List<Pane> listPanes() {
-        // The session name goes last: it may hold spaces (tmux removes control characters).
-        Exec.Result r = run("list-panes", "-a", "-F", "#{pane_id} #{pane_pid} #{cursor_x} #{cursor_y} #{pane_active} #{session_name}");
-        if (!r.ok() || r.truncated()) {
-            Log.warn("%s: tmux list-panes failed: %s", account.name(), r.timedOut() ? "timed out" : r.firstErrorLine());
-            return null;
+    /** Every live pane, from the one listing (heal's world), or null when there is no server or tmux would not list them. */
+    public List<LivePane> listPanes() {
+        Listing l = listSessions();
+        if (l.status() == Status.OK) return l.panes();
+        if (l.status() == Status.NO_SESSIONS) return List.of();
+        if (l.status() != Status.NO_SERVER && l.status() != Status.STALE_SOCKET) {
+            Log.warn("%s: tmux list-panes failed: %s (%s)", account.name(), l.status().words, l.detail());
         }
-        List<Pane> panes = new ArrayList<>();
-        for (String line : r.out().split("\n")) {
-            String[] f = line.split(" ", 6);
-            if (f.length < 6 || !f[0].matches("%\\d+")) continue;
-            try {
-                panes.add(new Pane(f[0], Integer.parseInt(f[1]), Integer.parseInt(f[2]), Integer.parseInt(f[3]), f[4].equals("1"), f[5]));
-            } catch (NumberFormatException e) {
-                // a dead pane has no pid: nothing to heal in it
-            }
-        }
-        return panes;
+        return null;
     }
 
     /** The text of one line of a pane's screen (0 is the top), or null when tmux would not say. */
