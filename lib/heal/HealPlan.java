@@ -71,75 +71,76 @@ public final class HealPlan {
 
     private HealPlan() {}
 
+    /** The heal limit: a conversation is resumed at most {@code max} times within {@code window}. */
+    public record Limit(int max, Duration window) {}
+
     public static List<Step> plan(World w, List<LiveRecords.Record> stale, HealLedger ledger, int maxHeals, Duration window, Instant now) {
-        // Newest crash first: of two in one pane, or of one conversation, the newest is the one to act on.
+        Limit limit = new Limit(maxHeals, window);
+        List<Step> steps = new ArrayList<>();
+        java.util.Set<String> panesTaken = new java.util.HashSet<>();
+        for (List<LiveRecords.Record> records : newestFirst(stale, ledger).values()) {
+            steps.add(step(w, records.get(0), records.subList(1, records.size()), panesTaken, ledger, limit, now));
+        }
+        return steps;
+    }
+
+    /** The records heal has not acted on, by conversation, newest crash first: of two in one pane, or of one conversation, the newest is the one to act on. */
+    private static Map<String, List<LiveRecords.Record>> newestFirst(List<LiveRecords.Record> stale, HealLedger ledger) {
         Map<String, List<LiveRecords.Record>> byConversation = new LinkedHashMap<>();
         stale.stream().filter(r -> !ledger.handled(r.key())).sorted(Comparator.comparingLong(LiveRecords.Record::procStart).reversed())
                 .forEach(r -> byConversation.computeIfAbsent(ConversationId.normal(r.conversation()), k -> new ArrayList<>()).add(r));
-        List<Step> steps = new ArrayList<>();
-        java.util.Set<String> panesTaken = new java.util.HashSet<>();
-        for (List<LiveRecords.Record> records : byConversation.values()) {
-            LiveRecords.Record r = records.get(0);
-            List<LiveRecords.Record> others = records.subList(1, records.size());
-            String where = w.running().get(ConversationId.normal(r.conversation()));
-            if (where != null) {
-                steps.add(new Step(r, others, null, Action.LEAVE, "runs again, in " + where, null, null));
-                continue;
-            }
-            Optional<Tmux.LivePane> pane = paneOf(w, r);
-            if (pane.isEmpty()) {
-                steps.add(new Step(r, others, null, Action.LEAVE, r.pane() == null && sessionOf(w, r).isEmpty()
-                        ? "it ran outside tmux" : "its pane is gone (the session was closed)", null, null));
-                continue;
-            }
-            Tmux.LivePane p = pane.get();
-            if (!panesTaken.add(p.id())) {
-                steps.add(new Step(r, others, p, Action.LEAVE, "a newer crash in pane " + p.id() + " is the one to heal", null, null));
-                continue;
-            }
-            // The save's own rule: a session whose row, saved after this claude started, names another
-            // conversation has moved on from this one (the user started another since).
-            Optional<SavedSession> row = w.newest().stream().filter(x -> x.session().equals(p.session())).findFirst();
-            if (row.isPresent() && row.get().hasConversation() && row.get().conversations().stream().noneMatch(x -> x.conversation().equalsIgnoreCase(r.conversation()))
-                    && w.newestTime() != null && w.newestTime().isAfter(r.written())) {
-                steps.add(new Step(r, others, p, Action.LEAVE, "session '" + p.session() + "' has moved on to conversation "
-                        + row.get().conversation() + " since", null, null));
-                continue;
-            }
-            Optional<Procfs.Proc> shell = w.procs().get(p.pid());
-            // The pane must be the one claude ran in: its process is the user's and older than claude was.
-            if (shell.isEmpty() || shell.get().uid() != w.account().uid() || shell.get().startTicks() > r.procStart()) {
-                steps.add(new Step(r, others, p, Action.LEAVE, "pane " + p.id() + " is newer than the crash: not where it ran", null, null));
-                continue;
-            }
-            long heals = ledger.healsSince(r.conversation(), now.minus(window));
-            if (heals >= maxHeals) {
-                steps.add(new Step(r, others, p, Action.GIVE_UP, "killed again after " + heals + " heal(s) within "
-                        + window.toMinutes() + " min: memory is short, resuming it again would only feed the OOM killer", null, null));
-                continue;
-            }
-            Optional<Path> config = UserFiles.trustedDir(r.config(), w.account().uid());
-            if (config.isEmpty() || w.conversations().transcript(config.get(), r.conversation()).isEmpty()) {
-                steps.add(new Step(r, others, p, Action.LEAVE, "its transcript is gone from " + r.config(), null, null));
-                continue;
-            }
-            Optional<Path> start = w.conversations().startDir(config.get(), r.conversation())
-                    .or(() -> Optional.ofNullable(r.cwd())).filter(d -> java.nio.file.Files.isDirectory(d));
-            if (start.isEmpty()) {
-                steps.add(new Step(r, others, p, Action.LEAVE, "its starting directory is gone", null, null));
-                continue;
-            }
-            String busy = busy(w, p, shell.get());
-            if (busy != null) {
-                steps.add(new Step(r, others, p, Action.WAIT, busy + "; trying again on the next run", null, null));
-                continue;
-            }
-            Path defaultConfig = Conversations.defaultConfig(w.account());
-            boolean isDefault = UserFiles.trustedDir(defaultConfig, w.account().uid()).map(config.get()::equals).orElse(false);
-            steps.add(new Step(r, others, p, Action.RESUME, "claude pid " + r.pid() + " was killed (its live record "
-                    + r.file() + " remains)", start.get(), isDefault ? null : config.get()));
+        return byConversation;
+    }
+
+    /** What to do about crash {@code r}: first whether its pane is still the one it ran in, then whether it can be resumed there now. */
+    private static Step step(World w, LiveRecords.Record r, List<LiveRecords.Record> others, java.util.Set<String> panesTaken, HealLedger ledger,
+                             Limit limit, Instant now) {
+        String where = w.running().get(ConversationId.normal(r.conversation()));
+        if (where != null) return new Step(r, others, null, Action.LEAVE, "runs again, in " + where, null, null);
+        Optional<Tmux.LivePane> pane = paneOf(w, r);
+        if (pane.isEmpty()) {
+            return new Step(r, others, null, Action.LEAVE, r.pane() == null && sessionOf(w, r).isEmpty()
+                    ? "it ran outside tmux" : "its pane is gone (the session was closed)", null, null);
         }
-        return steps;
+        Tmux.LivePane p = pane.get();
+        if (!panesTaken.add(p.id())) return new Step(r, others, p, Action.LEAVE, "a newer crash in pane " + p.id() + " is the one to heal", null, null);
+        // The save's own rule: a session whose row, saved after this claude started, names another
+        // conversation has moved on from this one (the user started another since).
+        Optional<SavedSession> row = w.newest().stream().filter(x -> x.session().equals(p.session())).findFirst();
+        if (row.isPresent() && row.get().hasConversation() && row.get().conversations().stream().noneMatch(x -> x.conversation().equalsIgnoreCase(r.conversation()))
+                && w.newestTime() != null && w.newestTime().isAfter(r.written())) {
+            return new Step(r, others, p, Action.LEAVE, "session '" + p.session() + "' has moved on to conversation "
+                    + row.get().conversation() + " since", null, null);
+        }
+        Optional<Procfs.Proc> shell = w.procs().get(p.pid());
+        // The pane must be the one claude ran in: its process is the user's and older than claude was.
+        if (shell.isEmpty() || shell.get().uid() != w.account().uid() || shell.get().startTicks() > r.procStart()) {
+            return new Step(r, others, p, Action.LEAVE, "pane " + p.id() + " is newer than the crash: not where it ran", null, null);
+        }
+        return resumeIn(w, r, others, p, shell.get(), ledger, limit, now);
+    }
+
+    /** Crash {@code r} in its own pane {@code p}: resume it, unless it crash-loops, its transcript or directory is gone, or the pane is busy. */
+    private static Step resumeIn(World w, LiveRecords.Record r, List<LiveRecords.Record> others, Tmux.LivePane p, Procfs.Proc shell,
+                                 HealLedger ledger, Limit limit, Instant now) {
+        long heals = ledger.healsSince(r.conversation(), now.minus(limit.window()));
+        if (heals >= limit.max()) {
+            return new Step(r, others, p, Action.GIVE_UP, "killed again after " + heals + " heal(s) within "
+                    + limit.window().toMinutes() + " min: memory is short, resuming it again would only feed the OOM killer", null, null);
+        }
+        Optional<Path> config = UserFiles.trustedDir(r.config(), w.account().uid());
+        if (config.isEmpty() || w.conversations().transcript(config.get(), r.conversation()).isEmpty()) {
+            return new Step(r, others, p, Action.LEAVE, "its transcript is gone from " + r.config(), null, null);
+        }
+        Optional<Path> start = w.conversations().startDir(config.get(), r.conversation())
+                .or(() -> Optional.ofNullable(r.cwd())).filter(d -> java.nio.file.Files.isDirectory(d));
+        if (start.isEmpty()) return new Step(r, others, p, Action.LEAVE, "its starting directory is gone", null, null);
+        String busy = busy(w, p, shell);
+        if (busy != null) return new Step(r, others, p, Action.WAIT, busy + "; trying again on the next run", null, null);
+        Path defaultConfig = Conversations.defaultConfig(w.account());
+        boolean isDefault = UserFiles.trustedDir(defaultConfig, w.account().uid()).map(config.get()::equals).orElse(false);
+        return new Step(r, others, p, Action.RESUME, "claude pid " + r.pid() + " was killed (its live record "
+                + r.file() + " remains)", start.get(), isDefault ? null : config.get());
     }
 
     /**

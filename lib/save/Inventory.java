@@ -120,9 +120,34 @@ public final class Inventory {
         // Each session's panes (tmux lists every session with one at least).
         Map<Tmux.Session, List<Tmux.LivePane>> panesOf = new LinkedHashMap<>();
         for (Tmux.Session s : listing.sessions()) panesOf.put(s, listing.panesOf(s));
-
-        List<Claims.Claim> claims = new ArrayList<>();
         Map<String, Procfs.Proc> claudeOf = new java.util.HashMap<>();
+        Claims.Resolved resolved = Claims.resolve(claims(account, panesOf, procs, conversations, claudeOf));
+        for (Claims.Lost l : resolved.lost()) {
+            Log.warn("%s: %s and %s both run conversation %s; %s keeps it (%s), %s is saved without one",
+                    account.name(), l.keptBy(), l.claim().session(), l.claim().conversation().uuid(),
+                    l.keptBy(), resolved.kept().get(l.keptBy()).source(), l.claim().session());
+        }
+        Optional<Path> defaultConfig = UserFiles.trustedDir(Conversations.defaultConfig(account), account.uid());
+        List<SavedSession> rows = new ArrayList<>();
+        panesOf.forEach((s, panes) -> {
+            if (panes.isEmpty()) return; // gone between two lines of tmux's listing: nothing to save of it
+            List<SavedPane> saved = new ArrayList<>();
+            for (Tmux.LivePane p : panes) {
+                saved.add(pane(account, p, procs, resolved.kept().get(where(s, p)), claudeOf.get(where(s, p)), defaultConfig, programs));
+            }
+            rows.add(SavedSession.of(s.name(), windows(panes, saved)));
+        });
+        return rows;
+    }
+
+    /**
+     * Who claims which conversation: each pane's claude (its conversation, most certain evidence
+     * first), or a restored pane still at its gate (the conversation is wanted there, not dropped).
+     * {@code claudeOf} learns each pane's claude process, for its launch options.
+     */
+    private static List<Claims.Claim> claims(Accounts.Account account, Map<Tmux.Session, List<Tmux.LivePane>> panesOf, Procfs procs,
+                                             Conversations conversations, Map<String, Procfs.Proc> claudeOf) {
+        List<Claims.Claim> claims = new ArrayList<>();
         panesOf.forEach((s, panes) -> {
             for (Tmux.LivePane p : panes) {
                 if (!procs.ownedBy(p.pid(), account.uid())) continue;
@@ -132,49 +157,36 @@ public final class Inventory {
                     claudeOf.put(where, claude.get());
                     conversations.of(claude.get()).ifPresent(c -> claims.add(new Claims.Claim(where, c, claude.get().startTicks())));
                 } else {
-                    // A restored pane still waiting for its Enter: the conversation is wanted there, not dropped.
                     procs.get(p.pid()).ifPresent(pp -> conversations.waitingIn(pp).ifPresent(c -> claims.add(new Claims.Claim(where, c, pp.startTicks()))));
                 }
             }
         });
-        Claims.Resolved resolved = Claims.resolve(claims);
-        for (Claims.Lost l : resolved.lost()) {
-            Log.warn("%s: %s and %s both run conversation %s; %s keeps it (%s), %s is saved without one",
-                    account.name(), l.keptBy(), l.claim().session(), l.claim().conversation().uuid(),
-                    l.keptBy(), resolved.kept().get(l.keptBy()).source(), l.claim().session());
-        }
+        return claims;
+    }
 
-        Optional<Path> defaultConfig = UserFiles.trustedDir(Conversations.defaultConfig(account), account.uid());
-        List<SavedSession> rows = new ArrayList<>();
-        panesOf.forEach((s, panes) -> {
-            Map<Integer, List<SavedPane>> byWindow = new LinkedHashMap<>();
-            for (Tmux.LivePane p : panes) {
-                String where = where(s, p);
-                String cwd = procs.currentPath(p.pid(), account.uid()).map(Path::toString).orElse("");
-                Conversations.Conversation c = resolved.kept().get(where);
-                SavedPane pane;
-                if (c == null) {
-                    List<String> program = procs.ownedBy(p.pid(), account.uid()) ? Programs.running(procs, p.pid(), account.uid(), programs) : List.of();
-                    pane = SavedPane.at(p.window(), p.index()).active(p.active()).cwd(cwd).program(program).tmuxPane(key(p));
-                } else {
-                    String config = defaultConfig.isPresent() && defaultConfig.get().equals(c.configDir()) ? null : c.configDir().toString();
-                    Procfs.Proc claude = claudeOf.get(where);
-                    pane = SavedPane.at(p.window(), p.index()).active(p.active()).cwd(cwd)
-                            .conversation(c.uuid(), c.startDir() == null ? null : c.startDir().toString(), config)
-                            .options(claude == null ? List.of() : ClaudeOptions.carried(claude.argv())).tmuxPane(key(p));
-                }
-                byWindow.computeIfAbsent(p.window(), k -> new ArrayList<>()).add(pane);
-            }
-            if (panes.isEmpty()) return; // gone between two lines of tmux's listing: nothing to save of it
-            List<SavedWindow> windows = new ArrayList<>();
-            for (Tmux.LivePane p : panes) {
-                if (windows.stream().anyMatch(w -> w.index() == p.window())) continue;
-                windows.add(new SavedWindow(p.window(), p.windowName(), p.autoName(), p.layout(), p.windowActive(), p.zoomed(),
-                        byWindow.get(p.window())));
-            }
-            rows.add(SavedSession.of(s.name(), windows));
-        });
-        return rows;
+    /** One live pane as saved: its place and cwd, and the conversation it keeps ({@code c}, with its claude's options) or its program. */
+    private static SavedPane pane(Accounts.Account account, Tmux.LivePane p, Procfs procs, Conversations.Conversation c, Procfs.Proc claude,
+                                  Optional<Path> defaultConfig, List<String> programs) {
+        String cwd = procs.currentPath(p.pid(), account.uid()).map(Path::toString).orElse("");
+        SavedPane pane = SavedPane.at(p.window(), p.index()).active(p.active()).cwd(cwd).tmuxPane(key(p));
+        if (c == null) {
+            return pane.program(procs.ownedBy(p.pid(), account.uid()) ? Programs.running(procs, p.pid(), account.uid(), programs) : List.of());
+        }
+        String config = defaultConfig.isPresent() && defaultConfig.get().equals(c.configDir()) ? null : c.configDir().toString();
+        return pane.conversation(c.uuid(), c.startDir() == null ? null : c.startDir().toString(), config)
+                .options(claude == null ? List.of() : ClaudeOptions.carried(claude.argv()));
+    }
+
+    /** The session's windows in tmux's order, each with its saved panes ({@code saved}, one per live pane, in the same order). */
+    private static List<SavedWindow> windows(List<Tmux.LivePane> panes, List<SavedPane> saved) {
+        Map<Integer, List<SavedPane>> byWindow = new LinkedHashMap<>();
+        for (int i = 0; i < panes.size(); i++) byWindow.computeIfAbsent(panes.get(i).window(), k -> new ArrayList<>()).add(saved.get(i));
+        List<SavedWindow> windows = new ArrayList<>();
+        for (Tmux.LivePane p : panes) {
+            if (windows.stream().anyMatch(w -> w.index() == p.window())) continue;
+            windows.add(new SavedWindow(p.window(), p.windowName(), p.autoName(), p.layout(), p.windowActive(), p.zoomed(), byWindow.get(p.window())));
+        }
+        return windows;
     }
 
     /** The live pane's identity, when the listing says which server it is on. */
