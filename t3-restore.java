@@ -77,7 +77,7 @@ class T3Restore implements Callable<Integer> {
     List<String> sessions = new ArrayList<>();
 
     @Mixin
-    Cli.Plan plan = new Cli.Plan();
+    Cli.PlanOptions plan = new Cli.PlanOptions();
 
     public static void main(String[] args) {
         Cli.exit(new T3Restore(), args);
@@ -110,7 +110,7 @@ class T3Restore implements Callable<Integer> {
             if (verb.heal) {
                 Heal heal = new Heal(settings, store, plan.dryRun);
                 int failed = heal.all(roster.entries());
-                if (plan.dryRun) HealReport.print(heal.plan(), plan.json);
+                if (plan.dryRun && heal.plan() != null) HealReport.print(heal.plan(), plan.json);
                 return failed == 0 ? 0 : 1;
             }
             if (verb.list) return RestoreVerbs.list(store, user, plan.json);

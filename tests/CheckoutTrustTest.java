@@ -51,6 +51,15 @@ class CheckoutTrustTest {
         Children.check("chmod", "1777", copy.resolve("lib/restore").toString());
         assertEquals(List.of(copy.resolve("lib/restore") + " is writable by everyone: chmod o-w " + copy.resolve("lib/restore"),
                 copy.resolve("lib/restore") + " is writable by group root: chmod g-w " + copy.resolve("lib/restore")), CheckoutTrust.problems(copy));
+        Children.check("chmod", "755", copy.resolve("lib/restore").toString());
+        // lib/ itself, sticky: a package folder made there is compiled at the next build.
+        Children.check("chmod", "1777", copy.resolve("lib").toString());
+        assertTrue(String.join("\n", CheckoutTrust.problems(copy)).contains(copy.resolve("lib") + " is writable by everyone"), "sticky lib/ refused");
+        Children.check("chmod", "755", copy.resolve("lib").toString());
+        // An empty folder under lib/ anyone can write: the file planted there next is compiled.
+        Path empty = Files.createDirectory(copy.resolve("lib/newpkg"));
+        Children.check("chmod", "777", empty.toString());
+        assertTrue(String.join("\n", CheckoutTrust.problems(copy)).contains(empty + " is writable by everyone"), "empty package folder refused");
     }
 
     @Test

@@ -37,6 +37,8 @@ class HouseRulesTest {
                 .check(LIB);
         noClasses().that().resideInAPackage("base..").should().dependOnClassesThat()
                 .resideInAnyPackage("tmux..", "claude..", "store..", "install..").check(LIB);
+        noClasses().that().resideInAnyPackage("tmux..", "claude..", "store..").should().dependOnClassesThat().resideInAPackage("install..")
+                .because("installing the units is the flows' business, not the model's").check(LIB);
         noClasses().that().resideInAnyPackage("restore..", "save..").should().dependOnClassesThat().resideInAPackage("heal..")
                 .because("heal uses a restore's planning; restore and save know nothing of heal").check(LIB);
     }

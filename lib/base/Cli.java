@@ -12,7 +12,7 @@ public final class Cli {
     private Cli() {}
 
     /** Options a command that can show its plan shares: change nothing, and print it for people or for programs. */
-    public static final class Plan {
+    public static final class PlanOptions {
         @CommandLine.Option(names = "--dry-run", description = "print the plan, per row: state now, action, conversation, why; change nothing")
         public boolean dryRun;
 
@@ -21,11 +21,15 @@ public final class Cli {
     }
 
     public static void exit(Object command, String[] args) {
-        CommandLine cli = new CommandLine(command)
-                // Bad arguments: one line that says what and where to look, not the whole usage.
-                .setParameterExceptionHandler((e, given) -> {
-                    Log.error("%s; see %s --help", e.getMessage().replaceFirst("^Error: ", ""), e.getCommandLine().getCommandName());
-                    return CommandLine.ExitCode.USAGE;
+        CommandLine cli = new CommandLine(command);
+        CommandLine.IParameterExceptionHandler picocliSays = cli.getParameterExceptionHandler();
+        cli.setParameterExceptionHandler((e, given) -> {
+                    // Two options of one group that take one at a time: said in words, as the scripts always have.
+                    if (e instanceof CommandLine.MutuallyExclusiveArgsException || e instanceof CommandLine.MaxValuesExceededException) {
+                        Log.error("%s go one at a time; see %s --help", oneAtATime(e.getCommandLine()), e.getCommandLine().getCommandName());
+                        return CommandLine.ExitCode.USAGE;
+                    }
+                    return picocliSays.handleParseException(e, given);
                 })
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     Log.error("%s failed: %s", cmd.getCommandName(), describe(e));
@@ -38,6 +42,16 @@ public final class Cli {
         footer.addAll(java.util.List.of(usage.footer()));
         usage.footer(footer.toArray(String[]::new));
         System.exit(cli.execute(args));
+    }
+
+    /** The options of the command's exclusive groups, in words: "--list, --find and --heal". */
+    private static String oneAtATime(CommandLine cmd) {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        for (CommandLine.Model.ArgGroupSpec g : cmd.getCommandSpec().argGroups()) {
+            if (g.exclusive()) g.options().forEach(o -> names.add(o.longestName()));
+        }
+        if (names.size() < 2) return String.join("", names);
+        return String.join(", ", names.subList(0, names.size() - 1)) + " and " + names.get(names.size() - 1);
     }
 
     /** An exception in words: file-system errors name the file and what went wrong with it. */

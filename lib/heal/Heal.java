@@ -45,11 +45,13 @@ public final class Heal {
         this.settings = settings;
         this.store = store;
         this.dryRun = dryRun;
-        this.restores = new RestoreRun(settings, store, RestoreRun.Request.BLANKET);
+        this.restores = new RestoreRun(settings, store, new RestoreRun.Request(null, List.of(), null, dryRun));
     }
 
-    /** A dry run's plan, one entry per crash (HealReport.entry). */
-    public List<Map<String, Object>> plan() { return plan; }
+    /** A dry run's plan, one entry per crash (HealReport.entry); null when heal did not look (the boot restore runs). */
+    public List<Map<String, Object>> plan() { return looked ? plan : null; }
+
+    private boolean looked;
 
     /** --heal: every user on its own; one failure never stops the others. */
     public int all(List<Roster.Entry> entries) throws Exception {
@@ -57,6 +59,7 @@ public final class Heal {
             Log.warn("the boot restore (%s) has not finished; not healing now", Units.RESTORE);
             return 0;
         }
+        looked = true;
         int failed = 0;
         for (Roster.Entry entry : entries) {
             try {

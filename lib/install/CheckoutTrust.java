@@ -36,7 +36,9 @@ public final class CheckoutTrust {
         } catch (IOException e) {
             found.add(dir + ": cannot list what the scripts are built from (" + e.getMessage() + ")");
         }
-        for (Path p : ranByUnits(dir)) check(p, inside, found, seen, 0);
+        List<Path> all = new ArrayList<>(ranByUnits(dir));
+        all.addAll(inside); // every source folder, empty ones too: a file planted there is compiled next
+        for (Path p : all) check(p, inside, found, seen, 0);
         return new ArrayList<>(found);
     }
 

@@ -20,8 +20,6 @@ import java.util.stream.Stream;
  */
 public final class Sources {
     private static final String DIRECTIVE = "//SOURCES ";
-    /** How deep a glob's walk goes: lib/ is two levels; a deeper tree is not ours. */
-    private static final int MAX_DEPTH = 8;
 
     private Sources() {}
 
@@ -36,11 +34,36 @@ public final class Sources {
         return new ArrayList<>(out);
     }
 
-    /** Every directory a source of {@code scripts} sits in: a file added there is compiled, and run as root. */
+    /**
+     * Every directory a file added to would be compiled into {@code scripts}, and run as root: the
+     * script's own folder, and each folder a glob walks (lib/ and every folder under it, empty
+     * ones too: a folder made there next is walked as well).
+     */
     public static Set<Path> directories(Path checkout, List<String> scripts) throws IOException {
         Set<Path> dirs = new TreeSet<>();
-        for (String s : scripts) for (Path f : of(checkout, s)) dirs.add(f.getParent());
+        for (String script : scripts) {
+            Path file = checkout.toAbsolutePath().normalize().resolve(script);
+            dirs.add(file.getParent());
+            for (String line : Files.readAllLines(file)) {
+                if (!line.startsWith(DIRECTIVE)) continue;
+                for (String glob : line.substring(DIRECTIVE.length()).trim().split("\\s+")) {
+                    Path root = root(file.getParent(), glob);
+                    if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) continue;
+                    try (Stream<Path> walk = Files.walk(root)) {
+                        walk.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).forEach(dirs::add);
+                    }
+                }
+            }
+        }
         return dirs;
+    }
+
+    /** The folder a glob's walk starts from: its fixed folders, before the first wildcard. */
+    private static Path root(Path base, String glob) {
+        int wild = indexOfAny(glob, "*?[{");
+        String fixed = wild < 0 ? glob : glob.substring(0, Math.max(0, glob.lastIndexOf('/', wild)));
+        Path p = base.resolve(fixed.isEmpty() ? "." : fixed).normalize();
+        return wild < 0 ? p.getParent() : p;
     }
 
     /** The files {@code glob} names, relative to {@code base}: its fixed folders first, then the pattern matched below them. */
@@ -51,10 +74,10 @@ public final class Sources {
             return Files.isRegularFile(p) || Files.isSymbolicLink(p) ? List.of(p) : List.of();
         }
         int slash = glob.lastIndexOf('/', wild);
-        Path root = base.resolve(slash < 0 ? "." : glob.substring(0, slash)).normalize();
+        Path root = root(base, glob);
         PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + glob.substring(slash + 1));
         if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) return List.of();
-        try (Stream<Path> walk = Files.walk(root, MAX_DEPTH)) {
+        try (Stream<Path> walk = Files.walk(root)) {
             // A symlink counts: JBang compiles what it points at, and the trust check follows it there.
             return walk.filter(p -> (Files.isRegularFile(p) || Files.isSymbolicLink(p)) && matcher.matches(root.relativize(p))).toList();
         }

@@ -51,7 +51,8 @@ public final class Screens {
         Path file = store.screensFile(user);
         if (!limits.on() || !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) return NONE;
         try {
-            return new Screens(JSON.readValue(StateStore.readOwn(file, 2 * limits.userBytes() + (1 << 20)), SHAPE));
+            if (Files.size(file) > 2 * limits.userBytes() + (1 << 20)) throw new IOException("larger than T3_SCROLLBACK_MAX allows");
+            return new Screens(JSON.readValue(StateStore.readOwn(file), SHAPE));
         } catch (IOException | RuntimeException e) {
             Log.warn("%s: saved screens %s do not read (%s); panes come back without them", user, file, e.getMessage());
             return NONE;

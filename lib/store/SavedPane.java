@@ -45,8 +45,9 @@ public record SavedPane(int window, int index, boolean active, String cwd, Strin
         return new SavedPane(window, index, active, cwd, id, startDir, config, notRunning, claudeOptions, program, tmuxPane);
     }
 
-    /** The launch options carried to the conversation's resume. */
+    /** The launch options carried to the conversation's resume (set after the conversation: a pane without one carries none). */
     public SavedPane options(List<String> options) {
+        if (conversation == null && !options.isEmpty()) throw new IllegalStateException("launch options for a pane without a conversation: set the conversation first");
         return new SavedPane(window, index, active, cwd, conversation, conversationCwd, claudeConfig, notRunning, options, program, tmuxPane);
     }
 

@@ -285,7 +285,7 @@ public final class SnapshotFormat {
             return Optional.empty();
         }
         return Optional.of(SavedPane.at(w, p).active(f[3].equals("active")).cwd(unescape(f[4])).conversation(uuid, field(f, 6), field(f, 7))
-                .withNotRunning(field(f, 8)).options(options).program(program).tmuxPane(field(f, 11)));
+                .withNotRunning(field(f, 8)).options(uuid == null ? List.of() : options).program(program).tmuxPane(field(f, 11)));
     }
 
     private static Integer index(String s) {

@@ -105,7 +105,7 @@ public final class StateStore {
     }
 
     /** Creates {@code d} (and missing parents) root-only, or tightens it; refuses one that is not ours. */
-    public static void mkdirPrivate(Path d) throws IOException {
+    static void mkdirPrivate(Path d) throws IOException {
         if (!Files.exists(d, LinkOption.NOFOLLOW_LINKS)) {
             Files.createDirectories(d.getParent());
             try {
