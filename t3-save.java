@@ -8,7 +8,6 @@ import base.Cli;
 import base.Log;
 import base.Procfs;
 import base.Settings;
-import install.Systemctl;
 import install.Units;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,10 +55,7 @@ class T3Save implements Callable<Integer> {
             Log.error("%s", roster.usageError());
             return 2;
         }
-        if (Units.bootRestorePending(new Systemctl(null))) {
-            Log.warn("the boot restore (%s) has not finished; not saving, so the snapshots it restores from stay intact", Units.RESTORE);
-            return 0;
-        }
+        if (Units.bootRestoreRuns("not saving, so the snapshots it restores from stay intact")) return 0;
         if (roster.entries().isEmpty()) Log.info("nobody to save: the roster is empty");
         StateStore store = new StateStore(settings.stateDir());
         if (!dryRun && !roster.entries().isEmpty()) store.prepare();

@@ -20,4 +20,16 @@ public final class ConversationId {
     public static String normal(String id) {
         return id.toLowerCase(Locale.ROOT);
     }
+
+    /** Whether {@code a} and {@code b} name one conversation (false when either is none). */
+    public static boolean same(String a, String b) {
+        return a != null && b != null && a.equalsIgnoreCase(b);
+    }
+
+    private static final Pattern PREFIX = Pattern.compile("[0-9a-fA-F-]+");
+
+    /** Whether {@code text} can be the start of an id (what --find takes for one). */
+    public static boolean isPrefix(String text) {
+        return PREFIX.matcher(text).matches();
+    }
 }

@@ -7,7 +7,6 @@ import base.Cli;
 import base.Log;
 import base.Procfs;
 import base.Settings;
-import install.Systemctl;
 import install.Units;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -55,10 +54,7 @@ public final class Heal {
 
     /** --heal: every user on its own; one failure never stops the others. */
     public int all(List<Roster.Entry> entries) throws Exception {
-        if (Units.bootRestorePending(new Systemctl(null))) {
-            Log.warn("the boot restore (%s) has not finished; not healing now", Units.RESTORE);
-            return 0;
-        }
+        if (Units.bootRestoreRuns("not healing now")) return 0;
         looked = true;
         int failed = 0;
         for (Roster.Entry entry : entries) {

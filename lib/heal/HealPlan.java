@@ -107,7 +107,7 @@ public final class HealPlan {
         // The save's own rule: a session whose row, saved after this claude started, names another
         // conversation has moved on from this one (the user started another since).
         Optional<SavedSession> row = w.newest().stream().filter(x -> x.session().equals(p.session())).findFirst();
-        if (row.isPresent() && row.get().hasConversation() && row.get().conversations().stream().noneMatch(x -> x.conversation().equalsIgnoreCase(r.conversation()))
+        if (row.isPresent() && row.get().hasConversation() && row.get().conversations().stream().noneMatch(x -> ConversationId.same(x.conversation(), r.conversation()))
                 && w.newestTime() != null && w.newestTime().isAfter(r.written())) {
             return new Step(r, others, p, Action.LEAVE, "session '" + p.session() + "' has moved on to conversation "
                     + row.get().conversation() + " since", null, null);
@@ -183,8 +183,8 @@ public final class HealPlan {
         if (r.pane() != null) return w.panes().stream().filter(p -> p.id().equals(r.pane())).findFirst();
         // The newest snapshot says which pane ran it (a session may have several); the pane's age is checked after.
         Optional<String> saved = w.newest().stream().flatMap(row -> row.conversations().stream())
-                .filter(p -> p.conversation().equalsIgnoreCase(r.conversation()) && p.tmuxPane() != null)
-                .map(p -> p.tmuxPane().split("@", 2)[0]).findFirst();
+                .filter(p -> ConversationId.same(p.conversation(), r.conversation()) && p.tmuxPane() != null)
+                .map(p -> Tmux.paneIdOf(p.tmuxPane())).findFirst();
         if (saved.isPresent()) return w.panes().stream().filter(p -> p.id().equals(saved.get())).findFirst();
         return sessionOf(w, r).flatMap(s -> w.panes().stream().filter(p -> p.active() && p.session().equals(s)).findFirst());
     }
@@ -192,12 +192,12 @@ public final class HealPlan {
     /** The launch options the newest snapshot carries for {@code conversation} (none when it names none). */
     static List<String> launchOptions(World w, String conversation) {
         return w.newest().stream().flatMap(row -> row.conversations().stream())
-                .filter(p -> p.conversation().equalsIgnoreCase(conversation)).findFirst()
+                .filter(p -> ConversationId.same(p.conversation(), conversation)).findFirst()
                 .map(SavedPane::claudeOptions).orElse(List.of());
     }
 
     private static Optional<String> sessionOf(World w, LiveRecords.Record r) {
-        return w.newest().stream().filter(row -> row.conversations().stream().anyMatch(x -> r.conversation().equalsIgnoreCase(x.conversation())))
+        return w.newest().stream().filter(row -> row.conversations().stream().anyMatch(x -> ConversationId.same(r.conversation(), x.conversation())))
                 .map(SavedSession::session).findFirst();
     }
 }

@@ -1,5 +1,6 @@
 package install;
 
+import base.Log;
 import base.AtomicFile;
 import base.Drift;
 import java.io.IOException;
@@ -116,5 +117,12 @@ public final class Units {
     public static boolean bootRestorePending(Systemctl systemctl) {
         if (!systemctl.live() || !systemctl.isEnabled(RESTORE).equals("enabled")) return false;
         return systemctl.hasJob(RESTORE) || systemctl.isActive(RESTORE).equals("activating");
+    }
+
+    /** Whether this boot's restore is still queued or running, said with what waits for it ("not saving, ..."). */
+    public static boolean bootRestoreRuns(String soWhat) {
+        if (!bootRestorePending(new Systemctl(null))) return false;
+        Log.warn("the boot restore (%s) has not finished; %s", RESTORE, soWhat);
+        return true;
     }
 }

@@ -92,7 +92,7 @@ public final class RestorePlan {
             SavedSession now = live.get(row.session());
             if (now != null) {
                 State state = !now.running() ? State.LIVE_SHELL
-                        : row.hasConversation() && row.conversation().equalsIgnoreCase(now.conversation()) ? State.LIVE_SAME : State.LIVE_OTHER;
+                        : row.hasConversation() && ConversationId.same(row.conversation(), now.conversation()) ? State.LIVE_SAME : State.LIVE_OTHER;
                 String why = state == State.LIVE_SHELL && row.hasConversation()
                         ? "live; its conversation is not running there (" + (row.notRunning() != null ? row.notRunning() : "claude exited") + ")"
                         : "live";
@@ -113,7 +113,7 @@ public final class RestorePlan {
             for (SavedPane p : row.panes()) {
                 panes.add(planPane(account, row.session(), p, running, claimedHere, wanted.asked(p), conversations, fallback, programs));
             }
-            PanePlan main = panes.stream().filter(p -> row.hasConversation() && row.conversation().equalsIgnoreCase(p.pane().conversation()))
+            PanePlan main = panes.stream().filter(p -> row.hasConversation() && ConversationId.same(row.conversation(), p.pane().conversation()))
                     .findFirst().orElse(panes.get(0));
             String why = main.why();
             long others = panes.stream().filter(p -> p != main && p.pane().hasConversation()).count();

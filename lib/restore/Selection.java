@@ -35,7 +35,7 @@ public record Selection(List<SavedSession> rows, boolean explicit, String from, 
      * reason to resume another the user quit in the same session.
      */
     public boolean asked(SavedPane pane) {
-        return explicit && (conversation == null || conversation.equalsIgnoreCase(pane.conversation()));
+        return explicit && (conversation == null || ConversationId.same(conversation, pane.conversation()));
     }
 
     /** A request that cannot be served as asked: a bad argument (exit 2), said in words. */
@@ -43,7 +43,6 @@ public record Selection(List<SavedSession> rows, boolean explicit, String from, 
         public Refused(String message) { super(message); }
     }
 
-    private static final Pattern ID_PREFIX = Pattern.compile("[0-9a-fA-F-]+");
 
     /**
      * The newest snapshot, or {@code time}'s; only {@code sessions} of it when some are named.
@@ -78,7 +77,7 @@ public record Selection(List<SavedSession> rows, boolean explicit, String from, 
     public static Selection find(History history, String text) throws IOException, Refused {
         Map<String, SavedSession> byId = new LinkedHashMap<>();
         Map<String, String> fromById = new LinkedHashMap<>();
-        String idPrefix = ID_PREFIX.matcher(text).matches() ? ConversationId.normal(text) : null;
+        String idPrefix = ConversationId.isPrefix(text) ? ConversationId.normal(text) : null;
         for (History.Snapshot s : history.list()) {
             for (SavedSession r : history.read(s).rows()) {
                 if (r.session().equals(text)) return new Selection(List.of(r), true, "snapshot " + s.name());

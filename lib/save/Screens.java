@@ -98,10 +98,8 @@ public final class Screens {
 
     /** The pane's last lines, at most the pane's share (cut at a line start), or null when tmux would not say. */
     static String capture(Tmux tmux, String paneId, Settings.Scrollback limits) {
-        Exec.Result r = tmux.run("capture-pane", "-p", "-e", "-J", "-S", "-" + limits.lines(), "-t", paneId);
-        // A capture cut by Exec's bound kept its start, not its end: not what the user saw last.
-        if (!r.ok() || r.truncated()) return null;
-        return tail(r.out().replaceFirst("\\s+$", "") + "\n", limits.paneBytes());
+        String history = tmux.history(paneId, limits.lines());
+        return history == null ? null : tail(history, limits.paneBytes());
     }
 
     /** The end of {@code text} that fits in {@code max} bytes, from the start of a line. */

@@ -1,5 +1,6 @@
 package store;
 
+import base.ConversationId;
 import base.Json;
 import base.Cli;
 import base.Log;
@@ -64,7 +65,7 @@ public final class HealLedger {
     public long healsSince(String conversation, Instant since) {
         long n = 0;
         for (JsonNode e : entries()) {
-            if (e.path("conversation").asText().equalsIgnoreCase(conversation) && e.path("outcome").asText().equals("healed")
+            if (ConversationId.same(e.path("conversation").asText(), conversation) && e.path("outcome").asText().equals("healed")
                     && !Instant.parse(e.path("time").asText(Instant.EPOCH.toString())).isBefore(since)) n++;
         }
         return n;

@@ -81,25 +81,7 @@ public final class Roster {
      */
     public static List<Entry> discoverLiveServers(Path tmuxTmpDir) {
         List<Entry> found = new ArrayList<>();
-        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(tmuxTmpDir, "tmux-*")) {
-            for (Path dir : dirs) {
-                if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) continue;
-                int uid;
-                try {
-                    uid = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-                } catch (IOException e) {
-                    continue;
-                }
-                Path socket = Tmux.socketOf(tmuxTmpDir, uid);
-                if (!socket.getParent().equals(dir)) continue; // tmux insists its dir belongs to the uid it is named for
-                Tmux.SocketState state = Tmux.probeSocket(socket, uid);
-                if (state == Tmux.SocketState.UNANSWERED) Log.warn("uid %d: %s does not answer; its user is not saved this run", uid, socket);
-                if (state != Tmux.SocketState.LIVE) continue;
-                Accounts.byUid(uid).ifPresent(a -> found.add(new Entry(a.name(), null)));
-            }
-        } catch (IOException e) {
-            Log.warn("cannot list %s to find tmux servers: %s", tmuxTmpDir, e.getMessage());
-        }
+        for (int uid : Tmux.liveServers(tmuxTmpDir)) Accounts.byUid(uid).ifPresent(a -> found.add(new Entry(a.name(), null)));
         found.sort(java.util.Comparator.comparing(Entry::user));
         return found;
     }

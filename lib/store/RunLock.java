@@ -46,7 +46,12 @@ public final class RunLock implements AutoCloseable {
                 return new RunLock(ch, l);
             }
             if (System.nanoTime() > end) {
-                String holder = Files.readString(file, StandardCharsets.UTF_8).strip();
+                String holder;
+                try {
+                    holder = new String(StateStore.readOwn(file, 64), StandardCharsets.UTF_8).strip(); // a pid and a newline
+                } catch (IOException e) {
+                    holder = "";
+                }
                 ch.close();
                 throw new Busy("another t3-tmux run (pid " + (holder.isEmpty() ? "?" : holder) + ") holds " + file + " after waiting "
                         + wait.toSeconds() + " s; try again when it has finished");

@@ -1,5 +1,6 @@
 package store;
 
+import base.ConversationId;
 import java.util.List;
 import java.util.function.UnaryOperator;
 
@@ -92,6 +93,6 @@ public record SavedSession(String session, String cwd, String conversation, Stri
     /** The main conversation marked (not) running: the pane that holds it too. */
     public SavedSession withNotRunning(String why) {
         if (conversation == null) return this;
-        return withPanes(p -> conversation.equalsIgnoreCase(p.conversation()) ? p.withNotRunning(why) : p);
+        return withPanes(p -> ConversationId.same(conversation, p.conversation()) ? p.withNotRunning(why) : p);
     }
 }

@@ -129,7 +129,7 @@ public final class Tmux {
                     cursorX, cursorY);
         }
 
-        /** This pane for as long as it lives: its id, which its server never gives another, and that server's start. */
+        /** This pane for as long as it lives: its id, which its server never gives another, and that server's start ({@link #paneIdOf}). */
         public String key() { return id + "@" + serverStart; }
     }
 
@@ -181,6 +181,34 @@ public final class Tmux {
     /** The default socket of uid's server under a TMUX_TMPDIR: {@code <tmpdir>/tmux-<uid>/default}. */
     public static Path socketOf(Path tmpDir, int uid) {
         return tmpDir.resolve("tmux-" + uid).resolve("default");
+    }
+
+    /**
+     * The uids whose default server under {@code tmpDir} accepts a connection. The uid comes from
+     * the socket directory's owner, which tmux itself insists on; a server that does not answer
+     * is said in the log and left out.
+     */
+    public static List<Integer> liveServers(Path tmpDir) {
+        List<Integer> uids = new ArrayList<>();
+        try (java.nio.file.DirectoryStream<Path> dirs = Files.newDirectoryStream(tmpDir, "tmux-*")) {
+            for (Path dir : dirs) {
+                if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) continue;
+                int uid;
+                try {
+                    uid = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+                } catch (IOException e) {
+                    continue;
+                }
+                Path socket = socketOf(tmpDir, uid);
+                if (!socket.getParent().equals(dir)) continue; // tmux insists its dir belongs to the uid it is named for
+                SocketState state = probeSocket(socket, uid);
+                if (state == SocketState.UNANSWERED) Log.warn("uid %d: %s does not answer; its user is not saved this run", uid, socket);
+                if (state == SocketState.LIVE) uids.add(uid);
+            }
+        } catch (IOException e) {
+            Log.warn("cannot list %s to find tmux servers: %s", tmpDir, e.getMessage());
+        }
+        return uids;
     }
 
     public SocketState socketState() {
@@ -529,6 +557,22 @@ public final class Tmux {
     /** What a pane (or a session's active pane, by id: a name may hold ':' or '.') shows, or null. */
     public String screen(String target) {
         return capture(target);
+    }
+
+    /**
+     * The last {@code lines} lines of a pane's history, colours kept and wrapped lines joined
+     * (what a restore prints back), trailing blank lines dropped; null when tmux would not say or
+     * the capture was cut (Exec's bound keeps its start, not the end the user saw last).
+     */
+    public String history(String paneId, int lines) {
+        Exec.Result r = run("capture-pane", "-p", "-e", "-J", "-S", "-" + lines, "-t", paneId);
+        if (!r.ok() || r.truncated()) return null;
+        return r.out().replaceFirst("\\s+$", "") + "\n";
+    }
+
+    /** The pane id in a live pane's key ({@code %id@server-start}). */
+    public static String paneIdOf(String key) {
+        return key.split("@", 2)[0];
     }
 
     private String capture(String target, String... range) {
