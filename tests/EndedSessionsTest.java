@@ -82,7 +82,7 @@ class EndedSessionsTest {
         SavedSession k = killed.ended().get(0);
         assertTrue(k.ended().crashed());
         assertTrue(k.wanted(), "killed: heal, boot and blanket restores bring it back");
-        assertTrue(k.notRunning().startsWith(EndedSessions.SERVER_KILLED), k.notRunning());
+        assertTrue(k.notRunning().text().startsWith(EndedSessions.SERVER_KILLED), k.notRunning().text());
     }
 
     @Test
@@ -154,15 +154,15 @@ class EndedSessionsTest {
 
     @Test
     void wantedConversationsOfASessionSheMadeAgainAreKeptAsideAndSaid() {
-        SavedPane killed = StateStoreTest.live(1, "%3@" + OLD.start(), B).withNotRunning(NotRunning.KILLED + "claude was killed");
-        SavedPane quit = SavedPane.at(2, 0).active(true).cwd("/").conversation(StateStoreTest.C, "/", null).withNotRunning(NotRunning.EXITED + "she quit");
+        SavedPane killed = StateStoreTest.live(1, "%3@" + OLD.start(), B).withNotRunning(NotRunning.killed("claude was killed"));
+        SavedPane quit = SavedPane.at(2, 0).active(true).cwd("/").conversation(StateStoreTest.C, "/", null).withNotRunning(NotRunning.exited("she quit"));
         SavedSession before = StateStoreTest.windows("work", StateStoreTest.live(0, "%1@" + OLD.start(), A), killed, quit);
         EndedSessions.Turnover t = turnover(List.of(before), OLD, Set.of("work"), Set.of(), Optional.empty(), T0);
         assertEquals(List.of(A, B), t.aside().get("work").stream().map(SavedPane::conversation).toList(),
                 "the running one and the one heal had yet to resume; not the one she quit");
         assertNotNull(t.end(), "said in the log, though no session was kept whole");
         assertEquals(2, t.asideNow().size());
-        assertTrue(t.aside().get("work").stream().allMatch(p -> p.notRunning().startsWith(EndedSessions.SERVER_ENDED)));
+        assertTrue(t.aside().get("work").stream().allMatch(p -> p.notRunning().text().startsWith(EndedSessions.SERVER_ENDED)));
     }
 
     @Test
@@ -174,7 +174,7 @@ class EndedSessionsTest {
         assertEquals(List.of(ended), EndedSessions.of(List.of(ended), NEW, NEW, Set.of(), notYet, s -> Optional.empty(), T0, KEEP).ended(),
                 "heal has not dealt with that server yet: kept for it");
         SavedSession upgraded = EndedSessions.crashed(work().withEnded(new Ended(OLD.key(), T0, null))
-                .withPanes(p -> p.withNotRunning(EndedSessions.SERVER_ENDED)), "the OOM killer");
+                .withPanes(p -> p.withNotRunning(NotRunning.of(EndedSessions.SERVER_ENDED))), "the OOM killer");
         assertTrue(upgraded.wanted() && upgraded.ended().crashed(), "evidence found later makes it wanted: " + upgraded);
     }
 }

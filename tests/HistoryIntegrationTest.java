@@ -301,12 +301,12 @@ class HistoryIntegrationTest {
         assertTrue(live().keySet().containsAll(List.of("c1", "c2")));
         assertTrue(r.all().contains("'c1' came back as a shell: claude did not start: '/nonexistent/claude' is not on"), r.all());
         assertTrue(r.all().contains("0 resumed"), "the log does not claim a resume that failed: " + r.all());
-        assertTrue(rows().get("c1").notRunning().contains("not on " + alice.name() + "'s login PATH"), "the reason is in the row: " + rows().get("c1"));
+        assertTrue(rows().get("c1").notRunning().text().contains("not on " + alice.name() + "'s login PATH"), "the reason is in the row: " + rows().get("c1"));
         save();
         save();
         SavedSession c1 = rows().get("c1");
         assertEquals(C1, c1.conversation(), "the id survives a restore that came back as a shell: " + rows());
-        assertTrue(c1.notRunning().contains("is not on " + alice.name() + "'s login PATH"), "saves keep the reason: " + c1);
+        assertTrue(c1.notRunning().text().contains("is not on " + alice.name() + "'s login PATH"), "saves keep the reason: " + c1);
         assertEquals(C2, rows().get("c2").conversation());
 
         // A claude that runs a moment before it fails (as one does that finds no conversation) did not start either.

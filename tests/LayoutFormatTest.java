@@ -58,8 +58,8 @@ class LayoutFormatTest {
                 List.of(pane(0, 0, true, null, List.of()), pane(0, 1, false, A, List.of())))));
         assertEquals(A, elsewhere.conversation(), "else the first pane that runs one");
         assertEquals("/p 00", elsewhere.cwd());
-        SavedSession marked = r.withNotRunning("exited: x");
-        assertEquals("exited: x", marked.panes().get(2).notRunning(), "the mark goes on the pane that runs it");
+        SavedSession marked = r.withNotRunning(NotRunning.exited("x"));
+        assertEquals(NotRunning.exited("x"), marked.panes().get(2).notRunning(), "the mark goes on the pane that runs it");
         assertNull(marked.panes().get(0).notRunning(), "and only there");
     }
 

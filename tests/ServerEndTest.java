@@ -78,7 +78,7 @@ class ServerEndTest {
         assertNotNull(rows.get("work").ended(), "marked ended with its server");
         assertFalse(rows.get("work").ended().crashed(), "no evidence: a kill -9 cannot be told from her kill-server");
         assertEquals(id, rows.get("work").conversation(), "the conversation id is kept");
-        assertTrue(rows.get("work").notRunning().startsWith(EndedSessions.SERVER_ENDED), rows.get("work").notRunning());
+        assertTrue(rows.get("work").notRunning().text().startsWith(EndedSessions.SERVER_ENDED), rows.get("work").notRunning().text());
         assertNull(rows.get("fresh").ended());
 
         heal();
@@ -113,7 +113,7 @@ class ServerEndTest {
         assertTrue(saved.all().contains("was killed by the OOM killer at") && saved.all().contains("heal brings them back"), saved.all());
         SavedSession work = newest().get("work");
         assertTrue(work.ended().crashed(), "the kernel's OOM line names the very server the snapshot recorded: " + work.ended());
-        assertTrue(work.notRunning().startsWith(EndedSessions.SERVER_KILLED), work.notRunning());
+        assertTrue(work.notRunning().text().startsWith(EndedSessions.SERVER_KILLED), work.notRunning().text());
 
         Children.Ran healed = heal();
         assertEquals(Set.of("fresh", "work", "notes"), live(), "heal brought them back into her live server: " + healed.all());

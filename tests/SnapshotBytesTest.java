@@ -30,20 +30,20 @@ class SnapshotBytesTest {
         SavedPane running = SavedPane.at(0, 0).active(true).cwd("/home/a/proj").conversation(A, "/home/a/proj", null)
                 .options(List.of("--model", "opus")).tmuxPane("%1@1764500000");
         SavedPane killed = SavedPane.at(0, 1).cwd("/home/a/tab\there").conversation(B, "/home/a/x", "/home/a/.claude-alt")
-                .withNotRunning(NotRunning.KILLED + "claude was killed, its live record is left (noticed 2026-11-24T19:30:00Z)").tmuxPane("%2@1764500000");
+                .withNotRunning(NotRunning.killed("claude was killed, its live record is left (noticed 2026-11-24T19:30:00Z)")).tmuxPane("%2@1764500000");
         SavedPane program = SavedPane.shell(1, 0, true, "/home/a/new\nline", List.of("vim", "-c", "set nu", "back\\slash"));
         SavedPane exited = SavedPane.at(2, 3).active(true).cwd("/").conversation(C, "/", null)
-                .withNotRunning(NotRunning.EXITED + "claude no longer runs in this pane").options(List.of("--append-system-prompt", "a\tb"));
+                .withNotRunning(NotRunning.exited("claude no longer runs in this pane")).options(List.of("--append-system-prompt", "a\tb"));
         SavedSession work = SavedSession.of("work", List.of(
                 new SavedWindow(0, "main", false, "b25d,200x50,0,0{100x50,0,0,1,99x50,101,0,2}", true, true, List.of(running, killed)),
                 new SavedWindow(1, "ed\tit\\", true, "", false, false, List.of(program)),
                 new SavedWindow(2, "not recreated", "", false, false, List.of(exited.withNotRunning(NotRunning.NOT_RECREATED)))));
         SavedSession ended = SavedSession.of("#gone ; $(x)", List.of(new SavedWindow(3, "w", "", true, false,
                 List.of(SavedPane.at(3, 0).active(true).cwd("/").conversation(C, "/", null)
-                .withNotRunning("killed: its tmux server was killed by the OOM killer at 2026-11-24T19:29:58Z (kernel log) (noticed 2026-11-24T19:30:00Z)")
+                .withNotRunning(NotRunning.of("killed: its tmux server was killed by the OOM killer at 2026-11-24T19:29:58Z (kernel log) (noticed 2026-11-24T19:30:00Z)"))
                 .tmuxPane("%9@1764400000"))))).withEnded(new Ended("4242@1764400000@0f0e0d0c-0000-4000-8000-00000000b007",
                 Instant.parse("2026-11-24T19:30:00Z"), "the OOM killer at 2026-11-24T19:29:58Z (kernel log)"));
-        SavedSession older = new SavedSession("old", "/home/a", A, "/home/a", null, NotRunning.RESTORE_FAILED + "came back as a shell");
+        SavedSession older = new SavedSession("old", "/home/a", A, "/home/a", null, NotRunning.restoreFailed("came back as a shell"));
         SavedSession plain = new SavedSession("7", "/srv", null, null, null);
         return List.of(work, ended, older, plain);
     }

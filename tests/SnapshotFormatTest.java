@@ -1,3 +1,4 @@
+import store.NotRunning;
 import store.SavedSession;
 import store.SnapshotFormat;
 import static org.junit.jupiter.api.Assertions.*;
@@ -15,7 +16,7 @@ class SnapshotFormatTest {
                 new SavedSession("tab\there", "/home/a/new\nline", ID, "/back\\slash\\t", "/cr\rhere"),
                 new SavedSession("ünïcødé ✓ 日本", "", null, null, null),
                 new SavedSession("#not-a-comment", "/x", null, "/y", null),
-                new SavedSession("-", "-x", ID, null, null, "claude died\tat 3 a.m.\n"),
+                new SavedSession("-", "-x", ID, null, null, NotRunning.of("claude died\tat 3 a.m.\n")),
                 new SavedSession("a'b \"c\" $(touch /tmp/x) `id`", "/p q", null, null, null));
         String text = SnapshotFormat.format(rows);
         assertEquals(rows.size() + 1, text.split("\n").length, "one line per row plus the header");
@@ -45,7 +46,7 @@ class SnapshotFormatTest {
     @Test
     void aNotRunningMarkIsKeptOnlyWithAConversation() {
         SnapshotFormat.Parsed p = SnapshotFormat.parse("a\t/\t" + ID + "\t/\t-\tclaude killed\nb\t/\t-\t-\t-\tstray mark\n");
-        assertEquals("claude killed", p.rows().get(0).notRunning());
+        assertEquals(NotRunning.of("claude killed"), p.rows().get(0).notRunning(), "a reason of no kind we know is kept as it is");
         assertFalse(p.rows().get(0).running());
         assertNull(p.rows().get(1).notRunning());
     }

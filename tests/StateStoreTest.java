@@ -202,7 +202,7 @@ class StateStoreTest {
         SavedPane kept = next.panes().get(1);
         assertEquals(B, kept.conversation(), "pane 1 keeps its own conversation");
         assertEquals(List.of("--model", "opus"), kept.claudeOptions(), "and the options it ran with");
-        assertTrue(kept.notRunning().startsWith(NotRunning.EXITED), kept.toString());
+        assertTrue(kept.notRunning().kind() == NotRunning.Kind.EXITED, kept.toString());
         assertNull(next.panes().get(0).notRunning());
         assertFalse(next.panes().get(2).hasConversation(), "a pane that ran none gets none");
         assertEquals(List.of(new NextSnapshot.Kept("work", kept)), r.notRunning());
@@ -237,7 +237,7 @@ class StateStoreTest {
         SavedSession moved = windows("w", live(0, "%0@100", A), live(5, "%1@100", null));
         SavedSession kept = NextSnapshot.compose(List.of(moved), List.of(before), List.of(), Set.of(B.toLowerCase()), T0).rows().get(0);
         assertEquals(B, kept.panes().get(1).conversation());
-        assertTrue(kept.panes().get(1).notRunning().startsWith(NotRunning.KILLED), kept.toString());
+        assertTrue(kept.panes().get(1).notRunning().kind() == NotRunning.Kind.KILLED, kept.toString());
         // After a restore the panes are new and known by their place: the saved row names no live pane.
         SavedSession restored = windows("w", live(0, null, A), live(1, null, B));
         SavedSession first = NextSnapshot.compose(List.of(windows("w", live(0, "%7@200", A), live(1, "%8@200", null))), List.of(restored),
@@ -272,14 +272,14 @@ class StateStoreTest {
         assertEquals(NotRunning.NOT_RECREATED, kept.notRunning());
         assertEquals(1, next.panes().stream().filter(p -> A.equals(p.conversation())).count(), "the one it made runs: not kept twice");
         // An owed conversation its user had quit stays quit, and is not pinned on the live session.
-        SavedSession quit = windows("w", live(0, null, A), live(1, null, B).withNotRunning(NotRunning.EXITED + "quit"));
+        SavedSession quit = windows("w", live(0, null, A), live(1, null, B).withNotRunning(NotRunning.exited("quit")));
         assertEquals(List.of(A), NextSnapshot.compose(List.of(now), List.of(), List.of(quit), T0).rows().get(0).conversations().stream()
                 .map(SavedPane::conversation).toList());
     }
 
     @Test
     void findByConversationAsksForThatConversationOnly() {
-        SavedPane a = live(0, null, A).withNotRunning(NotRunning.EXITED + "quit"), b = live(1, null, B).withNotRunning(NotRunning.EXITED + "quit");
+        SavedPane a = live(0, null, A).withNotRunning(NotRunning.exited("quit")), b = live(1, null, B).withNotRunning(NotRunning.exited("quit"));
         Selection byId = new Selection(List.of(windows("w", a, b)), true, "x", List.of(), B);
         assertFalse(byId.asked(a), "the conversation the user quit beside it stays quit");
         assertTrue(byId.asked(b));
@@ -293,11 +293,11 @@ class StateStoreTest {
         SavedSession before = row("work", A), shellNow = row("work", null);
         SavedSession killed = NextSnapshot.compose(List.of(shellNow), List.of(before), List.of(), java.util.Set.of(A.toLowerCase()), T0).rows().get(0);
         SavedSession exited = NextSnapshot.compose(List.of(shellNow), List.of(before), List.of(), java.util.Set.of(), T0).rows().get(0);
-        assertTrue(killed.notRunning().startsWith(NotRunning.KILLED), killed.toString());
-        assertTrue(exited.notRunning().startsWith(NotRunning.EXITED), exited.toString());
+        assertTrue(killed.notRunning().kind() == NotRunning.Kind.KILLED, killed.toString());
+        assertTrue(exited.notRunning().kind() == NotRunning.Kind.EXITED, exited.toString());
         assertTrue(killed.wanted(), "a crash: the next boot resumes it");
         assertFalse(exited.wanted(), "the user's exit: left alone");
-        assertTrue(before.withNotRunning(NotRunning.RESTORE_FAILED + "not on PATH").wanted(), "our own failure: tried again");
+        assertTrue(before.withNotRunning(NotRunning.restoreFailed("not on PATH")).wanted(), "our own failure: tried again");
     }
 
     @Test

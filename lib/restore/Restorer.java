@@ -152,7 +152,7 @@ public final class Restorer {
             String where = st.panes().size() > 1 ? " " + p.pane().address() : "";
             String tag = where.isEmpty() ? "" : " (" + where.strip() + ")";
             if (m.pane() == null) {
-                if (p.pane().hasConversation()) missing.put(ConversationId.normal(p.pane().conversation()), NotRunning.NOT_RECREATED);
+                if (p.pane().hasConversation()) missing.put(ConversationId.normal(p.pane().conversation()), NotRunning.NOT_RECREATED.text());
             } else if (p.action() == RestorePlan.Action.RESUME) {
                 said.add("conversation " + p.pane().conversation() + " to resume in " + p.startDir() + tag);
                 waiting.add(new Resumer.Waiting(account, tmux, name, where, m.pane().id(), m.pane().pid(), p.pane().conversation(), p.lastActive()));
@@ -324,7 +324,10 @@ public final class Restorer {
                 SavedPane fresh = pane.withoutTmuxPane();
                 if (p == null || !pane.hasConversation()) return fresh;
                 String why = p.action() == RestorePlan.Action.RESUME ? lost.get(ConversationId.normal(pane.conversation())) : p.lost();
-                if (why != null) return fresh.withNotRunning(why.startsWith(NotRunning.RESTORE_FAILED) ? why : NotRunning.RESTORE_FAILED + "came back as a shell: " + why);
+                if (why != null) {
+                    NotRunning was = NotRunning.of(why);
+                    return fresh.withNotRunning(was.kind() == NotRunning.Kind.RESTORE_FAILED ? was : NotRunning.restoreFailed("came back as a shell: " + why));
+                }
                 return p.action() == RestorePlan.Action.RESUME ? fresh.withNotRunning(null) : fresh;
             });
             back.put(r.session(), r.withEnded(null)); // live again

@@ -76,9 +76,9 @@ public final class NextSnapshot {
             SavedSession next = r.withPanes(p -> {
                 SavedPane had = samePane(was, r, p);
                 if (p.hasConversation() || had == null || !had.hasConversation() || runningNow.contains(ConversationId.normal(had.conversation()))) return p;
-                String why = had.notRunning() != null ? had.notRunning()
-                        : crashed.contains(ConversationId.normal(had.conversation())) ? NotRunning.KILLED + "claude was killed, its live record is left" + noticed
-                        : NotRunning.EXITED + "claude no longer runs in this " + (p.window() < 0 ? "session" : "pane") + noticed;
+                NotRunning why = had.notRunning() != null ? had.notRunning()
+                        : crashed.contains(ConversationId.normal(had.conversation())) ? NotRunning.killed("claude was killed, its live record is left" + noticed)
+                        : NotRunning.exited("claude no longer runs in this " + (p.window() < 0 ? "session" : "pane") + noticed);
                 runningNow.add(ConversationId.normal(had.conversation())); // one pane per conversation
                 SavedPane kept = p.withConversationOf(had, why);
                 notRunning.add(new Kept(r.session(), kept));

@@ -32,7 +32,7 @@ public final class EndedSessions {
      * conversations it put aside ({@code asideNow}), each marked {@code reason}.
      */
     public record Turnover(boolean newServer, List<SavedSession> ended, Map<String, List<SavedPane>> aside,
-                           Ended end, List<SavedSession> now, String reason, List<SavedPane> asideNow) {
+                           Ended end, List<SavedSession> now, NotRunning reason, List<SavedPane> asideNow) {
         /**
          * {@code r}, a session of the old server whose name a live session has now, with its running
          * conversations marked as ended with the server: the next save keeps them in the live row.
@@ -46,9 +46,9 @@ public final class EndedSessions {
     public static final Turnover NONE = new Turnover(false, List.of(), Map.of(), null, List.of(), null, List.of());
 
     /** A conversation that ran in a session its server took with it, and the evidence says killed: a restore brings it back. */
-    public static final String SERVER_KILLED = NotRunning.KILLED + "its tmux server was killed";
+    public static final String SERVER_KILLED = "killed: its tmux server was killed";
     /** ... and nobody can tell: left to a restore that names it, like the user's own exit. */
-    public static final String SERVER_ENDED = NotRunning.EXITED + "its tmux server ended with no crash on record";
+    public static final String SERVER_ENDED = "exited: its tmux server ended with no crash on record";
 
     private EndedSessions() {}
 
@@ -83,7 +83,7 @@ public final class EndedSessions {
                 asideNow.addAll(kept);
                 continue;
             }
-            final String why = reason(end);
+            final NotRunning why = reason(end);
             SavedSession e = r.withPanes(p -> p.running() ? p.withNotRunning(why) : p).withEnded(end);
             ended.add(e);
             newly.add(e);
@@ -95,13 +95,18 @@ public final class EndedSessions {
     /** {@code r}, ended with no crash on record when the save looked, with the evidence found since: wanted again. */
     public static SavedSession crashed(SavedSession r, String evidence) {
         Ended e = new Ended(r.ended().server(), r.ended().noticed(), evidence);
-        String why = reason(e);
-        return r.withPanes(p -> p.notRunning() != null && p.notRunning().startsWith(SERVER_ENDED) ? p.withNotRunning(why) : p).withEnded(e);
+        NotRunning why = reason(e);
+        return r.withPanes(p -> is(p.notRunning(), SERVER_ENDED) ? p.withNotRunning(why) : p).withEnded(e);
     }
 
     /** Why a conversation of a session that ended with its server is not running: who ended the server, if anyone can tell. */
-    static String reason(Ended e) {
-        return (e.crashed() ? SERVER_KILLED + " by " + e.crash() : SERVER_ENDED) + " (noticed " + e.noticed() + ")";
+    static NotRunning reason(Ended e) {
+        return NotRunning.of((e.crashed() ? SERVER_KILLED + " by " + e.crash() : SERVER_ENDED) + " (noticed " + e.noticed() + ")");
+    }
+
+    /** Whether {@code why} is the reason {@code start} begins (SERVER_KILLED, SERVER_ENDED). */
+    private static boolean is(NotRunning why, String start) {
+        return why != null && why.text().startsWith(start);
     }
 
     /** The names a turnover leaves to others: rows owed (kept as owed) and sessions forgotten on purpose (let go). */
@@ -147,7 +152,7 @@ public final class EndedSessions {
      * running or wanted (a crash of its own, a restore that failed), marked as ended with the
      * server ({@code reason}), and those already kept aside; not those the user quit (history has them).
      */
-    private static List<SavedPane> keptAside(SavedSession r, String reason) {
+    private static List<SavedPane> keptAside(SavedSession r, NotRunning reason) {
         List<SavedPane> out = new ArrayList<>();
         for (SavedPane p : r.conversations()) {
             if (keptAside(p)) out.add(p);
@@ -158,13 +163,13 @@ public final class EndedSessions {
 
     /** A pane kept in a live session though no pane of it is live: a restore did not make it, or its server took it. */
     public static boolean keptAside(SavedPane p) {
-        String why = p.notRunning();
-        return why != null && (why.equals(NotRunning.NOT_RECREATED) || why.startsWith(SERVER_KILLED) || why.startsWith(SERVER_ENDED));
+        NotRunning why = p.notRunning();
+        return NotRunning.NOT_RECREATED.equals(why) || is(why, SERVER_KILLED) || is(why, SERVER_ENDED);
     }
 
     /** A pane heal makes again in its live session, once: a restore did not make it, or a crash of its server took it. */
     public static boolean healedInPlace(SavedPane p) {
-        String why = p.notRunning();
-        return p.hasConversation() && why != null && (why.equals(NotRunning.NOT_RECREATED) || why.startsWith(SERVER_KILLED));
+        NotRunning why = p.notRunning();
+        return p.hasConversation() && (NotRunning.NOT_RECREATED.equals(why) || is(why, SERVER_KILLED));
     }
 }

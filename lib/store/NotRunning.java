@@ -1,21 +1,55 @@
 package store;
 
-/** Why a saved conversation is not running: a reason in words, and what its first word means. */
-public final class NotRunning {
-    private NotRunning() {}
+/**
+ * Why a saved conversation is not running: who stopped it ({@link Kind}) and what happened, in
+ * words. Written as its kind's first words and the detail ("killed: claude was killed, ..."), as
+ * snapshots have always held it; a reason of an unknown kind is kept as it is, and counts as not
+ * the user's doing.
+ */
+public record NotRunning(Kind kind, String detail) {
+    /** The user (or nobody can tell: left alone by blanket restores), a crash, a restore that failed (both brought back by the next). */
+    public enum Kind {
+        EXITED("exited: "), KILLED("killed: "), RESTORE_FAILED("restore failed: "), OTHER("");
 
-    /**
-     * The first word of a not-running reason says who stopped it: the user (or nobody can tell:
-     * left alone by blanket restores), a crash (its live record left behind), or a restore that
-     * failed (both brought back running by the next blanket or boot restore).
-     */
-    public static final String EXITED = "exited: ", KILLED = "killed: ", RESTORE_FAILED = "restore failed: ";
+        final String prefix;
 
-    /** A conversation that was running, or stopped by anything but its user. */
-    public static boolean wanted(String conversation, String notRunning) {
-        return conversation != null && (notRunning == null || !notRunning.startsWith(EXITED));
+        Kind(String prefix) { this.prefix = prefix; }
     }
 
-    /** Why a pane's conversation is not running when a restore did not make the pane at all (tmux refused it, or the restore stopped). */
-    public static final String NOT_RECREATED = RESTORE_FAILED + "its pane was not recreated";
+    public static NotRunning exited(String detail) { return new NotRunning(Kind.EXITED, detail); }
+
+    public static NotRunning killed(String detail) { return new NotRunning(Kind.KILLED, detail); }
+
+    public static NotRunning restoreFailed(String detail) { return new NotRunning(Kind.RESTORE_FAILED, detail); }
+
+    /** A pane's conversation when a restore did not make the pane at all (tmux refused it, or the restore stopped). */
+    public static final NotRunning NOT_RECREATED = restoreFailed("its pane was not recreated");
+
+    /** A reason as a snapshot holds it (null: running). */
+    public static NotRunning of(String text) {
+        if (text == null) return null;
+        for (Kind k : Kind.values()) {
+            if (k != Kind.OTHER && text.startsWith(k.prefix)) return new NotRunning(k, text.substring(k.prefix.length()));
+        }
+        return new NotRunning(Kind.OTHER, text);
+    }
+
+    /** As a snapshot holds it, and the log says it. */
+    public String text() { return kind.prefix + detail; }
+
+    @Override
+    public String toString() { return text(); }
+
+    /** Not the user's doing: a boot or blanket restore brings it back. */
+    public boolean wanted() { return kind != Kind.EXITED; }
+
+    /** A conversation that was running, or stopped by anything but its user. */
+    public static boolean wanted(String conversation, NotRunning why) {
+        return conversation != null && (why == null || why.wanted());
+    }
+
+    /** The text of {@code why}, or null. */
+    public static String text(NotRunning why) {
+        return why == null ? null : why.text();
+    }
 }

@@ -11,7 +11,7 @@ import java.util.List;
  * index given to the next) by it.
  */
 public record SavedPane(int window, int index, boolean active, String cwd, String conversation, String conversationCwd,
-                        String claudeConfig, String notRunning, List<String> claudeOptions, List<String> program, String tmuxPane) {
+                        String claudeConfig, NotRunning notRunning, List<String> claudeOptions, List<String> program, String tmuxPane) {
 
     public SavedPane {
         claudeOptions = List.copyOf(claudeOptions);
@@ -78,12 +78,12 @@ public record SavedPane(int window, int index, boolean active, String cwd, Strin
     public boolean wanted() { return NotRunning.wanted(conversation, notRunning); }
 
     /** Why its conversation is not running; null: it runs. */
-    public SavedPane withNotRunning(String why) {
+    public SavedPane withNotRunning(NotRunning why) {
         return new SavedPane(window, index, active, cwd, conversation, conversationCwd, claudeConfig, why, claudeOptions, program, tmuxPane);
     }
 
     /** The same pane with {@code other}'s conversation (a live pane whose claude died keeps the one it had). */
-    public SavedPane withConversationOf(SavedPane other, String why) {
+    public SavedPane withConversationOf(SavedPane other, NotRunning why) {
         return conversation(other.conversation, other.conversationCwd, other.claudeConfig).options(other.claudeOptions).withNotRunning(why);
     }
 

@@ -12,18 +12,18 @@ import java.util.function.UnaryOperator;
  * session's fields are its main pane's (see {@link #of}). {@code ended}: the session died
  * with a tmux server that a new one replaced (null: it was live, or is owed).
  */
-public record SavedSession(String session, String cwd, String conversation, String conversationCwd, String claudeConfig, String notRunning,
+public record SavedSession(String session, String cwd, String conversation, String conversationCwd, String claudeConfig, NotRunning notRunning,
                   List<SavedWindow> windows, Ended ended) {
     public SavedSession {
         windows = List.copyOf(windows);
     }
 
-    public SavedSession(String session, String cwd, String conversation, String conversationCwd, String claudeConfig, String notRunning,
+    public SavedSession(String session, String cwd, String conversation, String conversationCwd, String claudeConfig, NotRunning notRunning,
                List<SavedWindow> windows) {
         this(session, cwd, conversation, conversationCwd, claudeConfig, notRunning, windows, null);
     }
 
-    public SavedSession(String session, String cwd, String conversation, String conversationCwd, String claudeConfig, String notRunning) {
+    public SavedSession(String session, String cwd, String conversation, String conversationCwd, String claudeConfig, NotRunning notRunning) {
         this(session, cwd, conversation, conversationCwd, claudeConfig, notRunning, List.of());
     }
 
@@ -91,7 +91,7 @@ public record SavedSession(String session, String cwd, String conversation, Stri
     }
 
     /** The main conversation marked (not) running: the pane that holds it too. */
-    public SavedSession withNotRunning(String why) {
+    public SavedSession withNotRunning(NotRunning why) {
         if (conversation == null) return this;
         return withPanes(p -> ConversationId.same(conversation, p.conversation()) ? p.withNotRunning(why) : p);
     }

@@ -98,7 +98,7 @@ public final class SnapshotFormat {
              .append(orNone(r.conversation())).append('\t')
              .append(orNone(r.conversationCwd())).append('\t')
              .append(orNone(r.claudeConfig())).append('\t')
-             .append(orNone(r.notRunning())).append('\n');
+             .append(orNone(NotRunning.text(r.notRunning()))).append('\n');
             if (r.ended() != null) {
                 b.append("\tended\t").append(escape(r.ended().server())).append('\t').append(r.ended().noticed()).append('\t')
                  .append(orNone(r.ended().crash())).append('\n');
@@ -118,7 +118,7 @@ public final class SnapshotFormat {
                      .append(orNone(p.conversation())).append('\t')
                      .append(orNone(p.conversationCwd())).append('\t')
                      .append(orNone(p.claudeConfig())).append('\t')
-                     .append(orNone(p.notRunning())).append('\t')
+                     .append(orNone(NotRunning.text(p.notRunning()))).append('\t')
                      .append(json(p.claudeOptions())).append('\t')
                      .append(json(p.program())).append('\t')
                      .append(orNone(p.tmuxPane())).append('\n');
@@ -186,7 +186,7 @@ public final class SnapshotFormat {
                 problems.add(new Problem(i + 1, "conversation id is not a UUID"));
                 continue;
             }
-            block = new Block(new SavedSession(session, unescape(f[1]), uuid, field(f, 3), field(f, 4), uuid == null ? null : field(f, 5)));
+            block = new Block(new SavedSession(session, unescape(f[1]), uuid, field(f, 3), field(f, 4), uuid == null ? null : NotRunning.of(field(f, 5))));
         }
         if (block != null) rows.add(block.close(problems, lines.length));
         return new Parsed(rows, problems, server);
@@ -285,7 +285,7 @@ public final class SnapshotFormat {
             return Optional.empty();
         }
         return Optional.of(SavedPane.at(w, p).active(f[3].equals("active")).cwd(unescape(f[4])).conversation(uuid, field(f, 6), field(f, 7))
-                .withNotRunning(field(f, 8)).options(uuid == null ? List.of() : options).program(program).tmuxPane(field(f, 11)));
+                .withNotRunning(NotRunning.of(field(f, 8))).options(uuid == null ? List.of() : options).program(program).tmuxPane(field(f, 11)));
     }
 
     private static Integer index(String s) {
