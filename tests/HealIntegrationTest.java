@@ -246,15 +246,7 @@ class HealIntegrationTest {
         save();
         List<String> sessions = new ArrayList<>(panes(alice).keySet());
         int server = users.serverPid(alice);
-        // A real OOM kill: the server in a small memory cgroup, made to grow by a pane's output.
-        try (MemoryCgroup cg = MemoryCgroup.create("t3-oom-" + ProcessHandle.current().pid(), 48L << 20)) {
-            cg.add(server);
-            Tmux tmux = users.tmux(alice);
-            assertTrue(tmux.run("set-option", "-g", "history-limit", "10000000").ok());
-            assertTrue(tmux.run("new-window", "-d", "-t", "=work:", "seq 1 200000000; sleep 60").ok());
-            assertTrue(Children.waitFor(() -> ProcessHandle.of(server).isEmpty(), Duration.ofSeconds(90)), "the OOM killer took the server");
-        }
-        assertTrue(KernelLog.oomKills().stream().anyMatch(k -> k.pid() == server && k.uid() == alice.uid()), "the kernel logged it");
+        MemoryCgroup.killServer(users.tmux(alice), server, alice.uid(), "work");
         assertEquals(Tmux.SocketState.STALE, users.tmux(alice).socketState(), "its socket is left behind");
         Children.Ran r = heal();
         assertTrue(r.all().contains("was killed by the OOM killer"), r.all());

@@ -264,16 +264,8 @@ class ServerEndTest {
         assertFalse(Exec.run(List.of("sh", "-c", "echo x > " + dir.resolve("probe")), Duration.ofSeconds(5)).ok(), "the disk is full");
     }
 
-    /** A real OOM kill of the server: in a small memory cgroup, made to grow by a pane's output. */
     void oomKill(int server) throws Exception {
-        try (MemoryCgroup cg = MemoryCgroup.create("t3-oom-" + ProcessHandle.current().pid(), 48L << 20)) {
-            cg.add(server);
-            Tmux tmux = users.tmux(alice);
-            assertTrue(tmux.run("set-option", "-g", "history-limit", "10000000").ok());
-            assertTrue(tmux.run("new-window", "-d", "-t", "=notes:", "seq 1 200000000; sleep 60").ok());
-            assertTrue(Children.waitFor(() -> ProcessHandle.of(server).isEmpty(), Duration.ofSeconds(90)), "the OOM killer took the server");
-        }
-        assertTrue(KernelLog.oomKills().stream().anyMatch(k -> k.pid() == server && k.uid() == alice.uid()), "the kernel logged it");
+        MemoryCgroup.killServer(users.tmux(alice), server, alice.uid(), "notes");
     }
 
     Children.Ran save() {

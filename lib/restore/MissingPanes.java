@@ -117,9 +117,8 @@ public final class MissingPanes {
         }
         // The rest of the panes kept aside may sit at the index tmux just gave: they move past it.
         int free = Math.max(to.window(), windows.stream().mapToInt(SavedWindow::index).max().orElse(0)) + 1;
-        windows.replaceAll(w -> w.index() != to.window() ? w : new SavedWindow(free, w.name(), w.autoName(), w.layout(), w.active(),
-                w.zoomed(), w.panes().stream().map(x -> x.moved(free, x.index())).toList()));
-        windows.add(new SavedWindow(to.window(), "", true, "", false, false, List.of(to)));
+        windows.replaceAll(w -> w.index() != to.window() ? w : w.moved(free).withPanes(w.panes().stream().map(x -> x.moved(free, x.index())).toList()));
+        windows.add(SavedWindow.at(to.window()).autoNamed("").withPanes(List.of(to)));
         windows.sort(java.util.Comparator.comparingInt(SavedWindow::index));
         return SavedSession.of(row.session(), windows);
     }

@@ -184,7 +184,8 @@ public final class Inventory {
         List<SavedWindow> windows = new ArrayList<>();
         for (Tmux.LivePane p : panes) {
             if (windows.stream().anyMatch(w -> w.index() == p.window())) continue;
-            windows.add(new SavedWindow(p.window(), p.windowName(), p.autoName(), p.layout(), p.windowActive(), p.zoomed(), byWindow.get(p.window())));
+            SavedWindow w = SavedWindow.at(p.window()).layout(p.layout()).active(p.windowActive()).zoomed(p.zoomed()).withPanes(byWindow.get(p.window()));
+            windows.add(p.autoName() ? w.autoNamed(p.windowName()) : w.named(p.windowName()));
         }
         return windows;
     }

@@ -135,7 +135,7 @@ public final class NextSnapshot {
             panes.add(p.moved(index, i).active(i == 0).tmuxPane(null));
         }
         List<SavedWindow> windows = new ArrayList<>(next.windows());
-        windows.add(new SavedWindow(index, "not recreated", "", false, false, panes));
+        windows.add(SavedWindow.at(index).named("not recreated").withPanes(panes));
         return SavedSession.of(next.session(), windows);
     }
 

@@ -260,7 +260,8 @@ public final class SnapshotFormat {
             return null;
         }
         List<String> flags = List.of(f[3].split(","));
-        return new SavedWindow(index, unescape(f[4]), flags.contains("auto"), unescape(f[5]), flags.contains("active"), flags.contains("zoomed"), List.of());
+        SavedWindow w = SavedWindow.at(index).layout(unescape(f[5])).active(flags.contains("active")).zoomed(flags.contains("zoomed"));
+        return flags.contains("auto") ? w.autoNamed(unescape(f[4])) : w.named(unescape(f[4]));
     }
 
     private static Optional<SavedPane> pane(String[] f, int window, int line, List<Problem> problems) {

@@ -1,5 +1,7 @@
 import base.Exec;
+import base.KernelLog;
 import java.nio.file.Files;
+import tmux.Tmux;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -34,6 +36,23 @@ public final class MemoryCgroup implements AutoCloseable {
             return cg;
         }
         throw new IllegalStateException("no memory cgroup controller this test can write to (/proc/self/cgroup)");
+    }
+
+    /**
+     * A real OOM kill of a user's tmux server, as a machine short of memory makes one: the server
+     * in a small memory cgroup, made to grow by a window of session {@code session} printing a
+     * flood into a huge history; returns once the kernel has killed it and logged it.
+     */
+    public static void killServer(Tmux tmux, int server, int uid, String session) throws Exception {
+        try (MemoryCgroup cg = create("t3-oom-" + ProcessHandle.current().pid(), 48L << 20)) {
+            cg.add(server);
+            if (!tmux.run("set-option", "-g", "history-limit", "10000000").ok()
+                    || !tmux.run("new-window", "-d", "-t", "=" + session + ":", "seq 1 200000000; sleep 60").ok()) {
+                throw new AssertionError("could not make the server grow");
+            }
+            if (!Children.waitFor(() -> ProcessHandle.of(server).isEmpty(), java.time.Duration.ofSeconds(90))) throw new AssertionError("the OOM killer did not take the server");
+        }
+        if (KernelLog.oomKills().stream().noneMatch(k -> k.pid() == server && k.uid() == uid)) throw new AssertionError("the kernel did not log the OOM kill");
     }
 
     /** Moves the process in: what it allocates from now on counts against the limit. */
