@@ -38,11 +38,26 @@ public final class HealPlan {
 
     /**
      * One crash's fate. {@code record} is the evidence; {@code others} older records of the same
-     * conversation, settled with it; {@code pane} where it ran (null when gone).
+     * conversation, dealt with along with it; {@code pane} where it ran (null when gone); for a
+     * resume, where it starts and its config root (null: the default).
      */
     public record Step(LiveRecords.Record record, List<LiveRecords.Record> others, Tmux.LivePane pane, Action action, String why,
                        Path startDir, Path config) {
         public String conversation() { return record.conversation(); }
+
+        /** What becomes of crash {@code r} (and {@code others} of its conversation) in {@code pane}, and why. */
+        static Step of(LiveRecords.Record r, List<LiveRecords.Record> others, Tmux.LivePane pane, Action action, String why) {
+            return new Step(r, others, pane, action, why, null, null);
+        }
+
+        static Step leave(LiveRecords.Record r, List<LiveRecords.Record> others, Tmux.LivePane pane, String why) {
+            return of(r, others, pane, Action.LEAVE, why);
+        }
+
+        /** A resume, in {@code startDir}, under config root {@code config} (null: the default). */
+        Step in(Path startDir, Path config) {
+            return new Step(record, others, pane, action, why, startDir, config);
+        }
     }
 
     /** What a plan needs to know of the user's world, read once. */
@@ -96,26 +111,26 @@ public final class HealPlan {
     private static Step step(World w, LiveRecords.Record r, List<LiveRecords.Record> others, java.util.Set<String> panesTaken, HealLedger ledger,
                              Limit limit, Instant now) {
         String where = w.running().get(ConversationId.normal(r.conversation()));
-        if (where != null) return new Step(r, others, null, Action.LEAVE, "runs again, in " + where, null, null);
+        if (where != null) return Step.leave(r, others, null, "runs again, in " + where);
         Optional<Tmux.LivePane> pane = paneOf(w, r);
         if (pane.isEmpty()) {
-            return new Step(r, others, null, Action.LEAVE, r.pane() == null && sessionOf(w, r).isEmpty()
-                    ? "it ran outside tmux" : "its pane is gone (the session was closed)", null, null);
+            return Step.leave(r, others, null, r.pane() == null && sessionOf(w, r).isEmpty()
+                    ? "it ran outside tmux" : "its pane is gone (the session was closed)");
         }
         Tmux.LivePane p = pane.get();
-        if (!panesTaken.add(p.id())) return new Step(r, others, p, Action.LEAVE, "a newer crash in pane " + p.id() + " is the one to heal", null, null);
+        if (!panesTaken.add(p.id())) return Step.leave(r, others, p, "a newer crash in pane " + p.id() + " is the one to heal");
         // The save's own rule: a session whose row, saved after this claude started, names another
         // conversation has moved on from this one (the user started another since).
         Optional<SavedSession> row = w.newest().stream().filter(x -> x.session().equals(p.session())).findFirst();
         if (row.isPresent() && row.get().hasConversation() && row.get().conversations().stream().noneMatch(x -> ConversationId.same(x.conversation(), r.conversation()))
                 && w.newestTime() != null && w.newestTime().isAfter(r.written())) {
-            return new Step(r, others, p, Action.LEAVE, "session '" + p.session() + "' has moved on to conversation "
-                    + row.get().conversation() + " since", null, null);
+            return Step.leave(r, others, p, "session '" + p.session() + "' has moved on to conversation "
+                    + row.get().conversation() + " since");
         }
         Optional<Procfs.Proc> shell = w.procs().get(p.pid());
         // The pane must be the one claude ran in: its process is the user's and older than claude was.
         if (shell.isEmpty() || shell.get().uid() != w.account().uid() || shell.get().startTicks() > r.procStart()) {
-            return new Step(r, others, p, Action.LEAVE, "pane " + p.id() + " is newer than the crash: not where it ran", null, null);
+            return Step.leave(r, others, p, "pane " + p.id() + " is newer than the crash: not where it ran");
         }
         return resumeIn(w, r, others, p, shell.get(), ledger, limit, now);
     }
@@ -125,22 +140,22 @@ public final class HealPlan {
                                  HealLedger ledger, Limit limit, Instant now) {
         long heals = ledger.healsSince(r.conversation(), now.minus(limit.window()));
         if (heals >= limit.max()) {
-            return new Step(r, others, p, Action.GIVE_UP, "killed again after " + heals + " heal(s) within "
-                    + limit.window().toMinutes() + " min: memory is short, resuming it again would only feed the OOM killer", null, null);
+            return Step.of(r, others, p, Action.GIVE_UP, "killed again after " + heals + " heal(s) within "
+                    + limit.window().toMinutes() + " min: memory is short, resuming it again would only feed the OOM killer");
         }
         Optional<Path> config = UserFiles.trustedDir(r.config(), w.account().uid());
         if (config.isEmpty() || w.conversations().transcript(config.get(), r.conversation()).isEmpty()) {
-            return new Step(r, others, p, Action.LEAVE, "its transcript is gone from " + r.config(), null, null);
+            return Step.leave(r, others, p, "its transcript is gone from " + r.config());
         }
         Optional<Path> start = w.conversations().startDir(config.get(), r.conversation())
                 .or(() -> Optional.ofNullable(r.cwd())).filter(d -> java.nio.file.Files.isDirectory(d));
-        if (start.isEmpty()) return new Step(r, others, p, Action.LEAVE, "its starting directory is gone", null, null);
+        if (start.isEmpty()) return Step.leave(r, others, p, "its starting directory is gone");
         String busy = busy(w, p, shell);
-        if (busy != null) return new Step(r, others, p, Action.WAIT, busy + "; trying again on the next run", null, null);
+        if (busy != null) return Step.of(r, others, p, Action.WAIT, busy + "; trying again on the next run");
         Path defaultConfig = Conversations.defaultConfig(w.account());
         boolean isDefault = UserFiles.trustedDir(defaultConfig, w.account().uid()).map(config.get()::equals).orElse(false);
-        return new Step(r, others, p, Action.RESUME, "claude pid " + r.pid() + " was killed (its live record "
-                + r.file() + " remains)", start.get(), isDefault ? null : config.get());
+        return Step.of(r, others, p, Action.RESUME, "claude pid " + r.pid() + " was killed (its live record " + r.file() + " remains)")
+                .in(start.get(), isDefault ? null : config.get());
     }
 
     /**

@@ -34,25 +34,18 @@ public final class Healer {
             String where = step.pane() == null ? "" : " in session '" + step.pane().session() + "' (pane " + step.pane().id() + ")";
             switch (step.action()) {
                 case RESUME: {
-                    String changed = HealPlan.changedSince(world, step);
-                    if (changed != null) {
+                    Resumed done = resume(step, world, tmux, settings, where);
+                    if (done == Resumed.WAITING) {
                         ledger.waited();
                         waited++;
-                        Log.info("%s: conversation %s%s crashed; waiting: %s", user, step.conversation(), where, changed);
                         continue;
                     }
-                    Path cwd = world.procs().cwd(step.pane().pid()).orElse(account.home());
-                    Exec.Result r = tmux.respawnPane(step.pane().id(), new Tmux.PaneSpec(cwd, RestorePlan.paneEnv(step.config()),
-                            RestorePlan.resumeCommand(step.startDir(), step.conversation(), HealPlan.launchOptions(world, step.conversation()),
-                                    account, settings, false)));
-                    if (!r.ok()) {
-                        Log.error("%s: could not heal conversation %s%s: %s", user, step.conversation(), where, r.timedOut() ? "tmux timed out" : r.firstErrorLine());
+                    if (done == Resumed.FAILED) {
                         failed++;
                         continue;
                     }
                     ledger.healed(step.record().key(), step.conversation(), now);
                     healed++;
-                    Log.info("%s: healed conversation %s%s: resumed in %s; evidence: %s", user, step.conversation(), where, step.startDir(), step.why());
                     break;
                 }
                 case WAIT:
@@ -71,16 +64,42 @@ public final class Healer {
             }
             for (LiveRecords.Record other : step.others()) ledger.superseded(other.key(), other.conversation(), now);
         }
-        if (!steps.isEmpty()) {
-            try {
-                ledger.write(now);
-            } catch (IOException e) {
-                Log.error("%s", ledger.cannotWrite(e));
-                failed++;
-            }
-        }
+        if (!steps.isEmpty()) failed += record(ledger, now);
         if (left > LOGGED_LEAVES) Log.info("%s: %d more crashes with nothing to heal", user, left - LOGGED_LEAVES);
         Log.info("%s: healed %d, waiting %d, gave up %d%s", user, healed, waited, gaveUp, failed == 0 ? "" : ", " + failed + " failed");
         return failed;
+    }
+
+    private enum Resumed { HEALED, WAITING, FAILED }
+
+    /** Resumes the crashed conversation in its own pane, after a last look (said in the log either way). */
+    private static Resumed resume(HealPlan.Step step, HealPlan.World world, Tmux tmux, Settings settings, String where) {
+        Accounts.Account account = world.account();
+        String user = account.name();
+        String changed = HealPlan.changedSince(world, step);
+        if (changed != null) {
+            Log.info("%s: conversation %s%s crashed; waiting: %s", user, step.conversation(), where, changed);
+            return Resumed.WAITING;
+        }
+        Path cwd = world.procs().cwd(step.pane().pid()).orElse(account.home());
+        Exec.Result r = tmux.respawnPane(step.pane().id(), new Tmux.PaneSpec(cwd, RestorePlan.paneEnv(step.config()),
+                RestorePlan.resumeCommand(step.startDir(), step.conversation(), HealPlan.launchOptions(world, step.conversation()), account, settings, false)));
+        if (!r.ok()) {
+            Log.error("%s: could not heal conversation %s%s: %s", user, step.conversation(), where, r.timedOut() ? "tmux timed out" : r.firstErrorLine());
+            return Resumed.FAILED;
+        }
+        Log.info("%s: healed conversation %s%s: resumed in %s; evidence: %s", user, step.conversation(), where, step.startDir(), step.why());
+        return Resumed.HEALED;
+    }
+
+    /** Writes what heal did; 1 when it went only to the fallback or nowhere (said in the log), else 0. */
+    private static int record(HealLedger ledger, Instant now) {
+        try {
+            ledger.write(now);
+            return 0;
+        } catch (IOException e) {
+            Log.error("%s", ledger.cannotWrite(e));
+            return 1;
+        }
     }
 }

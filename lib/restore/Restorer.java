@@ -62,28 +62,11 @@ public final class Restorer {
                                  List<RestorePlan.Step> steps, Settings settings, Screens screens, Before before) throws IOException {
         String user = account.name();
         List<RestorePlan.Step> toCreate = steps.stream().filter(st -> st.action() != RestorePlan.Action.SKIP).toList();
-        int unrecorded = 0;
-        try {
-            owed.begin(wanted.rows(), toCreate.stream().map(RestorePlan.Step::row).toList()); // before anything is created
-        } catch (IOException e) {
-            // A full disk: the newest snapshot already holds every row, and no save can replace it
-            // while the disk is full, so restoring loses nothing that recording would have kept.
-            Log.error("%s: could not record what this restore owes (%s); restoring all the same: the newest snapshot keeps every row",
-                    user, Cli.describe(e));
-            unrecorded = 1;
-        }
+        int unrecorded = owe(user, owed, wanted, toCreate);
         // A pane with a saved screen waits for it on a channel of its own (a random name: no pane can guess another's).
         Map<RestorePlan.PanePlan, String> channels = new java.util.IdentityHashMap<>(); // two sessions' panes may be equal as records
         Map<String, String> screenOf = new HashMap<>();
-        for (RestorePlan.Step st : toCreate) {
-            for (RestorePlan.PanePlan p : st.panes()) {
-                screens.of(st.row().session(), p.pane().window(), p.pane().index()).ifPresent(text -> {
-                    String channel = "t3-screen-" + java.util.UUID.randomUUID();
-                    channels.put(p, channel);
-                    screenOf.put(channel, text);
-                });
-            }
-        }
+        channels(toCreate, screens, channels, screenOf);
         Function<RestorePlan.PanePlan, List<String>> command = p -> {
             List<String> argv = RestorePlan.paneCommand(p, account, settings);
             return channels.containsKey(p) ? PaneScript.withScreen(channels.get(p), argv) : argv;
@@ -113,6 +96,35 @@ public final class Restorer {
         Tmux.Server into = created.values().stream().map(Tmux.Created::server).filter(java.util.Objects::nonNull).findFirst()
                 .map(s -> Inventory.trusted(s, account.uid(), Procfs.readOne(s.pid()), Procfs.bootTimeNow())).orElse(null);
         return new UserRun(account, tmux, history, owed, wanted, steps, back, waiting, missing, toCreate.size() - back.size() + (int) partial + unrecorded, into, before);
+    }
+
+    /**
+     * Before anything is created, owes the rows this restore makes; returns 1 when that cannot be
+     * written (a full disk: the newest snapshot already holds every row, and no save can replace
+     * it while the disk is full, so restoring loses nothing that recording would have kept).
+     */
+    private static int owe(String user, Owed owed, Selection wanted, List<RestorePlan.Step> toCreate) {
+        try {
+            owed.begin(wanted.rows(), toCreate.stream().map(RestorePlan.Step::row).toList());
+            return 0;
+        } catch (IOException e) {
+            Log.error("%s: could not record what this restore owes (%s); restoring all the same: the newest snapshot keeps every row",
+                    user, Cli.describe(e));
+            return 1;
+        }
+    }
+
+    /** For each pane to make that has a saved screen: a channel of its own ({@code channels}) and the text it waits for on it ({@code screenOf}). */
+    private static void channels(List<RestorePlan.Step> toCreate, Screens screens, Map<RestorePlan.PanePlan, String> channels, Map<String, String> screenOf) {
+        for (RestorePlan.Step st : toCreate) {
+            for (RestorePlan.PanePlan p : st.panes()) {
+                screens.of(st.row().session(), p.pane().window(), p.pane().index()).ifPresent(text -> {
+                    String channel = "t3-screen-" + java.util.UUID.randomUUID();
+                    channels.put(p, channel);
+                    screenOf.put(channel, text);
+                });
+            }
+        }
     }
 
     /** Every session's first pane, in as few tmux calls as tmux allows; what tmux would not make stays owed. */
