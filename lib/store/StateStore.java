@@ -61,16 +61,10 @@ public final class StateStore {
      * /run keeps: enough that an old crash never undoes a later choice.
      */
     public Path healFallback(String user) {
-        String id = java.util.HexFormat.of().formatHex(sha256(dir.toAbsolutePath().toString())).substring(0, 16);
+        // String.hashCode is fixed by the language: the same folder for the same state dir in every run,
+        // without a digest's start-up cost on every save (a collision would share a folder, not a file's meaning).
+        String id = String.format("%08x", dir.toAbsolutePath().normalize().toString().hashCode());
         return Path.of("/run/t3-tmux").resolve(id).resolve(user + ".heals");
-    }
-
-    private static byte[] sha256(String s) {
-        try {
-            return java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e); // every JDK has SHA-256
-        }
     }
 
     /** What the user's panes showed at the last save, when T3_SCROLLBACK is on (see {@link Screens}). */
