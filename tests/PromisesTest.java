@@ -68,6 +68,16 @@ class PromisesTest {
     }
 
     @Test
+    void aRestoreWithNobodyToRestoreIsDoneNotFailed() {
+        // A fresh machine's boot: no snapshot anywhere yet (it crashed with an empty pool of users).
+        for (String[] args : List.of(new String[0], new String[] {"--dry-run"}, new String[] {"--heal"})) {
+            Children.Ran r = Repo.script("t3-restore.java", isolated("nobody"), args);
+            assertEquals(0, r.exit(), String.join(" ", args) + ": " + r.all());
+        }
+        assertTrue(Repo.script("t3-restore.java", isolated("nobody")).all().contains("nobody to restore"));
+    }
+
+    @Test
     void aBadSettingExitsTwoNamingIt() {
         for (String script : List.of("t3-save.java", "t3-restore.java")) {
             for (Map.Entry<String, String> bad : List.of(Map.entry("T3_TMUX_TIMEOUT", "abc"), Map.entry("T3_KEEP", "0"))) {

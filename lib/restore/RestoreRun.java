@@ -68,6 +68,10 @@ public final class RestoreRun {
      * reads in order), else a few at once. Returns how many failed; a refused request is thrown.
      */
     public int users(List<Roster.Entry> entries, Procfs procs, boolean oneAtATime) throws Exception {
+        if (entries.isEmpty()) {
+            Log.info("nobody to restore: no roster user has a snapshot in %s", store.dir());
+            return 0;
+        }
         if (oneAtATime || entries.size() == 1) {
             int failed = 0;
             for (Roster.Entry entry : entries) failed += userOrLog(entry, procs, null);
