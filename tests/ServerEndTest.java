@@ -216,7 +216,8 @@ class ServerEndTest {
             Children.Ran r = Repo.script("t3-restore.java", env);
             assertEquals(1, r.exit(), "what could not be recorded is a failure: " + r.all());
             assertEquals(Set.of("work", "notes"), live(), "the sessions are back all the same: " + r.all());
-            assertTrue(r.all().contains("could not record what this restore owes"), r.all());
+            assertTrue(r.all().contains("could not record what this restore owes (" + small.resolve("state").resolve(alice.name() + ".pending")),
+                    "the log names the file it could not write: " + r.all());
             assertEquals(1, r.all().split("could not record what this restore owes", -1).length - 1, "said once: " + r.all());
             assertTrue(Children.waitFor(() -> claudeIn("work").isPresent(), Duration.ofSeconds(15)), "its conversation resumed: " + r.all());
             assertEquals(before, Files.readString(snapshot), "the last good snapshot is intact");
