@@ -178,10 +178,10 @@ public final class Heal {
     }
 
     /** {@link #writeLedger}: recorded only in the fallback under /run, or nowhere. */
-    private static final int FALLBACK = 1, NOWHERE = 2;
+    static final int FALLBACK = 1, NOWHERE = 2;
 
     /** Writes what heal did: 0, {@link #FALLBACK} or {@link #NOWHERE}; the last two are logged and are a failure of the run. */
-    private static int writeLedger(HealLedger ledger) {
+    static int writeLedger(HealLedger ledger) {
         try {
             ledger.write(Instant.now());
             return 0;

@@ -64,7 +64,7 @@ public final class Healer {
             }
             for (LiveRecords.Record other : step.others()) ledger.superseded(other.key(), other.conversation(), now);
         }
-        if (!steps.isEmpty()) failed += record(ledger, now);
+        if (!steps.isEmpty() && Heal.writeLedger(ledger) != 0) failed++;
         if (left > LOGGED_LEAVES) Log.info("%s: %d more crashes with nothing to heal", user, left - LOGGED_LEAVES);
         Log.info("%s: healed %d, waiting %d, gave up %d%s", user, healed, waited, gaveUp, failed == 0 ? "" : ", " + failed + " failed");
         return failed;
@@ -90,16 +90,5 @@ public final class Healer {
         }
         Log.info("%s: healed conversation %s%s: resumed in %s; evidence: %s", user, step.conversation(), where, step.startDir(), step.why());
         return Resumed.HEALED;
-    }
-
-    /** Writes what heal did; 1 when it went only to the fallback or nowhere (said in the log), else 0. */
-    private static int record(HealLedger ledger, Instant now) {
-        try {
-            ledger.write(now);
-            return 0;
-        } catch (IOException e) {
-            Log.error("%s", ledger.cannotWrite(e));
-            return 1;
-        }
     }
 }
