@@ -1,4 +1,5 @@
 import base.Accounts;
+import assistant.Conversation;
 import claude.Conversations;
 import claude.LiveRecords;
 import base.Procfs;
@@ -25,7 +26,7 @@ class ConversationsTest {
         me = new Accounts.Account(real.name(), real.uid(), real.gid(), home.toRealPath(), "/bin/bash");
     }
 
-    Optional<Conversations.Conversation> resolve(FakeClaude f) {
+    Optional<Conversation> resolve(FakeClaude f) {
         Procfs procs = Procfs.read();
         Conversations c = new Conversations(procs, me);
         Procfs.Proc p = c.claudeIn(f.pid()).orElseThrow(() -> new AssertionError("no claude process found at pid " + f.pid()));
@@ -35,11 +36,11 @@ class ConversationsTest {
     @Test
     void liveRecordGivesTheIdAndTheTranscriptGivesTheStartDir() throws Exception {
         try (FakeClaude f = FakeClaude.start(work, home)) {
-            Conversations.Conversation c = resolve(f).orElseThrow();
-            assertEquals(f.currentId(), c.uuid());
-            assertEquals(Conversations.Source.LIVE_RECORD, c.source());
+            Conversation c = resolve(f).orElseThrow();
+            assertEquals(f.currentId(), c.id());
+            assertEquals(Conversation.Source.RECORD, c.source());
             assertEquals(work.toRealPath(), c.startDir());
-            assertEquals(f.config.toRealPath(), c.configDir());
+            assertEquals(f.config.toRealPath(), c.home());
         }
     }
 
@@ -50,14 +51,14 @@ class ConversationsTest {
             first = f.currentId();
         }
         try (FakeClaude f = FakeClaude.start(work, home, "--resume", first)) {
-            assertEquals(first, resolve(f).orElseThrow().uuid(), "before /clear: the resumed id");
+            assertEquals(first, resolve(f).orElseThrow().id(), "before /clear: the resumed id");
             String fresh = f.clear();
             assertNotEquals(first, fresh);
             assertTrue(ProcessHandle.of(f.pid()).orElseThrow().info().arguments().map(List::of).orElseThrow().contains(first),
                     "argv still shows the old --resume id: the /clear case is real");
-            Conversations.Conversation c = resolve(f).orElseThrow();
-            assertEquals(fresh, c.uuid());
-            assertEquals(Conversations.Source.LIVE_RECORD, c.source());
+            Conversation c = resolve(f).orElseThrow();
+            assertEquals(fresh, c.id());
+            assertEquals(Conversation.Source.RECORD, c.source());
         }
     }
 
@@ -69,9 +70,9 @@ class ConversationsTest {
         }
         try (FakeClaude f = FakeClaude.start(work, home, "--resume", "my chat")) {
             assertEquals(first, f.currentId(), "the fake resumes by name, as claude does");
-            Conversations.Conversation c = resolve(f).orElseThrow();
-            assertEquals(first, c.uuid());
-            assertEquals(Conversations.Source.LIVE_RECORD, c.source());
+            Conversation c = resolve(f).orElseThrow();
+            assertEquals(first, c.id());
+            assertEquals(Conversation.Source.RECORD, c.source());
         }
     }
 
@@ -84,9 +85,9 @@ class ConversationsTest {
         try (FakeClaude f = FakeClaude.start(work, home, "--resume", first)) {
             // What a recycled pid looks like: a record for this pid left by an older process.
             Files.writeString(f.record(), "{\"pid\":" + f.pid() + ",\"sessionId\":\"99999999-9999-4999-8999-999999999999\",\"procStart\":\"1\"}");
-            Conversations.Conversation c = resolve(f).orElseThrow();
-            assertEquals(first, c.uuid());
-            assertEquals(Conversations.Source.ARGV, c.source());
+            Conversation c = resolve(f).orElseThrow();
+            assertEquals(first, c.id());
+            assertEquals(Conversation.Source.ARGV, c.source());
         }
     }
 
@@ -97,10 +98,10 @@ class ConversationsTest {
             Path elsewhere = Files.writeString(Files.createTempFile("t3-outside", ".json"), real.replaceAll("[0-9a-f]{8}-[0-9a-f-]{27}", "77777777-7777-4777-8777-777777777777"));
             Files.delete(f.record());
             Files.createSymbolicLink(f.record(), elsewhere);
-            Optional<Conversations.Conversation> c = resolve(f);
+            Optional<Conversation> c = resolve(f);
             // No argv, and the transcript written since it started is the real one.
-            assertEquals(Conversations.Source.TRANSCRIPT, c.orElseThrow().source());
-            assertNotEquals("77777777-7777-4777-8777-777777777777", c.get().uuid());
+            assertEquals(Conversation.Source.FILE, c.orElseThrow().source());
+            assertNotEquals("77777777-7777-4777-8777-777777777777", c.get().id());
             Files.delete(elsewhere);
         }
     }
@@ -114,9 +115,9 @@ class ConversationsTest {
             // A record that names this very process (pid and procStart match) and another conversation.
             String head = "{\"pid\":" + f.pid() + ",\"sessionId\":\"" + planted + "\",\"procStart\":\"" + start + "\",\"pad\":\"";
             Files.writeString(f.record(), head + "x\"}");
-            Conversations.Conversation small = resolve(f).orElseThrow();
-            assertEquals(Conversations.Source.LIVE_RECORD, small.source(), "small, it is believed: the record itself is sound");
-            assertEquals(planted, small.uuid());
+            Conversation small = resolve(f).orElseThrow();
+            assertEquals(Conversation.Source.RECORD, small.source(), "small, it is believed: the record itself is sound");
+            assertEquals(planted, small.id());
 
             // The same record padded past the bound: only a prefix is read, which does not parse.
             try (var out = Files.newBufferedWriter(f.record())) {
@@ -125,9 +126,9 @@ class ConversationsTest {
                 out.write("\"}");
             }
             assertTrue(Files.size(f.record()) > LiveRecords.MAX_RECORD);
-            Conversations.Conversation c = resolve(f).orElseThrow();
-            assertEquals(Conversations.Source.TRANSCRIPT, c.source(), "past the bound the record is not believed; the transcript decides");
-            assertEquals(id, c.uuid());
+            Conversation c = resolve(f).orElseThrow();
+            assertEquals(Conversation.Source.FILE, c.source(), "past the bound the record is not believed; the transcript decides");
+            assertEquals(id, c.id());
         }
     }
 
@@ -136,7 +137,7 @@ class ConversationsTest {
         try (FakeClaude a = FakeClaude.start(work, home)) {
             String idA = a.currentId();
             Files.delete(a.record());
-            assertEquals(Optional.of(idA), resolve(a).map(Conversations.Conversation::uuid), "one candidate: taken");
+            assertEquals(Optional.of(idA), resolve(a).map(Conversation::id), "one candidate: taken");
             try (FakeClaude b = FakeClaude.start(work, home)) {
                 Files.delete(b.record());
                 assertEquals(Optional.empty(), resolve(a), "two candidates in one project dir: never guess");

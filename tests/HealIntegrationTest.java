@@ -92,7 +92,7 @@ class HealIntegrationTest {
 
     String conversationIn(Accounts.Account a, String session) throws Exception {
         Procfs.Proc c = claudeIn(a, session).orElseThrow(() -> new AssertionError(session + ": no claude"));
-        return new Conversations(Procfs.read(), a).of(c).orElseThrow().uuid();
+        return new Conversations(Procfs.read(), a).of(c).orElseThrow().id();
     }
 
     void killClaude(Accounts.Account a, String session) throws Exception {

@@ -25,19 +25,25 @@ import org.junit.jupiter.api.Test;
  * JBang compiles.
  */
 class HouseRulesTest {
-    static final String[] PACKAGES = {"base", "tmux", "claude", "store", "save", "restore", "heal", "install"};
+    static final String[] PACKAGES = {"base", "tmux", "assistant", "assistants", "claude", "store", "save", "restore", "heal", "install"};
     static final JavaClasses LIB = new ClassFileImporter().importPackages(PACKAGES);
 
     @Test
     void whatTheFlowsStandOnNeverImportsTheFlows() {
         assertTrue(LIB.size() > 40, "the lib classes were found on the classpath: " + LIB.size());
-        noClasses().that().resideInAnyPackage("base..", "tmux..", "claude..", "store..")
+        noClasses().that().resideInAnyPackage("base..", "tmux..", "assistant..", "assistants..", "claude..", "store..")
                 .should().dependOnClassesThat().resideInAnyPackage("save..", "restore..", "heal..")
-                .because("save, restore and heal are built on base, tmux, claude and store, not the other way round")
+                .because("save, restore and heal are built on base, tmux, the assistants and store, not the other way round")
                 .check(LIB);
         noClasses().that().resideInAPackage("base..").should().dependOnClassesThat()
-                .resideInAnyPackage("tmux..", "claude..", "store..", "install..").check(LIB);
-        noClasses().that().resideInAnyPackage("tmux..", "claude..", "store..").should().dependOnClassesThat().resideInAPackage("install..")
+                .resideInAnyPackage("tmux..", "assistant..", "assistants..", "claude..", "store..", "install..").check(LIB);
+        noClasses().that().resideInAnyPackage("assistant..", "claude..").should().dependOnClassesThat().resideInAnyPackage("store..", "assistants..")
+                .because("an assistant knows its own files, not the snapshot's; only the one list of assistants names each")
+                .check(LIB);
+        noClasses().that().resideInAnyPackage("save..", "restore..", "heal..", "store..").should().dependOnClassesThat().resideInAnyPackage("claude..")
+                .because("nothing in save, restore or heal names an assistant: they ask assistant.Assistant, through assistants.Assistants")
+                .check(LIB);
+        noClasses().that().resideInAnyPackage("tmux..", "assistant..", "assistants..", "claude..", "store..").should().dependOnClassesThat().resideInAPackage("install..")
                 .because("installing the units is the flows' business, not the model's").check(LIB);
         noClasses().that().resideInAnyPackage("restore..", "save..").should().dependOnClassesThat().resideInAPackage("heal..")
                 .because("heal uses a restore's planning; restore and save know nothing of heal").check(LIB);

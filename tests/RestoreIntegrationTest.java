@@ -103,10 +103,10 @@ class RestoreIntegrationTest {
         Children.Ran r = restore("--dry-run", "--user", alice.name());
         assertEquals(0, r.exit(), r.all());
         assertTrue(r.out().lines().anyMatch(l -> l.startsWith("USER") && l.contains("SESSION") && l.contains("ACTION")), r.out());
-        assertTrue(r.out().lines().map(l -> List.of(l.split(" {2,}"))).anyMatch(c -> c.subList(1, 5).equals(
-                List.of("work", "missing", "resume", saved.get("work").conversation()))), r.out());
-        assertTrue(r.out().lines().map(l -> List.of(l.split(" {2,}"))).anyMatch(c -> c.subList(1, 5).equals(
-                List.of("shell", "missing", "shell", "-"))), r.out());
+        assertTrue(r.out().lines().map(l -> List.of(l.split(" {2,}"))).anyMatch(c -> c.subList(1, 6).equals(
+                List.of("work", "missing", "resume", "claude", saved.get("work").conversation()))), r.out());
+        assertTrue(r.out().lines().map(l -> List.of(l.split(" {2,}"))).anyMatch(c -> c.subList(1, 6).equals(
+                List.of("shell", "missing", "shell", "-", "-"))), r.out());
         assertEquals(Map.of(), live(alice), "a dry run starts nothing");
     }
 

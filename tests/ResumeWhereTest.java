@@ -84,7 +84,7 @@ class ResumeWhereTest {
         assertEquals(0, s.exit(), s.all());
         SavedSession row = saved(carol).get("cfg");
         assertNotNull(row.conversation(), row.toString());
-        assertEquals(other.toString(), row.claudeConfig(), "the fifth column names the config root");
+        assertEquals(other.toString(), row.home(), "the fifth column names the config root");
         assertEquals(proj.toString(), row.conversationCwd());
         try (var t = Files.walk(other.resolve("projects"))) {
             assertTrue(t.anyMatch(p -> p.getFileName().toString().equals(row.conversation() + ".jsonl")), "the transcript is under the other root");

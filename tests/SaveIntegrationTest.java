@@ -118,7 +118,7 @@ class SaveIntegrationTest {
             assertEquals(proj.toString(), rows.get(s).cwd(), s);
             assertEquals(idInPane(alice, s), rows.get(s).conversation(), s + ": the id its live record holds");
             assertEquals(proj.toString(), rows.get(s).conversationCwd(), s);
-            assertNull(rows.get(s).claudeConfig(), s + ": default config root");
+            assertNull(rows.get(s).home(), s + ": default config root");
         }
         assertNotEquals(rows.get("work").conversation(), rows.get("twin").conversation(), "two claudes in one cwd keep their own ids");
         assertFalse(rows.get("cleared").conversation().startsWith("11111111"), "after /clear the new id, not argv's");

@@ -88,7 +88,11 @@ class ServerEndTest {
         assertTrue(plan.out().contains("ended with no crash on record") && plan.out().contains("--session or --find brings it back")
                 && plan.out().contains("\"ended\" : {"), "the plan says why each is skipped and which server it ended with: " + plan.out());
         Children.Ran list = restore("--user", alice.name(), "--list");
-        assertTrue(list.out().lines().skip(1).findFirst().orElse("").strip().endsWith(" 2"), "--list counts the sessions kept: " + list.out());
+        List<String> header = List.of(list.out().lines().findFirst().orElse("").split(" {2,}"));
+        List<String> newestLine = List.of(list.out().lines().skip(1).findFirst().orElse("").split(" {2,}"));
+        assertEquals("2", newestLine.get(header.indexOf("ENDED")), "--list counts the sessions kept: " + list.out());
+        assertEquals("claude " + newestLine.get(header.indexOf("CONVERSATIONS")), newestLine.get(header.indexOf("ASSISTANTS")),
+                "and says whose conversations they are: " + list.out());
         assertEquals(Set.of("fresh", "work", "notes"), newest().keySet(), "a save after the heal and the restore still keeps them");
         save();
         assertEquals(Set.of("fresh", "work", "notes"), newest().keySet(), "and the next one");
@@ -307,6 +311,6 @@ class ServerEndTest {
 
     String conversationIn(String session) {
         Procfs.Proc c = claudeIn(session).orElseThrow(() -> new AssertionError(session + ": no claude"));
-        return new Conversations(Procfs.read(), alice).of(c).orElseThrow().uuid();
+        return new Conversations(Procfs.read(), alice).of(c).orElseThrow().id();
     }
 }

@@ -53,7 +53,7 @@ class SnapshotFormatTest {
 
     @Test
     void reportsMalformedRowsByLineAndKeepsTheRest() {
-        SnapshotFormat.Parsed p = SnapshotFormat.parse(SnapshotFormat.HEADER + "\ngood\t/a\t-\nonly-two\t/b\n\t/c\t-\nbad-id\t/d\tnot-a-uuid\nalso-good\t/e\t" + ID + "\n");
+        SnapshotFormat.Parsed p = SnapshotFormat.parse(SnapshotFormat.HEADER + "\ngood\t/a\t-\nonly-two\t/b\n\t/c\t-\nbad-id\t/d\t$(rm -rf ~)\nalso-good\t/e\t" + ID + "\n");
         assertEquals(List.of("good", "also-good"), p.rows().stream().map(SavedSession::session).toList());
         assertEquals(List.of(3, 4, 5), p.problems().stream().map(SnapshotFormat.Problem::line).toList());
     }

@@ -201,7 +201,7 @@ class StateStoreTest {
         assertEquals(A, next.conversation(), "the session's main conversation is the one still running");
         SavedPane kept = next.panes().get(1);
         assertEquals(B, kept.conversation(), "pane 1 keeps its own conversation");
-        assertEquals(List.of("--model", "opus"), kept.claudeOptions(), "and the options it ran with");
+        assertEquals(List.of("--model", "opus"), kept.options(), "and the options it ran with");
         assertTrue(kept.notRunning().kind() == NotRunning.Kind.EXITED, kept.toString());
         assertNull(next.panes().get(0).notRunning());
         assertFalse(next.panes().get(2).hasConversation(), "a pane that ran none gets none");

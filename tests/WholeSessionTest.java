@@ -105,7 +105,7 @@ class WholeSessionTest {
     String conversationIn(LivePane p) {
         Procfs procs = Procfs.read();
         Conversations c = new Conversations(procs, alice);
-        return c.claudeIn(p.pid()).flatMap(c::of).map(Conversations.Conversation::uuid).orElse(null);
+        return c.claudeIn(p.pid()).flatMap(c::of).map(assistant.Conversation::id).orElse(null);
     }
 
     /** The process below a pane whose program name is {@code name}. */

@@ -11,7 +11,7 @@ import java.util.Map;
  * Each knob's name, default and meaning live here only: --help prints them from {@link #KNOBS}.
  */
 public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tmuxTimeout,
-                       String claude, String claudeArgs, int keep, Duration keepFor, int healMax, Duration healWindow,
+                       Map<String, String> assistantCommands, int keep, Duration keepFor, int healMax, Duration healWindow,
                        Duration lockWait, Duration userBudget, Resume resume, List<String> programs, Scrollback scrollback) {
 
     /**
@@ -38,8 +38,9 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
     public static final Knob STATE_DIR = new Knob("T3_STATE_DIR", "/var/lib/t3-tmux-state", "snapshots and their history, root-only");
     public static final Knob TMUX_TMPDIR = new Knob("T3_TMUX_TMPDIR", "/tmp", "the TMUX_TMPDIR users' servers run with");
     public static final Knob TMUX_TIMEOUT = new Knob("T3_TMUX_TIMEOUT", "5", "seconds one tmux call may take");
-    public static final Knob CLAUDE = new Knob("T3_CLAUDE", "claude", "the command restore resumes with, on the user's login PATH");
-    public static final Knob CLAUDE_ARGS = new Knob("T3_CLAUDE_ARGS", "", "extra arguments for it, split on white space");
+    public static final Knob ASSISTANT = new Knob("T3_<NAME>", "its name",
+            "the command an assistant is resumed with, on the user's login PATH (T3_CLAUDE, T3_CODEX, T3_GEMINI, T3_OPENCODE)");
+    public static final Knob ASSISTANT_ARGS = new Knob("T3_<NAME>_ARGS", "", "extra arguments for it, split on white space");
     public static final Knob KEEP = new Knob("T3_KEEP", "200", "the newest snapshots kept per user, at least");
     public static final Knob KEEP_DAYS = new Knob("T3_KEEP_DAYS", "30", "and every snapshot younger than this (days)");
     public static final Knob HEAL_MAX = new Knob("T3_HEAL_MAX", "3", "times one conversation is healed within the window, then left alone");
@@ -57,7 +58,7 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
             "lines of each pane's history saved (root-only) and shown again in its restored pane; 0: off");
     public static final Knob SCROLLBACK_MAX = new Knob("T3_SCROLLBACK_MAX", "256",
             "KiB of saved screen a pane, at most; 16 times this a user");
-    public static final List<Knob> KNOBS = List.of(USER_MAP, STATE_DIR, TMUX_TMPDIR, TMUX_TIMEOUT, USER_BUDGET, CLAUDE, CLAUDE_ARGS,
+    public static final List<Knob> KNOBS = List.of(USER_MAP, STATE_DIR, TMUX_TMPDIR, TMUX_TIMEOUT, USER_BUDGET, ASSISTANT, ASSISTANT_ARGS,
             RESTORE_PROGRAMS, SCROLLBACK, SCROLLBACK_MAX, RESUME, RESUME_CONCURRENCY, RESUME_MIN_FREE, RESUME_WAIT, KEEP, KEEP_DAYS, HEAL_MAX, HEAL_WINDOW, LOCK_WAIT);
 
     public static Settings fromEnvironment() {
@@ -70,8 +71,7 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
                 Path.of(get(env, STATE_DIR)),
                 Path.of(get(env, TMUX_TMPDIR)),
                 Duration.ofMillis((long) (number(env, TMUX_TIMEOUT, 0.001, 3600) * 1000)),
-                get(env, CLAUDE),
-                get(env, CLAUDE_ARGS),
+                assistantCommands(env),
                 (int) number(env, KEEP, 1, 1_000_000),
                 Duration.ofSeconds((long) (number(env, KEEP_DAYS, 0, 36500) * 86400)),
                 (int) number(env, HEAL_MAX, 0, 1000),
@@ -84,6 +84,32 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
                         Duration.ofMillis((long) (number(env, RESUME_WAIT, 0, 86400) * 1000))),
                 programs(env, RESTORE_PROGRAMS),
                 scrollback((int) number(env, SCROLLBACK, 0, 100_000), (int) number(env, SCROLLBACK_MAX, 1, 1024)));
+    }
+
+    /** T3_&lt;NAME&gt; and T3_&lt;NAME&gt;_ARGS as set (the assistants' names are theirs: read on asking, by {@link #command}). */
+    private static Map<String, String> assistantCommands(Map<String, String> env) {
+        Map<String, String> out = new java.util.TreeMap<>();
+        env.forEach((k, v) -> {
+            if (k.matches("T3_[A-Z0-9_]+") && v != null && !v.isBlank()) out.put(k, v.strip());
+        });
+        return out;
+    }
+
+    /**
+     * The command that resumes assistant {@code name}: T3_&lt;NAME&gt; (default: the name, found on
+     * the user's login PATH), then T3_&lt;NAME&gt;_ARGS split on white space.
+     */
+    public List<String> command(String name) {
+        String knob = commandKnob(name);
+        List<String> argv = new ArrayList<>(List.of(assistantCommands.getOrDefault(knob, name)));
+        String args = assistantCommands.getOrDefault(knob + "_ARGS", "");
+        if (!args.isEmpty()) argv.addAll(List.of(args.split("\\s+")));
+        return argv;
+    }
+
+    /** The setting that names assistant {@code name}'s command: T3_CLAUDE for claude. */
+    public static String commandKnob(String name) {
+        return "T3_" + name.toUpperCase(java.util.Locale.ROOT).replace('-', '_');
     }
 
     /** Program names (no path): a word of letters, digits, '.', '_', '+' or '-' each. */

@@ -1,9 +1,10 @@
 package claude;
 
+import assistant.Conversation;
+import assistant.Conversation.Source;
 import base.Json;
 import base.Accounts;
 import base.ConversationId;
-import tmux.PaneScript;
 import base.Procfs;
 import base.UserFiles;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -27,12 +28,6 @@ import java.util.regex.Pattern;
  * then argv (stale after /clear), then the one transcript written since the process started.
  */
 public final class Conversations {
-    /** How we know, most certain first; WAITING: a restored pane waiting for its Enter names it. */
-    public enum Source { LIVE_RECORD, ARGV, TRANSCRIPT, WAITING }
-
-    /** A conversation id, how we know it, where it started (resume must run there), and its config root. */
-    public record Conversation(String uuid, Source source, Path startDir, Path configDir) {}
-
     private static final ObjectMapper JSON = Json.MAPPER;
     private static final int MAX_TRANSCRIPT_HEAD = 256 * 1024;
     private static final int MAX_SLUG = 200;
@@ -73,24 +68,15 @@ public final class Conversations {
         Optional<Path> processCwd = procs.cwd(claude.pid());
         if (config.isPresent()) {
             Optional<String> live = liveRecord(config.get(), claude);
-            if (live.isPresent()) return Optional.of(found(live.get(), Source.LIVE_RECORD, config.get(), processCwd));
+            if (live.isPresent()) return Optional.of(found(live.get(), Source.RECORD, config.get(), processCwd));
         }
         Optional<String> fromArgv = fromArgv(claude.argv());
         if (fromArgv.isPresent()) return Optional.of(found(fromArgv.get(), Source.ARGV, config.orElse(configDir), processCwd));
         if (config.isPresent() && processCwd.isPresent()) {
             Optional<String> recent = onlyRecentTranscript(config.get(), processCwd.get(), procs.startTime(claude));
-            if (recent.isPresent()) return Optional.of(found(recent.get(), Source.TRANSCRIPT, config.get(), processCwd));
+            if (recent.isPresent()) return Optional.of(found(recent.get(), Source.FILE, config.get(), processCwd));
         }
         return Optional.empty();
-    }
-
-    /**
-     * The conversation a restored pane waits to resume (the pane script at its gate, as the user):
-     * it was running when saved and is wanted running again, so saves keep it as running.
-     */
-    public Optional<Conversation> waitingIn(Procfs.Proc pane) {
-        if (pane.uid() != account.uid()) return Optional.empty();
-        return PaneScript.waitingFor(pane).map(w -> new Conversation(w.conversation(), Source.WAITING, w.startDir(), configDir(pane)));
     }
 
     /** claude's config root when CLAUDE_CONFIG_DIR is not set: ~user/.claude (a row's '-'). */
@@ -100,10 +86,7 @@ public final class Conversations {
 
     /** The process's own CLAUDE_CONFIG_DIR when set and non-empty, else ~user/.claude. */
     Path configDir(Procfs.Proc claude) {
-        return procs.environ(claude.pid(), "CLAUDE_CONFIG_DIR")
-                .filter(s -> !s.isBlank() && s.startsWith("/"))
-                .map(Path::of)
-                .orElse(defaultConfig(account));
+        return Claude.INSTANCE.home(procs, account, claude);
     }
 
     Optional<String> liveRecord(Path config, Procfs.Proc claude) {
@@ -199,32 +182,6 @@ public final class Conversations {
 
     private Conversation found(String uuid, Source source, Path config, Optional<Path> processCwd) {
         Path start = startDir(config, uuid).or(() -> processCwd).orElse(null);
-        return new Conversation(uuid, source, start, config);
-    }
-
-    /**
-     * Where each conversation the user runs right now runs, in words: the label of the pane (by
-     * its pid) whose process tree holds it, or its pid when it runs outside tmux.
-     */
-    public Map<String, String> whereRunning(Map<Integer, String> paneLabels) {
-        Map<String, String> where = new HashMap<>();
-        running().forEach((id, proc) -> where.put(id, paneLabels.entrySet().stream()
-                .filter(e -> procs.selfAndDescendants(e.getKey()).contains(proc))
-                .map(Map.Entry::getValue)
-                .findFirst().orElse("pid " + proc.pid() + " (outside tmux)")));
-        return where;
-    }
-
-    /**
-     * Every conversation the user runs right now, anywhere (in tmux or not), with the process
-     * that runs it; used so restore never starts a conversation a second time.
-     */
-    public Map<String, Procfs.Proc> running() {
-        Map<String, Procfs.Proc> out = new HashMap<>();
-        for (Procfs.Proc p : procs.all()) {
-            if (p.uid() != account.uid() || !isClaude(p)) continue;
-            of(p).ifPresent(c -> out.putIfAbsent(ConversationId.normal(c.uuid()), p));
-        }
-        return out;
+        return new Conversation(Claude.INSTANCE, uuid, source, start, config);
     }
 }

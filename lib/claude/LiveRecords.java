@@ -1,13 +1,10 @@
 package claude;
 
-import store.SavedSession;
-import store.SavedPane;
 import base.Json;
 import base.Accounts;
 import base.ConversationId;
 import base.Log;
 import base.Procfs;
-import store.SnapshotFormat;
 import base.UserFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -124,22 +121,6 @@ public final class LiveRecords {
         } catch (IOException e) {
             // unreadable sessions dir: no evidence from it
         }
-        return out;
-    }
-
-    /**
-     * The stale records of this boot in every config root of the user: ~/.claude, and each root
-     * {@code rows} name (a claude run with CLAUDE_CONFIG_DIR).
-     */
-    public static List<Record> evidence(Accounts.Account account, List<SavedSession> rows, Procfs procs) {
-        java.util.Set<Path> roots = new java.util.LinkedHashSet<>();
-        UserFiles.trustedDir(Conversations.defaultConfig(account), account.uid()).ifPresent(roots::add);
-        for (SavedPane r : rows.stream().flatMap(x -> x.conversations().stream()).toList()) {
-            if (r.claudeConfig() != null && r.claudeConfig().startsWith("/") && r.claudeConfig().indexOf('\0') < 0)
-                UserFiles.trustedDir(Path.of(r.claudeConfig()), account.uid()).ifPresent(roots::add);
-        }
-        List<Record> out = new ArrayList<>();
-        for (Path root : roots) out.addAll(stale(root, account.uid(), procs, procs.bootTime()));
         return out;
     }
 

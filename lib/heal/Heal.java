@@ -115,9 +115,9 @@ public final class Heal {
         int failed;
         if (dryRun) {
             steps.forEach(step -> plan.add(HealReport.entry(user, step)));
-            failed = MissingPanes.heal(account, tmux, history, world.newest(), world.running(), world.conversations(), settings, true);
+            failed = MissingPanes.heal(account, tmux, history, world.newest(), world.running(), settings, true);
         } else {
-            failed = Healer.apply(steps, world, tmux, ledger, settings, now) + MissingPanes.heal(account, tmux, history, world.newest(), world.running(), world.conversations(), settings, false);
+            failed = Healer.apply(steps, world, tmux, ledger, settings, now) + MissingPanes.heal(account, tmux, history, world.newest(), world.running(), settings, false);
         }
         return failed + endedWithAKilledServer(entry, account.uid(), procs, newest, panes, ledger);
     }

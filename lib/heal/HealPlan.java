@@ -5,8 +5,10 @@ import store.SavedPane;
 import base.ConversationId;
 import store.HealLedger;
 import base.Accounts;
-import claude.Conversations;
-import claude.LiveRecords;
+import assistant.Assistant;
+import assistant.Crash;
+import assistant.Stored;
+import assistants.Running;
 import base.Procfs;
 import store.SnapshotFormat;
 import tmux.Tmux;
@@ -23,10 +25,10 @@ import java.util.Optional;
 import java.util.function.BiFunction;
 
 /**
- * What heal does about each crash one user's live server shows: a stale live record (claude
- * killed, its record left behind) whose pane lives on gets the same conversation resumed in
- * that very pane, once its shell is idle. Everything else a user did on purpose leaves no such
- * record and is left alone. Each record is acted on once (the ledger), so an old crash never
+ * What heal does about each crash one user's live server shows: the evidence an assistant's
+ * killed process left (claude's stale live record) whose pane lives on gets the same
+ * conversation resumed in that very pane, once its shell is idle. Everything else a user did on
+ * purpose leaves no such evidence and is left alone. Each record is acted on once (the ledger), so an old crash never
  * undoes a later /exit.
  */
 public final class HealPlan {
@@ -39,45 +41,44 @@ public final class HealPlan {
     /**
      * One crash's fate. {@code record} is the evidence; {@code others} older records of the same
      * conversation, dealt with along with it; {@code pane} where it ran (null when gone); for a
-     * resume, where it starts and its config root (null: the default).
+     * resume, where it starts and its assistant's home (null: the default).
      */
-    public record Step(LiveRecords.Record record, List<LiveRecords.Record> others, Tmux.LivePane pane, Action action, String why,
-                       Path startDir, Path config) {
+    public record Step(Crash record, List<Crash> others, Tmux.LivePane pane, Action action, String why,
+                       Path startDir, Path home) {
         public String conversation() { return record.conversation(); }
 
         /** What becomes of crash {@code r} (and {@code others} of its conversation) in {@code pane}, and why. */
-        static Step of(LiveRecords.Record r, List<LiveRecords.Record> others, Tmux.LivePane pane, Action action, String why) {
+        static Step of(Crash r, List<Crash> others, Tmux.LivePane pane, Action action, String why) {
             return new Step(r, others, pane, action, why, null, null);
         }
 
-        static Step leave(LiveRecords.Record r, List<LiveRecords.Record> others, Tmux.LivePane pane, String why) {
+        static Step leave(Crash r, List<Crash> others, Tmux.LivePane pane, String why) {
             return of(r, others, pane, Action.LEAVE, why);
         }
 
-        /** A resume, in {@code startDir}, under config root {@code config} (null: the default). */
-        Step in(Path startDir, Path config) {
-            return new Step(record, others, pane, action, why, startDir, config);
+        /** A resume, in {@code startDir}, under the assistant's home {@code home} (null: the default). */
+        Step in(Path startDir, Path home) {
+            return new Step(record, others, pane, action, why, startDir, home);
         }
     }
 
     /** What a plan needs to know of the user's world, read once. */
-    public record World(Accounts.Account account, List<Tmux.LivePane> panes, Procfs procs, Conversations conversations,
+    public record World(Accounts.Account account, List<Tmux.LivePane> panes, Procfs procs, Running assistants,
                         Map<String, String> running, List<SavedSession> newest, Instant newestTime,
                         BiFunction<String, Integer, String> screenLine) {}
 
     /** Reads what a plan needs of the user's world, once. */
     public static World world(Accounts.Account account, List<Tmux.LivePane> panes, Procfs procs, List<SavedSession> newest,
                               Instant newestTime, BiFunction<String, Integer, String> screenLine) {
-        Conversations conversations = new Conversations(procs, account);
+        Running assistants = new Running(procs, account);
         Map<Integer, String> labels = new LinkedHashMap<>();
         panes.forEach(p -> labels.put(p.pid(), "session '" + p.session() + "' (pane " + p.id() + ")"));
-        Map<String, String> running = conversations.whereRunning(labels);
-        return new World(account, panes, procs, conversations, running, newest, newestTime, screenLine);
+        return new World(account, panes, procs, assistants, assistants.where(labels), newest, newestTime, screenLine);
     }
 
-    /** The stale live records of this boot in the user's config roots: each a claude that did not exit by itself. */
-    public static List<LiveRecords.Record> evidence(World w) {
-        return LiveRecords.evidence(w.account(), w.newest(), w.procs());
+    /** The crashes of this boot the user's assistants left evidence of: each a process that did not exit by itself. */
+    public static List<Crash> evidence(World w) {
+        return w.assistants().crashes(w.newest());
     }
 
     /** Characters a prompt ends with: what is left of the cursor line past one of them was typed. */
@@ -89,26 +90,26 @@ public final class HealPlan {
     /** The heal limit: a conversation is resumed at most {@code max} times within {@code window}. */
     public record Limit(int max, Duration window) {}
 
-    public static List<Step> plan(World w, List<LiveRecords.Record> stale, HealLedger ledger, int maxHeals, Duration window, Instant now) {
+    public static List<Step> plan(World w, List<Crash> stale, HealLedger ledger, int maxHeals, Duration window, Instant now) {
         Limit limit = new Limit(maxHeals, window);
         List<Step> steps = new ArrayList<>();
         java.util.Set<String> panesTaken = new java.util.HashSet<>();
-        for (List<LiveRecords.Record> records : newestFirst(stale, ledger).values()) {
+        for (List<Crash> records : newestFirst(stale, ledger).values()) {
             steps.add(step(w, records.get(0), records.subList(1, records.size()), panesTaken, ledger, limit, now));
         }
         return steps;
     }
 
     /** The records heal has not acted on, by conversation, newest crash first: of two in one pane, or of one conversation, the newest is the one to act on. */
-    private static Map<String, List<LiveRecords.Record>> newestFirst(List<LiveRecords.Record> stale, HealLedger ledger) {
-        Map<String, List<LiveRecords.Record>> byConversation = new LinkedHashMap<>();
-        stale.stream().filter(r -> !ledger.handled(r.key())).sorted(Comparator.comparingLong(LiveRecords.Record::procStart).reversed())
+    private static Map<String, List<Crash>> newestFirst(List<Crash> stale, HealLedger ledger) {
+        Map<String, List<Crash>> byConversation = new LinkedHashMap<>();
+        stale.stream().filter(r -> !ledger.handled(r.key())).sorted(Comparator.comparingLong(Crash::procStart).reversed())
                 .forEach(r -> byConversation.computeIfAbsent(ConversationId.normal(r.conversation()), k -> new ArrayList<>()).add(r));
         return byConversation;
     }
 
     /** What to do about crash {@code r}: first whether its pane is still the one it ran in, then whether it can be resumed there now. */
-    private static Step step(World w, LiveRecords.Record r, List<LiveRecords.Record> others, java.util.Set<String> panesTaken, HealLedger ledger,
+    private static Step step(World w, Crash r, List<Crash> others, java.util.Set<String> panesTaken, HealLedger ledger,
                              Limit limit, Instant now) {
         String where = w.running().get(ConversationId.normal(r.conversation()));
         if (where != null) return Step.leave(r, others, null, "runs again, in " + where);
@@ -119,7 +120,7 @@ public final class HealPlan {
         }
         Tmux.LivePane p = pane.get();
         if (!panesTaken.add(p.id())) return Step.leave(r, others, p, "a newer crash in pane " + p.id() + " is the one to heal");
-        // The save's own rule: a session whose row, saved after this claude started, names another
+        // The save's own rule: a session whose row, saved after this assistant started, names another
         // conversation has moved on from this one (the user started another since).
         Optional<SavedSession> row = w.newest().stream().filter(x -> x.session().equals(p.session())).findFirst();
         if (row.isPresent() && row.get().hasConversation() && row.get().conversations().stream().noneMatch(x -> ConversationId.same(x.conversation(), r.conversation()))
@@ -128,7 +129,7 @@ public final class HealPlan {
                     + row.get().conversation() + " since");
         }
         Optional<Procfs.Proc> shell = w.procs().get(p.pid());
-        // The pane must be the one claude ran in: its process is the user's and older than claude was.
+        // The pane must be the one it ran in: its process is the user's and older than the assistant was.
         if (shell.isEmpty() || shell.get().uid() != w.account().uid() || shell.get().startTicks() > r.procStart()) {
             return Step.leave(r, others, p, "pane " + p.id() + " is newer than the crash: not where it ran");
         }
@@ -136,41 +137,41 @@ public final class HealPlan {
     }
 
     /** Crash {@code r} in its own pane {@code p}: resume it, unless it crash-loops, its transcript or directory is gone, or the pane is busy. */
-    private static Step resumeIn(World w, LiveRecords.Record r, List<LiveRecords.Record> others, Tmux.LivePane p, Procfs.Proc shell,
+    private static Step resumeIn(World w, Crash r, List<Crash> others, Tmux.LivePane p, Procfs.Proc shell,
                                  HealLedger ledger, Limit limit, Instant now) {
         long heals = ledger.healsSince(r.conversation(), now.minus(limit.window()));
         if (heals >= limit.max()) {
             return Step.of(r, others, p, Action.GIVE_UP, "killed again after " + heals + " heal(s) within "
                     + limit.window().toMinutes() + " min: memory is short, resuming it again would only feed the OOM killer");
         }
-        Optional<Path> config = UserFiles.trustedDir(r.config(), w.account().uid());
-        if (config.isEmpty() || w.conversations().transcript(config.get(), r.conversation()).isEmpty()) {
-            return Step.leave(r, others, p, "its transcript is gone from " + r.config());
-        }
-        Optional<Path> start = w.conversations().startDir(config.get(), r.conversation())
+        Assistant a = r.assistant();
+        Optional<Path> home = UserFiles.trustedDir(r.home(), w.account().uid());
+        Optional<Stored> stored = home.flatMap(h -> a.stored(w.account(), h, r.conversation()));
+        if (stored.isEmpty()) return Step.leave(r, others, p, a.gone(r.home()));
+        Optional<Path> start = Optional.ofNullable(stored.get().startDir())
                 .or(() -> Optional.ofNullable(r.cwd())).filter(d -> java.nio.file.Files.isDirectory(d));
         if (start.isEmpty()) return Step.leave(r, others, p, "its starting directory is gone");
         String busy = busy(w, p, shell);
         if (busy != null) return Step.of(r, others, p, Action.WAIT, busy + "; trying again on the next run");
-        Path defaultConfig = Conversations.defaultConfig(w.account());
-        boolean isDefault = UserFiles.trustedDir(defaultConfig, w.account().uid()).map(config.get()::equals).orElse(false);
-        return Step.of(r, others, p, Action.RESUME, "claude pid " + r.pid() + " was killed (its live record " + r.file() + " remains)")
-                .in(start.get(), isDefault ? null : config.get());
+        boolean isDefault = UserFiles.trustedDir(a.defaultHome(w.account()), w.account().uid()).map(home.get()::equals).orElse(false);
+        return Step.of(r, others, p, Action.RESUME, a.name() + " pid " + r.pid() + " was killed (" + r.evidence() + ")")
+                .in(start.get(), isDefault ? null : home.get());
     }
 
     /**
-     * Just before acting, read afresh: why the step must wait after all (claude of that pid runs,
-     * a claude runs in the pane, the pane is busy now), or null. A run goes user by user while
+     * Just before acting, read afresh: why the step must wait after all (the assistant of that pid
+     * runs, an assistant runs in the pane, the pane is busy now), or null. A run goes user by user while
      * users go on working: what the plan read may be minutes old.
      */
     public static String changedSince(World w, Step st) {
         Procfs now = Procfs.read();
-        LiveRecords.Record r = st.record();
-        if (now.get(r.pid()).map(p -> p.startTicks() == r.procStart()).orElse(false)) return "claude pid " + r.pid() + " runs after all";
+        Crash r = st.record();
+        if (now.get(r.pid()).map(p -> p.startTicks() == r.procStart()).orElse(false)) return r.assistant().name() + " pid " + r.pid() + " runs after all";
         Optional<Procfs.Proc> shell = now.get(st.pane().pid());
         if (shell.isEmpty() || shell.get().uid() != w.account().uid()) return "pane " + st.pane().id() + " changed";
-        World fresh = new World(w.account(), w.panes(), now, new Conversations(now, w.account()), w.running(), w.newest(), w.newestTime(), w.screenLine());
-        if (fresh.conversations().claudeIn(st.pane().pid()).isPresent()) return "a claude runs in pane " + st.pane().id() + " now";
+        World fresh = new World(w.account(), w.panes(), now, new Running(now, w.account()), w.running(), w.newest(), w.newestTime(), w.screenLine());
+        Optional<Running.Found> found = fresh.assistants().in(st.pane().pid());
+        if (found.isPresent()) return found.get().assistant().name() + " runs in pane " + st.pane().id() + " now";
         return busy(fresh, st.pane(), shell.get());
     }
 
@@ -194,7 +195,7 @@ public final class HealPlan {
     }
 
     /** The pane the record names; a record without one: the pane the newest snapshot ran it in, else that session's active pane. */
-    private static Optional<Tmux.LivePane> paneOf(World w, LiveRecords.Record r) {
+    private static Optional<Tmux.LivePane> paneOf(World w, Crash r) {
         if (r.pane() != null) return w.panes().stream().filter(p -> p.id().equals(r.pane())).findFirst();
         // The newest snapshot says which pane ran it (a session may have several); the pane's age is checked after.
         Optional<String> saved = w.newest().stream().flatMap(row -> row.conversations().stream())
@@ -204,14 +205,20 @@ public final class HealPlan {
         return sessionOf(w, r).flatMap(s -> w.panes().stream().filter(p -> p.active() && p.session().equals(s)).findFirst());
     }
 
-    /** The launch options the newest snapshot carries for {@code conversation} (none when it names none). */
-    static List<String> launchOptions(World w, String conversation) {
-        return w.newest().stream().flatMap(row -> row.conversations().stream())
-                .filter(p -> ConversationId.same(p.conversation(), conversation)).findFirst()
-                .map(SavedPane::claudeOptions).orElse(List.of());
+    /**
+     * The pane heal resumes {@code st}'s conversation as: the newest snapshot's pane of it (its
+     * launch options), else the crash's own (no options), with the step's start and home.
+     */
+    static SavedPane resumed(World w, Step st) {
+        SavedPane saved = w.newest().stream().flatMap(row -> row.conversations().stream())
+                .filter(p -> ConversationId.same(p.conversation(), st.conversation()) && p.assistant().equals(st.record().assistant().name()))
+                .findFirst().orElse(SavedPane.at(0, 0));
+        return saved.conversation(st.conversation(), st.startDir().toString(), st.home() == null ? null : st.home().toString())
+                .assistant(st.record().assistant().name())
+                .options(saved.options());
     }
 
-    private static Optional<String> sessionOf(World w, LiveRecords.Record r) {
+    private static Optional<String> sessionOf(World w, Crash r) {
         return w.newest().stream().filter(row -> row.conversations().stream().anyMatch(x -> ConversationId.same(r.conversation(), x.conversation())))
                 .map(SavedSession::session).findFirst();
     }

@@ -3,7 +3,7 @@ package heal;
 import store.HealLedger;
 import base.Accounts;
 import base.Exec;
-import claude.LiveRecords;
+import assistant.Crash;
 import base.Log;
 import restore.RestorePlan;
 import base.Settings;
@@ -62,7 +62,7 @@ public final class Healer {
                     ledger.superseded(step.record().key(), step.conversation(), now);
                     if (++left <= LOGGED_LEAVES) Log.info("%s: conversation %s crashed; nothing to heal: %s", user, step.conversation(), step.why());
             }
-            for (LiveRecords.Record other : step.others()) ledger.superseded(other.key(), other.conversation(), now);
+            for (Crash other : step.others()) ledger.superseded(other.key(), other.conversation(), now);
         }
         if (!steps.isEmpty() && Heal.writeLedger(ledger) != 0) failed++;
         if (left > LOGGED_LEAVES) Log.info("%s: %d more crashes with nothing to heal", user, left - LOGGED_LEAVES);
@@ -82,8 +82,8 @@ public final class Healer {
             return Resumed.WAITING;
         }
         Path cwd = world.procs().cwd(step.pane().pid()).orElse(account.home());
-        Exec.Result r = tmux.respawnPane(step.pane().id(), new Tmux.PaneSpec(cwd, RestorePlan.paneEnv(step.config()),
-                RestorePlan.resumeCommand(step.startDir(), step.conversation(), HealPlan.launchOptions(world, step.conversation()), account, settings, false)));
+        Exec.Result r = tmux.respawnPane(step.pane().id(), new Tmux.PaneSpec(cwd, RestorePlan.paneEnv(step.record().assistant().name(), step.home()),
+                RestorePlan.resumeCommand(step.startDir(), HealPlan.resumed(world, step), account, settings, false)));
         if (!r.ok()) {
             Log.error("%s: could not heal conversation %s%s: %s", user, step.conversation(), where, r.timedOut() ? "tmux timed out" : r.firstErrorLine());
             return Resumed.FAILED;

@@ -5,7 +5,6 @@ import store.SavedPane;
 import store.SavedWindow;
 import store.NotRunning;
 import base.Accounts;
-import claude.Conversations;
 import store.EndedSessions;
 import base.Exec;
 import store.History;
@@ -28,7 +27,7 @@ import java.util.Optional;
  * name she has made since ({@link EndedSessions#SERVER_KILLED}), comes back in a window of its own
  * in that session, once.
  * The newest snapshot then names the new pane, so the next save knows it by which pane it is: a
- * claude that fails there is kept as exited, and never brought back again by this.
+ * conversation whose assistant fails there is kept as exited, and never brought back again by this.
  */
 public final class MissingPanes {
     private MissingPanes() {}
@@ -39,8 +38,8 @@ public final class MissingPanes {
      * failed. Plans each pane as a restore would ({@link RestorePlan#planPane}).
      */
     public static int heal(Accounts.Account account, Tmux tmux, History history, List<SavedSession> rows, Map<String, String> running,
-                           Conversations conversations, Settings settings, boolean dryRun) throws IOException {
-        return bringBack(account, tmux, history, rows, running, conversations, settings, (row, p) -> EndedSessions.healedInPlace(p), false, dryRun);
+                           Settings settings, boolean dryRun) throws IOException {
+        return bringBack(account, tmux, history, rows, running, settings, (row, p) -> EndedSessions.healedInPlace(p), false, dryRun);
     }
 
     /**
@@ -49,10 +48,10 @@ public final class MissingPanes {
      * them) and the request asks for come back, each in a window of its own, however they ended.
      */
     public static int asked(Accounts.Account account, Tmux tmux, History history, Selection wanted, Map<String, String> running,
-                            Conversations conversations, Settings settings, boolean dryRun) throws IOException {
+                            Settings settings, boolean dryRun) throws IOException {
         java.util.Set<String> named = new java.util.HashSet<>();
         wanted.rows().forEach(r -> named.add(r.session()));
-        return bringBack(account, tmux, history, history.readNewest().rows(), running, conversations, settings,
+        return bringBack(account, tmux, history, history.readNewest().rows(), running, settings,
                 (row, p) -> named.contains(row.session()) && p.hasConversation() && EndedSessions.keptAside(p) && wanted.asked(p), true, dryRun);
     }
 
@@ -62,7 +61,7 @@ public final class MissingPanes {
      * the newest snapshot then names the new pane. Returns how many failed.
      */
     private static int bringBack(Accounts.Account account, Tmux tmux, History history, List<SavedSession> rows, Map<String, String> running,
-                                 Conversations conversations, Settings settings, java.util.function.BiPredicate<SavedSession, SavedPane> which,
+                                 Settings settings, java.util.function.BiPredicate<SavedSession, SavedPane> which,
                                  boolean asked, boolean dryRun) throws IOException {
         String user = account.name();
         if (rows.stream().noneMatch(r -> r.panes().stream().anyMatch(p -> which.test(r, p)))) return 0;
@@ -78,7 +77,7 @@ public final class MissingPanes {
                 String why = NotRunning.NOT_RECREATED.equals(p.notRunning()) ? "a restore did not make its pane"
                         : asked ? "asked for; it was kept aside in this session" : "its tmux server was killed";
                 RestorePlan.PanePlan plan = RestorePlan.planPane(account, row.session(), p, running, new HashMap<>(), asked,
-                        conversations, account.home(), List.of());
+                        account.home(), List.of());
                 if (plan.action() != RestorePlan.Action.RESUME) {
                     // Running elsewhere again is no news; a transcript or directory gone is.
                     if (plan.lost() != null) Log.warn("%s: conversation %s of session '%s' (%s) cannot be resumed: %s",
@@ -91,7 +90,7 @@ public final class MissingPanes {
                     continue;
                 }
                 Tmux.NewWindow w = tmux.newWindow(session.get().id(), new Tmux.PaneSpec(plan.cwd(), RestorePlan.paneEnv(plan),
-                        RestorePlan.resumeCommand(plan.startDir(), p.conversation(), p.claudeOptions(), account, settings, false)));
+                        RestorePlan.resumeCommand(plan.startDir(), p, account, settings, false)));
                 if (!w.ok()) {
                     Log.error("%s: could not bring back conversation %s of session '%s': %s", user, p.conversation(), row.session(), w.error());
                     failed++;

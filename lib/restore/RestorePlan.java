@@ -4,7 +4,9 @@ import store.SavedSession;
 import store.SavedPane;
 import base.ConversationId;
 import base.Accounts;
-import claude.Conversations;
+import assistant.Assistant;
+import assistant.Stored;
+import assistants.Assistants;
 import tmux.PaneScript;
 import save.Programs;
 import base.Settings;
@@ -39,11 +41,12 @@ public final class RestorePlan {
 
     /**
      * One pane's fate. {@code cwd} is where the pane starts (the saved one, or the fallback when
-     * it is gone); {@code startDir} is where claude resumes (the conversation's starting
-     * directory); {@code lost} why a conversation that was running could not come back (null
-     * otherwise): the row keeps it, marked not running for that reason.
+     * it is gone); {@code startDir} is where its assistant resumes (the conversation's starting
+     * directory); {@code home} the assistant's home when not its default; {@code lost} why a
+     * conversation that was running could not come back (null otherwise): the row keeps it,
+     * marked not running for that reason.
      */
-    public record PanePlan(SavedPane pane, Action action, String why, Path cwd, Path startDir, Path config, String lost,
+    public record PanePlan(SavedPane pane, Action action, String why, Path cwd, Path startDir, Path home, String lost,
                            java.time.Instant lastActive) {
         PanePlan(SavedPane pane, Action action, String why, Path cwd) {
             this(pane, action, why, cwd, null, null, null, null);
@@ -82,7 +85,7 @@ public final class RestorePlan {
      */
     public static List<Step> plan(Accounts.Account account, Selection wanted, Map<String, SavedSession> live,
                                   Map<String, String> running, Map<String, java.time.Instant> forgotten,
-                                  Conversations conversations, Path fallbackDir, List<String> programs) {
+                                  Path fallbackDir, List<String> programs) {
         boolean explicit = wanted.explicit();
         List<SavedSession> rows = wanted.rows();
         Path fallback = Optional.ofNullable(fallbackDir).flatMap(d -> existingDir(d.toString())).orElse(account.home());
@@ -94,7 +97,7 @@ public final class RestorePlan {
                 State state = !now.running() ? State.LIVE_SHELL
                         : row.hasConversation() && ConversationId.same(row.conversation(), now.conversation()) ? State.LIVE_SAME : State.LIVE_OTHER;
                 String why = state == State.LIVE_SHELL && row.hasConversation()
-                        ? "live; its conversation is not running there (" + (row.notRunning() != null ? row.notRunning() : "claude exited") + ")"
+                        ? "live; its conversation is not running there (" + (row.notRunning() != null ? row.notRunning() : "its assistant exited") + ")"
                         : "live";
                 steps.add(new Step(row, state, why));
                 continue;
@@ -111,7 +114,7 @@ public final class RestorePlan {
             }
             List<PanePlan> panes = new ArrayList<>();
             for (SavedPane p : row.panes()) {
-                panes.add(planPane(account, row.session(), p, running, claimedHere, wanted.asked(p), conversations, fallback, programs));
+                panes.add(planPane(account, row.session(), p, running, claimedHere, wanted.asked(p), fallback, programs));
             }
             PanePlan main = panes.stream().filter(p -> row.hasConversation() && ConversationId.same(row.conversation(), p.pane().conversation()))
                     .findFirst().orElse(panes.get(0));
@@ -133,8 +136,7 @@ public final class RestorePlan {
      * program again, or a shell (and why). {@code running}: conversation ids to where they run.
      */
     public static PanePlan planPane(Accounts.Account account, String session, SavedPane pane, Map<String, String> running,
-                                     Map<String, String> claimedHere, boolean explicit, Conversations conversations, Path fallback,
-                                     List<String> programs) {
+                                     Map<String, String> claimedHere, boolean explicit, Path fallback, List<String> programs) {
         Optional<Path> saved = existingDir(pane.cwd());
         Path cwd = saved.orElse(fallback);
         String cwdNote = saved.isEmpty() ? "saved cwd '" + pane.cwd() + "' is gone, starting in " + fallback + "; " : "";
@@ -152,29 +154,36 @@ public final class RestorePlan {
         String id = ConversationId.normal(pane.conversation());
         String where = running.getOrDefault(id, claimedHere.get(id));
         if (where != null) return new PanePlan(pane, Action.SHELL, cwdNote + "conversation already runs in " + where, cwd);
-        Path configDir = pane.claudeConfig() != null ? Path.of(pane.claudeConfig()) : Conversations.defaultConfig(account);
-        Optional<Path> config = UserFiles.trustedDir(configDir, account.uid());
-        Optional<Path> transcript = config.flatMap(c -> conversations.transcript(c, pane.conversation()));
-        if (transcript.isEmpty()) {
-            String lost = "transcript no longer exists in " + configDir + " (claude deletes old ones)";
+        Optional<Assistant> assistant = Assistants.named(pane.assistant());
+        if (assistant.isEmpty() || !assistant.get().isId(pane.conversation())) {
+            // Kept as it is: a release that knows the assistant brings it back.
+            String lost = assistant.isEmpty() ? "assistant '" + pane.assistant() + "' is not one this release knows (" + String.join(", ", Assistants.names()) + ")"
+                    : "'" + pane.conversation() + "' is not a " + pane.assistant() + " conversation id";
+            return new PanePlan(pane, Action.SHELL, cwdNote + lost, cwd, null, null, lost, null);
+        }
+        Path homeDir = pane.home() != null ? Path.of(pane.home()) : assistant.get().defaultHome(account);
+        Optional<Path> home = UserFiles.trustedDir(homeDir, account.uid());
+        Optional<Stored> stored = home.flatMap(h -> assistant.get().stored(account, h, pane.conversation()));
+        if (stored.isEmpty()) {
+            String lost = assistant.get().gone(homeDir);
             return new PanePlan(pane, Action.SHELL, cwdNote + lost, cwd, null, null, lost, null);
         }
         Optional<Path> start = Optional.ofNullable(pane.conversationCwd()).flatMap(RestorePlan::existingDir)
-                .or(() -> conversations.startDir(config.get(), pane.conversation()).flatMap(p -> existingDir(p.toString())));
+                .or(() -> Optional.ofNullable(stored.get().startDir()).flatMap(p -> existingDir(p.toString())));
         if (start.isEmpty()) {
-            String lost = "the conversation's starting directory is gone; claude could not resume it";
+            String lost = "the conversation's starting directory is gone; " + pane.assistant() + " could not resume it";
             return new PanePlan(pane, Action.SHELL, cwdNote + lost, cwd, null, null, lost, null);
         }
         claimedHere.put(id, "session '" + session + "' (restored now)");
         return new PanePlan(pane, Action.RESUME, cwdNote.isEmpty() ? "missing" : cwdNote + "missing",
-                cwd, start.get(), pane.claudeConfig() == null ? null : config.get(), null, lastActive(transcript.get()));
+                cwd, start.get(), pane.home() == null ? null : home.get(), null, stored.get().lastActive());
     }
 
-    /** The argv a new pane runs: claude resuming its conversation, its program, or the login shell; each then the login shell. */
+    /** The argv a new pane runs: its assistant resuming its conversation, its program, or the login shell; each then the login shell. */
     public static List<String> paneCommand(PanePlan pane, Accounts.Account account, Settings settings) {
         switch (pane.action()) {
             case RESUME:
-                return resumeCommand(pane.startDir(), pane.pane().conversation(), pane.pane().claudeOptions(), account, settings, true);
+                return resumeCommand(pane.startDir(), pane.pane(), account, settings, true);
             case PROGRAM:
                 return PaneScript.program(account.shell(), pane.pane().program());
             default:
@@ -183,36 +192,27 @@ public final class RestorePlan {
     }
 
     /**
-     * The pane script resuming {@code conversation} in {@code startDir}, then the login shell;
-     * {@code gated}: only once Enter is pressed in the pane (by the restore's budget, or the user).
-     * {@code options}: the launch options the conversation ran with (see {@link ClaudeOptions}).
+     * The pane script resuming {@code pane}'s conversation with its assistant in {@code startDir}
+     * (with the launch options it ran with), then the login shell; {@code gated}: only once Enter
+     * is pressed in the pane (by the restore's budget, or the user).
      */
-    public static List<String> resumeCommand(Path startDir, String conversation, List<String> options, Accounts.Account account,
-                                             Settings settings, boolean gated) {
-        List<String> claude = new ArrayList<>(List.of(settings.claude()));
-        if (!settings.claudeArgs().isBlank()) claude.addAll(List.of(settings.claudeArgs().trim().split("\\s+")));
-        claude.addAll(options);
-        claude.addAll(List.of("--resume", conversation));
-        return PaneScript.resume(startDir, account.shell(), gated, conversation, claude);
+    public static List<String> resumeCommand(Path startDir, SavedPane pane, Accounts.Account account, Settings settings, boolean gated) {
+        Assistant assistant = Assistants.named(pane.assistant()).orElseThrow();
+        List<String> command = new ArrayList<>(settings.command(assistant.name()));
+        command.addAll(pane.options());
+        command.addAll(assistant.resumeArgs(pane.conversation()));
+        return PaneScript.resume(startDir, account.shell(), gated, pane.conversation(), assistant.name(), command);
     }
 
-    /** When the conversation was last active: its transcript's mtime (the most recent resume first). */
-    private static java.time.Instant lastActive(Path transcript) {
-        try {
-            return Files.getLastModifiedTime(transcript, java.nio.file.LinkOption.NOFOLLOW_LINKS).toInstant();
-        } catch (java.io.IOException e) {
-            return java.time.Instant.EPOCH;
-        }
-    }
-
-    /** Environment a new pane gets: its conversation's config root, when not the default. */
+    /** Environment a new pane gets: its assistant's home, when not the default. */
     public static Map<String, String> paneEnv(PanePlan pane) {
-        return paneEnv(pane.config());
+        return paneEnv(pane.pane().assistant(), pane.home());
     }
 
-    /** The environment that points claude at a config root other than ~/.claude (none for the default). */
-    public static Map<String, String> paneEnv(Path config) {
-        return config == null ? Map.of() : Map.of("CLAUDE_CONFIG_DIR", config.toString());
+    /** The environment that points {@code assistant} at a home other than its default (none for the default). */
+    public static Map<String, String> paneEnv(String assistant, Path home) {
+        if (home == null) return Map.of();
+        return Assistants.named(assistant).map(a -> Map.of(a.homeVariable(), home.toString())).orElse(Map.of());
     }
 
     private static Optional<Path> existingDir(String dir) {

@@ -5,7 +5,7 @@ import base.Cli;
 import base.Log;
 import base.Procfs;
 import base.Settings;
-import claude.Conversations;
+import assistants.Running;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -163,13 +163,12 @@ public final class RestoreRun {
             if (!dryRun) owed.begin(wanted.rows(), wanted.rows());
             return 1;
         }
-        Conversations conversations = new Conversations(procs, account);
-        Map<String, String> running = conversations.whereRunning(live.paneLabels());
+        Map<String, String> running = new Running(procs, account).where(live.paneLabels());
         Map<String, Instant> forgotten = store.forgotten(user).read();
         List<RestorePlan.Step> steps = RestorePlan.plan(account, wanted, live.byName(), running,
-                forgotten, conversations, entry.defaultCwd(), settings.programs());
+                forgotten, entry.defaultCwd(), settings.programs());
         // Asked for by name, a live session's conversations kept aside in it come back in windows of their own.
-        int aside = wanted.explicit() ? MissingPanes.asked(account, tmux, history, wanted, running, conversations, settings, dryRun) : 0;
+        int aside = wanted.explicit() ? MissingPanes.asked(account, tmux, history, wanted, running, settings, dryRun) : 0;
         if (dryRun) {
             steps.forEach(step -> plan.add(RestoreVerbs.planEntry(user, step)));
             return wanted.problems().size() + aside;

@@ -33,7 +33,8 @@ public final class RestoreVerbs {
 
     /**
      * --list: the user's snapshots, newest first. JSON fields: snapshot, time, sessions,
-     * conversations, running, ended (sessions kept after their tmux server died).
+     * conversations, running, ended (sessions kept after their tmux server died), assistants
+     * (conversations by assistant: {"claude": 2, "codex": 1}).
      */
     public static int list(StateStore store, String user, boolean json) throws IOException {
         History history = store.history(user);
@@ -50,6 +51,9 @@ public final class RestoreVerbs {
                 o.put("conversations", rows.stream().mapToLong(r -> r.conversations().size()).sum());
                 o.put("running", rows.stream().flatMap(r -> r.conversations().stream()).filter(SavedPane::running).count());
                 o.put("ended", rows.stream().filter(r -> r.ended() != null).count());
+                Map<String, Long> by = new java.util.TreeMap<>();
+                rows.stream().flatMap(r -> r.conversations().stream()).forEach(p -> by.merge(p.assistant(), 1L, Long::sum));
+                o.put("assistants", by);
             } catch (IOException e) {
                 Log.error("%s: cannot read snapshot %s: %s", user, s.file(), Cli.describe(e));
                 unreadable++;
@@ -63,10 +67,16 @@ public final class RestoreVerbs {
             Log.info("%s: no snapshots in %s", user, store.dir());
         } else {
             List<String[]> rows = out.stream().map(o -> new String[] {(String) o.get("snapshot"), (String) o.get("time"),
-                    o.get("sessions").toString(), o.get("conversations").toString(), o.get("running").toString(), o.get("ended").toString()}).toList();
-            Tables.print(System.out, List.of("SNAPSHOT", "TIME", "SESSIONS", "CONVERSATIONS", "RUNNING", "ENDED"), rows);
+                    o.get("sessions").toString(), o.get("conversations").toString(), o.get("running").toString(), o.get("ended").toString(), byAssistant(o.get("assistants"))}).toList();
+            Tables.print(System.out, List.of("SNAPSHOT", "TIME", "SESSIONS", "CONVERSATIONS", "RUNNING", "ENDED", "ASSISTANTS"), rows);
         }
         return unreadable == 0 ? 0 : 1;
+    }
+
+    /** "claude 2, codex 1", or '-' for none. */
+    private static String byAssistant(Object counts) {
+        Map<?, ?> m = (Map<?, ?>) counts;
+        return m.isEmpty() ? "-" : String.join(", ", m.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).toList());
     }
 
     /** --forget NAME: forgotten, and the row no longer owed. Refuses a name no snapshot knows. */
@@ -102,8 +112,9 @@ public final class RestoreVerbs {
 
     /**
      * One row of a --dry-run plan. JSON fields: user, session, state, action, conversation (or
-     * null), running, why, and panes: for a session brought back, each pane's window, pane,
-     * action (resume, program, shell), conversation or program, and why.
+     * null), assistant (its, or null), running, why, and panes: for a session brought back, each
+     * pane's window, pane, action (resume, program, shell), conversation and assistant or
+     * program, and why.
      */
     public static Map<String, Object> planEntry(String user, RestorePlan.Step step) {
         Map<String, Object> o = new LinkedHashMap<>();
@@ -112,6 +123,7 @@ public final class RestoreVerbs {
         o.put("state", step.state().token);
         o.put("action", step.action().token);
         o.put("conversation", step.row().conversation());
+        o.put("assistant", step.row().assistant());
         o.put("running", step.row().running());
         o.put("why", step.why());
         Ended ended = step.row().ended();
@@ -124,6 +136,7 @@ public final class RestoreVerbs {
             x.put("pane", p.pane().index() < 0 ? null : p.pane().index());
             x.put("action", p.action().token);
             x.put("conversation", p.pane().conversation());
+            x.put("assistant", p.pane().assistant());
             x.put("program", p.action() == RestorePlan.Action.PROGRAM ? p.pane().program() : null);
             x.put("why", p.why());
             panes.add(x);
@@ -141,7 +154,7 @@ public final class RestoreVerbs {
     }
 
     public static void printPlan(List<Map<String, Object>> plan, boolean json) throws IOException {
-        print(plan, json, List.of("user", "session", "state", "action", "conversation", "why"));
+        print(plan, json, List.of("user", "session", "state", "action", "assistant", "conversation", "why"));
     }
 
     /** Entries as JSON, or as a table of these fields (a name escaped to one line, none as '-'). */

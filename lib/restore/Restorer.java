@@ -46,7 +46,7 @@ public final class Restorer {
         public static final Before NOTHING = new Before(java.util.Set.of(), java.util.Set.of());
     }
 
-    /** How long, at most, the restore watches that each claude it started got going. */
+    /** How long, at most, the restore watches that each assistant it started got going. */
     private static final Duration RESUME_CHECK = Duration.ofSeconds(3);
 
     private Restorer() {}
@@ -167,7 +167,7 @@ public final class Restorer {
                 if (p.pane().hasConversation()) missing.put(ConversationId.normal(p.pane().conversation()), NotRunning.NOT_RECREATED.text());
             } else if (p.action() == RestorePlan.Action.RESUME) {
                 said.add("conversation " + p.pane().conversation() + " to resume in " + p.startDir() + tag);
-                waiting.add(new Resumer.Waiting(account, tmux, name, where, m.pane().id(), m.pane().pid(), p.pane().conversation(), p.lastActive()));
+                waiting.add(new Resumer.Waiting(account, tmux, name, where, m.pane().id(), m.pane().pid(), p.pane(), p.lastActive()));
             } else if (p.pane().hasConversation()) {
                 // A conversation that did not come back is worth a warning; a plain shell is not.
                 Log.warn("%s: restored '%s'%s in %s as a shell: %s", user, name, where, p.cwd(), p.why());
@@ -266,13 +266,13 @@ public final class Restorer {
     }
 
     /**
-     * After the resumes: which started claudes fell through at once (and why), the rows recorded,
+     * After the resumes: which started assistants fell through at once (and why), the rows recorded,
      * one line for the journal. Returns how many rows failed.
      */
     public static int finish(UserRun run, Resumer.Result resumed, Settings settings, ServerCrash crashes) throws Exception {
         String user = run.account().name();
         List<Resumer.Waiting> pressed = run.waiting().stream().filter(resumed.pressed()::contains).toList();
-        Map<String, String> didNotStart = ResumeCheck.failedToStart(run.tmux(), run.account(), pressed, settings.claude(), RESUME_CHECK);
+        Map<String, String> didNotStart = ResumeCheck.failedToStart(run.tmux(), run.account(), pressed, settings, RESUME_CHECK);
         for (Resumer.Waiting w : pressed) {
             String why = didNotStart.get(ConversationId.normal(w.conversation()));
             if (why != null) Log.warn("%s: '%s'%s came back as a shell: %s; its conversation is kept, not running", user, w.session(), w.place(), why);

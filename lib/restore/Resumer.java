@@ -1,7 +1,8 @@
 package restore;
 
 import base.Accounts;
-import claude.Conversations;
+import assistants.Running;
+import store.SavedPane;
 import base.Exec;
 import base.Log;
 import tmux.PaneScript;
@@ -20,21 +21,24 @@ import java.util.Optional;
 /**
  * Starting the conversations a restore brought back without swamping the machine whose memory
  * pressure killed them: every pane waits at its gate, and this presses Enter in them, most
- * recently active first, at most {@code concurrency} claude starting at once, none while memory
+ * recently active first, at most {@code concurrency} assistants starting at once, none while memory
  * is short, for at most {@code maxWait}. Whatever is left waits for its user's Enter.
  */
 public final class Resumer {
     /**
      * A restored pane waiting at its gate: whose, where (its session, and its place there when the
-     * session has several panes: "" or " pane 1.2"), which conversation, when it was last active.
+     * session has several panes: "" or " pane 1.2"), which saved pane (its conversation and
+     * assistant), when it was last active.
      */
-    public record Waiting(Accounts.Account account, Tmux tmux, String session, String place, String paneId, int panePid, String conversation,
-                          Instant lastActive) {}
+    public record Waiting(Accounts.Account account, Tmux tmux, String session, String place, String paneId, int panePid, SavedPane pane,
+                          Instant lastActive) {
+        public String conversation() { return pane.conversation(); }
+    }
 
-    /** The panes pressed, those left waiting for their user (and why), and the most claude starting at once. */
+    /** The panes pressed, those left waiting for their user (and why), and the most assistants starting at once. */
     public record Result(List<Waiting> pressed, List<Waiting> waiting, String why, int peakStarting) {}
 
-    /** A claude still starting after this counts as started: one slow start must not hold up the rest. */
+    /** An assistant still starting after this counts as started: one slow start must not hold up the rest. */
     private static final Duration SLOW_START = Duration.ofSeconds(60);
 
     private Resumer() {}
@@ -84,18 +88,18 @@ public final class Resumer {
         return new Result(pressed, waiting, why, peak);
     }
 
-    /** Drops the panes whose claude has started (or fell through, or is slow); returns how many still start. */
+    /** Drops the panes whose assistant has started (or fell through, or is slow); returns how many still start. */
     private static int stillStarting(Map<Waiting, Long> starting, Procfs procs) {
         long now = System.nanoTime();
         starting.entrySet().removeIf(e -> now - e.getValue() > SLOW_START.toNanos() || started(e.getKey(), procs));
         return starting.size();
     }
 
-    /** Started: the user's claude below the pane has written its live record; or done: the pane fell through to the shell. */
+    /** Started: the user's assistant below the pane has got going (claude: written its live record); or done: the pane fell through to the shell. */
     static boolean started(Waiting w, Procfs procs) {
-        Conversations c = new Conversations(procs, w.account());
-        Optional<Procfs.Proc> claude = c.claudeIn(w.panePid());
-        if (claude.isPresent()) return c.of(claude.get()).map(x -> x.source() == Conversations.Source.LIVE_RECORD).orElse(false);
+        Running running = new Running(procs, w.account());
+        Optional<Running.Found> assistant = running.in(w.panePid());
+        if (assistant.isPresent()) return running.started(assistant.get());
         Optional<Procfs.Proc> top = procs.get(w.panePid());
         return top.isEmpty() || !PaneScript.isPaneScript(top.get());
     }

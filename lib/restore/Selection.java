@@ -77,14 +77,14 @@ public record Selection(List<SavedSession> rows, boolean explicit, String from, 
     public static Selection find(History history, String text) throws IOException, Refused {
         Map<String, SavedSession> byId = new LinkedHashMap<>();
         Map<String, String> fromById = new LinkedHashMap<>();
-        String idPrefix = ConversationId.isPrefix(text) ? ConversationId.normal(text) : null;
+        String idPrefix = ConversationId.isPrefix(text) ? text : null;
         for (History.Snapshot s : history.list()) {
             for (SavedSession r : history.read(s).rows()) {
                 if (r.session().equals(text)) return new Selection(List.of(r), true, "snapshot " + s.name());
                 if (idPrefix == null) continue;
                 for (SavedPane p : r.conversations()) {
                     String id = ConversationId.normal(p.conversation());
-                    if (id.startsWith(idPrefix) && byId.putIfAbsent(id, r) == null) fromById.put(id, s.name());
+                    if (ConversationId.startsWith(id, idPrefix) && byId.putIfAbsent(id, r) == null) fromById.put(id, s.name());
                 }
             }
         }

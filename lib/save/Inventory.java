@@ -4,9 +4,9 @@ import store.SavedSession;
 import store.SavedPane;
 import store.SavedWindow;
 import base.Accounts;
-import claude.Claims;
-import claude.ClaudeOptions;
-import claude.Conversations;
+import assistant.Claims;
+import assistant.Conversation;
+import assistants.Running;
 import base.Log;
 import base.Procfs;
 import store.SnapshotFormat;
@@ -21,7 +21,7 @@ import java.util.Optional;
 
 /**
  * What one user has right now: each tmux session with its windows and panes, each pane's cwd,
- * the claude conversation running in it (with the launch options worth carrying) or the program
+ * the conversation an assistant runs in it (with the launch options worth carrying) or the program
  * worth starting again, as snapshot rows. Reads nothing but tmux (as the user) and the process
  * table and files it is given.
  */
@@ -116,24 +116,23 @@ public final class Inventory {
 
     /** The rows for a listing whose pane pids are trusted (see {@link #trusted}). */
     public static List<SavedSession> rows(Accounts.Account account, Tmux.Listing listing, Procfs procs, List<String> programs) {
-        Conversations conversations = new Conversations(procs, account);
+        Running assistants = new Running(procs, account);
         // Each session's panes (tmux lists every session with one at least).
         Map<Tmux.Session, List<Tmux.LivePane>> panesOf = new LinkedHashMap<>();
         for (Tmux.Session s : listing.sessions()) panesOf.put(s, listing.panesOf(s));
-        Map<String, Procfs.Proc> claudeOf = new java.util.HashMap<>();
-        Claims.Resolved resolved = Claims.resolve(claims(account, panesOf, procs, conversations, claudeOf));
+        Map<String, Procfs.Proc> processOf = new java.util.HashMap<>();
+        Claims.Resolved resolved = Claims.resolve(claims(account, panesOf, procs, assistants, processOf));
         for (Claims.Lost l : resolved.lost()) {
             Log.warn("%s: %s and %s both run conversation %s; %s keeps it (%s), %s is saved without one",
-                    account.name(), l.keptBy(), l.claim().session(), l.claim().conversation().uuid(),
+                    account.name(), l.keptBy(), l.claim().session(), l.claim().conversation().id(),
                     l.keptBy(), resolved.kept().get(l.keptBy()).source(), l.claim().session());
         }
-        Optional<Path> defaultConfig = UserFiles.trustedDir(Conversations.defaultConfig(account), account.uid());
         List<SavedSession> rows = new ArrayList<>();
         panesOf.forEach((s, panes) -> {
             if (panes.isEmpty()) return; // gone between two lines of tmux's listing: nothing to save of it
             List<SavedPane> saved = new ArrayList<>();
             for (Tmux.LivePane p : panes) {
-                saved.add(pane(account, p, procs, resolved.kept().get(where(s, p)), claudeOf.get(where(s, p)), defaultConfig, programs));
+                saved.add(pane(account, p, procs, resolved.kept().get(where(s, p)), processOf.get(where(s, p)), programs));
             }
             rows.add(SavedSession.of(s.name(), windows(panes, saved)));
         });
@@ -141,40 +140,41 @@ public final class Inventory {
     }
 
     /**
-     * Who claims which conversation: each pane's claude (its conversation, most certain evidence
+     * Who claims which conversation: each pane's assistant (its conversation, most certain evidence
      * first), or a restored pane still at its gate (the conversation is wanted there, not dropped).
-     * {@code claudeOf} learns each pane's claude process, for its launch options.
+     * {@code processOf} learns each pane's assistant process, for its launch options.
      */
     private static List<Claims.Claim> claims(Accounts.Account account, Map<Tmux.Session, List<Tmux.LivePane>> panesOf, Procfs procs,
-                                             Conversations conversations, Map<String, Procfs.Proc> claudeOf) {
+                                             Running assistants, Map<String, Procfs.Proc> processOf) {
         List<Claims.Claim> claims = new ArrayList<>();
         panesOf.forEach((s, panes) -> {
             for (Tmux.LivePane p : panes) {
                 if (!procs.ownedBy(p.pid(), account.uid())) continue;
                 String where = where(s, p);
-                Optional<Procfs.Proc> claude = conversations.claudeIn(p.pid());
-                if (claude.isPresent()) {
-                    claudeOf.put(where, claude.get());
-                    conversations.of(claude.get()).ifPresent(c -> claims.add(new Claims.Claim(where, c, claude.get().startTicks())));
+                Optional<Running.Found> found = assistants.in(p.pid());
+                if (found.isPresent()) {
+                    processOf.put(where, found.get().proc());
+                    assistants.of(found.get()).ifPresent(c -> claims.add(new Claims.Claim(where, c, found.get().proc().startTicks())));
                 } else {
-                    procs.get(p.pid()).ifPresent(pp -> conversations.waitingIn(pp).ifPresent(c -> claims.add(new Claims.Claim(where, c, pp.startTicks()))));
+                    procs.get(p.pid()).ifPresent(pp -> assistants.waitingIn(pp).ifPresent(c -> claims.add(new Claims.Claim(where, c, pp.startTicks()))));
                 }
             }
         });
         return claims;
     }
 
-    /** One live pane as saved: its place and cwd, and the conversation it keeps ({@code c}, with its claude's options) or its program. */
-    private static SavedPane pane(Accounts.Account account, Tmux.LivePane p, Procfs procs, Conversations.Conversation c, Procfs.Proc claude,
-                                  Optional<Path> defaultConfig, List<String> programs) {
+    /** One live pane as saved: its place and cwd, and the conversation it keeps ({@code c}, with its process's options) or its program. */
+    private static SavedPane pane(Accounts.Account account, Tmux.LivePane p, Procfs procs, Conversation c, Procfs.Proc process,
+                                  List<String> programs) {
         String cwd = procs.currentPath(p.pid(), account.uid()).map(Path::toString).orElse("");
         SavedPane pane = SavedPane.at(p.window(), p.index()).active(p.active()).cwd(cwd).tmuxPane(key(p));
         if (c == null) {
             return pane.program(procs.ownedBy(p.pid(), account.uid()) ? Programs.running(procs, p.pid(), account.uid(), programs) : List.of());
         }
-        String config = defaultConfig.isPresent() && defaultConfig.get().equals(c.configDir()) ? null : c.configDir().toString();
-        return pane.conversation(c.uuid(), c.startDir() == null ? null : c.startDir().toString(), config)
-                .options(claude == null ? List.of() : ClaudeOptions.carried(claude.argv()));
+        Optional<Path> defaultHome = UserFiles.trustedDir(c.assistant().defaultHome(account), account.uid());
+        String home = c.home() == null || defaultHome.isPresent() && defaultHome.get().equals(c.home()) ? null : c.home().toString();
+        return pane.conversation(c.id(), c.startDir() == null ? null : c.startDir().toString(), home).assistant(c.assistant().name())
+                .options(process == null ? List.of() : c.assistant().carried(process.argv()));
     }
 
     /** The session's windows in tmux's order, each with its saved panes ({@code saved}, one per live pane, in the same order). */

@@ -17,7 +17,7 @@ import java.util.Set;
 
 /**
  * What a save records for one user: the live sessions, each pane with the conversation running
- * in it; a live pane whose claude died (the shell lives on) keeps the conversation it had,
+ * in it; a live pane whose assistant died (the shell lives on) keeps the conversation it had,
  * marked not running, until the pane runs another one or the pane is gone (closed: the user's
  * choice); then the rows a restore still owes whose session is not live.
  */
@@ -35,7 +35,7 @@ public final class NextSnapshot {
     }
 
     /**
-     * {@code crashed}: the conversations (lower case) whose claude left its live record behind
+     * {@code crashed}: the conversations (normal form) whose assistant left the evidence of a kill behind
      * (killed), the evidence that tells a crash from the user's exit.
      */
     public static Result compose(List<SavedSession> live, List<SavedSession> previous, List<SavedSession> owed,
@@ -77,8 +77,8 @@ public final class NextSnapshot {
                 SavedPane had = samePane(was, r, p);
                 if (p.hasConversation() || had == null || !had.hasConversation() || runningNow.contains(ConversationId.normal(had.conversation()))) return p;
                 NotRunning why = had.notRunning() != null ? had.notRunning()
-                        : crashed.contains(ConversationId.normal(had.conversation())) ? NotRunning.killed("claude was killed, its live record is left" + noticed)
-                        : NotRunning.exited("claude no longer runs in this " + (p.window() < 0 ? "session" : "pane") + noticed);
+                        : crashed.contains(ConversationId.normal(had.conversation())) ? NotRunning.killed(had.assistant() + " was killed, not ended by its user (the evidence it left remains)" + noticed)
+                        : NotRunning.exited(had.assistant() + " no longer runs in this " + (p.window() < 0 ? "session" : "pane") + noticed);
                 runningNow.add(ConversationId.normal(had.conversation())); // one pane per conversation
                 SavedPane kept = p.withConversationOf(had, why);
                 notRunning.add(new Kept(r.session(), kept));

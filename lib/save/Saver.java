@@ -7,7 +7,7 @@ import base.ConversationId;
 import base.Log;
 import base.Procfs;
 import base.Settings;
-import claude.LiveRecords;
+import assistants.Running;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.Collection;
@@ -96,16 +96,16 @@ public final class Saver {
     }
 
     /**
-     * What the save records: the live rows, each pane with its conversation; a claude killed in
-     * a live pane keeps its conversation (its left live record tells a crash from an exit); rows
+     * What the save records: the live rows, each pane with its conversation; an assistant killed
+     * in a live pane keeps its conversation (the evidence it left tells a crash from an exit); rows
      * a restore owes; and the sessions of a server that died and was replaced.
      */
     private NextSnapshot.Result compose(Accounts.Account account, Inventory.Result live, History.Current newest, Instant now) throws IOException {
         String user = account.name();
         List<SavedSession> previous = newest.rows();
         HealLedger healed = HealLedger.read(store, user);
-        // A claude that left its live record (and heal has not dealt with it) was killed, not quit.
-        Set<String> crashed = LiveRecords.evidence(account, previous, procs).stream().filter(r -> !healed.handled(r.key()))
+        // An assistant that left the evidence of a kill (and heal has not dealt with it) was killed, not quit.
+        Set<String> crashed = new Running(procs, account).crashes(previous).stream().filter(r -> !healed.handled(r.key()))
                 .map(r -> ConversationId.normal(r.conversation())).collect(Collectors.toSet());
         List<SavedSession> owed = store.owed(user).rows();
         // A new server since the newest snapshot: the old one's sessions that are not live ended with it, and are kept.

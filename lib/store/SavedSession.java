@@ -12,23 +12,23 @@ import java.util.function.UnaryOperator;
  * session's fields are its main pane's (see {@link #of}). {@code ended}: the session died
  * with a tmux server that a new one replaced (null: it was live, or is owed).
  */
-public record SavedSession(String session, String cwd, String conversation, String conversationCwd, String claudeConfig, NotRunning notRunning,
+public record SavedSession(String session, String cwd, String conversation, String conversationCwd, String home, NotRunning notRunning,
                   List<SavedWindow> windows, Ended ended) {
     public SavedSession {
         windows = List.copyOf(windows);
     }
 
-    public SavedSession(String session, String cwd, String conversation, String conversationCwd, String claudeConfig, NotRunning notRunning,
+    public SavedSession(String session, String cwd, String conversation, String conversationCwd, String home, NotRunning notRunning,
                List<SavedWindow> windows) {
-        this(session, cwd, conversation, conversationCwd, claudeConfig, notRunning, windows, null);
+        this(session, cwd, conversation, conversationCwd, home, notRunning, windows, null);
     }
 
-    public SavedSession(String session, String cwd, String conversation, String conversationCwd, String claudeConfig, NotRunning notRunning) {
-        this(session, cwd, conversation, conversationCwd, claudeConfig, notRunning, List.of());
+    public SavedSession(String session, String cwd, String conversation, String conversationCwd, String home, NotRunning notRunning) {
+        this(session, cwd, conversation, conversationCwd, home, notRunning, List.of());
     }
 
-    public SavedSession(String session, String cwd, String conversation, String conversationCwd, String claudeConfig) {
-        this(session, cwd, conversation, conversationCwd, claudeConfig, null);
+    public SavedSession(String session, String cwd, String conversation, String conversationCwd, String home) {
+        this(session, cwd, conversation, conversationCwd, home, null);
     }
 
     /**
@@ -42,10 +42,15 @@ public record SavedSession(String session, String cwd, String conversation, Stri
         SavedPane active = activeWindow.panes().stream().filter(SavedPane::active).findFirst()
                 .orElse(activeWindow.panes().isEmpty() ? panes.get(0) : activeWindow.panes().get(0));
         SavedPane main = active.hasConversation() ? active : panes.stream().filter(SavedPane::hasConversation).findFirst().orElse(active);
-        return new SavedSession(session, active.cwd(), main.conversation(), main.conversationCwd(), main.claudeConfig(), main.notRunning(), windows);
+        return new SavedSession(session, active.cwd(), main.conversation(), main.conversationCwd(), main.home(), main.notRunning(), windows);
     }
 
     public boolean hasConversation() { return conversation != null; }
+
+    /** Which assistant runs the main conversation (null: none). */
+    public String assistant() {
+        return conversations().stream().filter(p -> ConversationId.same(conversation, p.conversation())).map(SavedPane::assistant).findFirst().orElse(null);
+    }
 
     /** A conversation that was running when saved. */
     public boolean running() { return conversation != null && notRunning == null; }
@@ -65,7 +70,7 @@ public record SavedSession(String session, String cwd, String conversation, Stri
      */
     public List<SavedPane> panes() {
         if (windows.isEmpty()) {
-            return List.of(SavedPane.at(-1, -1).active(true).cwd(cwd).conversation(conversation, conversationCwd, claudeConfig).withNotRunning(notRunning));
+            return List.of(SavedPane.at(-1, -1).active(true).cwd(cwd).conversation(conversation, conversationCwd, home).withNotRunning(notRunning));
         }
         return windows.stream().flatMap(w -> w.panes().stream()).toList();
     }
@@ -79,7 +84,7 @@ public record SavedSession(String session, String cwd, String conversation, Stri
     public SavedSession withPanes(UnaryOperator<SavedPane> change) {
         if (windows.isEmpty()) {
             SavedPane p = change.apply(panes().get(0));
-            return new SavedSession(session, p.cwd(), p.conversation(), p.conversationCwd(), p.claudeConfig(), p.notRunning(), List.of(), ended);
+            return new SavedSession(session, p.cwd(), p.conversation(), p.conversationCwd(), p.home(), p.notRunning(), List.of(), ended);
         }
         List<SavedWindow> ws = windows.stream().map(w -> w.withPanes(w.panes().stream().map(change).toList())).toList();
         return of(session, ws).withEnded(ended);
@@ -87,7 +92,7 @@ public record SavedSession(String session, String cwd, String conversation, Stri
 
     /** The same session, died with its server ({@code ended}), or live or owed again (null). */
     public SavedSession withEnded(Ended ended) {
-        return new SavedSession(session, cwd, conversation, conversationCwd, claudeConfig, notRunning, windows, ended);
+        return new SavedSession(session, cwd, conversation, conversationCwd, home, notRunning, windows, ended);
     }
 
     /** The main conversation marked (not) running: the pane that holds it too. */

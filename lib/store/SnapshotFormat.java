@@ -13,21 +13,24 @@ import java.util.function.UnaryOperator;
 
 /**
  * The snapshot file format. A '#' header line, then one line per session, tab-separated: name,
- * cwd, conversation uuid or '-', the conversation's starting directory or '-', its claude config
- * root or '-' (the default ~/.claude), and why the conversation is not running or '-'. Since v3,
- * each session line is followed by its windows and panes, on lines that start with a tab (a
- * session name is never empty, so no session line does):
+ * cwd, conversation id or '-', the conversation's starting directory or '-', its assistant's
+ * home or '-' (the default, such as ~/.claude), and why the conversation is not running or '-'.
+ * Since v3, each session line is followed by its windows and panes, on lines that start with a
+ * tab (a session name is never empty, so no session line does):
  * <pre>
  *   \twindow\tINDEX\tFLAGS\tNAME\tLAYOUT                 FLAGS: active, zoomed, auto (comma-separated) or '-'
- *   \tpane\tWINDOW.INDEX\tFLAGS\tCWD\tCONVERSATION\tCONVERSATION_CWD\tCLAUDE_CONFIG\tNOT_RUNNING\tCLAUDE_OPTIONS\tPROGRAM\tTMUX_PANE
+ *   \tpane\tWINDOW.INDEX\tFLAGS\tCWD\tCONVERSATION\tCONVERSATION_CWD\tHOME\tNOT_RUNNING\tOPTIONS\tPROGRAM\tTMUX_PANE\tASSISTANT
  * </pre>
- * CLAUDE_OPTIONS and PROGRAM are JSON arrays of strings or '-'; TMUX_PANE the live pane it was
- * (%id@server-start) or '-'. A session kept after its tmux server died has, right after its
- * session line, {@code \tended\tSERVER\tNOTICED\tCRASH} ({@link Ended}); the header's last field
- * {@code server PID@START@BOOT} names the server the live rows were listed from (v4). With windows, the session line
- * is a summary (its active pane's cwd, its main conversation) for a reader's eye and grep; the
- * panes are what counts. Tab, newline, CR and backslash inside a field are written as \t \n \r
- * \\. The older six-, five- and three-column forms (no window lines) read too.
+ * OPTIONS (the launch options carried to the resume) and PROGRAM are JSON arrays of strings or
+ * '-'; TMUX_PANE the live pane it was (%id@server-start) or '-'; ASSISTANT (v5) which assistant
+ * runs the conversation, or '-' for none (a pane line without it, of v4 or older, ran claude). A
+ * session kept after its tmux server died has, right after its session line,
+ * {@code \tended\tSERVER\tNOTICED\tCRASH} ({@link Ended}); the header's last field
+ * {@code server PID@START@BOOT} names the server the live rows were listed from (v4). With
+ * windows, the session line is a summary (its active pane's cwd, its main conversation) for a
+ * reader's eye and grep; the panes are what counts. Tab, newline, CR and backslash inside a
+ * field are written as \t \n \r \\. The older six-, five- and three-column forms (no window
+ * lines) read too, as claude's.
  */
 public final class SnapshotFormat {
 
@@ -41,12 +44,14 @@ public final class SnapshotFormat {
         }
     }
 
-    public static final String HEADER = "# t3-tmux snapshot v4\tsession\tcwd\tconversation\tconversation_cwd\tclaude_config\tnot_running"
+    public static final String HEADER = "# t3-tmux snapshot v5\tsession\tcwd\tconversation\tconversation_cwd\thome\tnot_running"
             + "\t(then its windows and panes, each line starting with a tab: see SnapshotFormat.java)";
     private static final String NONE = "-";
     /** The header's last field, when the live rows' server is known: {@code server PID@START}. */
     private static final String SERVER = "server ";
     private static final ObjectMapper JSON = Json.MAPPER;
+    /** An assistant's name as a pane line gives it; one this release does not know still reads (restore says so, and keeps the id). */
+    private static final String ASSISTANT = "[a-z][a-z0-9-]{0,31}";
 
     private SnapshotFormat() {}
 
@@ -97,7 +102,7 @@ public final class SnapshotFormat {
              .append(escape(r.cwd())).append('\t')
              .append(orNone(r.conversation())).append('\t')
              .append(orNone(r.conversationCwd())).append('\t')
-             .append(orNone(r.claudeConfig())).append('\t')
+             .append(orNone(r.home())).append('\t')
              .append(orNone(NotRunning.text(r.notRunning()))).append('\n');
             if (r.ended() != null) {
                 b.append("\tended\t").append(escape(r.ended().server())).append('\t').append(r.ended().noticed()).append('\t')
@@ -117,11 +122,12 @@ public final class SnapshotFormat {
                      .append(escape(p.cwd())).append('\t')
                      .append(orNone(p.conversation())).append('\t')
                      .append(orNone(p.conversationCwd())).append('\t')
-                     .append(orNone(p.claudeConfig())).append('\t')
+                     .append(orNone(p.home())).append('\t')
                      .append(orNone(NotRunning.text(p.notRunning()))).append('\t')
-                     .append(json(p.claudeOptions())).append('\t')
+                     .append(json(p.options())).append('\t')
                      .append(json(p.program())).append('\t')
-                     .append(orNone(p.tmuxPane())).append('\n');
+                     .append(orNone(p.tmuxPane())).append('\t')
+                     .append(orNone(p.assistant())).append('\n');
                 }
             }
         }
@@ -182,8 +188,8 @@ public final class SnapshotFormat {
                 problems.add(new Problem(i + 1, "empty session name"));
                 continue;
             }
-            if (uuid != null && !ConversationId.isUuid(uuid)) {
-                problems.add(new Problem(i + 1, "conversation id is not a UUID"));
+            if (uuid != null && !ConversationId.isId(uuid)) {
+                problems.add(new Problem(i + 1, "conversation id is not one an assistant gives"));
                 continue;
             }
             block = new Block(new SavedSession(session, unescape(f[1]), uuid, field(f, 3), field(f, 4), uuid == null ? null : NotRunning.of(field(f, 5))));
@@ -276,16 +282,21 @@ public final class SnapshotFormat {
             return Optional.empty();
         }
         String uuid = f[5].isEmpty() || f[5].equals(NONE) ? null : f[5];
-        if (uuid != null && !ConversationId.isUuid(uuid)) {
-            problems.add(new Problem(line, "conversation id is not a UUID"));
+        if (uuid != null && !ConversationId.isId(uuid)) {
+            problems.add(new Problem(line, "conversation id is not one an assistant gives"));
+            return Optional.empty();
+        }
+        String assistant = field(f, 12);
+        if (assistant != null && !assistant.matches(ASSISTANT)) {
+            problems.add(new Problem(line, "assistant '" + assistant + "' is not a name (lower-case letters, digits, '-')"));
             return Optional.empty();
         }
         List<String> options = strings(f[9]), program = strings(f[10]);
         if (options == null || program == null) {
-            problems.add(new Problem(line, "claude options or program is not a JSON array of strings"));
+            problems.add(new Problem(line, "launch options or program is not a JSON array of strings"));
             return Optional.empty();
         }
-        return Optional.of(SavedPane.at(w, p).active(f[3].equals("active")).cwd(unescape(f[4])).conversation(uuid, field(f, 6), field(f, 7))
+        return Optional.of(SavedPane.at(w, p).active(f[3].equals("active")).cwd(unescape(f[4])).conversation(uuid, field(f, 6), field(f, 7)).assistant(uuid == null ? null : assistant)
                 .withNotRunning(NotRunning.of(field(f, 8))).options(uuid == null ? List.of() : options).program(program).tmuxPane(field(f, 11)));
     }
 

@@ -16,7 +16,7 @@ import java.util.Optional;
  */
 public final class PaneScript {
     /** What the pane script prints when the assistant ends, before its status: ResumeCheck reads it back. */
-    public static final String EXITED = "[t3-restore] claude exited (";
+    public static final java.util.regex.Pattern EXITED = java.util.regex.Pattern.compile("\\[t3-restore\\] [a-z][a-z0-9-]* exited \\((\\d+)\\)");
     /** The pane script's status when it cannot enter the conversation's starting directory. */
     public static final int CANNOT_ENTER = 200;
 
@@ -28,20 +28,27 @@ public final class PaneScript {
      * starting directory, then the user's login shell, so the session stays when it exits. With
      * gate "wait" it first says which conversation ran here and waits for Enter: the restore
      * presses it for as many as its budget allows (most recent first); the rest wait for their
-     * user (Ctrl-C gives the shell).
+     * user (Ctrl-C gives the shell). Its arguments name the assistant, so a save reads it back.
      */
-    static final String RESUME = String.join("\n",
-            "dir=$1 shell=$2 gate=$3 id=$4; shift 4",
-            "if [ \"$gate\" = wait ]; then",
-            "  trap 'exec \"$shell\" -l' INT",
-            "  printf '%s\\n' \"" + WAITING + "$id was running here: press Enter to resume it (Ctrl-C for a shell)\"",
-            "  read -r _ || exec \"$shell\" -l",
-            "  trap - INT",
-            "fi",
-            // A login sh puts ~/.local/bin and the like on PATH, as the user's own login would.
-            "( cd -- \"$dir\" || exit " + CANNOT_ENTER + "; exec /bin/sh -lc 'exec \"$@\"' sh \"$@\" )",
-            "echo \"" + EXITED + "$?); here is your shell\"",
-            "exec \"$shell\" -l");
+    static final String RESUME = resumeScript("dir=$1 shell=$2 gate=$3 id=$4 assistant=$5; shift 5", "$assistant");
+
+    /** The script of releases before assistants were named (claude only): a pane may still wait at its gate across an upgrade. */
+    private static final String RESUME_CLAUDE_ONLY = resumeScript("dir=$1 shell=$2 gate=$3 id=$4; shift 4", "claude");
+
+    private static String resumeScript(String arguments, String assistant) {
+        return String.join("\n",
+                arguments,
+                "if [ \"$gate\" = wait ]; then",
+                "  trap 'exec \"$shell\" -l' INT",
+                "  printf '%s\\n' \"" + WAITING + "$id was running here: press Enter to resume it (Ctrl-C for a shell)\"",
+                "  read -r _ || exec \"$shell\" -l",
+                "  trap - INT",
+                "fi",
+                // A login sh puts ~/.local/bin and the like on PATH, as the user's own login would.
+                "( cd -- \"$dir\" || exit " + CANNOT_ENTER + "; exec /bin/sh -lc 'exec \"$@\"' sh \"$@\" )",
+                "echo \"[t3-restore] " + assistant + " exited ($?); here is your shell\"",
+                "exec \"$shell\" -l");
+    }
 
     /**
      * What a restored pane runs first when its screen was saved: it waits (at most 20 s) for the
@@ -66,12 +73,13 @@ public final class PaneScript {
     private PaneScript() {}
 
     /**
-     * {@code command} (the assistant resuming {@code conversation}) run in {@code startDir}, then
-     * {@code shell}; {@code gated}: only once Enter is pressed in the pane (by the restore's
-     * budget, or the user).
+     * {@code command} (assistant {@code assistant} resuming {@code conversation}) run in
+     * {@code startDir}, then {@code shell}; {@code gated}: only once Enter is pressed in the pane
+     * (by the restore's budget, or the user).
      */
-    public static List<String> resume(Path startDir, String shell, boolean gated, String conversation, List<String> command) {
-        List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", RESUME, "t3-restore", startDir.toString(), shell, gated ? "wait" : "go", conversation));
+    public static List<String> resume(Path startDir, String shell, boolean gated, String conversation, String assistant, List<String> command) {
+        List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", RESUME, "t3-restore", startDir.toString(), shell, gated ? "wait" : "go",
+                conversation, assistant));
         argv.addAll(command);
         return argv;
     }
@@ -90,22 +98,23 @@ public final class PaneScript {
         return argv;
     }
 
-    /** A pane script at its gate: the conversation it waits to resume, and where. */
-    public record AtGate(String conversation, Path startDir) {}
+    /** A pane script at its gate: the conversation it waits to resume, which assistant resumes it, and where. */
+    public record AtGate(String conversation, String assistant, Path startDir) {}
 
     /** What the pane script {@code p} waits to resume, when it is one of ours still at its gate. */
     public static Optional<AtGate> waitingFor(Procfs.Proc p) {
-        // argv: /bin/sh -c SCRIPT t3-restore DIR SHELL GATE ID COMMAND...
+        // argv: /bin/sh -c SCRIPT t3-restore DIR SHELL GATE ID ASSISTANT COMMAND... (before assistants: no ASSISTANT)
         List<String> a = unwrapped(p.argv());
-        if (!isPaneScript(p) || a.size() < 9 || !a.get(6).equals("wait") || !ConversationId.isUuid(a.get(7))) return Optional.empty();
+        boolean named = a.size() > 2 && a.get(2).equals(RESUME);
+        if (!isPaneScript(p) || a.size() < (named ? 10 : 9) || !a.get(6).equals("wait") || !ConversationId.isId(a.get(7))) return Optional.empty();
         if (!a.get(4).startsWith("/") || a.get(4).indexOf('\0') >= 0) return Optional.empty();
-        return Optional.of(new AtGate(a.get(7), Path.of(a.get(4))));
+        return Optional.of(new AtGate(a.get(7), named ? a.get(8) : "claude", Path.of(a.get(4))));
     }
 
     /** Whether {@code p} is still the pane script (not yet the login shell it ends in). */
     public static boolean isPaneScript(Procfs.Proc p) {
         List<String> a = unwrapped(p.argv());
-        return a.size() > 2 && a.get(2).equals(RESUME);
+        return a.size() > 2 && (a.get(2).equals(RESUME) || a.get(2).equals(RESUME_CLAUDE_ONLY));
     }
 
     /** The command a pane runs once it has printed its saved screen (see {@link #SCREEN}). */

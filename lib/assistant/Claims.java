@@ -1,4 +1,4 @@
-package claude;
+package assistant;
 
 import base.ConversationId;
 import java.util.ArrayList;
@@ -9,17 +9,17 @@ import java.util.Map;
 
 /**
  * One conversation belongs to one session. When two panes claim the same id, the more certain
- * evidence keeps it (live record over argv over transcript); on a tie, the older process; the
+ * evidence keeps it (a record naming the process over argv over a file); on a tie, the older process; the
  * other pane saves no conversation, so restore never starts one conversation twice.
  */
 public final class Claims {
     /** A session's claim on a conversation, with the claiming process's start ticks. */
-    public record Claim(String session, Conversations.Conversation conversation, long startTicks) {}
+    public record Claim(String session, Conversation conversation, long startTicks) {}
 
     /** A claim that lost, and to which session. */
     public record Lost(Claim claim, String keptBy) {}
 
-    public record Resolved(Map<String, Conversations.Conversation> kept, List<Lost> lost) {}
+    public record Resolved(Map<String, Conversation> kept, List<Lost> lost) {}
 
     private static final Comparator<Claim> STRONGEST_FIRST =
             Comparator.<Claim>comparingInt(c -> c.conversation().source().ordinal())
@@ -30,8 +30,8 @@ public final class Claims {
 
     public static Resolved resolve(List<Claim> claims) {
         Map<String, List<Claim>> byId = new HashMap<>();
-        for (Claim c : claims) byId.computeIfAbsent(ConversationId.normal(c.conversation().uuid()), k -> new ArrayList<>()).add(c);
-        Map<String, Conversations.Conversation> kept = new HashMap<>();
+        for (Claim c : claims) byId.computeIfAbsent(ConversationId.normal(c.conversation().id()), k -> new ArrayList<>()).add(c);
+        Map<String, Conversation> kept = new HashMap<>();
         List<Lost> lost = new ArrayList<>();
         for (List<Claim> rivals : byId.values()) {
             rivals.sort(STRONGEST_FIRST);

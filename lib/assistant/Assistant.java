@@ -1,0 +1,71 @@
+package assistant;
+
+import base.Accounts;
+import base.Procfs;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What t3 needs to know of one coding assistant to keep its conversations: how to recognise its
+ * process below a pane, which conversation a running process holds (most certain evidence
+ * first; none rather than a guess between two), where its conversations are kept and whether
+ * one still is, how to resume one and where, which launch options are safe to carry, and what a
+ * crash leaves behind. One package per assistant implements it; save, restore and heal know
+ * assistants only through this (and {@code assistants.Assistants}, the one list of them).
+ */
+public interface Assistant {
+    /** Its name: the snapshot's ASSISTANT field, its T3_&lt;NAME&gt; setting's, the logs'. */
+    String name();
+
+    /** Whether {@code p} is its process: the one whose conversation is read (the program a pane runs). */
+    boolean is(Procfs.Proc p);
+
+    /** Whether {@code id} has the shape of its conversation ids: anything else from a file or an argv is not one. */
+    boolean isId(String id);
+
+    /** The environment variable that moves its home (where it keeps everything), for a pane whose conversation ran under another. */
+    String homeVariable();
+
+    /** Its home when {@link #homeVariable()} is not set. */
+    Path defaultHome(Accounts.Account account);
+
+    /** The home process {@code p} runs with: its own {@link #homeVariable()} when set to an absolute path, else the default. */
+    default Path home(Procfs procs, Accounts.Account account, Procfs.Proc p) {
+        return procs.environ(p.pid(), homeVariable())
+                .filter(s -> s.startsWith("/") && s.indexOf('\0') < 0)
+                .map(Path::of)
+                .orElse(defaultHome(account));
+    }
+
+    /** The conversation process {@code p} (one of its, the user's) holds, by the most certain evidence there is; none when unsure. */
+    Optional<Conversation> conversation(Procfs procs, Accounts.Account account, Procfs.Proc p);
+
+    /** Conversation {@code id} as kept under {@code home} (a trusted dir of the user's), when it still is. */
+    Optional<Stored> stored(Accounts.Account account, Path home, String id);
+
+    /** Why a conversation that is no longer kept under {@code home} cannot come back, in words. */
+    String gone(Path home);
+
+    /** What follows its command (and the carried options) to resume {@code id}, such as {@code --resume ID}. */
+    List<String> resumeArgs(String id);
+
+    /** The launch options in a process's argv worth carrying to its resume (an allowlist; none by default). */
+    default List<String> carried(List<String> argv) {
+        return List.of();
+    }
+
+    /** Whether process {@code p}, started to resume a conversation, has got going (not one that fails at once). */
+    boolean started(Procfs procs, Accounts.Account account, Procfs.Proc p);
+
+    /**
+     * The crashes of this boot it left evidence of under {@code homes} (trusted dirs of the
+     * user's): each a process of the user's killed, not ended by its user. None by default: an
+     * assistant that leaves no such evidence is never healed in place (a blanket restore brings
+     * its conversations back).
+     */
+    default List<Crash> crashes(Procfs procs, Accounts.Account account, Set<Path> homes) {
+        return List.of();
+    }
+}

@@ -1,0 +1,88 @@
+package claude;
+
+import assistant.Assistant;
+import assistant.Conversation;
+import assistant.Crash;
+import assistant.Stored;
+import base.Accounts;
+import base.ConversationId;
+import base.Procfs;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Claude Code: its process ({@code claude}, {@code claude.exe}, or node running its cli.js), the
+ * conversation one runs (live record, then argv, then the one transcript written since it
+ * started: {@link Conversations}), its transcripts under {@code <config>/projects/}, {@code claude
+ * --resume ID} in the conversation's starting directory, the options worth carrying
+ * ({@link ClaudeOptions}), and the evidence SIGKILL leaves: its live record ({@link LiveRecords}).
+ */
+public final class Claude implements Assistant {
+    public static final Claude INSTANCE = new Claude();
+
+    private Claude() {}
+
+    @Override public String name() { return "claude"; }
+
+    @Override public boolean is(Procfs.Proc p) { return Conversations.isClaude(p); }
+
+    @Override public boolean isId(String id) { return ConversationId.isUuid(id); }
+
+    @Override public String homeVariable() { return "CLAUDE_CONFIG_DIR"; }
+
+    @Override public Path defaultHome(Accounts.Account account) { return Conversations.defaultConfig(account); }
+
+    @Override
+    public Optional<Conversation> conversation(Procfs procs, Accounts.Account account, Procfs.Proc p) {
+        return new Conversations(procs, account).of(p);
+    }
+
+    @Override
+    public Optional<Stored> stored(Accounts.Account account, Path home, String id) {
+        Conversations c = new Conversations(null, account);
+        return c.transcript(home, id).map(t -> new Stored(c.startDir(home, id).orElse(null), mtime(t)));
+    }
+
+    @Override
+    public String gone(Path home) {
+        return "transcript no longer exists in " + home + " (claude deletes old ones)";
+    }
+
+    @Override public List<String> resumeArgs(String id) { return List.of("--resume", id); }
+
+    @Override public List<String> carried(List<String> argv) { return ClaudeOptions.carried(argv); }
+
+    /** Started once it has written its live record: a claude that fails at once ("No conversation found") runs a few ms first. */
+    @Override
+    public boolean started(Procfs procs, Accounts.Account account, Procfs.Proc p) {
+        return conversation(procs, account, p).map(c -> c.source() == Conversation.Source.RECORD).orElse(false);
+    }
+
+    /** A live record whose process is gone: claude removes its record on /exit, SIGTERM and SIGHUP; SIGKILL leaves it. */
+    @Override
+    public List<Crash> crashes(Procfs procs, Accounts.Account account, Set<Path> homes) {
+        List<Crash> out = new ArrayList<>();
+        for (Path home : homes) {
+            for (LiveRecords.Record r : LiveRecords.stale(home, account.uid(), procs, procs.bootTime())) {
+                out.add(new Crash(this, r.pid(), r.procStart(), r.conversation(), r.cwd(), r.pane(), r.written(), r.config(),
+                        "its live record " + r.file() + " remains"));
+            }
+        }
+        return out;
+    }
+
+    private static Instant mtime(Path file) {
+        try {
+            return Files.getLastModifiedTime(file, LinkOption.NOFOLLOW_LINKS).toInstant();
+        } catch (IOException e) {
+            return Instant.EPOCH;
+        }
+    }
+}
