@@ -56,8 +56,26 @@ public interface Assistant {
         return List.of();
     }
 
-    /** Whether process {@code p}, started to resume a conversation, has got going (not one that fails at once). */
-    boolean started(Procfs procs, Accounts.Account account, Procfs.Proc p);
+    /**
+     * Whether process {@code p}, started to resume a conversation, has got going (not one that
+     * fails at once): by default once it has run {@link #STARTING}, as one that cannot find its
+     * conversation ends within a second or two.
+     */
+    default boolean started(Procfs procs, Accounts.Account account, Procfs.Proc p) {
+        return procs.startTime(p).plus(STARTING).isBefore(java.time.Instant.now());
+    }
+
+    /** How long an assistant without a better sign of it counts as still starting. */
+    java.time.Duration STARTING = java.time.Duration.ofSeconds(5);
+
+    /**
+     * Whether it leaves evidence that tells a kill from its user's exit ({@link #crashes}). One
+     * that does not: a conversation that stopped running in a pane is kept as stopped, not
+     * exited, and the next boot or blanket restore resumes it (a user's exit cannot be told).
+     */
+    default boolean tellsKillFromExit() {
+        return false;
+    }
 
     /**
      * The crashes of this boot it left evidence of under {@code homes} (trusted dirs of the

@@ -200,6 +200,31 @@ public final class Procfs {
         }
     }
 
+    /** More open files than any assistant holds: past this, the rest are not looked at. */
+    private static final int MAX_OPEN_FILES = 4096;
+
+    /**
+     * The paths of the files the process holds open (what /proc/PID/fd links to), at most
+     * {@link #MAX_OPEN_FILES}; none when it is gone. Links are read, never followed.
+     */
+    public List<Path> openFiles(int pid) {
+        List<Path> out = new ArrayList<>();
+        try (java.nio.file.DirectoryStream<Path> fds = Files.newDirectoryStream(root.resolve(pid + "/fd"))) {
+            for (Path fd : fds) {
+                if (out.size() >= MAX_OPEN_FILES) break;
+                try {
+                    Path target = Files.readSymbolicLink(fd);
+                    if (target.isAbsolute()) out.add(target);
+                } catch (IOException | UnsupportedOperationException e) {
+                    // closed meanwhile
+                }
+            }
+        } catch (IOException e) {
+            // gone, or not ours to read
+        }
+        return out;
+    }
+
     /** The process of that pid, if it was there when the table was read. */
     public Optional<Proc> get(int pid) {
         return Optional.ofNullable(byPid.get(pid));

@@ -65,6 +65,8 @@ public final class Claude implements Assistant {
         return conversation(procs, account, p).map(c -> c.source() == Conversation.Source.RECORD).orElse(false);
     }
 
+    @Override public boolean tellsKillFromExit() { return true; }
+
     /** A live record whose process is gone: claude removes its record on /exit, SIGTERM and SIGHUP; SIGKILL leaves it. */
     @Override
     public List<Crash> crashes(Procfs procs, Accounts.Account account, Set<Path> homes) {

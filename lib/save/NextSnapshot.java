@@ -4,6 +4,8 @@ import store.SavedSession;
 import store.SavedPane;
 import store.SavedWindow;
 import store.NotRunning;
+import assistant.Assistant;
+import assistants.Assistants;
 import base.ConversationId;
 import store.EndedSessions;
 import store.SnapshotFormat;
@@ -76,9 +78,7 @@ public final class NextSnapshot {
             SavedSession next = r.withPanes(p -> {
                 SavedPane had = samePane(was, r, p);
                 if (p.hasConversation() || had == null || !had.hasConversation() || runningNow.contains(ConversationId.normal(had.conversation()))) return p;
-                NotRunning why = had.notRunning() != null ? had.notRunning()
-                        : crashed.contains(ConversationId.normal(had.conversation())) ? NotRunning.killed(had.assistant() + " was killed, not ended by its user (the evidence it left remains)" + noticed)
-                        : NotRunning.exited(had.assistant() + " no longer runs in this " + (p.window() < 0 ? "session" : "pane") + noticed);
+                NotRunning why = had.notRunning() != null ? had.notRunning() : stoppedWhy(had, p, crashed, noticed);
                 runningNow.add(ConversationId.normal(had.conversation())); // one pane per conversation
                 SavedPane kept = p.withConversationOf(had, why);
                 notRunning.add(new Kept(r.session(), kept));
@@ -115,6 +115,22 @@ public final class NextSnapshot {
         List<SavedPane> out = new ArrayList<>(a);
         out.addAll(b);
         return out;
+    }
+
+    /**
+     * Why a conversation that ran in pane {@code p} runs no more: killed, when its assistant left
+     * the evidence of a kill; exited, when its assistant leaves such evidence and left none (her
+     * choice); stopped, when its assistant leaves none at all (kept wanted: a kill must not lose it).
+     */
+    private static NotRunning stoppedWhy(SavedPane had, SavedPane p, Set<String> crashed, String noticed) {
+        String where = " in this " + (p.window() < 0 ? "session" : "pane") + noticed;
+        if (crashed.contains(ConversationId.normal(had.conversation()))) {
+            return NotRunning.killed(had.assistant() + " was killed, not ended by its user (the evidence it left remains)" + noticed);
+        }
+        if (Assistants.named(had.assistant()).map(Assistant::tellsKillFromExit).orElse(false)) {
+            return NotRunning.exited(had.assistant() + " no longer runs" + where);
+        }
+        return NotRunning.stopped(had.assistant() + " no longer runs" + where + "; it leaves no evidence of a kill, so the next boot or blanket restore resumes it");
     }
 
     /**

@@ -7,9 +7,13 @@ package store;
  * the user's doing.
  */
 public record NotRunning(Kind kind, String detail) {
-    /** The user (or nobody can tell: left alone by blanket restores), a crash, a restore that failed (both brought back by the next). */
+    /**
+     * The user (or nobody can tell: left alone by blanket restores), a crash, a restore that
+     * failed, or an assistant that leaves no evidence of how it ended (STOPPED: a kill must not
+     * lose it, so it is brought back too, as are the other two).
+     */
     public enum Kind {
-        EXITED("exited: "), KILLED("killed: "), RESTORE_FAILED("restore failed: "), OTHER("");
+        EXITED("exited: "), KILLED("killed: "), RESTORE_FAILED("restore failed: "), STOPPED("stopped: "), OTHER("");
 
         final String prefix;
 
@@ -21,6 +25,8 @@ public record NotRunning(Kind kind, String detail) {
     public static NotRunning killed(String detail) { return new NotRunning(Kind.KILLED, detail); }
 
     public static NotRunning restoreFailed(String detail) { return new NotRunning(Kind.RESTORE_FAILED, detail); }
+
+    public static NotRunning stopped(String detail) { return new NotRunning(Kind.STOPPED, detail); }
 
     /** A pane's conversation when a restore did not make the pane at all (tmux refused it, or the restore stopped). */
     public static final NotRunning NOT_RECREATED = restoreFailed("its pane was not recreated");

@@ -1,0 +1,150 @@
+import static org.junit.jupiter.api.Assertions.*;
+
+import assistant.Conversation;
+import base.Accounts;
+import base.Procfs;
+import codex.Codex;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Which Codex conversation a process holds, through the real /proc: a stand-in TUI (a script
+ * whose comm is {@code codex}, as the native TUI's is) and rollout files written as Codex 0.169.0
+ * writes them (FACTS; first line as observed). The real CLI's end to end: CodexCliTest.
+ */
+class CodexTest {
+    @TempDir Path home;
+    Path codexHome, work;
+    Accounts.Account me;
+    final List<Process> started = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        work = Files.createDirectories(home.resolve("api project")).toRealPath();
+        codexHome = Files.createDirectories(home.resolve(".codex")).toRealPath();
+        Accounts.Account real = Accounts.byUid(Accounts.currentUid()).orElseThrow();
+        me = new Accounts.Account(real.name(), real.uid(), real.gid(), home.toRealPath(), "/bin/bash");
+    }
+
+    @AfterEach
+    void stop() {
+        started.forEach(Process::destroyForcibly);
+    }
+
+    /** A rollout as Codex writes it: sessions/YYYY/MM/DD (here UTC) / rollout-<time>-<id>.jsonl, session_meta first. */
+    Path rollout(String id, Instant created, Path cwd) throws Exception {
+        var t = created.atOffset(ZoneOffset.UTC);
+        Path day = Files.createDirectories(codexHome.resolve(String.format("sessions/%04d/%02d/%02d", t.getYear(), t.getMonthValue(), t.getDayOfMonth())));
+        Path f = day.resolve(String.format("rollout-%04d-%02d-%02dT%02d-%02d-%02d-%s.jsonl", t.getYear(), t.getMonthValue(), t.getDayOfMonth(),
+                t.getHour(), t.getMinute(), t.getSecond(), id));
+        Files.writeString(f, "{\"timestamp\":\"" + created + "\",\"ordinal\":0,\"type\":\"session_meta\",\"payload\":{\"account_scoped\":true,"
+                + "\"session_id\":\"" + id + "\",\"id\":\"" + id + "\",\"timestamp\":\"" + created + "\",\"cwd\":\"" + cwd + "\","
+                + "\"originator\":\"codex-tui\",\"cli_version\":\"0.169.0\",\"source\":\"vscode\",\"base_instructions\":{\"text\":\""
+                + "x".repeat(200_000) + "\"}}}\n{\"type\":\"event_msg\"}\n");
+        return f;
+    }
+
+    /** A stand-in TUI in {@code cwd}: comm codex, CODEX_HOME set, holding {@code open} open when given. */
+    Procfs.Proc tui(Path cwd, Path open) throws Exception {
+        Path script = home.resolve("bin/codex");
+        if (!Files.exists(script)) {
+            Files.createDirectories(script.getParent());
+            Files.writeString(script, "#!/bin/bash\n[ -n \"$HOLD\" ] && exec 3<\"$HOLD\"\nsleep 600\n");
+            Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        ProcessBuilder pb = new ProcessBuilder(script.toString(), "--no-daemon").directory(cwd.toFile());
+        pb.environment().put("CODEX_HOME", codexHome.toString());
+        if (open != null) pb.environment().put("HOLD", open.toString());
+        Process p = pb.start();
+        started.add(p);
+        assertTrue(Children.waitFor(() -> Procfs.readOne((int) p.pid()).map(x -> x.comm().equals("codex")).orElse(false), Duration.ofSeconds(5)));
+        if (open != null) assertTrue(Children.waitFor(() -> Procfs.read().openFiles((int) p.pid()).contains(open), Duration.ofSeconds(5)));
+        return Procfs.read().get((int) p.pid()).orElseThrow();
+    }
+
+    Optional<Conversation> of(Procfs.Proc p) {
+        Procfs procs = Procfs.read();
+        assertTrue(Codex.INSTANCE.is(p), "a TUI of codex: " + p);
+        return Codex.INSTANCE.conversation(procs, me, p);
+    }
+
+    static String id() {
+        return UUID.randomUUID().toString();
+    }
+
+    @Test
+    void theRolloutItsTuiHoldsOpenIsItsConversationMostCertainOfAll() throws Exception {
+        String older = id(), held = id();
+        rollout(older, Instant.now(), work);
+        Path file = rollout(held, Instant.now().minusSeconds(3600), home); // made elsewhere an hour ago, resumed here
+        Conversation c = of(tui(work, file)).orElseThrow();
+        assertEquals(held, c.id());
+        assertEquals(Conversation.Source.RECORD, c.source());
+        assertEquals(home.toRealPath(), c.startDir(), "where the thread started, from its first line, read past a 200 kB field it need not read");
+        assertEquals(codexHome, c.home());
+    }
+
+    @Test
+    void theOneThreadMadeAtItsStartInItsCwdIsItsConversation() throws Exception {
+        Procfs.Proc p = tui(work, null);
+        String mine = id();
+        rollout(id(), Instant.now().minusSeconds(600), work); // before it started: another's
+        rollout(id(), Instant.now(), home); // another directory
+        rollout(mine, Procfs.read().startTime(p).plusSeconds(10), work);
+        Conversation c = of(p).orElseThrow();
+        assertEquals(mine, c.id());
+        assertEquals(Conversation.Source.FILE, c.source());
+        assertEquals(work, c.startDir());
+    }
+
+    @Test
+    void twoStartedTogetherInOneDirectoryGetNoneNeverAGuess() throws Exception {
+        Procfs.Proc a = tui(work, null), b = tui(work, null);
+        rollout(id(), Procfs.read().startTime(a).plusSeconds(5), work);
+        rollout(id(), Procfs.read().startTime(b).plusSeconds(6), work);
+        assertEquals(Optional.empty(), of(a), "either thread could be a's");
+        assertEquals(Optional.empty(), of(b));
+    }
+
+    @Test
+    void argvAndSubcommandsAreReadAsCodexDoes() {
+        String id = id();
+        assertEquals(Optional.of(id), Codex.resumedArgv(List.of("/x/codex", "--no-daemon", "-m", "gpt-5", "resume", id)));
+        assertEquals(Optional.empty(), Codex.resumedArgv(List.of("/x/codex", "resume", "--last")));
+        assertEquals(Optional.empty(), Codex.resumedArgv(List.of("/x/codex", "fix the bug", "resume", id)), "a prompt, not a subcommand");
+        assertFalse(Codex.INSTANCE.is(new Procfs.Proc(1, 0, 0, "codex", List.of("/h/.codex/packages/x/codex", "app-server", "--managed-daemon"), 0, 0)),
+                "the daemon holds every thread: it is no pane's TUI");
+        assertFalse(Codex.INSTANCE.is(new Procfs.Proc(1, 0, 0, "codex", List.of("codex", "exec", "do it"), 0, 0)));
+        assertTrue(Codex.INSTANCE.is(new Procfs.Proc(1, 0, 0, "codex", List.of("/v/bin/codex", "-c", "model=x", "resume", id), 0, 0)));
+        assertFalse(Codex.INSTANCE.is(new Procfs.Proc(1, 0, 0, "node", List.of("node", "/p/.bin/codex"), 0, 0)),
+                "the node wrapper: its child, the native TUI, is the one read");
+        assertEquals(List.of("--no-daemon", "-m", "gpt-5"), Codex.INSTANCE.carried(List.of("codex", "--no-daemon", "-c", "x=1", "-m", "gpt-5", "resume", id)),
+                "the model and --no-daemon are carried; a config override is not");
+    }
+
+    @Test
+    void storedFindsTheRolloutByIdInTheDaysItsTimeNamesAndNeverThroughASymlink() throws Exception {
+        String id = id();
+        Path f = rollout(id, Instant.now(), work);
+        var s = Codex.INSTANCE.stored(me, codexHome, id).orElseThrow();
+        assertEquals(work, s.startDir());
+        Path moved = home.resolve("elsewhere.jsonl");
+        Files.move(f, moved);
+        Files.createSymbolicLink(f, moved);
+        assertEquals(Optional.empty(), Codex.INSTANCE.stored(me, codexHome, id), "a symlink is not her rollout");
+        Files.delete(f);
+        assertTrue(Codex.INSTANCE.gone(codexHome).contains(codexHome.resolve("sessions").toString()));
+    }
+}
