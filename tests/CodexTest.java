@@ -6,7 +6,6 @@ import base.Procfs;
 import codex.Codex;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -20,9 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Which Codex conversation a process holds, through the real /proc: a stand-in TUI (a script
- * whose comm is {@code codex}, as the native TUI's is) and rollout files written as Codex 0.169.0
- * writes them (FACTS; first line as observed). The real CLI's end to end: CodexCliTest.
+ * Which Codex conversation a process holds, through the real /proc: a stand-in TUI (coreutils'
+ * tail under the name {@code codex}: comm codex and an argv of our choosing, as the native TUI's,
+ * following the files it is given, so it holds them open) and rollout files written as Codex
+ * 0.169.0 writes them (FACTS; first line as observed). The real CLI's end to end: CodexCliTest.
  */
 class CodexTest {
     @TempDir Path home;
@@ -58,15 +58,20 @@ class CodexTest {
 
     /** A stand-in TUI in {@code cwd}: comm codex, CODEX_HOME set, holding {@code open} open when given. */
     Procfs.Proc tui(Path cwd, Path open) throws Exception {
-        Path script = home.resolve("bin/codex");
-        if (!Files.exists(script)) {
-            Files.createDirectories(script.getParent());
-            Files.writeString(script, "#!/bin/bash\n[ -n \"$HOLD\" ] && exec 3<\"$HOLD\"\nsleep 600\n");
-            Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return tui(cwd, open, List.of("-F", open == null ? "/dev/null" : open.toString()));
+    }
+
+    /** The stand-in with these arguments (tail's: -F and files to follow, missing ones retried for ever). */
+    Procfs.Proc tui(Path cwd, Path open, List<String> args) throws Exception {
+        Path codex = home.resolve("bin/codex");
+        if (!Files.exists(codex)) {
+            Files.createDirectories(codex.getParent());
+            Files.copy(Path.of("/usr/bin/tail"), codex);
         }
-        ProcessBuilder pb = new ProcessBuilder(script.toString(), "--no-daemon").directory(cwd.toFile());
+        List<String> argv = new ArrayList<>(List.of(codex.toString()));
+        argv.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(argv).directory(cwd.toFile()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         pb.environment().put("CODEX_HOME", codexHome.toString());
-        if (open != null) pb.environment().put("HOLD", open.toString());
         Process p = pb.start();
         started.add(p);
         assertTrue(Children.waitFor(() -> Procfs.readOne((int) p.pid()).map(x -> x.comm().equals("codex")).orElse(false), Duration.ofSeconds(5)));
@@ -116,6 +121,17 @@ class CodexTest {
         rollout(id(), Procfs.read().startTime(b).plusSeconds(6), work);
         assertEquals(Optional.empty(), of(a), "either thread could be a's");
         assertEquals(Optional.empty(), of(b));
+    }
+
+    @Test
+    void aCodexStartedToResumeMakesNoThreadAtItsStartSoItIsNoRival() throws Exception {
+        Procfs.Proc p = tui(work, null);
+        String theirs = id();
+        Procfs.Proc resumed = tui(work, null, List.of("-F", "resume", theirs));
+        assertEquals(Optional.of(theirs), of(resumed).map(Conversation::id), "its own, by argv");
+        String mine = id();
+        rollout(mine, Procfs.read().startTime(p).plusSeconds(3), work);
+        assertEquals(Optional.of(mine), of(p).map(Conversation::id));
     }
 
     @Test

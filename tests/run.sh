@@ -17,6 +17,8 @@ if [ "$(id -u)" = 0 ]; then
   command -v useradd >/dev/null || missing+=(passwd)
   command -v systemd-nspawn >/dev/null || missing+=(systemd-container)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
+  # The real assistant CLIs (Codex, ...) come from the npm registry, pinned, into the test cache.
+  command -v npm >/dev/null || missing+=(npm)
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

@@ -119,12 +119,13 @@ public final class Codex implements Assistant {
     /**
      * The one thread made in {@code cwd} within {@link #STARTUP} of {@code p}'s start, when no
      * other codex TUI of the user runs in that cwd having started that close to it: the thread
-     * could be either's.
+     * could be either's. One started to resume a thread makes none at its start: it is no rival.
      */
     private Optional<Rollouts.Meta> madeAtStart(Procfs procs, Accounts.Account account, Procfs.Proc p, Path home, Path cwd) {
         Instant started = procs.startTime(p);
         for (Procfs.Proc other : procs.all()) {
-            if (other.pid() == p.pid() || other.uid() != account.uid() || !is(other) || !procs.cwd(other.pid()).equals(Optional.of(cwd))) continue;
+            if (other.pid() == p.pid() || other.uid() != account.uid() || !is(other) || resumedArgv(other.argv()).isPresent()
+                    || !procs.cwd(other.pid()).equals(Optional.of(cwd))) continue;
             if (Duration.between(procs.startTime(other), started).abs().compareTo(STARTUP) <= 0) return Optional.empty();
         }
         Rollouts rollouts = new Rollouts(home, account.uid());

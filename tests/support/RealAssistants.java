@@ -1,0 +1,43 @@
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The real assistant CLIs, at pinned versions, installed once by npm into the test cache
+ * (T3_TEST_CACHE, beside the reboot test's rootfs; delete it to install again) where every test
+ * user may run them. Each package has a prefix of its own, named by its version, built in a
+ * temporary folder and moved into place whole, so a run killed midway leaves nothing half-made.
+ */
+public final class RealAssistants {
+    public static final String CODEX = "@openai/codex@0.169.0";
+
+    private RealAssistants() {}
+
+    /** An installed package's prefix, or why there is none (said by the test that needs it, as its reason to skip). */
+    public record Install(Path prefix, String whyNot) {
+        public Path bin(String name) { return prefix.resolve("node_modules/.bin").resolve(name); }
+    }
+
+    public static synchronized Install of(String pkg) {
+        Path prefix = Container.CACHE.resolve("npm-" + pkg.replaceAll("[^A-Za-z0-9.]+", "-"));
+        if (Files.isDirectory(prefix.resolve("node_modules"))) return new Install(prefix, null);
+        if (Children.run(List.of("sh", "-c", "command -v npm"), Map.of("PATH", System.getenv("PATH")), Path.of("/"), Duration.ofSeconds(10)).exit() != 0) {
+            return new Install(null, "npm is not on PATH (tests/run.sh installs Debian's npm as root)");
+        }
+        try {
+            Files.createDirectories(Container.CACHE);
+            Path tmp = Files.createTempDirectory(Container.CACHE, "npm-building-");
+            Children.Ran r = Children.run(List.of("npm", "install", "--prefix", tmp.toString(), "--no-audit", "--no-fund", "--loglevel=error", pkg),
+                    Map.of("PATH", System.getenv("PATH"), "HOME", System.getProperty("user.home")), Path.of("/"), Duration.ofMinutes(10));
+            if (r.exit() != 0) return new Install(null, "npm install " + pkg + " failed (" + r.exit() + "): " + r.all().strip());
+            Children.check("chmod", "-R", "a+rX", tmp.toString());
+            Files.move(tmp, prefix, StandardCopyOption.ATOMIC_MOVE);
+            return new Install(prefix, null);
+        } catch (Exception e) {
+            return new Install(null, "installing " + pkg + ": " + e);
+        }
+    }
+}
