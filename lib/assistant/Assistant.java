@@ -51,6 +51,11 @@ public interface Assistant {
     /** What follows its command (and the carried options) to resume {@code id}, such as {@code --resume ID}. */
     List<String> resumeArgs(String id);
 
+    /** Environment every process t3 starts to resume one of its conversations gets (beside its home's variable). */
+    default java.util.Map<String, String> resumeEnv() {
+        return java.util.Map.of();
+    }
+
     /** The launch options in a process's argv worth carrying to its resume (an allowlist; none by default). */
     default List<String> carried(List<String> argv) {
         return List.of();

@@ -149,6 +149,15 @@ public final class UserFiles {
         }
     }
 
+    /** When the file was last written (its mtime, not following a symlink); the epoch when it cannot be read. */
+    public static java.time.Instant modified(Path file) {
+        try {
+            return Files.getLastModifiedTime(file, LinkOption.NOFOLLOW_LINKS).toInstant();
+        } catch (IOException e) {
+            return java.time.Instant.EPOCH;
+        }
+    }
+
     static int owner(Path p) throws IOException {
         return (Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS);
     }

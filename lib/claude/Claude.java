@@ -7,11 +7,8 @@ import assistant.Stored;
 import base.Accounts;
 import base.ConversationId;
 import base.Procfs;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
+import base.UserFiles;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -47,7 +44,7 @@ public final class Claude implements Assistant {
     @Override
     public Optional<Stored> stored(Accounts.Account account, Path home, String id) {
         Conversations c = new Conversations(null, account);
-        return c.transcript(home, id).map(t -> new Stored(c.startDir(home, id).orElse(null), mtime(t)));
+        return c.transcript(home, id).map(t -> new Stored(c.startDir(home, id).orElse(null), UserFiles.modified(t)));
     }
 
     @Override
@@ -78,13 +75,5 @@ public final class Claude implements Assistant {
             }
         }
         return out;
-    }
-
-    private static Instant mtime(Path file) {
-        try {
-            return Files.getLastModifiedTime(file, LinkOption.NOFOLLOW_LINKS).toInstant();
-        } catch (IOException e) {
-            return Instant.EPOCH;
-        }
     }
 }

@@ -8,9 +8,6 @@ import base.Accounts;
 import base.ConversationId;
 import base.Procfs;
 import base.UserFiles;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -143,7 +140,7 @@ public final class Codex implements Assistant {
     @Override
     public Optional<Stored> stored(Accounts.Account account, Path home, String id) {
         Rollouts rollouts = new Rollouts(home, account.uid());
-        return rollouts.find(id).map(f -> new Stored(rollouts.meta(f).map(Rollouts.Meta::cwd).orElse(null), mtime(f)));
+        return rollouts.find(id).map(f -> new Stored(rollouts.meta(f).map(Rollouts.Meta::cwd).orElse(null), UserFiles.modified(f)));
     }
 
     @Override
@@ -154,12 +151,4 @@ public final class Codex implements Assistant {
     @Override public List<String> resumeArgs(String id) { return List.of("resume", id); }
 
     @Override public List<String> carried(List<String> argv) { return CARRIED.carried(argv); }
-
-    private static Instant mtime(Path file) {
-        try {
-            return Files.getLastModifiedTime(file, LinkOption.NOFOLLOW_LINKS).toInstant();
-        } catch (IOException e) {
-            return Instant.EPOCH;
-        }
-    }
 }

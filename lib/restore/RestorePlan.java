@@ -204,15 +204,19 @@ public final class RestorePlan {
         return PaneScript.resume(startDir, account.shell(), gated, pane.conversation(), assistant.name(), command);
     }
 
-    /** Environment a new pane gets: its assistant's home, when not the default. */
+    /** Environment a new pane that resumes a conversation gets (see below); any other pane, none. */
     public static Map<String, String> paneEnv(PanePlan pane) {
+        if (pane.action() != Action.RESUME) return Map.of();
         return paneEnv(pane.pane().assistant(), pane.home());
     }
 
-    /** The environment that points {@code assistant} at a home other than its default (none for the default). */
+    /** The environment {@code assistant} resumes with: its own, and its home's variable when the home is not its default. */
     public static Map<String, String> paneEnv(String assistant, Path home) {
-        if (home == null) return Map.of();
-        return Assistants.named(assistant).map(a -> Map.of(a.homeVariable(), home.toString())).orElse(Map.of());
+        Optional<Assistant> a = Assistants.named(assistant);
+        if (a.isEmpty()) return Map.of();
+        Map<String, String> env = new HashMap<>(a.get().resumeEnv());
+        if (home != null) env.put(a.get().homeVariable(), home.toString());
+        return env;
     }
 
     private static Optional<Path> existingDir(String dir) {

@@ -13,6 +13,7 @@ import java.util.Map;
  */
 public final class RealAssistants {
     public static final String CODEX = "@openai/codex@0.169.0";
+    public static final String GEMINI = "@google/gemini-cli@0.61.0";
 
     private RealAssistants() {}
 
