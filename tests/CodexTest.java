@@ -45,13 +45,18 @@ class CodexTest {
 
     /** A rollout as Codex writes it: sessions/YYYY/MM/DD (here UTC) / rollout-<time>-<id>.jsonl, session_meta first. */
     Path rollout(String id, Instant created, Path cwd) throws Exception {
+        return rollout(id, created, cwd, "codex-tui", "user");
+    }
+
+    Path rollout(String id, Instant created, Path cwd, String originator, String threadSource) throws Exception {
         var t = created.atOffset(ZoneOffset.UTC);
         Path day = Files.createDirectories(codexHome.resolve(String.format("sessions/%04d/%02d/%02d", t.getYear(), t.getMonthValue(), t.getDayOfMonth())));
         Path f = day.resolve(String.format("rollout-%04d-%02d-%02dT%02d-%02d-%02d-%s.jsonl", t.getYear(), t.getMonthValue(), t.getDayOfMonth(),
                 t.getHour(), t.getMinute(), t.getSecond(), id));
         Files.writeString(f, "{\"timestamp\":\"" + created + "\",\"ordinal\":0,\"type\":\"session_meta\",\"payload\":{\"account_scoped\":true,"
                 + "\"session_id\":\"" + id + "\",\"id\":\"" + id + "\",\"timestamp\":\"" + created + "\",\"cwd\":\"" + cwd + "\","
-                + "\"originator\":\"codex-tui\",\"cli_version\":\"0.169.0\",\"source\":\"vscode\",\"base_instructions\":{\"text\":\""
+                + "\"originator\":\"" + originator + "\",\"cli_version\":\"0.169.0\",\"source\":\"vscode\",\"thread_source\":\"" + threadSource
+                + "\",\"base_instructions\":{\"text\":\""
                 + "x".repeat(200_000) + "\"}}}\n{\"type\":\"event_msg\"}\n");
         return f;
     }
@@ -86,12 +91,20 @@ class CodexTest {
     }
 
     static String id() {
-        return UUID.randomUUID().toString();
+        return idAt(Instant.now());
+    }
+
+    /** A UUIDv7, as Codex gives a thread: its first 48 bits the time it was made. */
+    static String idAt(Instant made) {
+        UUID r = UUID.randomUUID();
+        long hi = (made.toEpochMilli() << 16) | 0x7000L | (r.getMostSignificantBits() & 0x0fffL);
+        long lo = (r.getLeastSignificantBits() & 0x3fffffffffffffffL) | 0x8000000000000000L;
+        return new UUID(hi, lo).toString();
     }
 
     @Test
     void theRolloutItsTuiHoldsOpenIsItsConversationMostCertainOfAll() throws Exception {
-        String older = id(), held = id();
+        String older = id(), held = idAt(Instant.now().minusSeconds(3600));
         rollout(older, Instant.now(), work);
         Path file = rollout(held, Instant.now().minusSeconds(3600), home); // made elsewhere an hour ago, resumed here
         Conversation c = of(tui(work, file)).orElseThrow();
@@ -104,10 +117,13 @@ class CodexTest {
     @Test
     void theOneThreadMadeAtItsStartInItsCwdIsItsConversation() throws Exception {
         Procfs.Proc p = tui(work, null);
-        String mine = id();
-        rollout(id(), Instant.now().minusSeconds(600), work); // before it started: another's
-        rollout(id(), Instant.now(), home); // another directory
-        rollout(mine, Procfs.read().startTime(p).plusSeconds(10), work);
+        Instant at = Procfs.read().startTime(p).plusSeconds(10);
+        String mine = idAt(at);
+        rollout(idAt(Instant.now().minusSeconds(600)), Instant.now().minusSeconds(600), work); // before it started: another's
+        rollout(idAt(at), at, home); // another directory
+        rollout(idAt(at), at, work, "codex_exec", "user"); // codex exec's, in its window: not a TUI's thread
+        rollout(idAt(at), at, work, "codex-tui", "subagent"); // a sub-agent's
+        rollout(mine, at, work);
         Conversation c = of(p).orElseThrow();
         assertEquals(mine, c.id());
         assertEquals(Conversation.Source.FILE, c.source());
@@ -117,8 +133,9 @@ class CodexTest {
     @Test
     void twoStartedTogetherInOneDirectoryGetNoneNeverAGuess() throws Exception {
         Procfs.Proc a = tui(work, null), b = tui(work, null);
-        rollout(id(), Procfs.read().startTime(a).plusSeconds(5), work);
-        rollout(id(), Procfs.read().startTime(b).plusSeconds(6), work);
+        Instant ta = Procfs.read().startTime(a).plusSeconds(5), tb = Procfs.read().startTime(b).plusSeconds(6);
+        rollout(idAt(ta), ta, work);
+        rollout(idAt(tb), tb, work);
         assertEquals(Optional.empty(), of(a), "either thread could be a's");
         assertEquals(Optional.empty(), of(b));
     }
@@ -129,8 +146,9 @@ class CodexTest {
         String theirs = id();
         Procfs.Proc resumed = tui(work, null, List.of("-F", "resume", theirs));
         assertEquals(Optional.of(theirs), of(resumed).map(Conversation::id), "its own, by argv");
-        String mine = id();
-        rollout(mine, Procfs.read().startTime(p).plusSeconds(3), work);
+        Instant at = Procfs.read().startTime(p).plusSeconds(3);
+        String mine = idAt(at);
+        rollout(mine, at, work);
         assertEquals(Optional.of(mine), of(p).map(Conversation::id));
     }
 
@@ -138,6 +156,7 @@ class CodexTest {
     void argvAndSubcommandsAreReadAsCodexDoes() {
         String id = id();
         assertEquals(Optional.of(id), Codex.resumedArgv(List.of("/x/codex", "--no-daemon", "-m", "gpt-5", "resume", id)));
+        assertEquals(Optional.of(id), Codex.resumedArgv(List.of("/x/codex", "resume", "-m", "gpt-5", id)), "options after resume too");
         assertEquals(Optional.empty(), Codex.resumedArgv(List.of("/x/codex", "resume", "--last")));
         assertEquals(Optional.empty(), Codex.resumedArgv(List.of("/x/codex", "fix the bug", "resume", id)), "a prompt, not a subcommand");
         assertFalse(Codex.INSTANCE.is(new Procfs.Proc(1, 0, 0, "codex", List.of("/h/.codex/packages/x/codex", "app-server", "--managed-daemon"), 0, 0)),

@@ -1,3 +1,4 @@
+import store.EndedSessions;
 import store.SavedSession;
 import store.SavedPane;
 import store.SavedWindow;
@@ -189,6 +190,22 @@ class StateStoreTest {
 
     static SavedSession session(String name, SavedPane... panes) {
         return SavedSession.of(name, List.of(new SavedWindow(0, "w", "", true, false, List.of(panes))));
+    }
+
+    @Test
+    void aCodexThatStoppedIsKeptWantedUnlessItsUserStartedAnotherAssistantThere() {
+        SavedPane codex = SavedPane.at(0, 0).active(true).cwd("/").conversation(A, "/", null).assistant("codex").tmuxPane("%1@100");
+        SavedSession before = session("work", codex);
+        SavedSession shellNow = session("work", SavedPane.shell(0, 0, true, "/", List.of()).tmuxPane("%1@100"));
+        SavedPane kept = NextSnapshot.compose(List.of(shellNow), List.of(before), List.of(), Set.of(), EndedSessions.NONE, T0).rows().get(0).panes().get(0);
+        assertEquals(NotRunning.Kind.STOPPED, kept.notRunning().kind(), "codex leaves no evidence of a kill: kept wanted: " + kept);
+        assertEquals("codex", kept.assistant());
+        assertTrue(kept.wanted());
+        // She started another codex there whose conversation cannot be named (yet): hers is the choice, not a crash.
+        SavedPane replaced = NextSnapshot.compose(List.of(shellNow), List.of(before), List.of(), Set.of(), EndedSessions.NONE,
+                java.util.Map.of("%1@100", "codex"), T0).rows().get(0).panes().get(0);
+        assertEquals(A, replaced.conversation(), "still kept, for --find");
+        assertEquals(NotRunning.Kind.EXITED, replaced.notRunning().kind(), replaced.toString());
     }
 
     @Test

@@ -32,7 +32,8 @@ public record LaunchOptions(Set<String> oneValue, Set<String> values, Set<String
             } else {
                 while (i + 1 < argv.size() && !argv.get(i + 1).startsWith("-") && (vs.isEmpty() || values.contains(name))) vs.add(argv.get(++i));
             }
-            if (vs.isEmpty() || vs.stream().anyMatch(String::isEmpty) || vs.stream().mapToInt(String::length).sum() > MAX_CHARS) continue;
+            // A value that starts with '-' would come back as an option of its own (--model=-c...).
+            if (vs.isEmpty() || vs.stream().anyMatch(v -> v.isEmpty() || v.startsWith("-")) || vs.stream().mapToInt(String::length).sum() > MAX_CHARS) continue;
             out.add(name);
             out.addAll(vs);
         }

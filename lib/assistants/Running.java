@@ -47,6 +47,33 @@ public final class Running {
         return Optional.empty();
     }
 
+    /** An assistant's process below a pane, and the conversation it holds (null: it cannot be named). */
+    public record InPane(Found found, Conversation conversation) {}
+
+    /**
+     * The assistant below a pane whose conversation counts: the one in the pane's foreground
+     * first (a suspended one must not hide it), then the nearest; of several, the first whose
+     * conversation can be named, else the first. Empty: no assistant of the user's runs there.
+     */
+    public Optional<InPane> conversationIn(int panePid) {
+        List<Found> found = new ArrayList<>();
+        int foreground = procs.get(panePid).map(Procfs.Proc::tpgid).orElse(-1);
+        for (Procfs.Proc p : procs.selfAndDescendants(panePid)) {
+            if (p.uid() != account.uid()) continue;
+            for (Assistant a : Assistants.ALL) {
+                if (!a.is(p)) continue;
+                if (p.pid() == foreground) found.add(0, new Found(a, p));
+                else found.add(new Found(a, p));
+                break;
+            }
+        }
+        for (Found f : found) {
+            Optional<Conversation> c = of(f);
+            if (c.isPresent()) return Optional.of(new InPane(f, c.get()));
+        }
+        return found.isEmpty() ? Optional.empty() : Optional.of(new InPane(found.get(0), null));
+    }
+
     /** The conversation an assistant process holds, by the most certain evidence there is. */
     public Optional<Conversation> of(Found f) {
         return f.assistant().conversation(procs, account, f.proc());

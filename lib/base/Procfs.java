@@ -209,9 +209,10 @@ public final class Procfs {
      */
     public List<Path> openFiles(int pid) {
         List<Path> out = new ArrayList<>();
+        int seen = 0;
         try (java.nio.file.DirectoryStream<Path> fds = Files.newDirectoryStream(root.resolve(pid + "/fd"))) {
             for (Path fd : fds) {
-                if (out.size() >= MAX_OPEN_FILES) break;
+                if (++seen > MAX_OPEN_FILES) break; // pipes and sockets count too: the process is the user's
                 try {
                     Path target = Files.readSymbolicLink(fd);
                     if (target.isAbsolute()) out.add(target);

@@ -39,7 +39,7 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
     public static final Knob TMUX_TMPDIR = new Knob("T3_TMUX_TMPDIR", "/tmp", "the TMUX_TMPDIR users' servers run with");
     public static final Knob TMUX_TIMEOUT = new Knob("T3_TMUX_TIMEOUT", "5", "seconds one tmux call may take");
     public static final Knob ASSISTANT = new Knob("T3_<NAME>", "its name",
-            "the command an assistant is resumed with, on the user's login PATH (T3_CLAUDE, T3_CODEX, T3_GEMINI, T3_OPENCODE)");
+            "the command an assistant is resumed with, on the user's login PATH (T3_CLAUDE for claude; <NAME>: the assistant's, upper case)");
     public static final Knob ASSISTANT_ARGS = new Knob("T3_<NAME>_ARGS", "", "extra arguments for it, split on white space");
     public static final Knob KEEP = new Knob("T3_KEEP", "200", "the newest snapshots kept per user, at least");
     public static final Knob KEEP_DAYS = new Knob("T3_KEEP_DAYS", "30", "and every snapshot younger than this (days)");

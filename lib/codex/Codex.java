@@ -86,29 +86,47 @@ public final class Codex implements Assistant {
     public Optional<Conversation> conversation(Procfs procs, Accounts.Account account, Procfs.Proc p) {
         Path configured = home(procs, account, p);
         Optional<Path> home = UserFiles.trustedDir(configured, account.uid());
-        Optional<Path> cwd = procs.cwd(p.pid());
-        if (home.isPresent()) {
-            Rollouts rollouts = new Rollouts(home.get(), account.uid());
-            Optional<Rollouts.Meta> held = procs.openFiles(p.pid()).stream().filter(rollouts::holds).distinct()
-                    .map(rollouts::meta).flatMap(Optional::stream).max(Comparator.comparing(Rollouts.Meta::created));
-            if (held.isPresent()) return Optional.of(found(held.get().id(), Conversation.Source.RECORD, held.get().cwd(), home.get(), cwd));
+        Optional<Path> cwd = workingDir(procs, p);
+        Optional<Rollouts> rollouts = home.map(h -> new Rollouts(h, account.uid()));
+        if (rollouts.isPresent()) {
+            Optional<Rollouts.Meta> held = procs.openFiles(p.pid()).stream().filter(rollouts.get()::holds).distinct()
+                    .map(rollouts.get()::meta).flatMap(Optional::stream).filter(Rollouts.Meta::madeInTui)
+                    .max(Comparator.comparing(Rollouts.Meta::created));
+            if (held.isPresent()) return Optional.of(found(held.get().id(), Conversation.Source.RECORD, held.get().cwd(), home.orElse(configured), cwd));
         }
         Optional<String> resumed = resumedArgv(p.argv());
         if (resumed.isPresent()) {
-            Path start = home.flatMap(h -> stored(account, h, resumed.get())).map(Stored::startDir).orElse(null);
-            return Optional.of(new Conversation(this, resumed.get(), Conversation.Source.ARGV, start != null ? start : cwd.orElse(null), home.orElse(configured)));
+            // A save looks only where the id's time says: the full walk is a restore's (Stored).
+            Path start = rollouts.flatMap(r -> r.find(resumed.get(), false).flatMap(r::meta)).map(Rollouts.Meta::cwd).orElse(null);
+            return Optional.of(found(resumed.get(), Conversation.Source.ARGV, start, home.orElse(configured), cwd));
         }
-        if (home.isEmpty() || cwd.isEmpty()) return Optional.empty();
-        return madeAtStart(procs, account, p, home.get(), cwd.get())
-                .map(m -> found(m.id(), Conversation.Source.FILE, m.cwd(), home.get(), cwd));
+        if (rollouts.isEmpty() || cwd.isEmpty()) return Optional.empty();
+        return madeAtStart(procs, account, p, rollouts.get(), cwd.get())
+                .map(m -> found(m.id(), Conversation.Source.FILE, m.cwd(), home.orElse(configured), cwd));
     }
 
-    /** {@code resume <uuid>} in argv (options before it skipped). */
+    /** Where the TUI works: its {@code -C}/{@code --cd} folder (against its cwd) when given, else its cwd. */
+    static Optional<Path> workingDir(Procfs procs, Procfs.Proc p) {
+        Optional<Path> cwd = procs.cwd(p.pid());
+        List<String> a = p.argv();
+        for (int i = 1; i + 1 < a.size(); i++) {
+            if (a.get(i).equals("--")) break;
+            if ((a.get(i).equals("-C") || a.get(i).equals("--cd")) && a.get(i + 1).indexOf('\0') < 0) {
+                String dir = a.get(i + 1);
+                return dir.startsWith("/") ? Optional.of(Path.of(dir).normalize()) : cwd.map(c -> c.resolve(dir).normalize());
+            }
+        }
+        return cwd;
+    }
+
+    /** {@code resume [options] <uuid>} in argv (options before and after {@code resume} skipped). */
     public static Optional<String> resumedArgv(List<String> argv) {
-        for (int i = 1; i + 1 < argv.size(); i++) {
-            if (argv.get(i).equals("resume") && ConversationId.isUuid(argv.get(i + 1))) return Optional.of(argv.get(i + 1));
-            if (VALUED.contains(argv.get(i))) i++;
-            else if (!argv.get(i).startsWith("-")) return Optional.empty(); // a prompt or another subcommand
+        Optional<String> sub = subcommand(argv);
+        if (sub.isEmpty() || !sub.get().equals("resume")) return Optional.empty();
+        for (int i = argv.indexOf("resume") + 1; i < argv.size(); i++) {
+            String a = argv.get(i);
+            if (VALUED.contains(a)) i++;
+            else if (!a.startsWith("-")) return ConversationId.isUuid(a) ? Optional.of(a) : Optional.empty();
         }
         return Optional.empty();
     }
@@ -118,21 +136,23 @@ public final class Codex implements Assistant {
      * other codex TUI of the user runs in that cwd having started that close to it: the thread
      * could be either's. One started to resume a thread makes none at its start: it is no rival.
      */
-    private Optional<Rollouts.Meta> madeAtStart(Procfs procs, Accounts.Account account, Procfs.Proc p, Path home, Path cwd) {
+    private Optional<Rollouts.Meta> madeAtStart(Procfs procs, Accounts.Account account, Procfs.Proc p, Rollouts rollouts, Path cwd) {
         Instant started = procs.startTime(p);
+        Instant from = started.minusSeconds(1), to = started.plus(STARTUP);
         for (Procfs.Proc other : procs.all()) {
-            if (other.pid() == p.pid() || other.uid() != account.uid() || !is(other) || resumedArgv(other.argv()).isPresent()
-                    || !procs.cwd(other.pid()).equals(Optional.of(cwd))) continue;
-            if (Duration.between(procs.startTime(other), started).abs().compareTo(STARTUP) <= 0) return Optional.empty();
+            if (other.pid() == p.pid() || other.uid() != account.uid() || !is(other) || resumedArgv(other.argv()).isPresent()) continue;
+            // A rival's window overlaps this one's by any amount: its thread could fall in this one's.
+            if (Duration.between(procs.startTime(other), started).abs().compareTo(STARTUP.plusSeconds(1)) <= 0
+                    && workingDir(procs, other).equals(Optional.of(cwd))) return Optional.empty();
         }
-        Rollouts rollouts = new Rollouts(home, account.uid());
-        List<Rollouts.Meta> made = rollouts.around(started).stream()
+        List<Rollouts.Meta> made = rollouts.madeBetween(from, to).stream()
                 .map(rollouts::meta).flatMap(Optional::stream)
-                .filter(m -> cwd.equals(m.cwd()) && !m.created().isBefore(started.minusSeconds(1)) && m.created().isBefore(started.plus(STARTUP)))
+                .filter(m -> m.madeInTui() && cwd.equals(m.cwd()) && !m.created().isBefore(from) && m.created().isBefore(to))
                 .toList();
         return made.size() == 1 ? Optional.of(made.get(0)) : Optional.empty();
     }
 
+    /** The conversation, started in {@code start} (else where the TUI works), under {@code home} as the process named it. */
     private Conversation found(String id, Conversation.Source source, Path start, Path home, Optional<Path> cwd) {
         return new Conversation(this, id, source, start != null ? start : cwd.orElse(null), home);
     }
@@ -140,7 +160,7 @@ public final class Codex implements Assistant {
     @Override
     public Optional<Stored> stored(Accounts.Account account, Path home, String id) {
         Rollouts rollouts = new Rollouts(home, account.uid());
-        return rollouts.find(id).map(f -> new Stored(rollouts.meta(f).map(Rollouts.Meta::cwd).orElse(null), UserFiles.modified(f)));
+        return rollouts.find(id, true).map(f -> new Stored(rollouts.meta(f).map(Rollouts.Meta::cwd).orElse(null), UserFiles.modified(f)));
     }
 
     @Override

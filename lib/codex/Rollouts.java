@@ -30,13 +30,18 @@ import java.util.regex.Pattern;
  */
 final class Rollouts {
     /** What a rollout's first line says: its thread, when it was created, where, and by what. */
-    record Meta(Path file, String id, Instant created, Path cwd, String originator) {}
+    record Meta(Path file, String id, Instant created, Path cwd, String originator, String threadSource) {
+        /** A thread a person started in a TUI: not `codex exec`'s, an IDE's or a sub-agent's. */
+        boolean madeInTui() {
+            return "codex-tui".equals(originator) && (threadSource == null || threadSource.equals("user"));
+        }
+    }
 
     static final Pattern NAME = Pattern.compile("rollout-(\\d{4})-(\\d{2})-(\\d{2})T(\\d{2})-(\\d{2})-(\\d{2})-("
             + "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\\.jsonl");
     /** The first line carries the base instructions after the fields read here: a prefix of it is enough. */
     private static final int HEAD = 64 * 1024;
-    /** More rollouts than are read in one look: a flooded folder costs its surplus, not the save. */
+    /** More names than are looked at in one folder: a flooded folder costs its surplus, not the save. */
     static final int MAX_FILES = 2000;
 
     private final Path home;
@@ -69,12 +74,12 @@ final class Rollouts {
 
     /** The session_meta fields of a first line (cut or not: the fields read come before the long ones). */
     static Optional<Meta> parse(Path file, String head) {
-        String id = null, created = null, cwd = null, originator = null, type = null;
+        String id = null, created = null, cwd = null, originator = null, type = null, threadSource = null;
         try (JsonParser p = Json.MAPPER.getFactory().createParser(head)) {
             if (p.nextToken() != JsonToken.START_OBJECT) return Optional.empty();
             int depth = 1;
             boolean inPayload = false;
-            while (depth > 0 && (id == null || created == null || cwd == null || originator == null || type == null)) {
+            while (depth > 0 && (id == null || created == null || cwd == null || originator == null || type == null || threadSource == null)) {
                 JsonToken t = p.nextToken();
                 if (t == null) break;
                 if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
@@ -101,6 +106,7 @@ final class Rollouts {
                         case "timestamp": created = p.getText(); break;
                         case "cwd": cwd = p.getText(); break;
                         case "originator": originator = p.getText(); break;
+                        case "thread_source": threadSource = p.getText(); break;
                         default: break;
                     }
                 }
@@ -111,38 +117,49 @@ final class Rollouts {
         if (!"session_meta".equals(type) || !ConversationId.isUuid(id) || created == null) return Optional.empty();
         try {
             Path dir = cwd != null && cwd.startsWith("/") && cwd.indexOf('\0') < 0 ? Path.of(cwd) : null;
-            return Optional.of(new Meta(file, id, Instant.parse(created), dir, originator));
+            return Optional.of(new Meta(file, id, Instant.parse(created), dir, originator, threadSource));
         } catch (java.time.format.DateTimeParseException e) {
             return Optional.empty();
         }
     }
 
-    /** The rollout of thread {@code id}, when it is still under sessions/ (looked for first in the days its UUIDv7 time names). */
-    Optional<Path> find(String id) {
+    /**
+     * The rollout of thread {@code id}, when it is still under sessions/: looked for in the days
+     * its UUIDv7 time names, then ({@code everyDay}: for a restore, not a save) in every day,
+     * newest first, at most {@link #MAX_DAYS}.
+     */
+    Optional<Path> find(String id, boolean everyDay) {
         if (!ConversationId.isUuid(id)) return Optional.empty();
         String suffix = "-" + ConversationId.normal(id) + ".jsonl";
         for (Path day : days(uuidTime(id))) {
             Optional<Path> f = inDay(day, suffix);
             if (f.isPresent()) return f;
         }
-        // Not where its id's time says (a clock that moved): every day, newest first, bounded.
-        int looked = 0;
+        if (!everyDay) return Optional.empty();
+        // Not where its id's time says (an id of an older release, a clock that moved).
         for (Path day : allDays()) {
-            if (++looked > 3660) break;
             Optional<Path> f = inDay(day, suffix);
             if (f.isPresent()) return f;
         }
         return Optional.empty();
     }
 
-    /** The rollouts of the days around {@code when} (its date give or take one, for any time zone), bounded. */
-    List<Path> around(Instant when) {
+    /**
+     * The rollouts whose thread (by the UUIDv7 time in its name: a thread is made after the TUI
+     * starts) was made from {@code from} to {@code to}, in the days around them (any time zone):
+     * nothing else is read. At most {@link #MAX_FILES} names a day are looked at.
+     */
+    List<Path> madeBetween(Instant from, Instant to) {
         List<Path> out = new ArrayList<>();
-        for (Path day : days(when)) {
+        for (Path day : days(from)) {
+            int seen = 0;
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(day, "rollout-*.jsonl")) {
                 for (Path f : ds) {
-                    if (out.size() >= MAX_FILES) return out;
-                    if (NAME.matcher(f.getFileName().toString()).matches()) out.add(f);
+                    if (++seen > MAX_FILES) break;
+                    Matcher m = NAME.matcher(f.getFileName().toString());
+                    if (!m.matches()) continue;
+                    Instant made = uuidTime(m.group(7));
+                    if (!made.isBefore(from) && made.isBefore(to)) out.add(f);
                 }
             } catch (IOException e) {
                 // no such day
@@ -160,35 +177,60 @@ final class Rollouts {
         return Optional.empty();
     }
 
-    /** sessions/YYYY/MM/DD for the day of {@code when} in UTC, the day before and the day after, that are real folders. */
+    /**
+     * sessions/YYYY/MM/DD for the day of {@code when} in UTC, the day before and the day after,
+     * that are real folders all the way down (root lists no folder of a symlink's choosing).
+     */
     private List<Path> days(Instant when) {
         Set<Path> out = new LinkedHashSet<>();
         LocalDate d = when.atOffset(ZoneOffset.UTC).toLocalDate();
         for (LocalDate x : List.of(d, d.minusDays(1), d.plusDays(1))) {
             Path day = home.resolve("sessions").resolve(String.format("%04d/%02d/%02d", x.getYear(), x.getMonthValue(), x.getDayOfMonth()));
-            if (Files.isDirectory(day, LinkOption.NOFOLLOW_LINKS)) out.add(day);
+            if (realFolders(day)) out.add(day);
         }
         return new ArrayList<>(out);
     }
 
+    /** Whether every folder from sessions/ down to {@code dir} is a folder, none a symlink. */
+    private boolean realFolders(Path dir) {
+        for (Path p = dir; p.startsWith(home.resolve("sessions")); p = p.getParent()) {
+            if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) return false;
+        }
+        return true;
+    }
+
+    /** Every day's folder, newest first, at most {@link #MAX_DAYS} (a folder named as a year, month or day; no symlink). */
     private List<Path> allDays() {
         List<Path> out = new ArrayList<>();
-        for (Path y : sorted(home.resolve("sessions"))) for (Path m : sorted(y)) out.addAll(sorted(m));
-        java.util.Collections.reverse(out);
+        for (Path y : newestFirst(home.resolve("sessions"), "\\d{4}")) {
+            for (Path m : newestFirst(y, "0[1-9]|1[0-2]")) {
+                for (Path day : newestFirst(m, "0[1-9]|[12]\\d|3[01]")) {
+                    if (out.size() >= MAX_DAYS) return out;
+                    out.add(day);
+                }
+            }
+        }
         return out;
     }
 
-    private static List<Path> sorted(Path dir) {
+    private static List<Path> newestFirst(Path dir, String named) {
         List<Path> out = new ArrayList<>();
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) return out;
+        int seen = 0;
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-            for (Path p : ds) if (p.getFileName().toString().matches("\\d{2,4}") && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) out.add(p);
+            for (Path p : ds) {
+                if (++seen > MAX_FILES) break;
+                if (p.getFileName().toString().matches(named) && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) out.add(p);
+            }
         } catch (IOException e) {
             // unreadable: nothing from it
         }
-        out.sort(null);
+        out.sort(java.util.Comparator.reverseOrder());
         return out;
     }
+
+    /** Days looked through for a rollout not where its id's time says: ten years of them. */
+    static final int MAX_DAYS = 3660;
 
     /** The time a UUIDv7 carries (its first 48 bits, ms since the epoch); another UUID's gives some time, and the full walk finds it. */
     static Instant uuidTime(String id) {

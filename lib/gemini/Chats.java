@@ -69,17 +69,23 @@ final class Chats {
         }
     }
 
-    /** Every chat file (bounded), each project's folder in turn. */
+    /** {@code session-<UTC minute>-<8 hex>.jsonl}. */
+    static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("session-(\\d{4}-\\d{2}-\\d{2}T\\d{2}-\\d{2})-([0-9a-fA-F]{8})\\.jsonl");
+
+    /** Every chat file, each project's folder in turn; at most {@link #MAX_FILES} names looked at (of any kind: a flood costs its own). */
     List<Path> all() {
         List<Path> out = new ArrayList<>();
+        int seen = 0;
         try (DirectoryStream<Path> projects = Files.newDirectoryStream(data.resolve("tmp"))) {
             for (Path project : projects) {
+                if (++seen > MAX_FILES) return out;
                 Path chats = project.resolve("chats");
-                if (!Files.isDirectory(chats, LinkOption.NOFOLLOW_LINKS) || Files.isSymbolicLink(project)) continue;
-                try (DirectoryStream<Path> ds = Files.newDirectoryStream(chats, "session-*.jsonl")) {
+                // Root lists no folder a symlink chose.
+                if (Files.isSymbolicLink(project) || !Files.isDirectory(project, LinkOption.NOFOLLOW_LINKS) || !Files.isDirectory(chats, LinkOption.NOFOLLOW_LINKS)) continue;
+                try (DirectoryStream<Path> ds = Files.newDirectoryStream(chats)) {
                     for (Path f : ds) {
-                        if (out.size() >= MAX_FILES) return out;
-                        out.add(f);
+                        if (++seen > MAX_FILES) return out;
+                        if (NAME.matcher(f.getFileName().toString()).matches()) out.add(f);
                     }
                 }
             }
@@ -87,6 +93,16 @@ final class Chats {
             // no tmp folder: no chats
         }
         return out;
+    }
+
+    /** The chat files whose name says they began from {@code from} to {@code to} (to the minute): nothing else is read. */
+    List<Path> begunBetween(Instant from, Instant to) {
+        java.time.format.DateTimeFormatter minute = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH-mm").withZone(java.time.ZoneOffset.UTC);
+        String first = minute.format(from), last = minute.format(to);
+        return all().stream().filter(f -> {
+            java.util.regex.Matcher m = NAME.matcher(f.getFileName().toString());
+            return m.matches() && m.group(1).compareTo(first) >= 0 && m.group(1).compareTo(last) <= 0;
+        }).toList();
     }
 
     /** The conversation of id {@code id}: its file that holds more than a header (a resume's stray holds only one). */

@@ -119,14 +119,16 @@ public final class Gemini implements Assistant {
         Instant started = procs.startTime(p);
         Set<String> theirs = new HashSet<>();
         for (Procfs.Proc other : procs.all()) {
-            if (other.pid() == p.pid() || other.ppid() == p.pid() || other.pid() == p.ppid() || other.uid() != account.uid() || !is(other)
-                    || !procs.cwd(other.pid()).equals(Optional.of(cwd))) continue;
+            if (other.pid() == p.pid() || other.ppid() == p.pid() || other.pid() == p.ppid() || other.uid() != account.uid() || !is(other)) continue;
             Optional<String> named = idInArgv(other.argv());
-            if (named.isPresent()) theirs.add(ConversationId.normal(named.get()));
-            else if (Duration.between(procs.startTime(other), started).abs().compareTo(STARTUP) <= 0) return Optional.empty();
+            boolean close = Duration.between(procs.startTime(other), started).abs().compareTo(STARTUP.plusSeconds(1)) <= 0;
+            if ((named.isPresent() || close) && procs.cwd(other.pid()).equals(Optional.of(cwd))) {
+                if (named.isPresent()) theirs.add(ConversationId.normal(named.get()));
+                else return Optional.empty();
+            }
         }
         String hash = Chats.projectHash(cwd);
-        List<Chats.Header> made = chats.all().stream().map(chats::header).flatMap(Optional::stream)
+        List<Chats.Header> made = chats.begunBetween(started.minusSeconds(1), started.plus(STARTUP)).stream().map(chats::header).flatMap(Optional::stream)
                 .filter(h -> h.main() && h.projectHash().equals(hash) && !theirs.contains(ConversationId.normal(h.id()))
                         && !h.started().isBefore(started.minusSeconds(1)) && h.started().isBefore(started.plus(STARTUP)))
                 .toList();

@@ -64,7 +64,7 @@ public final class HealPlan {
 
     /** What a plan needs to know of the user's world, read once. */
     public record World(Accounts.Account account, List<Tmux.LivePane> panes, Procfs procs, Running assistants,
-                        Map<String, String> running, List<SavedSession> newest, Instant newestTime,
+                        java.util.function.Supplier<Map<String, String>> running, List<SavedSession> newest, Instant newestTime,
                         BiFunction<String, Integer, String> screenLine) {}
 
     /** Reads what a plan needs of the user's world, once. */
@@ -73,12 +73,23 @@ public final class HealPlan {
         Running assistants = new Running(procs, account);
         Map<Integer, String> labels = new LinkedHashMap<>();
         panes.forEach(p -> labels.put(p.pid(), "session '" + p.session() + "' (pane " + p.id() + ")"));
-        return new World(account, panes, procs, assistants, assistants.where(labels), newest, newestTime, screenLine);
+        // Where each conversation runs costs a look at every assistant process: only a step that acts needs it.
+        return new World(account, panes, procs, assistants, once(() -> assistants.where(labels)), newest, newestTime, screenLine);
     }
 
     /** The crashes of this boot the user's assistants left evidence of: each a process that did not exit by itself. */
     public static List<Crash> evidence(World w) {
         return w.assistants().crashes(w.newest());
+    }
+
+    /** {@code value}, computed the first time it is asked for, then kept. */
+    private static <T> java.util.function.Supplier<T> once(java.util.function.Supplier<T> value) {
+        Object[] kept = new Object[1];
+        return () -> {
+            if (kept[0] == null) kept[0] = value.get();
+            @SuppressWarnings("unchecked") T t = (T) kept[0];
+            return t;
+        };
     }
 
     /** Characters a prompt ends with: what is left of the cursor line past one of them was typed. */
@@ -111,7 +122,7 @@ public final class HealPlan {
     /** What to do about crash {@code r}: first whether its pane is still the one it ran in, then whether it can be resumed there now. */
     private static Step step(World w, Crash r, List<Crash> others, java.util.Set<String> panesTaken, HealLedger ledger,
                              Limit limit, Instant now) {
-        String where = w.running().get(ConversationId.normal(r.conversation()));
+        String where = w.running().get().get(ConversationId.normal(r.conversation()));
         if (where != null) return Step.leave(r, others, null, "runs again, in " + where);
         Optional<Tmux.LivePane> pane = paneOf(w, r);
         if (pane.isEmpty()) {

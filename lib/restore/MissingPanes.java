@@ -37,7 +37,7 @@ public final class MissingPanes {
      * (or says what it would); {@code running}: where her conversations run now. Returns how many
      * failed. Plans each pane as a restore would ({@link RestorePlan#planPane}).
      */
-    public static int heal(Accounts.Account account, Tmux tmux, History history, List<SavedSession> rows, Map<String, String> running,
+    public static int heal(Accounts.Account account, Tmux tmux, History history, List<SavedSession> rows, java.util.function.Supplier<Map<String, String>> running,
                            Settings settings, boolean dryRun) throws IOException {
         return bringBack(account, tmux, history, rows, running, settings, (row, p) -> EndedSessions.healedInPlace(p), false, dryRun);
     }
@@ -51,7 +51,7 @@ public final class MissingPanes {
                             Settings settings, boolean dryRun) throws IOException {
         java.util.Set<String> named = new java.util.HashSet<>();
         wanted.rows().forEach(r -> named.add(r.session()));
-        return bringBack(account, tmux, history, history.readNewest().rows(), running, settings,
+        return bringBack(account, tmux, history, history.readNewest().rows(), () -> running, settings,
                 (row, p) -> named.contains(row.session()) && p.hasConversation() && EndedSessions.keptAside(p) && wanted.asked(p), true, dryRun);
     }
 
@@ -60,7 +60,8 @@ public final class MissingPanes {
      * {@code which} picks, planned as a restore would ({@code asked}: as one asked for by name);
      * the newest snapshot then names the new pane. Returns how many failed.
      */
-    private static int bringBack(Accounts.Account account, Tmux tmux, History history, List<SavedSession> rows, Map<String, String> running,
+    private static int bringBack(Accounts.Account account, Tmux tmux, History history, List<SavedSession> rows,
+                                 java.util.function.Supplier<Map<String, String>> running,
                                  Settings settings, java.util.function.BiPredicate<SavedSession, SavedPane> which,
                                  boolean asked, boolean dryRun) throws IOException {
         String user = account.name();
@@ -76,7 +77,7 @@ public final class MissingPanes {
                 if (session.isEmpty() || !which.test(row, p)) continue;
                 String why = NotRunning.NOT_RECREATED.equals(p.notRunning()) ? "a restore did not make its pane"
                         : asked ? "asked for; it was kept aside in this session" : "its tmux server was killed";
-                RestorePlan.PanePlan plan = RestorePlan.planPane(account, row.session(), p, running, new HashMap<>(), asked,
+                RestorePlan.PanePlan plan = RestorePlan.planPane(account, row.session(), p, running.get(), new HashMap<>(), asked,
                         account.home(), List.of());
                 if (plan.action() != RestorePlan.Action.RESUME) {
                     // Running elsewhere again is no news; a transcript or directory gone is.

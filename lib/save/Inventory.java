@@ -26,9 +26,13 @@ import java.util.Optional;
  * table and files it is given.
  */
 public final class Inventory {
-    /** The rows to save, or the tmux status that says why there are none; {@code server}: which server listed them (null: not known). */
+    /**
+     * The rows to save, or the tmux status that says why there are none; {@code server}: which
+     * server listed them (null: not known); {@code unnamed}: the live panes (by key) where an
+     * assistant runs whose conversation cannot be named, with its name.
+     */
     public record Result(Tmux.Status status, String detail, List<SavedSession> rows, List<Tmux.Session> sessions, List<Tmux.LivePane> panes,
-                         Tmux.Server server) {
+                         Tmux.Server server, Map<String, String> unnamed) {
         public long withConversation() { return rows.stream().filter(SavedSession::hasConversation).count(); }
 
         /** The live rows by session name. */
@@ -53,9 +57,10 @@ public final class Inventory {
     /** The live sessions as rows; {@code programs}: the programs worth starting again (T3_RESTORE_PROGRAMS). */
     public static Result take(Accounts.Account account, Tmux tmux, Procfs procs, List<String> programs) {
         Tmux.Listing listing = tmux.listSessions();
-        if (listing.status() != Tmux.Status.OK) return new Result(listing.status(), listing.detail(), List.of(), List.of(), List.of(), null);
+        if (listing.status() != Tmux.Status.OK) return new Result(listing.status(), listing.detail(), List.of(), List.of(), List.of(), null, Map.of());
         Tmux.Listing trusted = trusted(account, listing, procs);
-        return new Result(Tmux.Status.OK, "", rows(account, trusted, procs, programs), trusted.sessions(), trusted.panes(), trusted.server());
+        Map<String, String> unnamed = new java.util.HashMap<>();
+        return new Result(Tmux.Status.OK, "", rows(account, trusted, procs, programs, unnamed), trusted.sessions(), trusted.panes(), trusted.server(), unnamed);
     }
 
     /** The live sessions as rows, without looking for programs (what a restore compares against). */
@@ -116,12 +121,17 @@ public final class Inventory {
 
     /** The rows for a listing whose pane pids are trusted (see {@link #trusted}). */
     public static List<SavedSession> rows(Accounts.Account account, Tmux.Listing listing, Procfs procs, List<String> programs) {
+        return rows(account, listing, procs, programs, new java.util.HashMap<>());
+    }
+
+    /** As above; {@code unnamed} learns the panes where an assistant runs whose conversation cannot be named. */
+    private static List<SavedSession> rows(Accounts.Account account, Tmux.Listing listing, Procfs procs, List<String> programs, Map<String, String> unnamed) {
         Running assistants = new Running(procs, account);
         // Each session's panes (tmux lists every session with one at least).
         Map<Tmux.Session, List<Tmux.LivePane>> panesOf = new LinkedHashMap<>();
         for (Tmux.Session s : listing.sessions()) panesOf.put(s, listing.panesOf(s));
         Map<String, Procfs.Proc> processOf = new java.util.HashMap<>();
-        Claims.Resolved resolved = Claims.resolve(claims(account, panesOf, procs, assistants, processOf));
+        Claims.Resolved resolved = Claims.resolve(claims(account, panesOf, procs, assistants, processOf, unnamed));
         for (Claims.Lost l : resolved.lost()) {
             Log.warn("%s: %s and %s both run conversation %s; %s keeps it (%s), %s is saved without one",
                     account.name(), l.keptBy(), l.claim().session(), l.claim().conversation().id(),
@@ -145,16 +155,18 @@ public final class Inventory {
      * {@code processOf} learns each pane's assistant process, for its launch options.
      */
     private static List<Claims.Claim> claims(Accounts.Account account, Map<Tmux.Session, List<Tmux.LivePane>> panesOf, Procfs procs,
-                                             Running assistants, Map<String, Procfs.Proc> processOf) {
+                                             Running assistants, Map<String, Procfs.Proc> processOf, Map<String, String> unnamed) {
         List<Claims.Claim> claims = new ArrayList<>();
         panesOf.forEach((s, panes) -> {
             for (Tmux.LivePane p : panes) {
                 if (!procs.ownedBy(p.pid(), account.uid())) continue;
                 String where = where(s, p);
-                Optional<Running.Found> found = assistants.in(p.pid());
-                if (found.isPresent()) {
-                    processOf.put(where, found.get().proc());
-                    assistants.of(found.get()).ifPresent(c -> claims.add(new Claims.Claim(where, c, found.get().proc().startTicks())));
+                Optional<Running.InPane> in = assistants.conversationIn(p.pid());
+                if (in.isPresent()) {
+                    Procfs.Proc proc = in.get().found().proc();
+                    processOf.put(where, proc);
+                    if (in.get().conversation() != null) claims.add(new Claims.Claim(where, in.get().conversation(), proc.startTicks()));
+                    else if (key(p) != null) unnamed.put(key(p), in.get().found().assistant().name());
                 } else {
                     procs.get(p.pid()).ifPresent(pp -> assistants.waitingIn(pp).ifPresent(c -> claims.add(new Claims.Claim(where, c, pp.startTicks()))));
                 }

@@ -53,6 +53,16 @@ public final class NextSnapshot {
      */
     public static Result compose(List<SavedSession> live, List<SavedSession> previous, List<SavedSession> owed,
                                  Set<String> crashed, EndedSessions.Turnover turnover, Instant now) {
+        return compose(live, previous, owed, crashed, turnover, Map.of(), now);
+    }
+
+    /**
+     * As above, knowing the live panes (by key) where an assistant runs whose conversation cannot
+     * be named ({@code unnamed}): the conversation a pane had is no longer there, by its user's
+     * doing (exited), whether or not its assistant tells a kill from an exit.
+     */
+    public static Result compose(List<SavedSession> live, List<SavedSession> previous, List<SavedSession> owed,
+                                 Set<String> crashed, EndedSessions.Turnover turnover, Map<String, String> unnamed, Instant now) {
         if (turnover.newServer()) previous = List.of();
         Set<String> runningNow = new HashSet<>();
         Set<String> liveNames = new HashSet<>();
@@ -78,7 +88,10 @@ public final class NextSnapshot {
             SavedSession next = r.withPanes(p -> {
                 SavedPane had = samePane(was, r, p);
                 if (p.hasConversation() || had == null || !had.hasConversation() || runningNow.contains(ConversationId.normal(had.conversation()))) return p;
-                NotRunning why = had.notRunning() != null ? had.notRunning() : stoppedWhy(had, p, crashed, noticed);
+                String other = p.tmuxPane() == null ? null : unnamed.get(p.tmuxPane());
+                NotRunning why = other != null ? NotRunning.exited(had.assistant() + " no longer runs in this pane: another " + other
+                        + " runs there now" + noticed)
+                        : had.notRunning() != null ? had.notRunning() : stoppedWhy(had, p, crashed, noticed);
                 runningNow.add(ConversationId.normal(had.conversation())); // one pane per conversation
                 SavedPane kept = p.withConversationOf(had, why);
                 notRunning.add(new Kept(r.session(), kept));

@@ -113,7 +113,7 @@ public final class Saver {
                 EndedSessions.leave(owed, store.forgotten(user).read().keySet(), previous, healed::handledServer),
                 server -> crashes.evidence(account.uid(), server), now, settings.keepFor());
         EndedSessions.log(user, turnover);
-        NextSnapshot.Result next = NextSnapshot.compose(live.rows(), previous, owed, crashed, turnover, now);
+        NextSnapshot.Result next = NextSnapshot.compose(live.rows(), previous, owed, crashed, turnover, live.unnamed(), now);
         for (NextSnapshot.Kept k : next.notRunning()) {
             Log.info("%s: '%s' keeps conversation %s in %s, not running: %s", user, k.session(), k.pane().conversation(), k.pane().address(),
                     k.pane().notRunning());

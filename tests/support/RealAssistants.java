@@ -12,8 +12,13 @@ import java.util.Map;
  * temporary folder and moved into place whole, so a run killed midway leaves nothing half-made.
  */
 public final class RealAssistants {
-    public static final String CODEX = "@openai/codex@0.169.0";
-    public static final String GEMINI = "@google/gemini-cli@0.61.0";
+    /** A package, pinned, and whether its install scripts must run (they run as root here: only where the CLI needs them). */
+    public record Package(String spec, boolean scripts) {}
+
+    /** Codex's native binary comes as a dependency of its own: no script needed. */
+    public static final Package CODEX = new Package("@openai/codex@0.169.0", false);
+    /** Gemini's node-pty and keytar build in their install scripts. */
+    public static final Package GEMINI = new Package("@google/gemini-cli@0.61.0", true);
 
     private RealAssistants() {}
 
@@ -22,7 +27,8 @@ public final class RealAssistants {
         public Path bin(String name) { return prefix.resolve("node_modules/.bin").resolve(name); }
     }
 
-    public static synchronized Install of(String pkg) {
+    public static synchronized Install of(Package p) {
+        String pkg = p.spec();
         Path prefix = Container.CACHE.resolve("npm-" + pkg.replaceAll("[^A-Za-z0-9.]+", "-"));
         if (Files.isDirectory(prefix.resolve("node_modules"))) return new Install(prefix, null);
         if (Children.run(List.of("sh", "-c", "command -v npm"), Map.of("PATH", System.getenv("PATH")), Path.of("/"), Duration.ofSeconds(10)).exit() != 0) {
@@ -31,7 +37,10 @@ public final class RealAssistants {
         try {
             Files.createDirectories(Container.CACHE);
             Path tmp = Files.createTempDirectory(Container.CACHE, "npm-building-");
-            Children.Ran r = Children.run(List.of("npm", "install", "--prefix", tmp.toString(), "--no-audit", "--no-fund", "--loglevel=error", pkg),
+            List<String> cmd = new java.util.ArrayList<>(List.of("npm", "install", "--prefix", tmp.toString(), "--no-audit", "--no-fund", "--loglevel=error"));
+            if (!p.scripts()) cmd.add("--ignore-scripts");
+            cmd.add(pkg);
+            Children.Ran r = Children.run(cmd,
                     Map.of("PATH", System.getenv("PATH"), "HOME", System.getProperty("user.home")), Path.of("/"), Duration.ofMinutes(10));
             if (r.exit() != 0) return new Install(null, "npm install " + pkg + " failed (" + r.exit() + "): " + r.all().strip());
             Children.check("chmod", "-R", "a+rX", tmp.toString());
