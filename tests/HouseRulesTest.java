@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * JBang compiles.
  */
 class HouseRulesTest {
-    static final String[] PACKAGES = {"base", "tmux", "assistant", "assistants", "claude", "codex", "gemini", "store", "save", "restore", "heal", "install"};
+    static final String[] PACKAGES = {"base", "tmux", "assistant", "assistants", "claude", "codex", "gemini", "opencode", "store", "save", "restore", "heal", "install"};
     static final JavaClasses LIB = new ClassFileImporter().importPackages(PACKAGES);
 
     @Test
@@ -37,10 +37,10 @@ class HouseRulesTest {
                 .check(LIB);
         noClasses().that().resideInAPackage("base..").should().dependOnClassesThat()
                 .resideInAnyPackage("tmux..", "assistant..", "assistants..", "claude..", "store..", "install..").check(LIB);
-        noClasses().that().resideInAnyPackage("assistant..", "claude..", "codex..", "gemini..").should().dependOnClassesThat().resideInAnyPackage("store..", "assistants..")
+        noClasses().that().resideInAnyPackage("assistant..", "claude..", "codex..", "gemini..", "opencode..").should().dependOnClassesThat().resideInAnyPackage("store..", "assistants..")
                 .because("an assistant knows its own files, not the snapshot's; only the one list of assistants names each")
                 .check(LIB);
-        noClasses().that().resideInAnyPackage("save..", "restore..", "heal..", "store..").should().dependOnClassesThat().resideInAnyPackage("claude..", "codex..", "gemini..")
+        noClasses().that().resideInAnyPackage("save..", "restore..", "heal..", "store..").should().dependOnClassesThat().resideInAnyPackage("claude..", "codex..", "gemini..", "opencode..")
                 .because("nothing in save, restore or heal names an assistant: they ask assistant.Assistant, through assistants.Assistants")
                 .check(LIB);
         noClasses().that().resideInAnyPackage("tmux..", "assistant..", "assistants..", "claude..", "store..").should().dependOnClassesThat().resideInAPackage("install..")

@@ -4,13 +4,14 @@ import assistant.Assistant;
 import claude.Claude;
 import codex.Codex;
 import gemini.Gemini;
+import opencode.OpenCode;
 import java.util.List;
 import java.util.Optional;
 
 /** The assistants t3 keeps the conversations of: the one list, so nothing else names one. */
 public final class Assistants {
     /** In the order a pane's process is matched against them. */
-    public static final List<Assistant> ALL = List.of(Claude.INSTANCE, Codex.INSTANCE, Gemini.INSTANCE);
+    public static final List<Assistant> ALL = List.of(Claude.INSTANCE, Codex.INSTANCE, Gemini.INSTANCE, OpenCode.INSTANCE);
 
     private Assistants() {}
 

@@ -42,7 +42,7 @@ public final class Procfs {
         this.root = root;
         this.byPid = byPid;
         // Read with the table, not at first use: the users' threads share it read-only.
-        this.bootTime = btime(root);
+        this.bootTime = bootMillis(root);
         for (Proc p : byPid.values()) children.computeIfAbsent(p.ppid(), k -> new ArrayList<>()).add(p.pid());
         children.values().forEach(l -> l.sort(null));
     }
@@ -258,19 +258,28 @@ public final class Procfs {
         }
     }
 
-    /** When this boot began (btime in /proc/stat). */
+    /** When this boot began (to the hundredth of a second: see {@link #bootMillis}). */
     public Instant bootTime() {
-        return Instant.ofEpochSecond(bootTime);
+        return Instant.ofEpochMilli(bootTime);
     }
 
     /** When this boot began, from the real /proc, without reading the process table. */
     public static Instant bootTimeNow() {
-        return Instant.ofEpochSecond(btime(Path.of("/proc")));
+        return Instant.ofEpochMilli(bootMillis(Path.of("/proc")));
     }
 
-    /** When the process started, from its start ticks and the boot time in /proc/stat. */
+    /** When the process started, from its start ticks and the boot time (within a few hundredths of a second). */
     public Instant startTime(Proc p) {
         return startTime(p, bootTime());
+    }
+
+    /**
+     * When the process had surely started: what is made after this was made after it began (a
+     * file of an assistant that ended a moment before it started is not). {@link #startTime(Proc)}
+     * is good to a tick and the boot time's hundredth; this allows a tenth of a second.
+     */
+    public Instant surelyStarted(Proc p) {
+        return startTime(p).plusMillis(100);
     }
 
     /** As above, for a boot that began at {@code bootTime}. */
@@ -278,7 +287,25 @@ public final class Procfs {
         return bootTime.plusMillis(p.startTicks() * 1000 / CLK_TCK);
     }
 
+    /** Epoch milliseconds. */
     private final long bootTime;
+
+    /**
+     * When this boot began, in epoch ms: now less /proc/uptime (hundredths of a second), held
+     * within the second btime names (btime is that time cut to whole seconds). The files an
+     * assistant makes carry ms: a whole second of doubt would tell no process from one that
+     * ended a moment before it.
+     */
+    private static long bootMillis(Path root) {
+        long floor = btime(root) * 1000;
+        try {
+            String up = Files.readAllLines(root.resolve("uptime")).get(0).split(" ")[0];
+            long boot = System.currentTimeMillis() - Math.round(Double.parseDouble(up) * 1000);
+            return Math.max(floor, Math.min(floor + 999, boot));
+        } catch (IOException | RuntimeException e) {
+            return floor;
+        }
+    }
 
     private static long btime(Path root) {
         try {

@@ -2,6 +2,7 @@ package base;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
@@ -64,16 +65,45 @@ public final class UserFiles {
      * anywhere on the path fails the walk; nothing outside {@code within} is ever opened.
      */
     public static Optional<String> readPrefix(Path file, int uid, Path within, int maxBytes) {
-        Object checked;
+        return checked(file, uid, within, Long.MAX_VALUE).flatMap(key -> readBounded(file, key, maxBytes));
+    }
+
+    /**
+     * Copies {@code file} to {@code target} (root's, made here) when it is the user's as
+     * {@link #readPrefix} checks it and at most {@code maxBytes} long; false otherwise (too big,
+     * not hers, swapped, or not read within {@link #COPY_DEADLINE}). Meant for a file root must
+     * open with a library that would follow links or write beside it (a database).
+     */
+    public static boolean copyBounded(Path file, int uid, Path within, long maxBytes, Path target) {
+        Optional<Object> key = checked(file, uid, within, maxBytes);
+        if (key.isEmpty()) return false;
+        return withFile(file, key.get(), COPY_DEADLINE, in -> {
+            try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                byte[] buf = new byte[1 << 16];
+                long copied = 0;
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    if ((copied += n) > maxBytes) return null; // grew past the bound while read
+                    out.write(buf, 0, n);
+                }
+                return Boolean.TRUE;
+            }
+        }).orElse(false);
+    }
+
+    /** A file may be copied for this long: a large one off a slow disk, not a FIFO that never answers. */
+    static final java.time.Duration COPY_DEADLINE = java.time.Duration.ofSeconds(20);
+
+    /** The file's inode key when it is a regular file of {@code uid} at a normal path inside {@code within}, at most {@code maxBytes} long. */
+    private static Optional<Object> checked(Path file, int uid, Path within, long maxBytes) {
         try {
             if (!file.isAbsolute() || !file.equals(file.normalize()) || !file.startsWith(within) || file.equals(within)) return Optional.empty();
-            Map<String, Object> a = Files.readAttributes(file, "unix:uid,fileKey,isRegularFile", LinkOption.NOFOLLOW_LINKS);
+            Map<String, Object> a = Files.readAttributes(file, "unix:uid,fileKey,isRegularFile,size", LinkOption.NOFOLLOW_LINKS);
             if (!Boolean.TRUE.equals(a.get("isRegularFile")) || !Integer.valueOf(uid).equals(a.get("uid")) || a.get("fileKey") == null) return Optional.empty();
-            checked = a.get("fileKey");
+            if (((Number) a.get("size")).longValue() > maxBytes) return Optional.empty();
+            return Optional.of(a.get("fileKey"));
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
-        return readBounded(file, checked, maxBytes);
     }
 
     /**
@@ -83,26 +113,36 @@ public final class UserFiles {
      * (a {@link BasicFileAttributes#fileKey}), only that very inode is read.
      */
     public static Optional<String> readBounded(Path file, Object expected, int maxBytes) {
-        Future<String> read = READER.submit(() -> {
+        return withFile(file, expected, READ_DEADLINE, in -> new String(in.readNBytes(maxBytes), StandardCharsets.UTF_8));
+    }
+
+    /** What is read from a file by {@code read}; null from it: nothing. */
+    private interface Reading<T> {
+        T from(InputStream in) throws IOException;
+    }
+
+    /** {@code read} of {@code file}, opened through the walk that follows no symlink (see {@link #readBounded}), within {@code deadline}. */
+    private static <T> Optional<T> withFile(Path file, Object expected, java.time.Duration deadline, Reading<T> reading) {
+        Future<T> read = READER.submit(() -> {
             Path name = file.getFileName();
             try (SecureDirectoryStream<Path> dir = openDirNoFollow(file.getParent())) {
                 BasicFileAttributeView view = dir.getFileAttributeView(name, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
                 if (expected != null && !sameRegularFile(view, expected)) return null;
-                String text;
+                T value;
                 try (SeekableByteChannel ch = dir.newByteChannel(name, Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS));
                      InputStream in = Channels.newInputStream(ch)) {
-                    text = new String(in.readNBytes(maxBytes), StandardCharsets.UTF_8);
+                    value = reading.from(in);
                 }
                 // Swapped within the (fixed, real) directory between the look and the open? Then not ours to believe.
                 if (expected != null && !sameRegularFile(view, expected)) return null;
-                return text;
+                return value;
             }
         });
         try {
-            return Optional.ofNullable(read.get(READ_DEADLINE.toMillis(), TimeUnit.MILLISECONDS));
+            return Optional.ofNullable(read.get(deadline.toMillis(), TimeUnit.MILLISECONDS));
         } catch (TimeoutException e) {
             read.cancel(true);
-            Log.warn("reading %s took over %d ms (a FIFO?); ignored", file, READ_DEADLINE.toMillis());
+            Log.warn("reading %s took over %d ms (a FIFO?); ignored", file, deadline.toMillis());
             return Optional.empty();
         } catch (ExecutionException e) {
             return Optional.empty();

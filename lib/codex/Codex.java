@@ -138,14 +138,14 @@ public final class Codex implements Assistant {
      */
     private Optional<Rollouts.Meta> madeAtStart(Procfs procs, Accounts.Account account, Procfs.Proc p, Rollouts rollouts, Path cwd) {
         Instant started = procs.startTime(p);
-        Instant from = started.minusSeconds(1), to = started.plus(STARTUP);
+        Instant from = procs.surelyStarted(p), to = started.plus(STARTUP);
         for (Procfs.Proc other : procs.all()) {
             if (other.pid() == p.pid() || other.uid() != account.uid() || !is(other) || resumedArgv(other.argv()).isPresent()) continue;
             // A rival's window overlaps this one's by any amount: its thread could fall in this one's.
             if (Duration.between(procs.startTime(other), started).abs().compareTo(STARTUP.plusSeconds(1)) <= 0
                     && workingDir(procs, other).equals(Optional.of(cwd))) return Optional.empty();
         }
-        List<Rollouts.Meta> made = rollouts.madeBetween(from, to).stream()
+        List<Rollouts.Meta> made = rollouts.madeBetween(started, to).stream()
                 .map(rollouts::meta).flatMap(Optional::stream)
                 .filter(m -> m.madeInTui() && cwd.equals(m.cwd()) && !m.created().isBefore(from) && m.created().isBefore(to))
                 .toList();

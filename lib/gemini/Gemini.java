@@ -128,9 +128,10 @@ public final class Gemini implements Assistant {
             }
         }
         String hash = Chats.projectHash(cwd);
-        List<Chats.Header> made = chats.begunBetween(started.minusSeconds(1), started.plus(STARTUP)).stream().map(chats::header).flatMap(Optional::stream)
+        Instant from = procs.surelyStarted(p);
+        List<Chats.Header> made = chats.begunBetween(started, started.plus(STARTUP)).stream().map(chats::header).flatMap(Optional::stream)
                 .filter(h -> h.main() && h.projectHash().equals(hash) && !theirs.contains(ConversationId.normal(h.id()))
-                        && !h.started().isBefore(started.minusSeconds(1)) && h.started().isBefore(started.plus(STARTUP)))
+                        && !h.started().isBefore(from) && h.started().isBefore(started.plus(STARTUP)))
                 .toList();
         return made.size() == 1 ? Optional.of(made.get(0)) : Optional.empty();
     }

@@ -19,6 +19,8 @@ public final class RealAssistants {
     public static final Package CODEX = new Package("@openai/codex@0.169.0", false);
     /** Gemini's node-pty and keytar build in their install scripts. */
     public static final Package GEMINI = new Package("@google/gemini-cli@0.61.0", true);
+    /** OpenCode's postinstall links its native binary into place. */
+    public static final Package OPENCODE = new Package("opencode-ai@1.18.33", true);
 
     private RealAssistants() {}
 

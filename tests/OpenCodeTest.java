@@ -1,0 +1,150 @@
+import static org.junit.jupiter.api.Assertions.*;
+
+import assistant.Conversation;
+import base.Accounts;
+import base.Procfs;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import opencode.OpenCode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Which OpenCode session a process holds, through the real /proc and a real SQLite database in
+ * WAL mode whose newest rows are still in its WAL (an open connection keeps them there, as a
+ * running OpenCode does): a stand-in TUI (coreutils' tail named {@code opencode}: comm and argv
+ * as the native binary's) and the {@code session} table as OpenCode 1.18.33 has it.
+ */
+class OpenCodeTest {
+    @TempDir Path home;
+    Path work, other, data;
+    Accounts.Account me;
+    Connection db;
+    final List<Process> started = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        work = Files.createDirectories(home.resolve("web app")).toRealPath();
+        other = Files.createDirectories(home.resolve("other")).toRealPath();
+        data = Files.createDirectories(home.resolve(".local/share/opencode"));
+        Accounts.Account real = Accounts.byUid(Accounts.currentUid()).orElseThrow();
+        me = new Accounts.Account(real.name(), real.uid(), real.gid(), home.toRealPath(), "/bin/bash");
+        db = DriverManager.getConnection("jdbc:sqlite:" + data.resolve("opencode.db"));
+        try (Statement s = db.createStatement()) {
+            s.execute("pragma journal_mode=wal");
+            s.execute("pragma wal_autocheckpoint=0"); // the rows stay in the WAL, as while OpenCode runs
+            s.execute("create table session (id text primary key, project_id text not null, parent_id text, slug text not null, directory text not null,"
+                    + " title text not null, version text not null, time_created integer not null, time_updated integer not null)");
+        }
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        started.forEach(Process::destroyForcibly);
+        db.close();
+    }
+
+    static String id() {
+        String abc = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        StringBuilder b = new StringBuilder("ses_");
+        Random r = new Random();
+        for (int i = 0; i < 26; i++) b.append(abc.charAt(r.nextInt(abc.length())));
+        return b.toString();
+    }
+
+    String session(Path dir, Instant created, Instant updated, String parent) throws Exception {
+        String id = id();
+        try (var q = db.prepareStatement("insert into session values (?, 'global', ?, 'x', ?, 'New session', '1.18.33', ?, ?)")) {
+            q.setString(1, id);
+            q.setString(2, parent);
+            q.setString(3, dir.toString());
+            q.setLong(4, created.toEpochMilli());
+            q.setLong(5, updated.toEpochMilli());
+            q.executeUpdate();
+        }
+        return id;
+    }
+
+    Procfs.Proc tui(Path cwd) throws Exception {
+        Path bin = home.resolve("bin/opencode");
+        if (!Files.exists(bin)) {
+            Files.createDirectories(bin.getParent());
+            Files.copy(Path.of("/usr/bin/tail"), bin);
+        }
+        Process p = new ProcessBuilder(bin.toString(), "-F", "/dev/null").directory(cwd.toFile())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        started.add(p);
+        assertTrue(Children.waitFor(() -> Procfs.readOne((int) p.pid()).map(x -> x.comm().equals("opencode")).orElse(false), Duration.ofSeconds(5)));
+        Thread.sleep(20); // start ticks are 10 ms: two stand-ins must not share one
+        return Procfs.read().get((int) p.pid()).orElseThrow();
+    }
+
+    Optional<Conversation> of(Procfs.Proc p) {
+        assertTrue(OpenCode.INSTANCE.is(p), p.toString());
+        return OpenCode.INSTANCE.conversation(Procfs.read(), me, p);
+    }
+
+    @Test
+    void theSessionLastUpdatedOfThoseMadeInItsDirectorySinceItStartedIsItsOwnFollowingNew() throws Exception {
+        Procfs.Proc p = tui(work);
+        Instant t = Procfs.read().startTime(p);
+        session(work, t.minusSeconds(600), t.plusSeconds(50), null); // older: someone's before it
+        session(other, t.plusSeconds(2), t.plusSeconds(60), null); // another directory
+        String first = session(work, t.plusSeconds(2), t.plusSeconds(5), null);
+        session(work, t.plusSeconds(3), t.plusSeconds(90), first); // a sub-session of its own: not a conversation to resume
+        String afterNew = session(work, t.plusSeconds(20), t.plusSeconds(30), null);
+        Conversation c = of(p).orElseThrow();
+        assertEquals(afterNew, c.id(), "the newest of its own, read from the WAL: /new followed");
+        assertEquals(Conversation.Source.FILE, c.source());
+        assertEquals(work, c.startDir());
+        assertEquals(first, OpenCode.INSTANCE.stored(me, home.resolve(".local/share"), first).map(s -> s.startDir().equals(work) ? first : null).orElseThrow());
+    }
+
+    @Test
+    void aSessionMadeWhileTwoRanInOneDirectoryIsNobodysGuess() throws Exception {
+        Procfs.Proc a = tui(work);
+        Instant ta = Procfs.read().startTime(a);
+        String beforeB = session(work, ta.plusMillis(200), ta.plusSeconds(1), null);
+        Thread.sleep(400); // b starts after that row was made, by more than a start time's doubt
+        Procfs.Proc b = tui(work);
+        Instant tb = Procfs.read().startTime(b);
+        session(work, tb.plusSeconds(1), tb.plusSeconds(2), null);
+        assertEquals(Optional.of(beforeB), of(a).map(Conversation::id), "made before b started: only a's");
+        assertEquals(Optional.empty(), of(b), "made while both ran there: either's");
+    }
+
+    @Test
+    void aDatabaseThatIsASymlinkIsNotRead() throws Exception {
+        Procfs.Proc p = tui(work);
+        session(work, Procfs.read().startTime(p).plusSeconds(1), Instant.now(), null);
+        db.close();
+        Path real = home.resolve("elsewhere.db");
+        Files.move(data.resolve("opencode.db"), real);
+        Files.createSymbolicLink(data.resolve("opencode.db"), real);
+        db = DriverManager.getConnection("jdbc:sqlite::memory:");
+        assertEquals(Optional.empty(), of(p));
+    }
+
+    @Test
+    void argvAndProcessesAreReadAsOpenCodeRuns() {
+        String id = id();
+        assertEquals(Optional.of(id), OpenCode.sessionInArgv(List.of("/p/.bin/opencode", "-s", id)));
+        assertEquals(Optional.of(id), OpenCode.sessionInArgv(List.of("opencode", "--session=" + id)));
+        assertEquals(Optional.empty(), OpenCode.sessionInArgv(List.of("opencode", "-s", "../../etc")));
+        assertFalse(OpenCode.INSTANCE.is(new Procfs.Proc(1, 0, 0, "opencode", List.of("opencode", "serve"), 0, 0)));
+        assertTrue(OpenCode.INSTANCE.is(new Procfs.Proc(1, 0, 0, "opencode.exe", List.of("/x/opencode.exe", "/home/a/proj"), 0, 0)));
+        assertTrue(OpenCode.INSTANCE.isId(id));
+        assertFalse(OpenCode.INSTANCE.isId("0b9c5a59-43a5-4f5b-9d0e-7c8f2b4d1e6a"));
+    }
+}
