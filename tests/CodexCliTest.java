@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -81,18 +80,7 @@ class CodexCliTest {
         tmux.run("send-keys", "-t", "=" + session + ":", "-l", "hello from " + session);
         Thread.sleep(400);
         tmux.run("send-keys", "-t", "=" + session + ":", "Enter");
-        Path[] made = new Path[1];
-        assertTrue(Children.waitFor(() -> {
-            try {
-                Set<Path> now = new HashSet<>(rollouts());
-                now.removeAll(before);
-                if (now.size() == 1) made[0] = now.iterator().next();
-                return now.size() == 1;
-            } catch (Exception e) {
-                return false;
-            }
-        }, Duration.ofSeconds(45)), session + ": its rollout appears");
-        return made[0];
+        return Children.oneNew(this::rollouts, before, Duration.ofSeconds(45), () -> session + ": its rollout appears");
     }
 
     static String idOf(Path rollout) {

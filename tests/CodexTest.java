@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -28,7 +27,7 @@ class CodexTest {
     @TempDir Path home;
     Path codexHome, work;
     Accounts.Account me;
-    final List<Process> started = new ArrayList<>();
+    StandIn standIns;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -36,11 +35,12 @@ class CodexTest {
         codexHome = Files.createDirectories(home.resolve(".codex")).toRealPath();
         Accounts.Account real = Accounts.byUid(Accounts.currentUid()).orElseThrow();
         me = new Accounts.Account(real.name(), real.uid(), real.gid(), home.toRealPath(), "/bin/bash");
+        standIns = new StandIn(home.resolve("bin"));
     }
 
     @AfterEach
     void stop() {
-        started.forEach(Process::destroyForcibly);
+        standIns.close();
     }
 
     /** A rollout as Codex writes it: sessions/YYYY/MM/DD (here UTC) / rollout-<time>-<id>.jsonl, session_meta first. */
@@ -68,20 +68,9 @@ class CodexTest {
 
     /** The stand-in with these arguments (tail's: -F and files to follow, missing ones retried for ever). */
     Procfs.Proc tui(Path cwd, Path open, List<String> args) throws Exception {
-        Path codex = home.resolve("bin/codex");
-        if (!Files.exists(codex)) {
-            Files.createDirectories(codex.getParent());
-            Files.copy(Path.of("/usr/bin/tail"), codex);
-        }
-        List<String> argv = new ArrayList<>(List.of(codex.toString()));
-        argv.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(argv).directory(cwd.toFile()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
-        pb.environment().put("CODEX_HOME", codexHome.toString());
-        Process p = pb.start();
-        started.add(p);
-        assertTrue(Children.waitFor(() -> Procfs.readOne((int) p.pid()).map(x -> x.comm().equals("codex")).orElse(false), Duration.ofSeconds(5)));
-        if (open != null) assertTrue(Children.waitFor(() -> Procfs.read().openFiles((int) p.pid()).contains(open), Duration.ofSeconds(5)));
-        return Procfs.read().get((int) p.pid()).orElseThrow();
+        Procfs.Proc p = standIns.start("codex", cwd, java.util.Map.of("CODEX_HOME", codexHome.toString()), args);
+        if (open != null) assertTrue(Children.waitFor(() -> Procfs.read().openFiles(p.pid()).contains(open), Duration.ofSeconds(5)));
+        return p;
     }
 
     Optional<Conversation> of(Procfs.Proc p) {

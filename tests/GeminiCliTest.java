@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -83,19 +82,10 @@ class GeminiCliTest {
         Set<Path> before = chats();
         users.newSession(bob, session, dir, null);
         users.type(bob, session, "GEMINI_API_KEY=dummy " + gemini.bin("gemini") + args);
-        Path[] made = new Path[1];
-        assertTrue(Children.waitFor(() -> {
-            try {
-                Set<Path> now = new HashSet<>(chats());
-                now.removeAll(before);
-                if (now.size() == 1) made[0] = now.iterator().next();
-                return now.size() == 1;
-            } catch (Exception e) {
-                return false;
-            }
-        }, Duration.ofSeconds(30)), session + ": its chat file appears: " + users.tmux(bob).screen("=" + session + ":"));
-        type(session, "hello from " + session, made[0]);
-        return made[0];
+        Path made = Children.oneNew(this::chats, before, Duration.ofSeconds(30),
+                () -> session + ": its chat file appears: " + users.tmux(bob).screen("=" + session + ":"));
+        type(session, "hello from " + session, made);
+        return made;
     }
 
     void type(String session, String text, Path chat) throws Exception {

@@ -11,7 +11,6 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -30,7 +29,7 @@ class GeminiTest {
     @TempDir Path home;
     Path work, data;
     Accounts.Account me;
-    final List<Process> started = new ArrayList<>();
+    StandIn standIns;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -38,11 +37,12 @@ class GeminiTest {
         data = Files.createDirectories(home.resolve(".gemini"));
         Accounts.Account real = Accounts.byUid(Accounts.currentUid()).orElseThrow();
         me = new Accounts.Account(real.name(), real.uid(), real.gid(), home.toRealPath(), "/bin/bash");
+        standIns = new StandIn(home.resolve("bin"));
     }
 
     @AfterEach
     void stop() {
-        started.forEach(Process::destroyForcibly);
+        standIns.close();
     }
 
     static String sha256(Path dir) throws Exception {
@@ -63,16 +63,7 @@ class GeminiTest {
 
     /** The stand-in: comm node, argv node -F <.../bin/gemini>: what is() reads; tail follows a file that is not there, for ever. */
     Procfs.Proc gemini(Path cwd) throws Exception {
-        Path node = home.resolve("bin/node");
-        if (!Files.exists(node)) {
-            Files.createDirectories(node.getParent());
-            Files.copy(Path.of("/usr/bin/tail"), node);
-        }
-        Process p = new ProcessBuilder(node.toString(), "-F", home.resolve("lib/node_modules/.bin/gemini").toString()).directory(cwd.toFile())
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        started.add(p);
-        assertTrue(Children.waitFor(() -> Procfs.readOne((int) p.pid()).map(x -> x.comm().equals("node")).orElse(false), Duration.ofSeconds(5)));
-        return Procfs.read().get((int) p.pid()).orElseThrow();
+        return standIns.start("node", cwd, java.util.Map.of(), List.of("-F", home.resolve("lib/node_modules/.bin/gemini").toString()));
     }
 
     Optional<Conversation> of(Procfs.Proc p) {

@@ -10,7 +10,6 @@ import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
@@ -31,7 +30,7 @@ class OpenCodeTest {
     Path work, other, data;
     Accounts.Account me;
     Connection db;
-    final List<Process> started = new ArrayList<>();
+    StandIn standIns;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -40,6 +39,7 @@ class OpenCodeTest {
         data = Files.createDirectories(home.resolve(".local/share/opencode"));
         Accounts.Account real = Accounts.byUid(Accounts.currentUid()).orElseThrow();
         me = new Accounts.Account(real.name(), real.uid(), real.gid(), home.toRealPath(), "/bin/bash");
+        standIns = new StandIn(home.resolve("bin"));
         db = DriverManager.getConnection("jdbc:sqlite:" + data.resolve("opencode.db"));
         try (Statement s = db.createStatement()) {
             s.execute("pragma journal_mode=wal");
@@ -51,7 +51,7 @@ class OpenCodeTest {
 
     @AfterEach
     void stop() throws Exception {
-        started.forEach(Process::destroyForcibly);
+        standIns.close();
         db.close();
     }
 
@@ -77,17 +77,7 @@ class OpenCodeTest {
     }
 
     Procfs.Proc tui(Path cwd) throws Exception {
-        Path bin = home.resolve("bin/opencode");
-        if (!Files.exists(bin)) {
-            Files.createDirectories(bin.getParent());
-            Files.copy(Path.of("/usr/bin/tail"), bin);
-        }
-        Process p = new ProcessBuilder(bin.toString(), "-F", "/dev/null").directory(cwd.toFile())
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        started.add(p);
-        assertTrue(Children.waitFor(() -> Procfs.readOne((int) p.pid()).map(x -> x.comm().equals("opencode")).orElse(false), Duration.ofSeconds(5)));
-        Thread.sleep(20); // start ticks are 10 ms: two stand-ins must not share one
-        return Procfs.read().get((int) p.pid()).orElseThrow();
+        return standIns.start("opencode", cwd, java.util.Map.of(), List.of("-F", "/dev/null"));
     }
 
     Optional<Conversation> of(Procfs.Proc p) {

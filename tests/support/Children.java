@@ -49,6 +49,29 @@ public final class Children {
         return check(full.toArray(String[]::new));
     }
 
+    /** What {@code look} sees to read: a test's view of files or rows, which may fail while being written. */
+    public interface Look<T> {
+        java.util.Set<T> now() throws Exception;
+    }
+
+    /** The one thing {@code look} shows that {@code before} did not, once there is exactly one; fails with {@code what} when none comes in time. */
+    public static <T> T oneNew(Look<T> look, java.util.Set<T> before, Duration timeout, java.util.function.Supplier<String> what) throws InterruptedException {
+        Object[] made = new Object[1];
+        boolean one = waitFor(() -> {
+            try {
+                java.util.Set<T> now = new java.util.HashSet<>(look.now());
+                now.removeAll(before);
+                if (now.size() == 1) made[0] = now.iterator().next();
+                return now.size() == 1;
+            } catch (Exception e) {
+                return false; // caught mid-write: look again
+            }
+        }, timeout);
+        if (!one) throw new AssertionError(what.get());
+        @SuppressWarnings("unchecked") T t = (T) made[0];
+        return t;
+    }
+
     public static boolean waitFor(java.util.function.BooleanSupplier cond, Duration timeout) throws InterruptedException {
         long end = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < end) {
