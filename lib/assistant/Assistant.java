@@ -39,10 +39,13 @@ public interface Assistant {
                 .orElse(defaultHome(account));
     }
 
-    /** The conversation process {@code p} (one of its, the user's) holds, by the most certain evidence there is; none when unsure. */
+    /**
+     * The conversation process {@code p} (one of its, the user's) holds, by the most certain
+     * evidence there is; none when unsure. Throws {@link CannotTell} when its files could not be read.
+     */
     Optional<Conversation> conversation(Procfs procs, Accounts.Account account, Procfs.Proc p);
 
-    /** Conversation {@code id} as kept under {@code home} (a trusted dir of the user's), when it still is. */
+    /** Conversation {@code id} as kept under {@code home} (a trusted dir of the user's), when it still is; {@link CannotTell} when not known. */
     Optional<Stored> stored(Accounts.Account account, Path home, String id);
 
     /** Why a conversation that is no longer kept under {@code home} cannot come back, in words. */
@@ -72,6 +75,16 @@ public interface Assistant {
 
     /** How long an assistant without a better sign of it counts as still starting. */
     java.time.Duration STARTING = java.time.Duration.ofSeconds(5);
+
+    /**
+     * Whether one of its processes without a terminal still holds its conversation (a
+     * background agent does). One that is only ever a TUI says no: an idle gemini outlives
+     * its tmux server with no terminal, talked to by no one, and must not stop its
+     * conversation from coming back.
+     */
+    default boolean holdsWithoutTerminal() {
+        return true;
+    }
 
     /**
      * Whether it leaves evidence that tells a kill from its user's exit ({@link #crashes}). One

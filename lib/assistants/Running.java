@@ -1,6 +1,7 @@
 package assistants;
 
 import assistant.Assistant;
+import assistant.CannotTell;
 import assistant.Conversation;
 import assistant.Crash;
 import base.Accounts;
@@ -47,8 +48,11 @@ public final class Running {
         return Optional.empty();
     }
 
-    /** An assistant's process below a pane, and the conversation it holds (null: it cannot be named). */
-    public record InPane(Found found, Conversation conversation) {}
+    /**
+     * An assistant's process below a pane, and the conversation it holds (null: it cannot be
+     * named); {@code known}: false when its files could not be read (then nothing is said of it).
+     */
+    public record InPane(Found found, Conversation conversation, boolean known) {}
 
     /**
      * The assistant below a pane whose conversation counts: the one in the pane's foreground
@@ -67,11 +71,16 @@ public final class Running {
                 break;
             }
         }
+        boolean known = true;
         for (Found f : found) {
-            Optional<Conversation> c = of(f);
-            if (c.isPresent()) return Optional.of(new InPane(f, c.get()));
+            try {
+                Optional<Conversation> c = of(f);
+                if (c.isPresent()) return Optional.of(new InPane(f, c.get(), true));
+            } catch (CannotTell e) {
+                known = false;
+            }
         }
-        return found.isEmpty() ? Optional.empty() : Optional.of(new InPane(found.get(0), null));
+        return found.isEmpty() ? Optional.empty() : Optional.of(new InPane(found.get(0), null, known));
     }
 
     /** The conversation an assistant process holds, by the most certain evidence there is. */
@@ -104,7 +113,12 @@ public final class Running {
         for (Procfs.Proc p : procs.all()) {
             if (p.uid() != account.uid()) continue;
             for (Assistant a : Assistants.ALL) {
-                if (a.is(p)) a.conversation(procs, account, p).ifPresent(c -> out.putIfAbsent(ConversationId.normal(c.id()), p));
+                if (!a.is(p) || p.tpgid() == -1 && !a.holdsWithoutTerminal()) continue;
+                try {
+                    a.conversation(procs, account, p).ifPresent(c -> out.putIfAbsent(ConversationId.normal(c.id()), p));
+                } catch (CannotTell e) {
+                    // not known: nothing said of it
+                }
             }
         }
         return out;

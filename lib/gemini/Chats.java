@@ -76,6 +76,7 @@ final class Chats {
     List<Path> all() {
         List<Path> out = new ArrayList<>();
         int seen = 0;
+        if (!Files.isDirectory(data.resolve("tmp"), LinkOption.NOFOLLOW_LINKS)) return out; // none, or a symlink: root lists no folder it chose
         try (DirectoryStream<Path> projects = Files.newDirectoryStream(data.resolve("tmp"))) {
             for (Path project : projects) {
                 if (++seen > MAX_FILES) return out;

@@ -74,6 +74,9 @@ public final class Gemini implements Assistant {
 
     @Override public boolean isId(String id) { return ConversationId.isUuid(id); }
 
+    /** An idle gemini outlives a killed tmux server (FACTS): without a terminal it is no one's. */
+    @Override public boolean holdsWithoutTerminal() { return false; }
+
     /** GEMINI_CLI_HOME moves the folder that holds .gemini (the user's home by default). */
     @Override public String homeVariable() { return "GEMINI_CLI_HOME"; }
 

@@ -6,6 +6,7 @@ import base.ConversationId;
 import store.HealLedger;
 import base.Accounts;
 import assistant.Assistant;
+import assistant.CannotTell;
 import assistant.Crash;
 import assistant.Stored;
 import assistants.Running;
@@ -157,7 +158,12 @@ public final class HealPlan {
         }
         Assistant a = r.assistant();
         Optional<Path> home = UserFiles.trustedDir(r.home(), w.account().uid());
-        Optional<Stored> stored = home.flatMap(h -> a.stored(w.account(), h, r.conversation()));
+        Optional<Stored> stored;
+        try {
+            stored = home.flatMap(h -> a.stored(w.account(), h, r.conversation()));
+        } catch (CannotTell e) {
+            return Step.of(r, others, p, Action.WAIT, "its files cannot be read now (" + e.getMessage() + "); trying again on the next run");
+        }
         if (stored.isEmpty()) return Step.leave(r, others, p, a.gone(r.home()));
         Optional<Path> start = Optional.ofNullable(stored.get().startDir())
                 .or(() -> Optional.ofNullable(r.cwd())).filter(d -> java.nio.file.Files.isDirectory(d));

@@ -10,7 +10,6 @@ import base.UserFiles;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -22,10 +21,11 @@ import java.util.regex.Pattern;
  * (and again at each /new). Nothing maps a process to its session; what does, most certain
  * first:
  * <ol>
- *   <li>argv {@code -s <id>} (stale after /new): ARGV;</li>
- *   <li>the session last updated of those made in its directory since it started while no other
- *       OpenCode of the user was running there (a row made while two were is either's): FILE.
- *       It follows /new. Never a guess between two.</li>
+ *   <li>argv {@code -s <id>} (stale after /new; not with {@code --fork}, which makes a new one): ARGV;</li>
+ *   <li>the one session made in its directory since it surely started, while no other OpenCode
+ *       of the user was running there (a row made while two were is either's): FILE. Two such
+ *       rows (a /new, an {@code opencode run}, one that ended since) name none: the table says
+ *       nothing of who made a row, and this never guesses.</li>
  * </ol>
  * {@code opencode -s <id>} resumes from any directory; t3 runs it in the session's own.
  */
@@ -70,30 +70,27 @@ public final class OpenCode implements Assistant {
     @Override
     public Optional<Conversation> conversation(Procfs procs, Accounts.Account account, Procfs.Proc p) {
         Path configured = home(procs, account, p);
-        Optional<Path> data = UserFiles.trustedDir(configured.resolve("opencode"), account.uid());
         Optional<Path> cwd = procs.cwd(p.pid());
-        List<Sessions.Row> rows = data.map(d -> Sessions.of(d, account.uid())).orElse(List.of());
         Optional<String> named = sessionInArgv(p.argv());
-        if (named.isPresent()) {
-            Path start = Sessions.byId(rows, named.get()).map(Sessions.Row::directory).orElse(cwd.orElse(null));
-            return Optional.of(new Conversation(this, named.get(), Conversation.Source.ARGV, start, configured));
-        }
-        if (cwd.isEmpty()) return Optional.empty();
+        // Named in argv, it resumes from any directory: the database is not read for it.
+        if (named.isPresent()) return Optional.of(new Conversation(this, named.get(), Conversation.Source.ARGV, cwd.orElse(null), configured));
+        Optional<Path> data = UserFiles.trustedDir(configured.resolve("opencode"), account.uid());
+        if (cwd.isEmpty() || data.isEmpty()) return Optional.empty();
+        List<Sessions.Row> rows = Sessions.of(data.get(), account.uid());
         Instant started = procs.surelyStarted(p);
         List<Instant> others = new ArrayList<>();
         for (Procfs.Proc other : procs.all()) {
             if (other.pid() != p.pid() && other.uid() == account.uid() && is(other) && procs.cwd(other.pid()).equals(cwd)) others.add(procs.startTime(other));
         }
-        // A row made in its directory after it surely started, before any other there did: no one else's.
-        return rows.stream()
-                .filter(r -> r.directory().equals(cwd.get()) && !r.created().isBefore(started)
-                        && others.stream().allMatch(o -> o.isAfter(r.created())))
-                .max(Comparator.comparing(Sessions.Row::updated))
-                .map(r -> new Conversation(this, r.id(), Conversation.Source.FILE, r.directory(), configured));
+        // The rows made in its directory after it surely started; the one, when no other OpenCode there had started by then.
+        List<Sessions.Row> made = rows.stream().filter(r -> r.directory().equals(cwd.get()) && !r.created().isBefore(started)).toList();
+        if (made.size() != 1 || !others.stream().allMatch(o -> o.isAfter(made.get(0).created()))) return Optional.empty();
+        return Optional.of(new Conversation(this, made.get(0).id(), Conversation.Source.FILE, made.get(0).directory(), configured));
     }
 
-    /** {@code -s <id>}, {@code --session <id>}, {@code --session=<id>}. */
+    /** {@code -s <id>}, {@code --session <id>}, {@code --session=<id>}; none with {@code --fork} (a new session from that one). */
     public static Optional<String> sessionInArgv(List<String> argv) {
+        if (argv.contains("--fork")) return Optional.empty();
         for (int i = 1; i < argv.size(); i++) {
             String a = argv.get(i), v = null;
             if ((a.equals("-s") || a.equals("--session")) && i + 1 < argv.size()) v = argv.get(i + 1);

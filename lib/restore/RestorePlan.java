@@ -5,6 +5,7 @@ import store.SavedPane;
 import base.ConversationId;
 import base.Accounts;
 import assistant.Assistant;
+import assistant.CannotTell;
 import assistant.Stored;
 import assistants.Assistants;
 import tmux.PaneScript;
@@ -163,7 +164,7 @@ public final class RestorePlan {
         }
         Path homeDir = pane.home() != null ? Path.of(pane.home()) : assistant.get().defaultHome(account);
         Optional<Path> home = UserFiles.trustedDir(homeDir, account.uid());
-        Optional<Stored> stored = home.flatMap(h -> assistant.get().stored(account, h, pane.conversation()));
+        Optional<Stored> stored = stored(account, assistant.get(), home, pane.conversation());
         if (stored.isEmpty()) {
             String lost = assistant.get().gone(homeDir);
             return new PanePlan(pane, Action.SHELL, cwdNote + lost, cwd, null, null, lost, null);
@@ -177,6 +178,18 @@ public final class RestorePlan {
         claimedHere.put(id, "session '" + session + "' (restored now)");
         return new PanePlan(pane, Action.RESUME, cwdNote.isEmpty() ? "missing" : cwdNote + "missing",
                 cwd, start.get(), pane.home() == null ? null : home.get(), null, stored.get().lastActive());
+    }
+
+    /**
+     * The conversation as its assistant keeps it; when that is not known (its files could not be
+     * read), taken as kept: resumed, the assistant says (a failure is kept as restore failed, still wanted).
+     */
+    private static Optional<Stored> stored(Accounts.Account account, Assistant assistant, Optional<Path> home, String id) {
+        try {
+            return home.flatMap(h -> assistant.stored(account, h, id));
+        } catch (CannotTell e) {
+            return Optional.of(new Stored(null, java.time.Instant.EPOCH));
+        }
     }
 
     /** The argv a new pane runs: its assistant resuming its conversation, its program, or the login shell; each then the login shell. */

@@ -166,7 +166,7 @@ public final class Inventory {
                     Procfs.Proc proc = in.get().found().proc();
                     processOf.put(where, proc);
                     if (in.get().conversation() != null) claims.add(new Claims.Claim(where, in.get().conversation(), proc.startTicks()));
-                    else if (key(p) != null) unnamed.put(key(p), in.get().found().assistant().name());
+                    else if (in.get().known() && key(p) != null) unnamed.put(key(p), in.get().found().assistant().name());
                 } else {
                     procs.get(p.pid()).ifPresent(pp -> assistants.waitingIn(pp).ifPresent(c -> claims.add(new Claims.Claim(where, c, pp.startTicks()))));
                 }
