@@ -155,6 +155,22 @@ class OpenCodeTest {
     }
 
     @Test
+    void aMassRestoreLeavesRoomInTmpForWhatEachStartLeavesThere() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Accounts.isRoot(), "mounting a small tmpfs needs root; run the tests as root (CI does)");
+        Path small = Files.createDirectories(home.resolve("small-tmp"));
+        var mount = base.Exec.run(List.of("mount", "-t", "tmpfs", "-o", "size=64m", "t3-test-tmp", small.toString()), Duration.ofSeconds(10));
+        org.junit.jupiter.api.Assumptions.assumeTrue(mount.ok(), "cannot mount a tmpfs here (" + mount.firstErrorLine() + ")");
+        try {
+            String why = restore.Resumer.tmpTooSmall("opencode", small);
+            assertNotNull(why, "64 MiB: no room for another 20 MiB and the spare the rest of the machine needs");
+            assertTrue(why.contains("opencode start leaves about 20 MiB"), why);
+            assertNull(restore.Resumer.tmpTooSmall("claude", small), "claude leaves nothing there");
+        } finally {
+            base.Exec.run(List.of("umount", small.toString()), Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
     void argvAndProcessesAreReadAsOpenCodeRuns() {
         String id = id();
         assertEquals(Optional.of(id), OpenCode.sessionInArgv(List.of("/p/.bin/opencode", "-s", id)));

@@ -76,6 +76,11 @@ public interface Assistant {
     /** How long an assistant without a better sign of it counts as still starting. */
     java.time.Duration STARTING = java.time.Duration.ofSeconds(5);
 
+    /** Bytes each start leaves in the temporary folder for good (OpenCode: its libraries), which a mass restore must have room for. */
+    default long leavesInTmp() {
+        return 0;
+    }
+
     /**
      * Whether one of its processes without a terminal still holds its conversation (a
      * background agent does). One that is only ever a TUI says no: an idle gemini outlives

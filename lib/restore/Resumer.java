@@ -1,6 +1,7 @@
 package restore;
 
 import base.Accounts;
+import assistant.Assistant;
 import assistants.Running;
 import store.SavedPane;
 import base.Exec;
@@ -69,6 +70,13 @@ public final class Resumer {
                 why = "T3_RESUME_WAIT (" + policy.maxWait().toSeconds() + " s) is up";
             } else if (mem.available() < floor) {
                 why = "available memory (" + (mem.available() >> 20) + " MiB) is below T3_RESUME_MIN_FREE (" + policy.minFree() + ")";
+            } else {
+                String tmp = tmpTooSmall(w.pane().assistant(), java.nio.file.Path.of("/tmp"));
+                if (tmp != null) {
+                    waiting.add(w); // this one only: the others may leave nothing there
+                    Log.warn("%s: '%s'%s waits for its Enter: %s", w.account().name(), w.session(), w.place(), tmp);
+                    continue;
+                }
             }
             if (!why.isEmpty()) {
                 waiting.add(w);
@@ -86,6 +94,22 @@ public final class Resumer {
             peak = Math.max(peak, starting.size());
         }
         return new Result(pressed, waiting, why, peak);
+    }
+
+    /** Room an assistant's start must leave in /tmp besides what it leaves there: a full /tmp breaks everyone's programs. */
+    private static final long TMP_SPARE = 256L << 20;
+
+    /** Why {@code assistant} must not start now for what it leaves in {@code tmp} (null: room enough). */
+    public static String tmpTooSmall(String assistant, java.nio.file.Path tmp) {
+        long leaves = assistants.Assistants.named(assistant).map(Assistant::leavesInTmp).orElse(0L);
+        if (leaves == 0) return null;
+        try {
+            long free = java.nio.file.Files.getFileStore(tmp).getUsableSpace();
+            return free >= leaves + TMP_SPARE ? null
+                    : tmp + " has " + (free >> 20) + " MiB free; each " + assistant + " start leaves about " + (leaves >> 20) + " MiB there for good";
+        } catch (java.io.IOException e) {
+            return null;
+        }
     }
 
     /** Drops the panes whose assistant has started (or fell through, or is slow); returns how many still start. */
