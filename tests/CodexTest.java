@@ -33,8 +33,7 @@ class CodexTest {
     void setUp() throws Exception {
         work = Files.createDirectories(home.resolve("api project")).toRealPath();
         codexHome = Files.createDirectories(home.resolve(".codex")).toRealPath();
-        Accounts.Account real = Accounts.byUid(Accounts.currentUid()).orElseThrow();
-        me = new Accounts.Account(real.name(), real.uid(), real.gid(), home.toRealPath(), "/bin/bash");
+        me = TestUsers.me(home);
         standIns = new StandIn(home.resolve("bin"));
     }
 

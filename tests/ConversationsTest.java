@@ -22,8 +22,7 @@ class ConversationsTest {
     @BeforeEach
     void setUp() throws Exception {
         work = Files.createDirectories(home.resolve("my project.d"));
-        Accounts.Account real = Accounts.byUid(Accounts.currentUid()).orElseThrow();
-        me = new Accounts.Account(real.name(), real.uid(), real.gid(), home.toRealPath(), "/bin/bash");
+        me = TestUsers.me(home);
     }
 
     Optional<Conversation> resolve(FakeClaude f) {

@@ -35,8 +35,7 @@ class GeminiTest {
     void setUp() throws Exception {
         work = Files.createDirectories(home.resolve("gem work")).toRealPath();
         data = Files.createDirectories(home.resolve(".gemini"));
-        Accounts.Account real = Accounts.byUid(Accounts.currentUid()).orElseThrow();
-        me = new Accounts.Account(real.name(), real.uid(), real.gid(), home.toRealPath(), "/bin/bash");
+        me = TestUsers.me(home);
         standIns = new StandIn(home.resolve("bin"));
     }
 

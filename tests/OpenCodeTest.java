@@ -37,8 +37,7 @@ class OpenCodeTest {
         work = Files.createDirectories(home.resolve("web app")).toRealPath();
         other = Files.createDirectories(home.resolve("other")).toRealPath();
         data = Files.createDirectories(home.resolve(".local/share/opencode"));
-        Accounts.Account real = Accounts.byUid(Accounts.currentUid()).orElseThrow();
-        me = new Accounts.Account(real.name(), real.uid(), real.gid(), home.toRealPath(), "/bin/bash");
+        me = TestUsers.me(home);
         standIns = new StandIn(home.resolve("bin"));
         db = DriverManager.getConnection("jdbc:sqlite:" + data.resolve("opencode.db"));
         try (Statement s = db.createStatement()) {

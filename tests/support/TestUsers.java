@@ -32,6 +32,12 @@ public final class TestUsers implements AutoCloseable {
         Files.setPosixFilePermissions(bin.resolve("claude"), PosixFilePermissions.fromString("rwxr-xr-x"));
     }
 
+    /** The account running the tests, with {@code home} for its home (a test's own folder), as a user t3 looks after. */
+    public static Accounts.Account me(Path home) throws java.io.IOException {
+        Accounts.Account real = Accounts.byUid(Accounts.currentUid()).orElseThrow();
+        return new Accounts.Account(real.name(), real.uid(), real.gid(), home.toRealPath(), "/bin/bash");
+    }
+
     public Accounts.Account create() {
         return create("/bin/bash");
     }
