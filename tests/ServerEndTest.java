@@ -87,12 +87,15 @@ class ServerEndTest {
         Children.Ran plan = restore("--dry-run", "--json");
         assertTrue(plan.out().contains("ended with no crash on record") && plan.out().contains("--session or --find brings it back")
                 && plan.out().contains("\"ended\" : {"), "the plan says why each is skipped and which server it ended with: " + plan.out());
+        assertTrue(plan.out().contains("\"assistant\" : \"claude\""), "and whose conversation each is: " + plan.out());
         Children.Ran list = restore("--user", alice.name(), "--list");
         List<String> header = List.of(list.out().lines().findFirst().orElse("").split(" {2,}"));
         List<String> newestLine = List.of(list.out().lines().skip(1).findFirst().orElse("").split(" {2,}"));
         assertEquals("2", newestLine.get(header.indexOf("ENDED")), "--list counts the sessions kept: " + list.out());
         assertEquals("claude " + newestLine.get(header.indexOf("CONVERSATIONS")), newestLine.get(header.indexOf("ASSISTANTS")),
                 "and says whose conversations they are: " + list.out());
+        Children.Ran listJson = restore("--user", alice.name(), "--list", "--json");
+        assertTrue(listJson.out().contains("\"assistants\" : {") && listJson.out().contains("\"claude\" : "), listJson.out());
         assertEquals(Set.of("fresh", "work", "notes"), newest().keySet(), "a save after the heal and the restore still keeps them");
         save();
         assertEquals(Set.of("fresh", "work", "notes"), newest().keySet(), "and the next one");

@@ -342,6 +342,17 @@ class StateStoreTest {
     }
 
     @Test
+    void findTakesAnotherAssistantsIdPrefixCaseAsItIs() throws Exception {
+        String ses = "ses_3f2aBc9XyZ0123456789abcdef";
+        SavedSession oc = session("web", SavedPane.at(0, 0).active(true).cwd("/").conversation(ses, "/", null).assistant("opencode"));
+        history.commit(List.of(oc, row("other", A)), T0);
+        Selection found = Selection.find(history, "ses_3f2aBc");
+        assertEquals(List.of(oc), found.rows(), "an OpenCode id by its prefix");
+        assertEquals("opencode", found.rows().get(0).conversations().get(0).assistant());
+        assertThrows(Selection.Refused.class, () -> Selection.find(history, "ses_3F2ABC"), "its letters are not a UUID's: case counts");
+    }
+
+    @Test
     void aRequestNamingSomethingAbsentIsRefusedWhole() throws Exception {
         history.commit(List.of(row("a", A), row("b", null)), T0);
         Selection.Refused r = assertThrows(Selection.Refused.class,

@@ -39,13 +39,24 @@ public final class Running {
 
     public Procfs procs() { return procs; }
 
-    /** The nearest assistant process below a pane (the pane's own process included) that runs as the user. */
+    /** The assistant process below a pane (the pane's own process included) that runs as the user: the foreground one, else the nearest. */
     public Optional<Found> in(int panePid) {
+        return below(panePid).stream().findFirst();
+    }
+
+    /** The user's assistant processes below a pane: the one in the pane's foreground first (a suspended one must not hide it), then nearest first. */
+    private List<Found> below(int panePid) {
+        List<Found> found = new ArrayList<>();
+        int foreground = procs.get(panePid).map(Procfs.Proc::tpgid).orElse(-1);
         for (Procfs.Proc p : procs.selfAndDescendants(panePid)) {
             if (p.uid() != account.uid()) continue;
-            for (Assistant a : Assistants.ALL) if (a.is(p)) return Optional.of(new Found(a, p));
+            for (Assistant a : Assistants.ALL) {
+                if (!a.is(p)) continue;
+                found.add(p.pid() == foreground ? 0 : found.size(), new Found(a, p));
+                break;
+            }
         }
-        return Optional.empty();
+        return found;
     }
 
     /**
@@ -55,22 +66,11 @@ public final class Running {
     public record InPane(Found found, Conversation conversation, boolean known) {}
 
     /**
-     * The assistant below a pane whose conversation counts: the one in the pane's foreground
-     * first (a suspended one must not hide it), then the nearest; of several, the first whose
-     * conversation can be named, else the first. Empty: no assistant of the user's runs there.
+     * The assistant below a pane whose conversation counts ({@link #below}): of several, the
+     * first whose conversation can be named, else the first. Empty: no assistant of the user's runs there.
      */
     public Optional<InPane> conversationIn(int panePid) {
-        List<Found> found = new ArrayList<>();
-        int foreground = procs.get(panePid).map(Procfs.Proc::tpgid).orElse(-1);
-        for (Procfs.Proc p : procs.selfAndDescendants(panePid)) {
-            if (p.uid() != account.uid()) continue;
-            for (Assistant a : Assistants.ALL) {
-                if (!a.is(p)) continue;
-                if (p.pid() == foreground) found.add(0, new Found(a, p));
-                else found.add(new Found(a, p));
-                break;
-            }
-        }
+        List<Found> found = below(panePid);
         boolean known = true;
         for (Found f : found) {
             try {

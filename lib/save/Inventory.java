@@ -138,11 +138,13 @@ public final class Inventory {
                     l.keptBy(), resolved.kept().get(l.keptBy()).source(), l.claim().session());
         }
         List<SavedSession> rows = new ArrayList<>();
+        // Each assistant's default home, looked up once per user: a row names a home only when it is another.
+        Map<assistant.Assistant, Optional<Path>> defaultHomes = new java.util.HashMap<>();
         panesOf.forEach((s, panes) -> {
             if (panes.isEmpty()) return; // gone between two lines of tmux's listing: nothing to save of it
             List<SavedPane> saved = new ArrayList<>();
             for (Tmux.LivePane p : panes) {
-                saved.add(pane(account, p, procs, resolved.kept().get(where(s, p)), processOf.get(where(s, p)), programs));
+                saved.add(pane(account, p, procs, resolved.kept().get(where(s, p)), processOf.get(where(s, p)), programs, defaultHomes));
             }
             rows.add(SavedSession.of(s.name(), windows(panes, saved)));
         });
@@ -177,13 +179,13 @@ public final class Inventory {
 
     /** One live pane as saved: its place and cwd, and the conversation it keeps ({@code c}, with its process's options) or its program. */
     private static SavedPane pane(Accounts.Account account, Tmux.LivePane p, Procfs procs, Conversation c, Procfs.Proc process,
-                                  List<String> programs) {
+                                  List<String> programs, Map<assistant.Assistant, Optional<Path>> defaultHomes) {
         String cwd = procs.currentPath(p.pid(), account.uid()).map(Path::toString).orElse("");
         SavedPane pane = SavedPane.at(p.window(), p.index()).active(p.active()).cwd(cwd).tmuxPane(key(p));
         if (c == null) {
             return pane.program(procs.ownedBy(p.pid(), account.uid()) ? Programs.running(procs, p.pid(), account.uid(), programs) : List.of());
         }
-        Optional<Path> defaultHome = UserFiles.trustedDir(c.assistant().defaultHome(account), account.uid());
+        Optional<Path> defaultHome = defaultHomes.computeIfAbsent(c.assistant(), a -> UserFiles.trustedDir(a.defaultHome(account), account.uid()));
         String home = c.home() == null || defaultHome.isPresent() && defaultHome.get().equals(c.home()) ? null : c.home().toString();
         return pane.conversation(c.id(), c.startDir() == null ? null : c.startDir().toString(), home).assistant(c.assistant().name())
                 .options(process == null ? List.of() : c.assistant().carried(process.argv()));
