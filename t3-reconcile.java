@@ -1,11 +1,13 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //MAIN T3Reconcile
-//RUNTIME_OPTIONS -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
+//RUNTIME_OPTIONS -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData
 //SOURCES lib/**.java
 
 import base.Accounts;
+import base.Mode;
 import install.Builds;
+import install.Linger;
 import install.CheckoutTrust;
 import base.Cli;
 import base.Drift;
@@ -34,9 +36,14 @@ import picocli.CommandLine.Option;
             "- t3-tmux-save.timer and t3-tmux-reconcile.timer enabled and running, t3-tmux-restore.service",
             "  enabled; a MASKED unit is your opt-out and is left alone;",
             "- the state dir root-only (0700), snapshots 0600;",
-            "- the three scripts built into JBang's caches, so the boot restore runs offline."},
+            "- the three scripts built into JBang's caches, so the boot restore runs offline.",
+            "",
+            "Run by anyone but root (single-user mode) it converges her own: units/user/ into",
+            "~/.config/systemd/user (enabled; started when her user manager runs), her state dir",
+            "(~/.local/state/t3-tmux), her caches (~/.cache/t3-tmux), and says whether linger is on",
+            "(with it her sessions come back at boot; without it, at her first login)."},
         footer = {"", "Exit status: 0 converged (or, with --check, nothing drifted), 1 drift found (--check) or a fix failed,",
-                  "2 bad arguments or not root."})
+                  "2 bad arguments (--root as anyone but root)."})
 class T3Reconcile implements Callable<Integer> {
     @Option(names = "--check", description = "report every drift, change nothing; exit 1 when anything drifted")
     boolean check;
@@ -66,8 +73,10 @@ class T3Reconcile implements Callable<Integer> {
             Log.error("%s is not a t3-tmux checkout; run ./jbang t3-reconcile.java from one, or pass --checkout", repo);
             return 2;
         }
-        if (root == null && !Accounts.isRoot()) {
-            Log.error("t3-reconcile installs system units: run it as root (sudo ./jbang t3-reconcile.java)");
+        // Root converges the host for everyone; anyone else her own units and caches (single-user mode).
+        Mode mode = root != null ? Mode.of(System.getenv(), true) : Mode.current();
+        if (root != null && !Accounts.isRoot()) {
+            Log.error("--root builds a system image: run it as root");
             return 2;
         }
         // Whoever can write what the units run is root: refuse such a checkout (under --check, drift).
@@ -77,13 +86,16 @@ class T3Reconcile implements Callable<Integer> {
         }
         if (!check && !untrusted.isEmpty()) return 2;
         Path top = root == null ? Path.of("/") : root;
-        Systemctl systemctl = new Systemctl(root);
-        if (root == null && !systemctl.live()) Log.info("PID 1 is not systemd: installing and enabling units for a boot under systemd; starting nothing");
+        Systemctl systemctl = root != null ? new Systemctl(root) : Systemctl.of(mode);
+        if (root == null && !systemctl.live()) {
+            Log.info(mode.system() ? "PID 1 is not systemd: installing and enabling units for a boot under systemd; starting nothing"
+                    : "no user manager of yours answers (systemctl --user): installing and enabling your units for when it runs; starting nothing");
+        }
 
         // 1. unit files, then one daemon-reload if any changed
         int before = fixed;
-        converge(Units.drift(repo, top));
-        if (fixed > before && systemctl.live()) Systemctl.check(systemctl.daemonReload(), "systemctl daemon-reload");
+        converge(Units.drift(repo, top, mode));
+        if (fixed > before && systemctl.live()) Systemctl.check(systemctl.daemonReload(), systemctl.name() + " daemon-reload");
 
         // 2. enabled and running (masked units are the operator's)
         List<String> notes = new ArrayList<>();
@@ -102,9 +114,11 @@ class T3Reconcile implements Callable<Integer> {
         //    which the units fall back to when an edit in place does not compile
         if (!noBuild && root == null) {
             int before4 = failed;
-            converge(Builds.drift(repo, Units.jbangEnv(), Units.LAST_GOOD));
-            if (!check && !dryRun && failed == before4) Log.info("caches warm: the scripts are built in %s", Units.CACHE);
+            converge(Builds.drift(repo, Units.jbangEnv(mode), Units.lastGood(mode)));
+            if (!check && !dryRun && failed == before4) Log.info("caches warm: the scripts are built in %s", Units.cache(mode));
         }
+        // 5. one person's sessions come back when her user manager starts: at boot only with linger
+        if (mode.singleUser()) Log.info("%s", Linger.line(Accounts.byUid(Accounts.currentUid()).map(Accounts.Account::name).orElse("you")));
 
         if (check) {
             Log.info(drifted == 0 ? "no drift" : drifted + " drift(s) found");

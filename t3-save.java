@@ -1,7 +1,7 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //MAIN T3Save
-//RUNTIME_OPTIONS -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
+//RUNTIME_OPTIONS -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData
 //SOURCES lib/**.java
 
 import base.Cli;
@@ -50,7 +50,7 @@ class T3Save implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Settings settings = Settings.fromEnvironment();
-        Roster.Resolution roster = Roster.resolve(settings, users, () -> Roster.discoverLiveServers(settings.tmuxTmpDir()));
+        Roster.Resolution roster = Roster.resolve(settings, users, () -> Roster.discoverLiveServers(settings.tmuxTmpDir(), settings.tmuxSocket()));
         if (roster.usageError() != null) {
             Log.error("%s", roster.usageError());
             return 2;

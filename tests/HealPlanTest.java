@@ -27,6 +27,18 @@ class HealPlanTest {
                 new KernelLog.OomKill(Instant.parse("2026-11-24T21:20:00.000001Z"), 99, 1002, "claude")), kills);
     }
 
+    /** Where dmesg is closed (dmesg_restrict, anyone but root), the journal's kernel messages say the same. */
+    @Test
+    void readsOomKillsFromTheJournalsKernelMessages() {
+        String journal = String.join("\n",
+                "2026-11-24T21:14:12.006896+0100 devbox kernel: oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,"
+                        + "task_memcg=/user.slice/user-1001.slice,task=tmux: server,pid=24067,uid=1001",
+                "2026-11-24T21:14:12.006928+0100 devbox kernel: Memory cgroup out of memory: Killed process 24067 (tmux: server) UID:1001",
+                "2026-11-24T21:15:00.000000+0100 devbox sshd[12]: oom-kill:task=tmux: server,pid=1,uid=1001");
+        assertEquals(List.of(new KernelLog.OomKill(Instant.parse("2026-11-24T20:14:12.006896Z"), 24067, 1001, "tmux: server")),
+                KernelLog.parse(journal), "only the kernel's own lines count");
+    }
+
     @Test
     void readsALiveRecordAndItsPane() {
         String id = "11111111-2222-4333-8444-555555555555";

@@ -37,7 +37,7 @@ class RebootTest {
         assumeTrue(Exec.run(List.of("sh", "-c", "command -v systemd-nspawn && command -v debootstrap"), Duration.ofSeconds(5)).ok(),
                 "needs systemd-nspawn and debootstrap (apt-get install systemd-container debootstrap; tests/run.sh does as root)");
         long t0 = System.nanoTime();
-        Path m2 = warmJBangRepo();
+        Path m2 = Repo.warmJBangRepo();
         Path javaHome = Path.of(System.getProperty("java.home")).toRealPath();
         List<String> binds = new ArrayList<>(List.of("--bind-ro=" + javaHome.getParent(), "--bind-ro=" + Repo.ROOT.toRealPath() + ":" + CHECKOUT,
                 "--bind=" + m2 + ":" + UNIT_ENV.get("JBANG_REPO")));
@@ -186,18 +186,6 @@ class RebootTest {
         List<String> cmd = new ArrayList<>(List.of(CHECKOUT + "/jbang", "--quiet", CHECKOUT + "/t3-reconcile.java"));
         cmd.addAll(List.of(args));
         return c.exec(Duration.ofMinutes(10), env, cmd.toArray(String[]::new));
-    }
-
-    /** A JBang repository with everything the scripts need, bound into the container (offline boots). */
-    static Path warmJBangRepo() throws Exception {
-        Path m2 = Files.createDirectories(Container.CACHE.resolve("m2"));
-        Map<String, String> env = Map.of("JBANG_REPO", m2.toString(), "JBANG_DIR", Container.CACHE.resolve("jbang-host").toString());
-        for (String s : List.of("t3-save.java", "t3-restore.java", "t3-reconcile.java")) {
-            Children.Ran r = Children.run(List.of(Repo.ROOT.resolve("jbang").toString(), "--quiet", "build", Repo.ROOT.resolve(s).toString()),
-                    env, Repo.ROOT, Duration.ofMinutes(10));
-            assertEquals(0, r.exit(), "warming " + m2 + " for " + s + ": " + r.all());
-        }
-        return m2;
     }
 
     static List<String> userEnv(String user) {

@@ -43,6 +43,27 @@ class ReconcileTest {
         assertEquals("", r.all().strip(), "no warnings either (unknown keys only warn)");
     }
 
+    /** One person's units (units/user), rendered for a home of hers, pass systemd's own check as user units. */
+    @Test
+    void userUnitsPassSystemdAnalyzeVerifyUser(@TempDir Path home) throws Exception {
+        base.Mode hers = base.Mode.of(Map.of("HOME", home.toString()), false);
+        Map<String, String> units = Units.render(Repo.ROOT, hers);
+        assertEquals(units.keySet(), Units.render(Repo.ROOT).keySet(), "the same five units as the system's");
+        Path rendered = Files.createDirectories(home.resolve("rendered")), run = Files.createDirectories(home.resolve("run"));
+        for (Map.Entry<String, String> u : units.entrySet()) Files.writeString(rendered.resolve(u.getKey()), u.getValue());
+        assertTrue(units.get("t3-tmux-save.service").contains("JBANG_DIR=" + hers.cacheDir() + "/jbang"), "her caches, not the system's");
+        assertTrue(units.get("t3-tmux-save.service").contains("ExecStart=/usr/bin/flock %t/t3-tmux.lock "), "the lock in her runtime dir");
+        assertTrue(units.get("t3-tmux-restore.service").contains("WantedBy=default.target"), "restores when her manager starts");
+        List<String> cmd = new java.util.ArrayList<>(List.of("systemd-analyze", "--user", "verify", "--man=no"));
+        try (var files = Files.list(rendered)) {
+            files.map(Path::toString).sorted().forEach(cmd::add);
+        }
+        // A user manager's checks need a runtime dir (as her login session would give).
+        Children.Ran r = Children.run(cmd, Map.of("XDG_RUNTIME_DIR", run.toString()), rendered, Duration.ofSeconds(60));
+        assertEquals(0, r.exit(), r.all());
+        assertEquals("", r.all().strip(), "no warnings either (unknown keys only warn)");
+    }
+
     @Test
     void installsHealsAndLeavesMasksAlone() throws Exception {
         Children.Ran first = reconcile("--check");

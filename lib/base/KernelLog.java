@@ -3,14 +3,13 @@ package base;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * What the kernel logged about OOM kills (dmesg, as root): the evidence that a process was
+ * What the kernel logged about OOM kills (dmesg, or the journal's kernel messages): the evidence that a process was
  * killed by memory pressure rather than by someone's choice. A tmux server leaves its socket
  * behind however it ends (kill-server, its last session closed, a crash), so for a server this
  * log is the only thing that tells a crash apart.
@@ -22,21 +21,34 @@ public final class KernelLog {
     /** The comm tmux gives its server process. */
     public static final String TMUX_SERVER = "tmux: server";
 
-    // 2026-11-24T21:14:12,006896+00:00 oom-kill:constraint=...,task=tmux: server,pid=24067,uid=1001
-    private static final Pattern OOM = Pattern.compile("^(\\S+) oom-kill:.*,task=(.*),pid=(\\d+),uid=(\\d+)\\s*$");
-    private static final DateTimeFormatter ISO = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss,SSSSSSxxx");
+    // dmesg:      2026-11-24T21:14:12,006896+00:00 oom-kill:constraint=...,task=tmux: server,pid=24067,uid=1001
+    // journalctl: 2026-11-24T21:14:12.006896+0000 host kernel: oom-kill:constraint=...
+    private static final Pattern OOM = Pattern.compile("^(\\S+) (?:\\S+ kernel: )?oom-kill:.*,task=(.*),pid=(\\d+),uid=(\\d+)\\s*$");
+    private static final Pattern OFFSET = Pattern.compile("([+-]\\d\\d)(\\d\\d)$");
 
     private KernelLog() {}
 
-    /** Every OOM kill the kernel's ring buffer still holds; none (and a warning) when it cannot be read. */
+    /**
+     * Every OOM kill the kernel's log still holds: its ring buffer (dmesg), or where that is closed
+     * (kernel.dmesg_restrict: anyone but root in single-user mode) this boot's kernel messages in
+     * the journal, which a member of adm or systemd-journal may read. None (and a warning saying
+     * what heal then cannot see) when neither can be read.
+     */
     public static List<OomKill> oomKills() {
         Exec.Result r = Exec.run(List.of("dmesg", "--kernel", "--time-format=iso"), Duration.ofSeconds(5));
-        if (!r.ok()) {
-            Log.warn("cannot read the kernel log (dmesg: %s): an OOM-killed tmux server cannot be told from one that exited",
-                    r.timedOut() ? "timed out" : r.firstErrorLine());
-            return List.of();
-        }
-        return parse(r.out());
+        if (r.ok()) return parse(r.out());
+        String dmesg = r.timedOut() ? "timed out" : r.firstErrorLine();
+        Exec.Result j = Exec.run(List.of("journalctl", "--dmesg", "--boot", "--output=short-iso-precise", "--no-pager", "--grep=oom-kill:"),
+                Duration.ofSeconds(10));
+        // Without the right to read it, journalctl says so and shows only what is hers (no kernel
+        // line at all; not with --quiet, which hides that); --grep exits 1 when nothing matched.
+        boolean closed = j.err().contains("insufficient permissions") || j.err().contains("not seeing messages") || j.err().contains("No journal files");
+        if (!closed && !j.timedOut() && (j.ok() || j.exit() == 1 && !j.out().contains("oom-kill:"))) return parse(j.out());
+        Log.warn("cannot read the kernel log (dmesg: %s; journalctl --dmesg: %s): an OOM-killed tmux server cannot be told from one that exited, "
+                + "so its sessions wait for the next boot or a restore by name%s", dmesg,
+                j.timedOut() ? "timed out" : j.err().contains("No journal files") ? "no journal here" : closed ? "not allowed" : j.firstErrorLine(),
+                Accounts.isRoot() ? "" : " (an operator can let you read it: adduser YOU systemd-journal)");
+        return List.of();
     }
 
     public static List<OomKill> parse(String dmesg) {
@@ -45,12 +57,18 @@ public final class KernelLog {
             Matcher m = OOM.matcher(line);
             if (!m.matches()) continue;
             try {
-                out.add(new OomKill(OffsetDateTime.parse(m.group(1), ISO).toInstant(), Integer.parseInt(m.group(3)),
+                out.add(new OomKill(time(m.group(1)), Integer.parseInt(m.group(3)),
                         Integer.parseInt(m.group(4)), m.group(2)));
             } catch (RuntimeException e) {
                 // a line we cannot read is no evidence
             }
         }
         return out;
+    }
+
+    /** dmesg's 2026-11-24T21:14:12,006896+00:00 or journalctl's 2026-11-24T21:14:12.006896+0000. */
+    private static Instant time(String stamp) {
+        String iso = OFFSET.matcher(stamp.replace(',', '.')).replaceFirst("$1:$2");
+        return OffsetDateTime.parse(iso).toInstant();
     }
 }

@@ -10,7 +10,7 @@ import java.util.Map;
  * Every knob, read once from the environment (the units set them; /etc/default/t3-tmux may too).
  * Each knob's name, default and meaning live here only: --help prints them from {@link #KNOBS}.
  */
-public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tmuxTimeout,
+public record Settings(Mode mode, Path userMap, Path stateDir, Path tmuxTmpDir, String tmuxSocket, Duration tmuxTimeout,
                        Map<String, String> assistantCommands, int keep, Duration keepFor, int healMax, Duration healWindow,
                        Duration lockWait, Duration userBudget, Resume resume, List<String> programs, Scrollback scrollback) {
 
@@ -35,8 +35,11 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
 
     public static final Knob USER_MAP = new Knob("T3_USER_MAP", "/etc/ttyd-user-map",
             "the roster: lines <auth>=<os_user>[:<cwd>]");
-    public static final Knob STATE_DIR = new Knob("T3_STATE_DIR", "/var/lib/t3-tmux-state", "snapshots and their history, root-only");
-    public static final Knob TMUX_TMPDIR = new Knob("T3_TMUX_TMPDIR", "/tmp", "the TMUX_TMPDIR users' servers run with");
+    public static final Knob STATE_DIR = new Knob("T3_STATE_DIR", "/var/lib/t3-tmux-state",
+            "snapshots and their history, root-only (single-user mode: ${XDG_STATE_HOME:-~/.local/state}/t3-tmux, hers only)");
+    public static final Knob TMUX_TMPDIR = new Knob("T3_TMUX_TMPDIR", "/tmp", "the TMUX_TMPDIR users' servers run with (single-user mode: her TMUX_TMPDIR)");
+    public static final Knob TMUX_SOCKET = new Knob("T3_TMUX_SOCKET", "default",
+            "the tmux server looked after: a socket name (tmux -L NAME) in <tmpdir>/tmux-<uid>/, or in single-user mode a socket path (tmux -S PATH)");
     public static final Knob TMUX_TIMEOUT = new Knob("T3_TMUX_TIMEOUT", "5", "seconds one tmux call may take");
     public static final Knob ASSISTANT = new Knob("T3_<NAME>", "its name",
             "the command an assistant is resumed with, on the user's login PATH (T3_CLAUDE for claude; <NAME>: the assistant's, upper case)");
@@ -58,18 +61,26 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
             "lines of each pane's history saved (root-only) and shown again in its restored pane; 0: off");
     public static final Knob SCROLLBACK_MAX = new Knob("T3_SCROLLBACK_MAX", "256",
             "KiB of saved screen a pane, at most; 16 times this a user");
-    public static final List<Knob> KNOBS = List.of(USER_MAP, STATE_DIR, TMUX_TMPDIR, TMUX_TIMEOUT, USER_BUDGET, ASSISTANT, ASSISTANT_ARGS,
+    public static final List<Knob> KNOBS = List.of(USER_MAP, STATE_DIR, TMUX_TMPDIR, TMUX_SOCKET, TMUX_TIMEOUT, USER_BUDGET, ASSISTANT, ASSISTANT_ARGS,
             RESTORE_PROGRAMS, SCROLLBACK, SCROLLBACK_MAX, RESUME, RESUME_CONCURRENCY, RESUME_MIN_FREE, RESUME_WAIT, KEEP, KEEP_DAYS, HEAL_MAX, HEAL_WINDOW, LOCK_WAIT);
 
     public static Settings fromEnvironment() {
-        return from(System.getenv());
+        return from(System.getenv(), Mode.current());
     }
 
+    /** The settings {@code env} gives in this process's mode. */
     public static Settings from(Map<String, String> env) {
+        return from(env, Mode.current());
+    }
+
+    /** The settings {@code env} gives; what a knob leaves unsaid, {@code mode} says (root's paths, or one person's). */
+    public static Settings from(Map<String, String> env, Mode mode) {
         return new Settings(
+                mode,
                 Path.of(get(env, USER_MAP)),
-                Path.of(get(env, STATE_DIR)),
-                Path.of(get(env, TMUX_TMPDIR)),
+                Path.of(orElse(env, STATE_DIR, mode.stateDir().toString())),
+                Path.of(orElse(env, TMUX_TMPDIR, mode.tmuxTmpDir())),
+                socket(env, mode),
                 Duration.ofMillis((long) (number(env, TMUX_TIMEOUT, 0.001, 3600) * 1000)),
                 assistantCommands(env),
                 (int) number(env, KEEP, 1, 1_000_000),
@@ -170,6 +181,25 @@ public record Settings(Path userMap, Path stateDir, Path tmuxTmpDir, Duration tm
 
     private static String fmt(double d) {
         return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+    }
+
+    /**
+     * A socket name (tmux -L: letters, digits, '.', '_', '-'), or in single-user mode an absolute
+     * path (tmux -S). Root drives every user's server: a path would name one socket for all.
+     */
+    private static String socket(Map<String, String> env, Mode mode) {
+        String v = get(env, TMUX_SOCKET);
+        if (v.matches("[A-Za-z0-9._-]{1,100}") && !v.startsWith(".")) return v;
+        if (v.startsWith("/") && !mode.system() && !v.contains("\n")) return Path.of(v).normalize().toString();
+        throw new IllegalArgumentException(TMUX_SOCKET.name() + " must be a socket name (letters, digits, '.', '_', '-')"
+                + (mode.system() ? "" : " or an absolute path") + ", not '" + v + "'"
+                + (mode.system() && v.startsWith("/") ? ": a path names one socket, and root looks after every user's; use a name" : ""));
+    }
+
+    /** The knob's value, or {@code fallback} (a default that depends on the mode) when unset. */
+    private static String orElse(Map<String, String> env, Knob k, String fallback) {
+        String v = env.get(k.name());
+        return v == null || v.isBlank() ? fallback : v.strip();
     }
 
     private static String get(Map<String, String> env, Knob k) {

@@ -8,6 +8,7 @@ import base.Accounts;
 import base.AtomicFile;
 import base.ConversationId;
 import base.Log;
+import base.Mode;
 import base.Procfs;
 import base.UserFiles;
 import java.io.IOException;
@@ -45,9 +46,12 @@ public final class Gemini implements Assistant {
 
     /**
      * Root's, 0644, in a folder only root may write (Gemini ignores one whose folder others can
-     * write): turns off the session cleanup for the processes t3 starts, and nothing else.
+     * write): turns off the session cleanup for the processes t3 starts, and nothing else. In
+     * single-user mode hers, in her config folder ({@link Mode#configDir}).
      */
-    static final Path DEFAULTS = Path.of("/etc/t3-tmux/gemini-system-defaults.json");
+    static Path defaults() {
+        return Mode.current().configDir().resolve("gemini-system-defaults.json");
+    }
     static final String NO_CLEANUP = "{\"general\":{\"sessionRetention\":{\"enabled\":false}}}\n";
 
     private static final LaunchOptions CARRIED = new LaunchOptions(Set.of("-m", "--model", "--approval-mode"), Set.of(), Set.of());
@@ -157,22 +161,23 @@ public final class Gemini implements Assistant {
     @Override public List<String> carried(List<String> argv) { return CARRIED.carried(argv); }
 
     /**
-     * Points the gemini t3 starts at {@link #DEFAULTS}, written first when it is missing or not
+     * Points the gemini t3 starts at {@link #defaults}, written first when it is missing or not
      * what it must be: resuming conversations one after another must not let each start delete
      * the last one's file. Without it (it could not be written) gemini runs as the user set it.
      */
     @Override
     public Map<String, String> resumeEnv() {
+        Path file = defaults();
         try {
-            if (!Files.isRegularFile(DEFAULTS, LinkOption.NOFOLLOW_LINKS) || !Files.readString(DEFAULTS).equals(NO_CLEANUP)) {
-                Files.createDirectories(DEFAULTS.getParent());
-                Files.setPosixFilePermissions(DEFAULTS.getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
-                AtomicFile.write(DEFAULTS, NO_CLEANUP.getBytes(java.nio.charset.StandardCharsets.UTF_8), PosixFilePermissions.fromString("rw-r--r--"));
+            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) || !Files.readString(file).equals(NO_CLEANUP)) {
+                Files.createDirectories(file.getParent());
+                Files.setPosixFilePermissions(file.getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
+                AtomicFile.write(file, NO_CLEANUP.getBytes(java.nio.charset.StandardCharsets.UTF_8), PosixFilePermissions.fromString("rw-r--r--"));
             }
-            return Map.of("GEMINI_CLI_SYSTEM_DEFAULTS_PATH", DEFAULTS.toString());
+            return Map.of("GEMINI_CLI_SYSTEM_DEFAULTS_PATH", file.toString());
         } catch (IOException | RuntimeException e) {
             Log.warn("gemini: cannot write %s (%s): the gemini processes t3 starts keep their session cleanup, which can delete a resumed conversation's file",
-                    DEFAULTS, e.getMessage());
+                    file, e.getMessage());
             return Map.of();
         }
     }

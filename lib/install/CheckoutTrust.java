@@ -1,5 +1,7 @@
 package install;
 
+import base.Accounts;
+
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -15,7 +17,8 @@ import java.util.Set;
 /**
  * Whether a checkout may be installed: the units run its scripts as root, so whoever can write
  * any of them (or rename a directory on the way to them) is root. Every file the units run, and
- * every directory from / down to it, must be owned by root and writable by root alone; a
+ * every directory from / down to it, must be owned by root and writable by root alone (in
+ * single-user mode by root or her, and by them alone: her units run as her); a
  * directory above the checkout writable by all is fine when sticky (/tmp: nobody renames what
  * is not theirs); the checkout, every folder of the scripts' sources and units/ never are,
  * since a file added there is run.
@@ -30,7 +33,7 @@ public final class CheckoutTrust {
         Set<Path> seen = new java.util.HashSet<>();
         Path dir = checkout.toAbsolutePath().normalize();
         // Where a new file is itself run (a source folder, units/), sticky does not help.
-        Set<Path> inside = new java.util.HashSet<>(List.of(dir, dir.resolve("units")));
+        Set<Path> inside = new java.util.HashSet<>(List.of(dir, dir.resolve("units"), dir.resolve(Units.USER_SOURCES)));
         try {
             inside.addAll(Sources.directories(dir, Builds.SCRIPTS));
         } catch (IOException e) {
@@ -54,6 +57,7 @@ public final class CheckoutTrust {
             }
         }
         addMatching(paths, dir.resolve("units"), "*");
+        addMatching(paths, dir.resolve(Units.USER_SOURCES), "*");
         return paths;
     }
 
@@ -83,9 +87,10 @@ public final class CheckoutTrust {
                 if (c.equals(p)) found.add(p + ": cannot be checked (" + e.getMessage() + ")");
                 continue;
             }
-            if (uid != 0) {
-                found.add(String.format("%s is owned by uid %d (%s), who can change what root runs: chown root:root %s",
-                        c, uid, a.owner().getName(), c));
+            if (uid != 0 && uid != Accounts.currentUid()) {
+                found.add(Accounts.isRoot()
+                        ? String.format("%s is owned by uid %d (%s), who can change what root runs: chown root:root %s", c, uid, a.owner().getName(), c)
+                        : String.format("%s is owned by uid %d (%s), who can change what your units run: use a checkout of your own", c, uid, a.owner().getName()));
             }
             if (a.isSymbolicLink()) {
                 try {

@@ -1,6 +1,7 @@
 package install;
 
 import base.Exec;
+import base.Mode;
 import base.Systemd;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,15 +15,32 @@ import java.util.List;
 public final class Systemctl {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
     private final Path root;
+    /** Her user manager (systemctl --user), not the system's: single-user mode. */
+    private final boolean user;
 
     /** {@code root} null: the running system. */
     public Systemctl(Path root) {
-        this.root = root;
+        this(root, false);
     }
 
-    /** Whether units can be started and queried for activity: PID 1 is systemd and we act on it. */
+    public Systemctl(Path root, boolean user) {
+        this.root = root;
+        this.user = user;
+    }
+
+    /** The running manager of this mode: the system's, or (single-user mode) her own. */
+    public static Systemctl of(Mode mode) {
+        return new Systemctl(null, mode.singleUser());
+    }
+
+    /** Whether units can be started and queried for activity: the manager runs and we act on it. */
     public boolean live() {
-        return root == null && Systemd.isPid1();
+        return root == null && (user ? Mode.current().userManager() : Systemd.isPid1());
+    }
+
+    /** The manager's name, for the log: "systemctl" or "systemctl --user". */
+    public String name() {
+        return user ? "systemctl --user" : "systemctl";
     }
 
     /** enabled, disabled, static, masked, not-found, …: systemctl's own word. */
@@ -48,7 +66,9 @@ public final class Systemctl {
 
     private Exec.Result run(String... args) {
         List<String> cmd = new ArrayList<>(List.of("systemctl"));
-        if (root == null && !Systemd.isPid1()) cmd.add("--root=/");
+        if (user) cmd.add("--user");
+        // No manager to ask: enabling is links in files, which --root makes offline (her ~/.config too).
+        if (root == null && !live()) cmd.add("--root=/");
         else if (root != null) cmd.add("--root=" + root);
         cmd.addAll(List.of(args));
         return Exec.run(cmd, TIMEOUT);

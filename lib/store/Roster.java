@@ -19,8 +19,9 @@ import java.util.Optional;
 
 /**
  * Who t3-tmux looks after. The user map (default /etc/ttyd-user-map) has lines
- * {@code <auth>=<os_user>[:<cwd>]}; '#' comments and blank lines are ignored. Without a map,
- * a non-root caller looks after itself and root after every account with a live tmux server.
+ * {@code <auth>=<os_user>[:<cwd>]}; '#' comments and blank lines are ignored. Without a map, root
+ * looks after every account with a live tmux server. Anyone else (single-user mode) looks after
+ * herself alone, map or none.
  */
 public final class Roster {
     /** One OS user to look after, with the default directory the map gives it (may be null). */
@@ -75,13 +76,27 @@ public final class Roster {
         }
     }
 
+    /** The map as one person may read it (it may be root's alone): empty when she cannot. */
+    private static Optional<Parsed> readIfAllowed(Path map) {
+        try {
+            return read(map);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
     /**
      * Every account whose default tmux socket ({@code <tmpdir>/tmux-<uid>/default}) accepts a
      * connection. The uid comes from the socket directory's owner, which tmux itself insists on.
      */
     public static List<Entry> discoverLiveServers(Path tmuxTmpDir) {
+        return discoverLiveServers(tmuxTmpDir, Tmux.DEFAULT_SOCKET);
+    }
+
+    /** As above, for the servers of socket {@code name} (T3_TMUX_SOCKET). */
+    public static List<Entry> discoverLiveServers(Path tmuxTmpDir, String name) {
         List<Entry> found = new ArrayList<>();
-        for (int uid : Tmux.liveServers(tmuxTmpDir)) Accounts.byUid(uid).ifPresent(a -> found.add(new Entry(a.name(), null)));
+        for (int uid : Tmux.liveServers(tmuxTmpDir, name)) Accounts.byUid(uid).ifPresent(a -> found.add(new Entry(a.name(), null)));
         found.sort(java.util.Comparator.comparing(Entry::user));
         return found;
     }
@@ -105,11 +120,20 @@ public final class Roster {
             if (!Accounts.validName(u)) return new Resolution(List.of(), "not a valid user name: '" + u + "'");
             if (Accounts.byName(u).isEmpty()) return new Resolution(List.of(), "no such user: '" + u + "' (getent passwd knows no such account)");
         }
-        Optional<Parsed> map = read(s.userMap());
+        Optional<Parsed> map = s.mode().system() ? read(s.userMap()) : readIfAllowed(s.userMap());
         List<Entry> all;
-        map.map(Parsed::problems).orElse(List.of())
+        if (s.mode().system()) map.map(Parsed::problems).orElse(List.of())
                 .forEach(p -> Log.warn("%s line %d: %s; line ignored", s.userMap(), p.line(), p.text()));
-        if (map.isPresent()) {
+        if (s.mode().singleUser()) {
+            // Not root: herself alone, whatever the map says of others (her line there still gives her cwd).
+            String self = Accounts.byUid(Accounts.currentUid()).map(Accounts.Account::name)
+                    .orElseThrow(() -> new IOException("uid " + Accounts.currentUid() + " has no passwd entry"));
+            all = List.of(map.flatMap(m -> m.entries().stream().filter(e -> e.user().equals(self)).findFirst()).orElse(new Entry(self, null)));
+            for (String u : only) {
+                if (!u.equals(self)) return new Resolution(List.of(), "single-user mode (not root) looks after you alone ('" + self + "'), not '" + u
+                        + "'; an operator runs t3 as root for everyone");
+            }
+        } else if (map.isPresent()) {
             all = map.get().entries();
         } else if (Accounts.isRoot()) {
             // No map: --user names anyone; otherwise whoever has a live tmux server.

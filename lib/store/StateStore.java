@@ -4,6 +4,7 @@ import base.Accounts;
 import base.AtomicFile;
 import base.Drift;
 import base.Log;
+import base.Mode;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -19,7 +20,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * One state dir, root-only, and where everything lives in it:
+ * One state dir, root-only (single-user mode: hers only), and where everything lives in it:
  * <pre>
  *   snapshots/USER/20261124T193000Z.tsv   history, one file per change (History)
  *   USER.tsv                              symlink to the newest of them
@@ -56,15 +57,17 @@ public final class StateStore {
     public Path healFile(String user) { return dir.resolve(user + ".heals"); }
 
     /**
-     * Where what heal did goes when {@link #healFile} cannot be written (a full disk): under /run,
-     * root-only, one folder per state dir. What heal acts on is of this boot only, which is what
-     * /run keeps: enough that an old crash never undoes a later choice.
+     * Where what heal did goes when {@link #healFile} cannot be written (a full disk): under /run
+     * (single-user mode: her $XDG_RUNTIME_DIR; {@link Mode#runtimeDir}), ours only, one folder per
+     * state dir. What heal acts on is of this boot only, which is what /run keeps: enough that an
+     * old crash never undoes a later choice. Without a runtime dir: a folder in the state dir.
      */
     public Path healFallback(String user) {
         // String.hashCode is fixed by the language: the same folder for the same state dir in every run,
         // without a digest's start-up cost on every save (a collision would share a folder, not a file's meaning).
         String id = String.format("%08x", dir.toAbsolutePath().normalize().toString().hashCode());
-        return Path.of("/run/t3-tmux").resolve(id).resolve(user + ".heals");
+        Path run = Mode.current().runtimeDir();
+        return (run != null ? run : dir.resolve(".run")).resolve(id).resolve(user + ".heals");
     }
 
     /** What the user's panes showed at the last save, when T3_SCROLLBACK is on (see {@link Screens}). */

@@ -3,6 +3,7 @@ package tmux;
 import base.Accounts;
 import base.Exec;
 import base.Log;
+import base.Mode;
 import base.Procfs;
 import base.Settings;
 import base.Systemd;
@@ -139,6 +140,8 @@ public final class Tmux {
 
     private final Accounts.Account account;
     private final Path tmpDir;
+    /** The server's socket: a name in {@code <tmpDir>/tmux-<uid>/} (tmux -L), or a path (tmux -S). */
+    private final String socketName;
     private final Duration timeout;
     /** When this run's budget for the user runs out (System.nanoTime), and whether her server hung once. */
     private final long budgetEnd;
@@ -156,8 +159,14 @@ public final class Tmux {
      * rest of the run's calls to it fail at once.
      */
     public Tmux(Accounts.Account account, Path tmpDir, Duration timeout, Duration budget) {
+        this(account, tmpDir, DEFAULT_SOCKET, timeout, budget);
+    }
+
+    /** As above, on the server of socket {@code socketName} (a name, or in single-user mode a path: {@link Settings#tmuxSocket}). */
+    public Tmux(Accounts.Account account, Path tmpDir, String socketName, Duration timeout, Duration budget) {
         this.account = account;
         this.tmpDir = tmpDir;
+        this.socketName = socketName;
         this.timeout = timeout;
         this.budget = budget;
         this.budgetEnd = System.nanoTime() + budget.toNanos();
@@ -168,19 +177,33 @@ public final class Tmux {
         return hung || budgetEnd - System.nanoTime() <= 0;
     }
 
-    /** The user's server as the settings say: TMUX_TMPDIR, the per-call timeout, the per-user budget. */
+    /** The user's server as the settings say: TMUX_TMPDIR, the socket, the per-call timeout, the per-user budget. */
     public static Tmux of(Accounts.Account account, Settings settings) {
-        return new Tmux(account, settings.tmuxTmpDir(), settings.tmuxTimeout(), settings.userBudget());
+        return new Tmux(account, settings.tmuxTmpDir(), settings.tmuxSocket(), settings.tmuxTimeout(), settings.userBudget());
     }
 
-    /** The user's default socket: {@code <tmpdir>/tmux-<uid>/default}. */
+    /** The socket tmux uses when told none. */
+    public static final String DEFAULT_SOCKET = "default";
+
+    /** The user's socket: {@code <tmpdir>/tmux-<uid>/<name>}, or the path the settings gave. */
     public Path socket() {
-        return socketOf(tmpDir, account.uid());
+        return socketOf(tmpDir, socketName, account.uid());
     }
 
     /** The default socket of uid's server under a TMUX_TMPDIR: {@code <tmpdir>/tmux-<uid>/default}. */
     public static Path socketOf(Path tmpDir, int uid) {
-        return tmpDir.resolve("tmux-" + uid).resolve("default");
+        return socketOf(tmpDir, DEFAULT_SOCKET, uid);
+    }
+
+    /** uid's socket {@code name} under a TMUX_TMPDIR ({@code <tmpdir>/tmux-<uid>/<name>}), or {@code name} itself when it is a path. */
+    public static Path socketOf(Path tmpDir, String name, int uid) {
+        return name.startsWith("/") ? Path.of(name) : tmpDir.resolve("tmux-" + uid).resolve(name);
+    }
+
+    /** The options that point tmux at the socket: none for the default, else -L NAME or -S PATH. */
+    private List<String> socketOptions() {
+        if (socketName.equals(DEFAULT_SOCKET)) return List.of();
+        return List.of(socketName.startsWith("/") ? "-S" : "-L", socketName);
     }
 
     /**
@@ -189,6 +212,11 @@ public final class Tmux {
      * is said in the log and left out.
      */
     public static List<Integer> liveServers(Path tmpDir) {
+        return liveServers(tmpDir, DEFAULT_SOCKET);
+    }
+
+    /** As above, for socket {@code name} (a name, never a path: root finds every user's). */
+    public static List<Integer> liveServers(Path tmpDir, String name) {
         List<Integer> uids = new ArrayList<>();
         try (java.nio.file.DirectoryStream<Path> dirs = Files.newDirectoryStream(tmpDir, "tmux-*")) {
             for (Path dir : dirs) {
@@ -199,7 +227,7 @@ public final class Tmux {
                 } catch (IOException e) {
                     continue;
                 }
-                Path socket = socketOf(tmpDir, uid);
+                Path socket = socketOf(tmpDir, name, uid);
                 if (!socket.getParent().equals(dir)) continue; // tmux insists its dir belongs to the uid it is named for
                 SocketState state = probeSocket(socket, uid);
                 if (state == SocketState.UNANSWERED) Log.warn("uid %d: %s does not answer; its user is not saved this run", uid, socket);
@@ -615,6 +643,7 @@ public final class Tmux {
         if (left <= 0) return new Exec.Result(-1, "", "not asked: the " + budget.toSeconds() + " s budget for " + account.name() + " is spent", true);
         List<String> cmd = new ArrayList<>(asUser(ownScope));
         cmd.add("tmux");
+        cmd.addAll(socketOptions());
         for (int i = 0; i < commands.size(); i++) {
             if (i > 0) cmd.add(";");
             for (String a : commands.get(i)) cmd.add(arg(a));
@@ -636,16 +665,20 @@ public final class Tmux {
     /**
      * The prefix that runs a command as the user with a clean environment: setpriv execs (no
      * lingering parent, so a timeout kills tmux itself), env -i drops root's variables. With
-     * {@code ownScope}, systemd-run first puts it in a new scope under user-UID.slice.
+     * {@code ownScope}, systemd-run first puts it in a new scope under user-UID.slice (in
+     * single-user mode, under her user manager, when one answers).
      * setsid puts it in a session of its own, without root's controlling terminal: a process of
      * the user's holding root's terminal could push keystrokes into it (TIOCSTI). setsid execs
      * too: it forks only when its caller leads a process group, which a child we spawn never does.
      */
     public List<String> asUser(boolean ownScope) {
         List<String> cmd = new ArrayList<>();
-        if (ownScope) {
-            cmd.addAll(List.of("systemd-run", "--scope", "--quiet", "--collect", "--slice=user-" + account.uid() + ".slice",
-                    "--unit=t3-tmux-" + account.name() + "-" + System.currentTimeMillis(), "--"));
+        String unit = "--unit=t3-tmux-" + account.name() + "-" + System.currentTimeMillis();
+        if (ownScope && Accounts.isRoot()) {
+            cmd.addAll(List.of("systemd-run", "--scope", "--quiet", "--collect", "--slice=user-" + account.uid() + ".slice", unit, "--"));
+        } else if (ownScope && Mode.current().userManager()) {
+            // Single-user mode: her own manager's scope, so a server her restore unit starts outlives it.
+            cmd.addAll(List.of("systemd-run", "--user", "--scope", "--quiet", "--collect", unit, "--"));
         }
         cmd.add("setsid");
         if (Accounts.currentUid() != account.uid()) {
