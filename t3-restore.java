@@ -18,12 +18,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import restore.RestoreRun;
+import restore.Picker;
 import restore.RestoreVerbs;
 import restore.Selection;
 import store.Roster;
 import store.RunLock;
 import store.StateStore;
 import tmux.ServerCrash;
+import tmux.Tmux;
 
 @Command(name = "t3-restore", mixinStandardHelpOptions = true, version = "t3-restore 2", usageHelpWidth = 100,
         description = {
@@ -68,13 +70,23 @@ class T3Restore implements Callable<Integer> {
                 + "What a user closed on purpose (/exit, kill-session, kill-server) leaves no such evidence and is left alone")
         boolean heal;
 
+        @Option(names = "--menu", paramLabel = "PAGE", description = "show a menu on the tmux client --tmux-client names (the plugin's prefix + R): "
+                + "PAGE sessions (each saved session not live now, newest first) or snapshots; choosing an item brings it back")
+        String menu;
+
+        @Option(names = "--pick", paramLabel = "TOKEN:N", description = "bring back item N of the menu shown last (what a menu item runs)")
+        String pick;
+
         /** A verb that names one user's snapshots or sessions. */
-        boolean oneUser() { return list || forget != null || find != null || snapshot != null; }
+        boolean oneUser() { return list || forget != null || find != null || snapshot != null || menu != null || pick != null; }
     }
 
     @Option(names = "--session", paramLabel = "NAME", description = "only the saved session of this exact name (repeatable); "
             + "brings it back even if forgotten or not running when saved")
     List<String> sessions = new ArrayList<>();
+
+    @Option(names = "--tmux-client", paramLabel = "CLIENT", description = "the tmux client (#{client_name}) --menu draws on, and that hears how a --pick went")
+    String client;
 
     @Mixin
     Cli.PlanOptions plan = new Cli.PlanOptions();
@@ -100,7 +112,7 @@ class T3Restore implements Callable<Integer> {
         }
         boolean oneUser = verb.oneUser() || !sessions.isEmpty();
         if (oneUser && roster.entries().size() != 1) {
-            Log.error("--list, --snapshot, --session, --find and --forget act on one user: add --user NAME");
+            Log.error("--list, --snapshot, --session, --find, --forget, --menu and --pick act on one user: add --user NAME");
             return 2;
         }
         // Runs that write take the state dir's lock, as the units' runs do; reading needs none.
@@ -114,11 +126,20 @@ class T3Restore implements Callable<Integer> {
                 return failed == 0 ? 0 : 1;
             }
             if (verb.list) return RestoreVerbs.list(store, user, plan.json);
+            if (verb.menu != null) return RestoreVerbs.menu(settings, store, user, verb.menu.equals("snapshots"), client);
+            if (verb.pick != null) {
+                Picker.Choice choice = new Picker(store, user, java.time.Instant.now()).chosen(verb.pick).orElse(null);
+                if (choice == null) return RestoreVerbs.staleMenu(settings, user, client);
+                verb.snapshot = choice.snapshot();
+                if (choice.session() != null) sessions.add(choice.session());
+            }
             if (verb.forget != null) return RestoreVerbs.forget(settings, store, user, verb.forget, plan.dryRun);
             RestoreRun restores = new RestoreRun(settings, store, new RestoreRun.Request(verb.snapshot, sessions, verb.find, plan.dryRun));
             int failed = restores.users(roster.entries(), Procfs.read(), plan.dryRun || oneUser);
             if (plan.dryRun) RestoreVerbs.printPlan(restores.plan(), plan.json);
-            return failed + restores.resumeAndRecord(ServerCrash.fromKernel()) == 0 ? 0 : 1;
+            failed += restores.resumeAndRecord(ServerCrash.fromKernel());
+            if (client != null) RestoreVerbs.tellRestored(settings, user, client, verb.snapshot, sessions, failed);
+            return failed == 0 ? 0 : 1;
         } catch (Selection.Refused e) {
             Log.error("%s: %s", roster.entries().get(0).user(), e.getMessage());
             return 2;
@@ -132,6 +153,11 @@ class T3Restore implements Callable<Integer> {
         }
         if (plan.json && !(verb.list || plan.dryRun)) return "--json goes with --list or --dry-run";
         if (verb.list && plan.dryRun) return "--list changes nothing already; drop --dry-run";
+        if (verb.menu != null && !verb.menu.equals("sessions") && !verb.menu.equals("snapshots")) return "--menu takes sessions or snapshots, not '" + verb.menu + "'";
+        if ((verb.menu != null || client != null) && !Tmux.validClient(client)) {
+            return client == null ? "--menu draws on a tmux client: add --tmux-client '#{client_name}'" : "--tmux-client takes a client as tmux names it (/dev/pts/3), not '" + client + "'";
+        }
+        if ((verb.menu != null || verb.pick != null) && plan.dryRun) return "--menu and --pick go without --dry-run";
         return null;
     }
 }

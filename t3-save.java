@@ -22,6 +22,7 @@ import store.Roster;
 import store.RunLock;
 import store.StateStore;
 import tmux.ServerCrash;
+import tmux.Tmux;
 
 @Command(name = "t3-save", mixinStandardHelpOptions = true, version = "t3-save 2", usageHelpWidth = 100,
         description = {
@@ -43,6 +44,9 @@ class T3Save implements Callable<Integer> {
     @Option(names = "--dry-run", description = "print the snapshots that would be written; write nothing")
     boolean dryRun;
 
+    @Option(names = "--tmux-client", paramLabel = "CLIENT", description = "say on this tmux client (#{client_name}) what was saved (the plugin's key)")
+    String client;
+
     public static void main(String[] args) {
         Cli.exit(new T3Save(), args);
     }
@@ -51,8 +55,8 @@ class T3Save implements Callable<Integer> {
     public Integer call() throws Exception {
         Settings settings = Settings.fromEnvironment();
         Roster.Resolution roster = Roster.resolve(settings, users, () -> Roster.discoverLiveServers(settings.tmuxTmpDir(), settings.tmuxSocket()));
-        if (roster.usageError() != null) {
-            Log.error("%s", roster.usageError());
+        if (roster.usageError() != null || client != null && !Tmux.validClient(client)) {
+            Log.error("%s", roster.usageError() != null ? roster.usageError() : "--tmux-client takes a client as tmux names it (/dev/pts/3), not '" + client + "'");
             return 2;
         }
         if (Units.bootRestoreRuns("not saving, so the snapshots it restores from stay intact")) return 0;
@@ -76,6 +80,7 @@ class T3Save implements Callable<Integer> {
                 pool.shutdown();
             }
         }
+        if (client != null) for (Roster.Entry e : roster.entries()) Saver.tell(settings, store, e.user(), client, failed == 0);
         return failed == 0 ? 0 : 1;
     }
 

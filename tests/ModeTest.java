@@ -63,6 +63,15 @@ class ModeTest {
         assertTrue(other.usageError() != null && other.usageError().contains("single-user mode"), String.valueOf(other.usageError()));
     }
 
+    /** Her settings file: T3_* lines only, quotes as systemd reads them, comments and other lines ignored. */
+    @Test
+    void herSettingsFileReadsAsHerUnitsReadIt(@TempDir Path dir) throws Exception {
+        Path f = java.nio.file.Files.writeString(dir.resolve("env"), String.join("\n", "# mine", "T3_TMUX_TMPDIR=/run/user/1000",
+                "T3_RESUME = \"lazy\"", "T3_KEEP='50'", "PATH=/evil", "not a line", ""));
+        assertEquals(Map.of("T3_TMUX_TMPDIR", "/run/user/1000", "T3_RESUME", "lazy", "T3_KEEP", "50"), Settings.settingsFile(f));
+        assertEquals(Map.of(), Settings.settingsFile(dir.resolve("missing")));
+    }
+
     /** A server on a named socket (tmux -L) is the one listed and driven, not the default one. */
     @Test
     void aNamedSocketIsTheServerDriven(@TempDir Path home) throws Exception {

@@ -44,21 +44,13 @@ class SingleUserTest {
     void setUp() throws Exception {
         assumeTrue(Accounts.isRoot(), "needs root to create the throwaway person who is not root; run the tests as root (CI does)");
         users = new TestUsers();
-        her = users.create();
-        mode = Mode.of(Map.of("HOME", her.home().toString()), false);
-        // Her own checkout and her own caches (a copy of the warm Maven repository: her reconcile builds offline).
-        checkout = her.home().resolve("t3-tmux");
-        Files.createDirectories(checkout);
-        for (String f : List.of("jbang", "t3-save.java", "t3-restore.java", "t3-reconcile.java", "lib", "units")) {
-            Children.check("cp", "-a", Repo.ROOT.resolve(f).toString(), checkout.toString());
-        }
-        Path m2 = Path.of(Units.jbangEnv(mode).get("JBANG_REPO"));
-        Files.createDirectories(m2.getParent());
-        Children.check("cp", "-a", Repo.warmJBangRepo().toString(), m2.toString());
+        Person person = new Person(users);
+        her = person.account;
+        mode = person.mode;
+        checkout = person.checkout;
+        asHer = person;
         proj = her.home().resolve("proj");
-        Files.createDirectories(proj);
-        Children.check("chown", "-R", her.uid() + ":" + her.gid(), her.home().toString());
-        Children.check("chmod", "-R", "go-w", checkout.toString());
+        Children.asUser(her, "mkdir", "-p", proj.toString());
         marker = users.dir.resolve("marker");
         Files.writeString(marker, "");
         Thread.sleep(1100); // file times in whole seconds on some file systems: what she writes is newer
@@ -69,16 +61,10 @@ class SingleUserTest {
         if (users != null) users.close();
     }
 
-    /** Runs one of her checkout's scripts as her, as her units do (their JBang caches), from her checkout. */
+    Person asHer;
+
     Children.Ran asHer(String script, String... args) {
-        List<String> cmd = new ArrayList<>(List.of("setsid", "setpriv", "--reuid=" + her.uid(), "--regid=" + her.gid(), "--init-groups", "--",
-                "env", "-i", "HOME=" + her.home(), "USER=" + her.name(), "LOGNAME=" + her.name(), "SHELL=/bin/bash",
-                "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "JAVA_HOME=" + System.getProperty("java.home"),
-                "TMUX_TMPDIR=" + users.tmuxTmp, "T3_CLAUDE=" + users.bin.resolve("claude")));
-        Units.jbangEnv(mode).forEach((k, v) -> cmd.add(k + "=" + v));
-        cmd.addAll(List.of(checkout.resolve("jbang").toString(), "--quiet", checkout.resolve(script).toString()));
-        cmd.addAll(List.of(args));
-        return Children.run(cmd, Map.of(), checkout, Duration.ofMinutes(10));
+        return asHer.run(script, args);
     }
 
     Path state() { return mode.stateDir(); }
@@ -182,7 +168,8 @@ class SingleUserTest {
     void nothingOfHersIsWrittenOutsideHerHomeAndSocketFolder() throws Exception {
         assertTrue(Files.isDirectory(state()), "she ran t3 (the tests before this one)");
         Path socketDir = users.tmuxTmp.resolve("tmux-" + her.uid());
-        Children.Ran found = Children.run(List.of("find", "/tmp", "/var/tmp", "/dev/shm", "/run", "/var/lib", "/etc", "-xdev",
+        Children.Ran found = Children.run(List.of("find", "/tmp", "/var/tmp", "/dev/shm", "/run", "/var/lib", "/var/cache", "/etc", "/usr/local", "/home", "-xdev",
+                "(", "-path", her.home().toString(), "-prune", ")", "-o",
                 "-user", Integer.toString(her.uid()), "-newer", marker.toString(), "-print"), Map.of(), Path.of("/"), Duration.ofMinutes(2));
         // The JVM's own scratch folder is javac's (her reconcile builds the scripts), not t3's: the
         // scripts run with -XX:-UsePerfData, and what javac leaves there is gone when it exits.
@@ -190,6 +177,5 @@ class SingleUserTest {
         List<String> outside = found.out().lines().filter(l -> !l.startsWith(socketDir.toString()))
                 .filter(l -> !(l.equals(jvmScratch.toString()) && isEmptyDir(jvmScratch))).toList();
         assertEquals(List.of(), outside, "files of hers outside her home and her tmux socket folder");
-        assertFalse(Files.exists(Path.of("/run/t3-tmux").resolve(her.name() + ".heals")));
     }
 }

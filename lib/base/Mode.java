@@ -64,10 +64,34 @@ public record Mode(boolean system, Path home, Map<String, String> env) {
         return !system && own != null && own.startsWith("/") ? own : "/tmp";
     }
 
-    /** The user manager of this person answers (systemctl --user can reach it): single-user mode under a systemd login. */
+    /**
+     * Her user manager can be asked (systemctl --user, systemd-run --user): single-user mode with
+     * XDG_RUNTIME_DIR set, as a login gives it (systemd's tools find the manager through it alone:
+     * without it they fail, under sudo -u, cron, or in a pane of a server t3 started).
+     */
     public boolean userManager() {
-        Path run = runtimeDir();
-        return !system && run != null && Files.exists(run.getParent().resolve("systemd/private"), LinkOption.NOFOLLOW_LINKS);
+        String run = env.get("XDG_RUNTIME_DIR");
+        return !system && run != null && run.startsWith("/") && Files.exists(Path.of(run, "systemd/private"), LinkOption.NOFOLLOW_LINKS);
+    }
+
+    /**
+     * This process runs under her user manager (one of her units), not in a login session: a
+     * tmux server it starts needs a scope of its own there, or it dies with the unit. Run by hand
+     * from a login, a server stays in that login's scope, as a plain tmux does: a scope under
+     * her manager would die with the manager at her last logout when she has no linger.
+     */
+    public boolean inUserManager() {
+        if (system) return false;
+        try {
+            return Files.readString(Path.of("/proc/self/cgroup")).contains("/user@" + Accounts.currentUid() + ".service/");
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    /** Her settings file (the units read it too): T3_* lines of {@code configDir()/env}, the process's own variables winning. */
+    public Path settingsFile() {
+        return configDir().resolve("env");
     }
 
     /** ${VAR:-~/fallback}, as the XDG base directory spec says: a relative value is ignored. */

@@ -65,7 +65,33 @@ public record Settings(Mode mode, Path userMap, Path stateDir, Path tmuxTmpDir, 
             RESTORE_PROGRAMS, SCROLLBACK, SCROLLBACK_MAX, RESUME, RESUME_CONCURRENCY, RESUME_MIN_FREE, RESUME_WAIT, KEEP, KEEP_DAYS, HEAL_MAX, HEAL_WINDOW, LOCK_WAIT);
 
     public static Settings fromEnvironment() {
-        return from(System.getenv(), Mode.current());
+        Mode mode = Mode.current();
+        if (mode.system()) return from(System.getenv(), mode);
+        // One person: her settings file under her own variables, so runs by hand, by her units and by the plugin agree.
+        Map<String, String> env = new java.util.HashMap<>(settingsFile(mode.settingsFile()));
+        env.putAll(System.getenv());
+        return from(env, mode);
+    }
+
+    /**
+     * The T3_* lines of a settings file ({@code KEY=VALUE}, '#' comments, a value in quotes
+     * unquoted, as systemd's EnvironmentFile= reads them); none when it is missing or unreadable.
+     */
+    public static Map<String, String> settingsFile(Path file) {
+        Map<String, String> out = new java.util.HashMap<>();
+        try {
+            if (!java.nio.file.Files.isRegularFile(file) || java.nio.file.Files.size(file) > 65536) return out;
+            for (String line : java.nio.file.Files.readAllLines(file)) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\s*(T3_[A-Z0-9_]+)\\s*=\\s*(.*?)\\s*").matcher(line);
+                if (!m.matches()) continue;
+                String v = m.group(2);
+                if (v.length() >= 2 && (v.startsWith("\"") && v.endsWith("\"") || v.startsWith("'") && v.endsWith("'"))) v = v.substring(1, v.length() - 1);
+                out.put(m.group(1), v);
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            Log.warn("cannot read your settings file %s (%s); going on without it", file, e.getMessage());
+        }
+        return out;
     }
 
     /** The settings {@code env} gives in this process's mode. */

@@ -21,7 +21,8 @@ public final class Linger {
     /** One line for the log: whether it is on, what that means, and how to turn it on. */
     public static String line(String user) {
         if (on(user)) return "linger is on for " + user + ": your user manager starts at boot, and your sessions come back then";
-        return "linger is off for " + user + ": your sessions come back at your first login after a boot, not at boot; "
-                + "for boot: loginctl enable-linger " + user + " (or an operator: sudo loginctl enable-linger " + user + ")";
+        return "linger is off for " + user + ": your sessions come back at your first login after a boot, not at boot, and what that "
+                + "restore brings back ends with your last logout; for boot: loginctl enable-linger " + user
+                + " (or an operator: sudo loginctl enable-linger " + user + ")";
     }
 }

@@ -23,7 +23,7 @@ import java.util.Map;
 
 /**
  * The operator's (and the web terminal's) verbs of t3-restore that are not a restore: --list,
- * --forget, and printing a plan. Tables for people; with --json one document for programs,
+ * --forget, the tmux menu (--menu), and printing a plan. Tables for people; with --json one document for programs,
  * whose field names are a contract: add fields, rename none.
  */
 public final class RestoreVerbs {
@@ -100,6 +100,37 @@ public final class RestoreVerbs {
         Log.info("%s: forgot '%s': blanket and boot restores skip it until it is live again; t3-restore --user %s --find '%s' brings it back",
                 user, name, user, name);
         return 0;
+    }
+
+    /** --menu: the picker's page on her tmux client ({@link Picker}). */
+    public static int menu(Settings settings, StateStore store, String user, boolean snapshots, String client) throws IOException {
+        Accounts.Account account = Accounts.byName(user).orElseThrow(() -> new IOException("no such user " + user));
+        Tmux tmux = Tmux.of(account, settings);
+        java.nio.file.Path checkout = java.nio.file.Path.of(System.getenv().getOrDefault("T3_CHECKOUT", ".")).toAbsolutePath();
+        java.util.Optional<String> relaunch = Picker.relaunch(checkout, System.getenv());
+        if (relaunch.isEmpty()) {
+            tmux.tell(client, "t3: the checkout's path has characters a menu cannot carry; move it to a plain path (~/t3-tmux)");
+            Log.error("%s: %s has characters a tmux command cannot carry unquoted (white space, quotes, $, #); move the checkout", user, checkout);
+            return 2;
+        }
+        Tmux.Listing live = tmux.listSessions();
+        java.util.Set<String> names = new java.util.HashSet<>();
+        live.sessions().forEach(x -> names.add(x.name()));
+        return new Picker(store, user, Instant.now()).show(tmux, client, snapshots, names, relaunch.get()) ? 0 : 1;
+    }
+
+    /** --pick of a menu that is no longer the newest (another was shown since): said on her client. */
+    public static int staleMenu(Settings settings, String user, String client) {
+        Log.error("%s: that menu is no longer the newest; open it again", user);
+        if (client != null) Accounts.byName(user).ifPresent(a -> Tmux.of(a, settings).tell(client, "t3: that menu is out of date; open it again"));
+        return 2;
+    }
+
+    /** How a restore from the menu went, on her client. */
+    public static void tellRestored(Settings settings, String user, String client, String snapshot, List<String> sessions, int failed) {
+        String what = sessions.isEmpty() ? "snapshot " + snapshot : "session '" + String.join("', '", sessions) + "'";
+        Accounts.byName(user).ifPresent(a -> Tmux.of(a, settings).tell(client, failed == 0 ? "t3: brought back " + what
+                : "t3: could not bring back all of " + what + " (t3-restore --dry-run says why)"));
     }
 
     private static boolean known(StateStore store, String user, String name) throws IOException {

@@ -70,6 +70,21 @@ public final class Saver {
         }
     }
 
+    /** Says on her tmux client what the newest snapshot holds now (the plugin's save key), or that the save failed. */
+    public static void tell(Settings settings, StateStore store, String user, String client, boolean ok) {
+        Optional<Accounts.Account> account = Accounts.byName(user);
+        if (account.isEmpty()) return;
+        String message;
+        try {
+            List<store.SavedSession> rows = store.history(user).current().rows();
+            message = (ok ? "t3: saved " : "t3: save failed (see the log); the newest snapshot has ") + rows.size() + " sessions, "
+                    + rows.stream().mapToLong(r -> r.conversations().size()).sum() + " conversations";
+        } catch (java.io.IOException e) {
+            message = "t3: save failed: " + Cli.describe(e);
+        }
+        Tmux.of(account.get(), settings).tell(client, message);
+    }
+
     private Optional<Accounts.Account> account(String user) {
         Optional<Accounts.Account> account = Roster.account(user, settings);
         if (account.isPresent() && !Accounts.isRoot() && account.get().uid() != Accounts.currentUid()) {

@@ -27,6 +27,7 @@ import java.util.TreeSet;
  *   USER.pending                          rows a restore still owes (Owed)
  *   USER.forgotten                        sessions closed on purpose (Forgotten)
  *   USER.heals                            what heal did, for the crash-loop limit (HealLedger)
+ *   USER.menu                             the choices of the tmux menu shown last (Picker)
  *   .lock                                 one writing run at a time (RunLock)
  * </pre>
  * Every other class asks this one for a path.
@@ -72,6 +73,9 @@ public final class StateStore {
 
     /** What the user's panes showed at the last save, when T3_SCROLLBACK is on (see {@link Screens}). */
     public Path screensFile(String user) { return dir.resolve(user + ".screens"); }
+
+    /** The choices of the tmux menu shown last (restore.Picker): what --pick N brings back. */
+    public Path menuFile(String user) { return dir.resolve(user + ".menu"); }
 
     /** The lock every writing run takes (RunLock). */
     public Path lockFile() { return dir.resolve(".lock"); }
@@ -147,9 +151,9 @@ public final class StateStore {
             return drifts;
         }
         dirDrift(dir, drifts);
-        try (var files = Files.newDirectoryStream(dir, "*.{tsv,pending,forgotten,heals,screens}")) {
+        try (var files = Files.newDirectoryStream(dir, "*.{tsv,pending,forgotten,heals,screens,menu}")) {
             for (Path f : files) {
-                String user = f.getFileName().toString().replaceFirst("\\.(tsv|pending|forgotten|heals|screens)$", "");
+                String user = f.getFileName().toString().replaceFirst("\\.(tsv|pending|forgotten|heals|screens|menu)$", "");
                 if (f.equals(pointer(user)) && Files.isSymbolicLink(f)) continue; // checked with the history below
                 fileDrift(f, drifts);
             }

@@ -618,6 +618,28 @@ public final class Tmux {
         return run(spec.command(List.of("respawn-pane", "-k", "-t", paneId)).toArray(String[]::new));
     }
 
+    /** Says {@code message} on her client {@code client} (the status line), as text: {@link #menuText}. */
+    public Exec.Result tell(String client, String message) {
+        return run("display-message", "-c", client, menuText(message));
+    }
+
+    /**
+     * Text for a message or a menu item, which tmux reads as a format: one line (control
+     * characters shown as '?'), '#' doubled so nothing in it is a format, and never a leading
+     * '-' (a menu reads that as "disabled").
+     */
+    public static String menuText(String text) {
+        StringBuilder b = new StringBuilder(text.length());
+        text.codePoints().forEach(c -> b.appendCodePoint(c < 0x20 || c == 0x7f ? '?' : c));
+        String safe = literal(b.toString());
+        return safe.startsWith("-") || safe.isEmpty() ? " " + safe : safe;
+    }
+
+    /** A client's name as tmux gives it (#{client_name}: its terminal's path); nothing else is taken. */
+    public static boolean validClient(String client) {
+        return client != null && client.matches("/dev/[A-Za-z0-9/._-]{1,100}") && !client.contains("..");
+    }
+
     /** tmux expands formats in -s and -c ("#h" becomes the host name): "##" keeps a '#' literal. */
     public static String literal(String s) {
         return s.replace("#", "##");
@@ -676,8 +698,8 @@ public final class Tmux {
         String unit = "--unit=t3-tmux-" + account.name() + "-" + System.currentTimeMillis();
         if (ownScope && Accounts.isRoot()) {
             cmd.addAll(List.of("systemd-run", "--scope", "--quiet", "--collect", "--slice=user-" + account.uid() + ".slice", unit, "--"));
-        } else if (ownScope && Mode.current().userManager()) {
-            // Single-user mode: her own manager's scope, so a server her restore unit starts outlives it.
+        } else if (ownScope && Mode.current().userManager() && Mode.current().inUserManager()) {
+            // Single-user mode, run by one of her units: her own manager's scope, so the server outlives the unit.
             cmd.addAll(List.of("systemd-run", "--user", "--scope", "--quiet", "--collect", unit, "--"));
         }
         cmd.add("setsid");

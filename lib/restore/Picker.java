@@ -1,0 +1,175 @@
+package restore;
+
+import base.Json;
+import base.Log;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import store.History;
+import store.SavedPane;
+import store.SavedSession;
+import store.SnapshotFormat;
+import store.StateStore;
+import tmux.Tmux;
+
+/**
+ * The picker inside tmux (the plugin's prefix + R): a tmux menu, newest first, of the sessions
+ * she can bring back (saved, not live now), and a second page of snapshots. Every name and id in
+ * it comes from her files: in the menu they are text, never a format or a command. An item's
+ * command names only a number and this menu's token; the choices behind the numbers wait in
+ * {@link StateStore#menuFile}, and {@code --pick TOKEN:N} acts on the one chosen.
+ */
+public final class Picker {
+    /** What one item brings back: a session of a snapshot, or (session null) a whole snapshot. */
+    public record Choice(String snapshot, String session) {}
+
+    /** One item: what it says and what it brings back. */
+    record Item(String label, Choice choice) {}
+
+    /** Items a menu shows at most (a terminal's height); the snapshots page is one more. */
+    static final int MAX_ITEMS = 30;
+    /** Snapshots read to find sessions no longer live: the newest ones, enough for weeks of changes. */
+    static final int MAX_SNAPSHOTS = 200;
+    /** Menu keys, in order: q and Escape close a tmux menu. */
+    private static final String KEYS = "123456789abcdefghijklmnoprstuvwxyz";
+
+    private final StateStore store;
+    private final String user;
+    private final Instant now;
+
+    public Picker(StateStore store, String user, Instant now) {
+        this.store = store;
+        this.user = user;
+        this.now = now;
+    }
+
+    /** The sessions page: each saved session not live now, newest snapshot first, once each. */
+    List<Item> sessions(Set<String> live) throws IOException {
+        History history = store.history(user);
+        List<Item> items = new ArrayList<>();
+        Set<String> seen = new LinkedHashSet<>(live);
+        List<History.Snapshot> all = history.list();
+        for (History.Snapshot s : all.subList(0, Math.min(all.size(), MAX_SNAPSHOTS))) {
+            List<SavedSession> rows;
+            try {
+                rows = history.read(s).rows();
+            } catch (IOException e) {
+                continue; // a snapshot that does not read costs its items, not the menu
+            }
+            for (SavedSession r : rows) {
+                if (items.size() >= MAX_ITEMS) return items;
+                if (!seen.add(r.session())) continue;
+                items.add(new Item(sessionLabel(r, s.time()), new Choice(s.name(), r.session())));
+            }
+        }
+        return items;
+    }
+
+    /** The snapshots page: the newest snapshots, each brought back whole (what is live stays). */
+    List<Item> snapshots() throws IOException {
+        History history = store.history(user);
+        List<Item> items = new ArrayList<>();
+        for (History.Snapshot s : history.list()) {
+            if (items.size() >= MAX_ITEMS) break;
+            String count;
+            try {
+                List<SavedSession> rows = history.read(s).rows();
+                count = rows.size() + " sessions, " + rows.stream().mapToLong(r -> r.conversations().size()).sum() + " conversations";
+            } catch (IOException e) {
+                count = "does not read";
+            }
+            items.add(new Item(s.name() + "  " + ago(s.time()) + "  " + count, new Choice(s.name(), null)));
+        }
+        return items;
+    }
+
+    /** "work  claude 3f2a1b2c  2 h ago  exited: ..." : the session, its conversations, when it last ran, why one is not running. */
+    private String sessionLabel(SavedSession r, Instant seen) {
+        StringBuilder b = new StringBuilder(SnapshotFormat.escape(r.session()));
+        for (SavedPane p : r.conversations()) {
+            b.append("  ").append(p.assistant()).append(' ').append(p.conversation(), 0, Math.min(8, p.conversation().length()));
+        }
+        b.append("  ").append(ago(seen));
+        r.conversations().stream().filter(p -> p.notRunning() != null).findFirst()
+                .ifPresent(p -> b.append("  ").append(p.notRunning().kind().name().toLowerCase().replace('_', ' ')));
+        if (r.ended() != null) b.append("  server ended");
+        return b.toString();
+    }
+
+    private String ago(Instant t) {
+        Duration d = Duration.between(t, now);
+        if (d.toMinutes() < 1) return "just now";
+        if (d.toHours() < 1) return d.toMinutes() + " min ago";
+        if (d.toDays() < 2) return d.toHours() + " h ago";
+        return d.toDays() + " days ago";
+    }
+
+    /**
+     * Shows a page on her tmux client: writes its choices under a new token, then draws the
+     * menu. {@code relaunch} is the shell command that runs t3-restore again (the plugin's, a
+     * plain path: no quoting needed); an item runs it with {@code --pick TOKEN:N}.
+     */
+    public boolean show(Tmux tmux, String client, boolean snapshotsPage, Set<String> live, String relaunch) throws IOException {
+        List<Item> items = snapshotsPage ? snapshots() : sessions(live);
+        String token = Long.toHexString(Double.doubleToLongBits(Math.random()) ^ System.nanoTime());
+        ObjectNode doc = Json.MAPPER.createObjectNode();
+        doc.put("token", token);
+        ArrayNode choices = doc.putArray("choices");
+        for (Item i : items) choices.addObject().put("snapshot", i.choice().snapshot()).put("session", i.choice().session());
+        store.writeOwn(store.menuFile(user), Json.MAPPER.writeValueAsString(doc) + "\n");
+
+        List<String> args = new ArrayList<>(List.of("display-menu", "-c", client, "-x", "C", "-y", "C", "-T",
+                snapshotsPage ? "t3: bring back a snapshot" : "t3: bring back a session"));
+        for (int i = 0; i < items.size(); i++) {
+            args.addAll(List.of(Tmux.menuText(items.get(i).label()), i < KEYS.length() ? String.valueOf(KEYS.charAt(i)) : "",
+                    "run-shell -b \"" + relaunch + " --pick " + token + ":" + i + " --tmux-client " + client + "\""));
+        }
+        if (items.isEmpty()) args.addAll(List.of(snapshotsPage ? "-(no snapshots yet)" : "-(nothing to bring back: every saved session is live)", "", ""));
+        args.add(""); // a separator
+        args.addAll(List.of(snapshotsPage ? "Sessions..." : "Snapshots...", "0",
+                "run-shell -b \"" + relaunch + " --menu " + (snapshotsPage ? "sessions" : "snapshots") + " --tmux-client " + client + "\""));
+        var r = tmux.run(args.toArray(String[]::new));
+        if (!r.ok()) Log.error("%s: tmux would not show the menu on %s: %s", user, client, r.firstErrorLine());
+        return r.ok();
+    }
+
+    /** The choice {@code TOKEN:N} names, when it is of the menu shown last; empty otherwise (a stale menu). */
+    public Optional<Choice> chosen(String pick) throws IOException {
+        String[] f = pick.split(":", 2);
+        if (f.length != 2 || !f[1].matches("\\d{1,4}")) return Optional.empty();
+        JsonNode doc;
+        try {
+            doc = Json.MAPPER.readTree(StateStore.readOwn(store.menuFile(user)));
+        } catch (java.nio.file.NoSuchFileException e) {
+            return Optional.empty();
+        }
+        if (!doc.path("token").asText().equals(f[0])) return Optional.empty();
+        JsonNode c = doc.path("choices").path(Integer.parseInt(f[1]));
+        if (!c.isObject()) return Optional.empty();
+        return Optional.of(new Choice(c.path("snapshot").asText(), c.path("session").isTextual() ? c.path("session").asText() : null));
+    }
+
+    /**
+     * The shell command that runs this checkout's t3-restore again from a menu item, with the
+     * JBang caches this run was started with (the plugin's: her units' caches, offline), or
+     * empty when a path is not plain (it goes into a tmux command unquoted).
+     */
+    public static Optional<String> relaunch(Path checkout, java.util.Map<String, String> env) {
+        String dir = checkout.toAbsolutePath().normalize().toString();
+        String plain = "[A-Za-z0-9/._+-]+";
+        if (!dir.matches(plain)) return Optional.empty();
+        String jbangDir = env.getOrDefault("JBANG_DIR", ""), repo = env.getOrDefault("JBANG_REPO", "");
+        boolean caches = env.containsKey("T3_JBANG_BUNDLED") && jbangDir.matches(plain) && repo.matches(plain);
+        String prefix = caches ? "env JBANG_DIR=" + jbangDir + " JBANG_REPO=" + repo + " JBANG_NO_VERSION_CHECK=true T3_JBANG_BUNDLED=1 " : "";
+        return Optional.of(prefix + dir + "/jbang --quiet" + (caches ? " --offline " : " ") + dir + "/t3-restore.java");
+    }
+}

@@ -1,0 +1,123 @@
+import base.Accounts;
+import base.Procfs;
+import claude.Conversations;
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import tmux.Tmux;
+
+/**
+ * The tmux plugin, as she uses it: t3-tmux.tmux loaded into her real tmux server, a real client
+ * attached (in a pane of an outer tmux of hers), keys pressed with send-keys, the menu read off
+ * the screen with capture-pane; choosing an item brings that session back, and a session whose
+ * name is made to look like tmux formats and commands shows as text and runs nothing.
+ */
+class PluginTest {
+    static final String EVIL = "evil#{pid};run-shell \"touch /tmp/t3-pwned\"'q";
+
+    @Test
+    void theMenuBringsBackWhatSheChoosesAndHostileNamesAreText() throws Exception {
+        assumeTrue(Accounts.isRoot(), "needs root to create the throwaway person who is not root; run the tests as root (CI does)");
+        Files.deleteIfExists(Path.of("/tmp/t3-pwned"));
+        try (TestUsers users = new TestUsers()) {
+            Person her = new Person(users);
+            Accounts.Account a = her.account;
+            Tmux inner = users.tmux(a);
+            Path proj = a.home().resolve("proj");
+            Children.asUser(a, "mkdir", "-p", proj.toString(), a.home().resolve(".local/bin").toString());
+            // Her claude where npm puts it for one person: ~/.local/bin, on her login PATH (~/.profile); the
+            // plugin's runs have her tmux server's environment, no T3_CLAUDE.
+            Children.asUser(a, "cp", users.bin.resolve("claude").toString(), a.home().resolve(".local/bin/claude").toString());
+            users.newSession(a, "home", a.home(), null);
+            users.newSession(a, "work", proj, null);
+            users.type(a, "work", users.claude());
+            // A name given literally (tmux would expand #{pid} in -s otherwise): '#{', ';', quotes.
+            assertTrue(inner.run("new-session", "-d", "-s", Tmux.literal(EVIL), "-x", "80", "-y", "20").ok());
+            assertTrue(Children.waitFor(() -> claudeIn(users, a, "work").isPresent(), Duration.ofSeconds(20)), "her claude started");
+            String id = new Conversations(Procfs.read(), a).of(claudeIn(users, a, "work").orElseThrow()).orElseThrow().id();
+            Children.Ran save = her.run("t3-save.java");
+            assertEquals(0, save.exit(), save.all());
+            assertTrue(inner.run("kill-session", "-t", "=work").ok());
+            assertTrue(inner.run("kill-session", "-t", "=" + EVIL).ok());
+
+            inner.run("set-option", "-g", "display-time", "20000");
+            var loaded = inner.run("run-shell", her.checkout.resolve("t3-tmux.tmux").toString());
+            assertTrue(loaded.ok(), "the plugin loads: " + loaded.err());
+            assertTrue(inner.run("list-keys", "-T", "prefix", "R").out().contains("--menu sessions"), "prefix + R is bound");
+
+            // Her terminal: a client of her server, in a pane of an outer tmux of hers.
+            Tmux outer = new Tmux(a, users.tmuxTmp, "outer", Duration.ofSeconds(10), Duration.ofMinutes(5));
+            assertTrue(outer.run("new-session", "-d", "-s", "term", "-x", "160", "-y", "45", "--", "env", "-u", "TMUX", "tmux", "attach", "-t", "=home").ok());
+            try {
+                assertTrue(Children.waitFor(() -> inner.run("list-clients").out().contains("home"), Duration.ofSeconds(10)), "her client attached");
+                outer.run("send-keys", "-t", "=term:", "C-b", "R");
+                assertTrue(Children.waitFor(() -> screen(outer).contains("t3: bring back a session"), Duration.ofSeconds(60)),
+                        "the menu is shown: " + screen(outer));
+                String menu = screen(outer);
+                assertTrue(menu.contains("work  claude " + id.substring(0, 8)), "the session, its assistant and conversation: " + menu);
+                assertTrue(menu.contains("evil#{pid};run-shell \"touch /tmp/t3-pwned\"'q"), "the hostile name, as text: " + menu);
+                assertFalse(menu.contains("home  "), "a live session is not offered: " + menu);
+
+                // Choose the hostile one: it comes back under its own name and runs nothing.
+                outer.run("send-keys", "-t", "=term:", key(menu, "evil"));
+                assertTrue(Children.waitFor(() -> sessions(inner).contains(EVIL), Duration.ofSeconds(60)), "brought back: " + sessions(inner) + screen(outer));
+                Thread.sleep(500);
+                assertFalse(Files.exists(Path.of("/tmp/t3-pwned")), "nothing in the name ran");
+
+                outer.run("send-keys", "-t", "=term:", "C-b", "R");
+                assertTrue(Children.waitFor(() -> screen(outer).contains("t3: bring back a session") && !screen(outer).contains("evil#"), Duration.ofSeconds(60)),
+                        "the menu again, without what is live now: " + screen(outer));
+                String second = screen(outer);
+                outer.run("send-keys", "-t", "=term:", key(second, "work"));
+                assertTrue(Children.waitFor(() -> claudeIn(users, a, "work").isPresent(), Duration.ofSeconds(60)),
+                        "work is back, its claude resumed: " + screen(outer) + her.run("t3-restore.java", "--dry-run", "--session", "work").all());
+                Procfs.Proc resumed = claudeIn(users, a, "work").orElseThrow();
+                assertEquals(id, resumed.argv().get(resumed.argv().indexOf("--resume") + 1), "resuming its own conversation");
+                assertTrue(Children.waitFor(() -> screen(outer).contains("t3: brought back session 'work'"), Duration.ofSeconds(20)), screen(outer));
+
+                // Save now: the status line says what was saved.
+                outer.run("send-keys", "-t", "=term:", "C-b", "S");
+                assertTrue(Children.waitFor(() -> screen(outer).contains("t3: saved 3 sessions, 1 conversations"), Duration.ofSeconds(60)), screen(outer));
+            } finally {
+                outer.run("kill-server");
+            }
+        }
+    }
+
+    /** The key the menu shows for the item whose line holds {@code text}: "(k)" at its end. */
+    static String key(String menu, String text) {
+        for (String line : menu.split("\n")) {
+            if (!line.contains(text)) continue;
+            Matcher m = Pattern.compile("\\((\\w)\\)\\s*[│|]?\\s*$").matcher(line.stripTrailing());
+            if (m.find()) return m.group(1);
+        }
+        throw new AssertionError("no item with '" + text + "' and a key in the menu:\n" + menu);
+    }
+
+    static String screen(Tmux outer) {
+        String s = outer.screen("=term:");
+        return s == null ? "" : s;
+    }
+
+    static Set<String> sessions(Tmux t) {
+        List<Tmux.LivePane> panes = t.listPanes();
+        return panes == null ? Set.of() : panes.stream().map(Tmux.LivePane::session).collect(Collectors.toSet());
+    }
+
+    static Optional<Procfs.Proc> claudeIn(TestUsers users, Accounts.Account a, String session) {
+        List<Tmux.LivePane> panes = users.tmux(a).listPanes();
+        if (panes == null) return Optional.empty();
+        return panes.stream().filter(p -> p.session().equals(session)).findFirst()
+                .flatMap(p -> new Conversations(Procfs.read(), a).claudeIn(p.pid()));
+    }
+}
