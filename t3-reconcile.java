@@ -8,6 +8,7 @@ import base.Accounts;
 import base.Mode;
 import install.Builds;
 import install.Linger;
+import install.ShellVersusManager;
 import install.CheckoutTrust;
 import base.Cli;
 import base.Drift;
@@ -118,7 +119,15 @@ class T3Reconcile implements Callable<Integer> {
             if (!check && !dryRun && failed == before4) Log.info("caches warm: the scripts are built in %s", Units.cache(mode));
         }
         // 5. one person's sessions come back when her user manager starts: at boot only with linger
-        if (mode.singleUser()) Log.info("%s", Linger.line(Accounts.byUid(Accounts.currentUid()).map(Accounts.Account::name).orElse("you")));
+        if (mode.singleUser()) {
+            Log.info("%s", Linger.line(Accounts.byUid(Accounts.currentUid()).map(Accounts.Account::name).orElse("you")));
+            ShellVersusManager.warnings(mode).forEach(w -> Log.warn("%s", w));
+            // Two installs restoring one person's sessions would start her conversations twice.
+            if (Files.exists(Units.installDir(Path.of("/"), Mode.of(java.util.Map.of(), true)).resolve(Units.RESTORE))) {
+                Log.warn("this machine's operator has installed t3-tmux for its users too; if its roster names you, both restore your sessions: "
+                        + "keep one (ask the operator, or systemctl --user disable %s)", Units.RESTORE);
+            }
+        }
 
         if (check) {
             Log.info(drifted == 0 ? "no drift" : drifted + " drift(s) found");

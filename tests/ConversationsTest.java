@@ -169,4 +169,18 @@ class ConversationsTest {
     void slugReplacesEveryNonAlphanumeric() {
         assertEquals("-home-alice-work-dir-x", Conversations.slug("/home/alice/work_dir.x"));
     }
+
+    /** A picker's title: the name she gave it, else its first prompt (as text or as content parts), one short line. */
+    @Test
+    void aTitleIsTheGivenNameElseTheFirstPrompt() {
+        String named = String.join("\n", "{\"type\":\"custom-title\",\"customTitle\":\"fix the build\",\"sessionId\":\"x\"}",
+                "{\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":\"hello\"}}", "");
+        assertEquals(Optional.of("fix the build"), Conversations.title(named));
+        String parts = "{\"type\":\"mode\"}\n{\"type\":\"user\",\"message\":{\"content\":[{\"type\":\"image\"},{\"type\":\"text\",\"text\":\"why\\n  is it red\"}]}}\n";
+        assertEquals(Optional.of("why is it red"), Conversations.title(parts), "white space folded to one line");
+        String longOne = "{\"type\":\"user\",\"message\":\"" + "a".repeat(200) + "\"}\n";
+        assertEquals(80, Conversations.title(longOne).orElseThrow().length());
+        assertEquals(Optional.empty(), Conversations.title("{\"type\":\"user\",\"message\":\"cut"), "a torn last line is no title");
+        assertEquals(Optional.empty(), Conversations.title("{\"type\":\"assistant\",\"message\":\"hi\"}\n"));
+    }
 }

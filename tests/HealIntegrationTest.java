@@ -145,6 +145,10 @@ class HealIntegrationTest {
         assertTrue(r.all().contains("its live record"), "the log names the evidence: " + r.all());
         assertResumed("work", id, paneId);
         assertEquals(sessionsBefore.keySet(), panes(alice).keySet(), "no session added or removed");
+        String screen = users.tmux(alice).screen(paneId);
+        assertTrue(screen.contains("t3: resumed conversation " + id.substring(0, 8) + "\u2026 (after a crash, healed at "),
+                "the pane says what happened and when: " + screen);
+        assertEquals(1, screen.split("t3: resumed conversation", -1).length - 1, "once: " + screen);
 
         Children.Ran again = heal();
         assertTrue(again.all().contains(alice.name() + ": healed 0, waiting 0, gave up 0"), again.all());

@@ -64,7 +64,8 @@ class PluginTest {
                 assertTrue(Children.waitFor(() -> screen(outer).contains("t3: bring back a session"), Duration.ofSeconds(60)),
                         "the menu is shown: " + screen(outer));
                 String menu = screen(outer);
-                assertTrue(menu.contains("work  claude " + id.substring(0, 8)), "the session, its assistant and conversation: " + menu);
+                assertTrue(menu.contains("work  claude " + id.substring(0, 8) + " \"(started in " + proj + ")\""),
+                        "the session, its assistant, conversation and first prompt: " + menu);
                 assertTrue(menu.contains("evil#{pid};run-shell \"touch /tmp/t3-pwned\"'q"), "the hostile name, as text: " + menu);
                 assertFalse(menu.contains("home  "), "a live session is not offered: " + menu);
 

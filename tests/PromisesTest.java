@@ -120,9 +120,13 @@ class PromisesTest {
                 "every user with a snapshot is restored, with no server running before: " + r.all());
     }
 
+    /**
+     * One person's reconcile (single-user mode: SingleUserTest installs hers) refuses a checkout
+     * someone else can change: her units would run what that person writes.
+     */
     @Test
-    void reconcileAsANonRootUserExitsTwo() throws Exception {
-        Accounts.Account hal = users.create();
+    void reconcileAsANonRootUserRefusesACheckoutSomeoneElseOwns() throws Exception {
+        Accounts.Account hal = users.create(), eve = users.create();
         // The build is root's (JBang's cache under /root): copy its classpath where hal can read it.
         Children.Ran cp = Children.run(List.of(Repo.ROOT.resolve("jbang").toString(), "--quiet", "info", "classpath",
                 Repo.ROOT.resolve("t3-reconcile.java").toString()), Map.of(), Repo.ROOT, Duration.ofMinutes(5));
@@ -137,16 +141,19 @@ class PromisesTest {
             copied.add(to.toString());
         }
         Children.check("chmod", "a+rx", jars.toString());
-        // The checkout may sit where only root can enter (/root/...): hal is shown a copy of what makes one.
+        // A checkout of eve's, which hal can read: hal's units would run whatever eve writes there.
         Path checkout = Files.createDirectory(users.dir.resolve("checkout"));
-        Files.copy(Repo.ROOT.resolve("t3-reconcile.java"), checkout.resolve("t3-reconcile.java"));
-        Children.check("cp", "-r", Repo.ROOT.resolve("units").toString(), checkout.toString());
-        Children.check("chmod", "-R", "a+rX", checkout.toString());
+        for (String f : List.of("jbang", "t3-save.java", "t3-restore.java", "t3-reconcile.java", "lib", "units")) {
+            Children.check("cp", "-r", Repo.ROOT.resolve(f).toString(), checkout.toString());
+        }
+        Children.check("chown", "-R", eve.uid() + ":" + eve.gid(), checkout.toString());
+        Children.check("chmod", "-R", "a+rX,go-w", checkout.toString());
         List<String> cmd = List.of("setsid", "setpriv", "--reuid=" + hal.uid(), "--regid=" + hal.gid(), "--init-groups", "--",
                 "env", "-i", "HOME=" + hal.home(), "PATH=/usr/bin:/bin", "LANG=C.UTF-8", "T3_CHECKOUT=" + checkout,
-                "java", "-cp", String.join(":", copied), "T3Reconcile");
+                "java", "-cp", String.join(":", copied), "T3Reconcile", "--no-build");
         Children.Ran r = Children.run(cmd, Map.of(), Path.of("/"), Duration.ofMinutes(2));
         assertEquals(2, r.exit(), r.all());
-        assertTrue(r.all().contains("run it as root"), r.all());
+        assertTrue(r.all().contains("owned by uid " + eve.uid()) && r.all().contains("who can change what your units run"), r.all());
+        assertFalse(Files.exists(hal.home().resolve(".config/systemd/user/t3-tmux-save.service")), "nothing installed");
     }
 }

@@ -130,6 +130,9 @@ class RestoreIntegrationTest {
             assertEquals(proj, procs.cwd(c.pid()).orElseThrow(), s + ": runs in the conversation's starting directory");
             assertEquals(alice.uid(), c.uid(), s + ": runs as the user, never root");
         }
+        String screen = users.tmux(alice).screen(live(alice).get("work").id());
+        assertTrue(screen.contains("t3: resumed conversation " + saved.get("work").conversation().substring(0, 8) + "\u2026 (restored at "),
+                "the pane says what happened and when, once: " + screen);
         assertEquals(alice.home(), procs.currentPath(live(alice).get("shell").panePid()).orElseThrow());
         assertEquals(alice.home(), procs.currentPath(live(alice).get("gone").panePid()).orElseThrow(), "a deleted cwd falls back to home");
         assertTrue(claudeIn(alice, "shell", procs).isEmpty());

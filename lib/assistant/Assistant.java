@@ -48,6 +48,14 @@ public interface Assistant {
     /** Conversation {@code id} as kept under {@code home} (a trusted dir of the user's), when it still is; {@link CannotTell} when not known. */
     Optional<Stored> stored(Accounts.Account account, Path home, String id);
 
+    /**
+     * What a person calls conversation {@code id}, for a picker: the name she gave it, else its
+     * first prompt, read (bounded) from its file; empty where the assistant keeps none we read.
+     */
+    default Optional<String> title(Accounts.Account account, Path home, String id) {
+        return Optional.empty();
+    }
+
     /** Why a conversation that is no longer kept under {@code home} cannot come back, in words. */
     String gone(Path home);
 

@@ -47,6 +47,13 @@ public final class Claude implements Assistant {
         return c.transcript(home, id).map(t -> new Stored(c.startDir(home, id).orElse(null), UserFiles.modified(t)));
     }
 
+    /** A custom-title line (--name, /rename), else the first prompt, from the head of its transcript. */
+    @Override
+    public Optional<String> title(Accounts.Account account, Path home, String id) {
+        Conversations c = new Conversations(null, account);
+        return c.transcript(home, id).flatMap(t -> UserFiles.readPrefix(t, account.uid(), home, 256 * 1024)).flatMap(Conversations::title);
+    }
+
     @Override
     public String gone(Path home) {
         return "transcript no longer exists in " + home + " (claude deletes old ones)";

@@ -180,6 +180,42 @@ public final class Conversations {
         return Optional.empty();
     }
 
+    /**
+     * A transcript head's title: its custom-title line (a name she gave it), else the text of its
+     * first user line (a string, or the first text part of its content), one line, at most 80 characters.
+     */
+    public static Optional<String> title(String jsonl) {
+        String[] lines = jsonl.split("\n");
+        int whole = jsonl.endsWith("\n") ? lines.length : lines.length - 1;
+        String prompt = null;
+        for (int i = 0; i < whole; i++) {
+            try {
+                JsonNode n = JSON.readTree(lines[i]);
+                String type = n.path("type").asText();
+                if (type.equals("custom-title") && n.path("customTitle").isTextual() && !n.path("customTitle").asText().isBlank()) {
+                    return Optional.of(oneLine(n.path("customTitle").asText()));
+                }
+                if (prompt == null && type.equals("user")) prompt = text(n.path("message"));
+            } catch (IOException e) {
+                // a torn or foreign line: skip it
+            }
+        }
+        return Optional.ofNullable(prompt).filter(p -> !p.isBlank()).map(Conversations::oneLine);
+    }
+
+    private static String text(JsonNode message) {
+        if (message.isTextual()) return message.asText();
+        JsonNode content = message.path("content");
+        if (content.isTextual()) return content.asText();
+        for (JsonNode part : content) if (part.path("type").asText().equals("text") && part.path("text").isTextual()) return part.path("text").asText();
+        return null;
+    }
+
+    private static String oneLine(String s) {
+        String flat = s.strip().replaceAll("\\s+", " ");
+        return flat.length() > 80 ? flat.substring(0, 79) + "\u2026" : flat;
+    }
+
     private Conversation found(String uuid, Source source, Path config, Optional<Path> processCwd) {
         Path start = startDir(config, uuid).or(() -> processCwd).orElse(null);
         return new Conversation(Claude.INSTANCE, uuid, source, start, config);

@@ -83,7 +83,7 @@ public final class Healer {
         }
         Path cwd = world.procs().cwd(step.pane().pid()).orElse(account.home());
         Exec.Result r = tmux.respawnPane(step.pane().id(), new Tmux.PaneSpec(cwd, RestorePlan.paneEnv(step.record().assistant().name(), step.home()),
-                RestorePlan.resumeCommand(step.startDir(), HealPlan.resumed(world, step), account, settings, false)));
+                RestorePlan.resumeCommand(step.startDir(), HealPlan.resumed(world, step), account, settings, false, "after a crash, healed")));
         if (!r.ok()) {
             Log.error("%s: could not heal conversation %s%s: %s", user, step.conversation(), where, r.timedOut() ? "tmux timed out" : r.firstErrorLine());
             return Resumed.FAILED;

@@ -105,11 +105,20 @@ public final class CheckoutTrust {
             if (m.contains(PosixFilePermission.OTHERS_WRITE) && !sticky) {
                 found.add(String.format("%s is writable by everyone: chmod o-w %s", c, c));
             }
-            if (m.contains(PosixFilePermission.GROUP_WRITE) && !sticky) {
+            if (m.contains(PosixFilePermission.GROUP_WRITE) && !sticky && !ownPrivateGroup(a)) {
                 found.add(String.format("%s is writable by group %s: chmod g-w %s",
                         c, a.group().getName(), c));
             }
         }
+    }
+
+    /**
+     * One person's own group (a clone made with umask 002 is group-writable): her user private
+     * group, named as she is, writes as she does. Root's check never takes it.
+     */
+    private static boolean ownPrivateGroup(PosixFileAttributes a) {
+        if (Accounts.isRoot()) return false;
+        return Accounts.byUid(Accounts.currentUid()).map(me -> a.group().getName().equals(me.name())).orElse(false);
     }
 
     /** The sticky bit, which NIO's PosixFilePermission leaves out. */

@@ -91,7 +91,7 @@ public final class MissingPanes {
                     continue;
                 }
                 Tmux.NewWindow w = tmux.newWindow(session.get().id(), new Tmux.PaneSpec(plan.cwd(), RestorePlan.paneEnv(plan),
-                        RestorePlan.resumeCommand(plan.startDir(), p, account, settings, false)));
+                        RestorePlan.resumeCommand(plan.startDir(), p, account, settings, false, why + "; brought back")));
                 if (!w.ok()) {
                     Log.error("%s: could not bring back conversation %s of session '%s': %s", user, p.conversation(), row.session(), w.error());
                     failed++;

@@ -1,5 +1,7 @@
 package restore;
 
+import assistants.Assistants;
+import base.Accounts;
 import base.Json;
 import base.Log;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -45,11 +47,14 @@ public final class Picker {
     private final StateStore store;
     private final String user;
     private final Instant now;
+    /** Whose files the titles come from; null: no titles. */
+    private final Accounts.Account account;
 
     public Picker(StateStore store, String user, Instant now) {
         this.store = store;
         this.user = user;
         this.now = now;
+        this.account = Accounts.byName(user).orElse(null);
     }
 
     /** The sessions page: each saved session not live now, newest snapshot first, once each. */
@@ -92,17 +97,31 @@ public final class Picker {
         return items;
     }
 
-    /** "work  claude 3f2a1b2c  2 h ago  exited: ..." : the session, its conversations, when it last ran, why one is not running. */
+    /**
+     * "work  claude 3f2a1b2c "fix the build"  2 h ago  exited": the session, its conversations
+     * (with a title where the file has one), when it last ran, why one is not running.
+     */
     private String sessionLabel(SavedSession r, Instant seen) {
         StringBuilder b = new StringBuilder(SnapshotFormat.escape(r.session()));
         for (SavedPane p : r.conversations()) {
             b.append("  ").append(p.assistant()).append(' ').append(p.conversation(), 0, Math.min(8, p.conversation().length()));
+            title(p).ifPresent(t -> b.append(" \"").append(t).append('"'));
         }
         b.append("  ").append(ago(seen));
         r.conversations().stream().filter(p -> p.notRunning() != null).findFirst()
                 .ifPresent(p -> b.append("  ").append(p.notRunning().kind().name().toLowerCase().replace('_', ' ')));
         if (r.ended() != null) b.append("  server ended");
         return b.toString();
+    }
+
+    /** The pane's conversation's title, read as her (bounded; nothing when it cannot be read). */
+    private Optional<String> title(SavedPane p) {
+        if (account == null) return Optional.empty();
+        try {
+            return Assistants.named(p.assistant()).flatMap(a -> a.title(account, p.home() != null ? Path.of(p.home()) : a.defaultHome(account), p.conversation()));
+        } catch (RuntimeException e) {
+            return Optional.empty(); // a title is a nicety: a file that does not read costs it, not the menu
+        }
     }
 
     private String ago(Instant t) {

@@ -196,7 +196,7 @@ public final class RestorePlan {
     public static List<String> paneCommand(PanePlan pane, Accounts.Account account, Settings settings) {
         switch (pane.action()) {
             case RESUME:
-                return resumeCommand(pane.startDir(), pane.pane(), account, settings, true);
+                return resumeCommand(pane.startDir(), pane.pane(), account, settings, true, "restored");
             case PROGRAM:
                 return PaneScript.program(account.shell(), pane.pane().program());
             default:
@@ -207,14 +207,16 @@ public final class RestorePlan {
     /**
      * The pane script resuming {@code pane}'s conversation with its assistant in {@code startDir}
      * (with the launch options it ran with), then the login shell; {@code gated}: only once Enter
-     * is pressed in the pane (by the restore's budget, or the user).
+     * is pressed in the pane (by the restore's budget, or the user). The pane says, as the assistant
+     * starts, that it resumed and {@code why} ({@link PaneScript#note}).
      */
-    public static List<String> resumeCommand(Path startDir, SavedPane pane, Accounts.Account account, Settings settings, boolean gated) {
+    public static List<String> resumeCommand(Path startDir, SavedPane pane, Accounts.Account account, Settings settings, boolean gated, String why) {
         Assistant assistant = Assistants.named(pane.assistant()).orElseThrow();
         List<String> command = new ArrayList<>(settings.command(assistant.name()));
         command.addAll(pane.options());
         command.addAll(assistant.resumeArgs(pane.conversation()));
-        return PaneScript.resume(startDir, account.shell(), gated, pane.conversation(), assistant.name(), command);
+        return PaneScript.resume(startDir, account.shell(), gated, pane.conversation(), assistant.name(),
+                PaneScript.note(pane.conversation(), why, java.time.Instant.now()), command);
     }
 
     /** Environment a new pane that resumes a conversation gets (see below); any other pane, none. */

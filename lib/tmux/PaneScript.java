@@ -30,12 +30,13 @@ public final class PaneScript {
      * presses it for as many as its budget allows (most recent first); the rest wait for their
      * user (Ctrl-C gives the shell). Its arguments name the assistant, so a save reads it back.
      */
-    static final String RESUME = resumeScript("dir=$1 shell=$2 gate=$3 id=$4 assistant=$5; shift 5", "$assistant");
+    static final String RESUME = resumeScript("dir=$1 shell=$2 gate=$3 id=$4 assistant=$5 note=$6; shift 6", "$assistant", true);
 
-    /** The script of releases before assistants were named (claude only): a pane may still wait at its gate across an upgrade. */
-    private static final String RESUME_CLAUDE_ONLY = resumeScript("dir=$1 shell=$2 gate=$3 id=$4; shift 4", "claude");
+    /** The scripts of earlier releases: a pane may still wait at its gate across an upgrade (before the note; before assistants were named). */
+    private static final String RESUME_UNNOTED = resumeScript("dir=$1 shell=$2 gate=$3 id=$4 assistant=$5; shift 5", "$assistant", false);
+    private static final String RESUME_CLAUDE_ONLY = resumeScript("dir=$1 shell=$2 gate=$3 id=$4; shift 4", "claude", false);
 
-    private static String resumeScript(String arguments, String assistant) {
+    private static String resumeScript(String arguments, String assistant, boolean noted) {
         return String.join("\n",
                 arguments,
                 "if [ \"$gate\" = wait ]; then",
@@ -44,6 +45,8 @@ public final class PaneScript {
                 "  read -r _ || exec \"$shell\" -l",
                 "  trap - INT",
                 "fi",
+                // One line saying what happened and when, once, above what the assistant draws.
+                noted ? "[ -z \"$note\" ] || printf '%s\\n' \"$note\"" : ":",
                 // A login sh puts ~/.local/bin and the like on PATH, as the user's own login would.
                 "( cd -- \"$dir\" || exit " + CANNOT_ENTER + "; exec /bin/sh -lc 'exec \"$@\"' sh \"$@\" )",
                 "echo \"[t3-restore] " + assistant + " exited ($?); here is your shell\"",
@@ -77,11 +80,21 @@ public final class PaneScript {
      * {@code startDir}, then {@code shell}; {@code gated}: only once Enter is pressed in the pane
      * (by the restore's budget, or the user).
      */
-    public static List<String> resume(Path startDir, String shell, boolean gated, String conversation, String assistant, List<String> command) {
+    public static List<String> resume(Path startDir, String shell, boolean gated, String conversation, String assistant, String note, List<String> command) {
         List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", RESUME, "t3-restore", startDir.toString(), shell, gated ? "wait" : "go",
-                conversation, assistant));
+                conversation, assistant, note));
         argv.addAll(command);
         return argv;
+    }
+
+    /**
+     * The line a pane prints as its assistant starts: "t3: resumed conversation 3f2a1b2c… (after a
+     * crash, healed at 14:02)". {@code why}: what happened, in words; the time is this machine's.
+     */
+    public static String note(String conversation, String why, java.time.Instant at) {
+        String time = java.time.format.DateTimeFormatter.ofPattern("HH:mm").withZone(java.time.ZoneId.systemDefault()).format(at);
+        String shortId = conversation.length() > 8 ? conversation.substring(0, 8) + "\u2026" : conversation;
+        return "t3: resumed conversation " + shortId + " (" + why + " at " + time + ")";
     }
 
     /** {@code program} (an argv) from a login sh, then {@code shell}. */
@@ -103,10 +116,11 @@ public final class PaneScript {
 
     /** What the pane script {@code p} waits to resume, when it is one of ours still at its gate. */
     public static Optional<AtGate> waitingFor(Procfs.Proc p) {
-        // argv: /bin/sh -c SCRIPT t3-restore DIR SHELL GATE ID ASSISTANT COMMAND... (before assistants: no ASSISTANT)
+        // argv: /bin/sh -c SCRIPT t3-restore DIR SHELL GATE ID ASSISTANT NOTE COMMAND... (earlier: no NOTE; before assistants: no ASSISTANT)
         List<String> a = unwrapped(p.argv());
-        boolean named = a.size() > 2 && a.get(2).equals(RESUME);
-        if (!isPaneScript(p) || a.size() < (named ? 10 : 9) || !a.get(6).equals("wait") || !ConversationId.isId(a.get(7))) return Optional.empty();
+        boolean named = a.size() > 2 && (a.get(2).equals(RESUME) || a.get(2).equals(RESUME_UNNOTED));
+        int least = a.size() > 2 && a.get(2).equals(RESUME) ? 11 : named ? 10 : 9;
+        if (!isPaneScript(p) || a.size() < least || !a.get(6).equals("wait") || !ConversationId.isId(a.get(7))) return Optional.empty();
         if (!a.get(4).startsWith("/") || a.get(4).indexOf('\0') >= 0) return Optional.empty();
         return Optional.of(new AtGate(a.get(7), named ? a.get(8) : "claude", Path.of(a.get(4))));
     }
@@ -114,7 +128,7 @@ public final class PaneScript {
     /** Whether {@code p} is still the pane script (not yet the login shell it ends in). */
     public static boolean isPaneScript(Procfs.Proc p) {
         List<String> a = unwrapped(p.argv());
-        return a.size() > 2 && (a.get(2).equals(RESUME) || a.get(2).equals(RESUME_CLAUDE_ONLY));
+        return a.size() > 2 && (a.get(2).equals(RESUME) || a.get(2).equals(RESUME_UNNOTED) || a.get(2).equals(RESUME_CLAUDE_ONLY));
     }
 
     /** The command a pane runs once it has printed its saved screen (see {@link #SCREEN}). */

@@ -18,8 +18,9 @@ import java.util.Optional;
 public final class Container implements AutoCloseable {
     static final Path CACHE = Path.of(System.getenv().getOrDefault("T3_TEST_CACHE", "/var/cache/t3-tmux-tests"));
     /** Bump when the package list changes: a new name builds a new rootfs. */
-    static final String ROOTFS = "rootfs-bookworm-v1";
-    static final String PACKAGES = "systemd,systemd-sysv,dbus,tmux,procps,util-linux,passwd";
+    static final String ROOTFS = "rootfs-bookworm-v2";
+    /** libpam-systemd: a user manager (user@UID.service) needs pam_systemd to get its runtime dir. */
+    static final String PACKAGES = "systemd,systemd-sysv,dbus,tmux,procps,util-linux,passwd,libpam-systemd";
     static final String PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     public final Path dir;
@@ -54,6 +55,14 @@ public final class Container implements AutoCloseable {
         check(List.of("debootstrap", "--variant=minbase", "--include=" + PACKAGES, "bookworm", tmp.toString(), debianMirror()), Duration.ofMinutes(20));
         Files.move(tmp, rootfs, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         System.out.printf("rootfs built in %.0f s%n", (System.nanoTime() - t0) / 1e9);
+        // Rootfs of older package lists are never booted again: they would only fill the disk.
+        try (var old = Files.newDirectoryStream(CACHE, "rootfs-bookworm-v*")) {
+            for (Path p : old) {
+                if (!p.equals(rootfs) && !p.getFileName().toString().contains(".building-")) {
+                    Exec.run(List.of("rm", "-rf", "--one-file-system", p.toString()), Duration.ofMinutes(5));
+                }
+            }
+        }
         return rootfs;
     }
 
