@@ -104,6 +104,11 @@ class T3Restore implements Callable<Integer> {
         }
         if (plan.json) Log.keepStdoutForData();
         Settings settings = Settings.fromEnvironment();
+        if ((verb.menu != null || verb.pick != null) && settings.mode().system()) {
+            // A menu item runs in her tmux server, as her: it would read her own state dir, not root's.
+            Log.error("--menu and --pick are for one person's own tmux, run as her (the plugin's keys); an operator has --list, --find and --session");
+            return 2;
+        }
         StateStore store = new StateStore(settings.stateDir());
         Roster.Resolution roster = Roster.resolve(settings, users, () -> store.users().stream().map(u -> new Roster.Entry(u, null)).toList());
         if (roster.usageError() != null) {

@@ -23,7 +23,7 @@ import tmux.Tmux;
  * name is made to look like tmux formats and commands shows as text and runs nothing.
  */
 class PluginTest {
-    static final String EVIL = "evil#{pid};run-shell \"touch /tmp/t3-pwned\"'q";
+    static final String EVIL = "evil#{pid};run-shell \"touch /tmp/t3-pwned\"'q\nline2";
 
     @Test
     void theMenuBringsBackWhatSheChoosesAndHostileNamesAreText() throws Exception {
@@ -43,12 +43,14 @@ class PluginTest {
             users.type(a, "work", users.claude());
             // A name given literally (tmux would expand #{pid} in -s otherwise): '#{', ';', quotes.
             assertTrue(inner.run("new-session", "-d", "-s", Tmux.literal(EVIL), "-x", "80", "-y", "20").ok());
+            // tmux keeps the newline as the two characters \n: the name as tmux holds it is the one to find again.
+            String evil = sessions(inner).stream().filter(n -> n.startsWith("evil")).findFirst().orElseThrow();
             assertTrue(Children.waitFor(() -> claudeIn(users, a, "work").isPresent(), Duration.ofSeconds(20)), "her claude started");
             String id = new Conversations(Procfs.read(), a).of(claudeIn(users, a, "work").orElseThrow()).orElseThrow().id();
             Children.Ran save = her.run("t3-save.java");
             assertEquals(0, save.exit(), save.all());
             assertTrue(inner.run("kill-session", "-t", "=work").ok());
-            assertTrue(inner.run("kill-session", "-t", "=" + EVIL).ok());
+            assertTrue(inner.run("kill-session", "-t", "=" + evil).ok(), "killed " + evil);
 
             inner.run("set-option", "-g", "display-time", "20000");
             var loaded = inner.run("run-shell", her.checkout.resolve("t3-tmux.tmux").toString());
@@ -66,12 +68,13 @@ class PluginTest {
                 String menu = screen(outer);
                 assertTrue(menu.contains("work  claude " + id.substring(0, 8) + " \"(started in " + proj + ")\""),
                         "the session, its assistant, conversation and first prompt: " + menu);
-                assertTrue(menu.contains("evil#{pid};run-shell \"touch /tmp/t3-pwned\"'q"), "the hostile name, as text: " + menu);
+                assertTrue(menu.lines().anyMatch(l -> l.contains("evil#{pid};run-shell \"touch /tmp/t3-pwned\"'q") && l.contains("line2")),
+                        "the hostile name, as text on one line: " + menu);
                 assertFalse(menu.contains("home  "), "a live session is not offered: " + menu);
 
                 // Choose the hostile one: it comes back under its own name and runs nothing.
                 outer.run("send-keys", "-t", "=term:", key(menu, "evil"));
-                assertTrue(Children.waitFor(() -> sessions(inner).contains(EVIL), Duration.ofSeconds(60)), "brought back: " + sessions(inner) + screen(outer));
+                assertTrue(Children.waitFor(() -> sessions(inner).contains(evil), Duration.ofSeconds(60)), "brought back under its name: " + sessions(inner) + screen(outer));
                 Thread.sleep(500);
                 assertFalse(Files.exists(Path.of("/tmp/t3-pwned")), "nothing in the name ran");
 

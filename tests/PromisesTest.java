@@ -50,11 +50,23 @@ class PromisesTest {
                 "T3_TMUX_TMPDIR", users.tmuxTmp.toString(), "T3_CLAUDE", users.bin.resolve("claude").toString()));
     }
 
+    /** The menu is one person's (its items run in her tmux, as her): root is told so, and a client that is not a terminal's name is refused. */
+    @Test
+    void theMenuIsForOnePersonAndTakesOnlyAClientTmuxNamed() {
+        Children.Ran root = Repo.script("t3-restore.java", isolated("menu"), "--user", "root", "--menu", "sessions", "--tmux-client", "/dev/pts/0");
+        assertEquals(2, root.exit(), root.all());
+        assertTrue(root.all().contains("for one person's own tmux"), root.all());
+        Children.Ran client = Repo.script("t3-restore.java", isolated("menu"), "--menu", "sessions", "--tmux-client", "/dev/pts/0;kill-server");
+        assertEquals(2, client.exit(), client.all());
+        assertTrue(client.all().contains("--tmux-client takes a client as tmux names it"), client.all());
+    }
+
     @Test
     void everyScriptHasHelpNamingItsOptionsAndSettings() {
         Map<String, List<String>> options = Map.of(
-                "t3-save.java", List.of("--user", "--dry-run"),
-                "t3-restore.java", List.of("--user", "--list", "--snapshot", "--session", "--find", "--forget", "--heal", "--dry-run", "--json"),
+                "t3-save.java", List.of("--user", "--dry-run", "--tmux-client"),
+                "t3-restore.java", List.of("--user", "--list", "--snapshot", "--session", "--find", "--forget", "--heal", "--dry-run", "--json",
+                        "--menu", "--pick", "--tmux-client"),
                 "t3-reconcile.java", List.of("--check", "--dry-run", "--checkout", "--root", "--no-build"));
         for (var e : options.entrySet()) {
             Children.Ran r = Repo.script(e.getKey(), isolated("help"), "--help");

@@ -1,6 +1,4 @@
 import store.SavedSession;
-import base.Accounts;
-import base.Exec;
 import store.SnapshotFormat;
 import store.StateStore;
 import install.Units;
@@ -33,17 +31,13 @@ class RebootTest {
 
     @Test
     void sessionsAndConversationsSurviveARealReboot() throws Exception {
-        assumeTrue(Accounts.isRoot(), "needs root to boot a systemd container; run the tests as root (CI does)");
-        assumeTrue(Exec.run(List.of("sh", "-c", "command -v systemd-nspawn && command -v debootstrap"), Duration.ofSeconds(5)).ok(),
-                "needs systemd-nspawn and debootstrap (apt-get install systemd-container debootstrap; tests/run.sh does as root)");
+        String cannot = Container.cannotBoot();
+        assumeTrue(cannot == null, cannot);
         long t0 = System.nanoTime();
         Path m2 = Repo.warmJBangRepo();
         Path javaHome = Path.of(System.getProperty("java.home")).toRealPath();
-        List<String> binds = new ArrayList<>(List.of("--bind-ro=" + javaHome.getParent(), "--bind-ro=" + Repo.ROOT.toRealPath() + ":" + CHECKOUT,
-                "--bind=" + m2 + ":" + UNIT_ENV.get("JBANG_REPO")));
-        try (var etc = Files.newDirectoryStream(Path.of("/etc"), "java-*")) {
-            etc.forEach(p -> binds.add("--bind-ro=" + p)); // the JDK's conf/ links into /etc/java-N-openjdk
-        }
+        List<String> binds = new ArrayList<>(Container.jdkBinds());
+        binds.addAll(List.of("--bind-ro=" + Repo.ROOT.toRealPath() + ":" + CHECKOUT, "--bind=" + m2 + ":" + UNIT_ENV.get("JBANG_REPO")));
 
         try (Container c = Container.create(binds)) {
             // What an operator puts in place: settings, the roster, the claude binary.

@@ -1,5 +1,3 @@
-import base.Accounts;
-import base.Exec;
 import base.Mode;
 import install.Units;
 import static org.junit.jupiter.api.Assertions.*;
@@ -26,17 +24,12 @@ class UserRebootTest {
 
     @Test
     void withLingerHerUserUnitsBringHerSessionsBackAfterAReboot() throws Exception {
-        assumeTrue(Accounts.isRoot(), "needs root to boot a systemd container; run the tests as root (CI does)");
-        assumeTrue(Exec.run(List.of("sh", "-c", "command -v systemd-nspawn && command -v debootstrap"), Duration.ofSeconds(5)).ok(),
-                "needs systemd-nspawn and debootstrap (apt-get install systemd-container debootstrap; tests/run.sh does as root)");
+        String cannot = Container.cannotBoot();
+        assumeTrue(cannot == null, cannot);
         long t0 = System.nanoTime();
         Path m2 = Repo.warmJBangRepo();
         Path javaHome = Path.of(System.getProperty("java.home")).toRealPath();
-        List<String> binds = new ArrayList<>(List.of("--bind-ro=" + javaHome.getParent()));
-        try (var etc = Files.newDirectoryStream(Path.of("/etc"), "java-*")) {
-            etc.forEach(p -> binds.add("--bind-ro=" + p)); // the JDK's conf/ links into /etc/java-N-openjdk
-        }
-        try (Container c = Container.create(binds)) {
+        try (Container c = Container.create(Container.jdkBinds())) {
             Files.copy(Repo.FAKE_CLAUDE, c.dir.resolve("usr/local/bin/claude"));
             Files.setPosixFilePermissions(c.dir.resolve("usr/local/bin/claude"), PosixFilePermissions.fromString("rwxr-xr-x"));
             c.boot();

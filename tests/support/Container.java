@@ -35,6 +35,28 @@ public final class Container implements AutoCloseable {
         this.binds = binds;
     }
 
+    /**
+     * Why a container cannot be booted here (not root, no nspawn or debootstrap), or null when it can:
+     * the reason a container test skips with.
+     */
+    public static String cannotBoot() {
+        if (!base.Accounts.isRoot()) return "needs root to boot a systemd container; run the tests as root (CI does)";
+        if (!Exec.run(List.of("sh", "-c", "command -v systemd-nspawn && command -v debootstrap"), Duration.ofSeconds(5)).ok()) {
+            return "needs systemd-nspawn and debootstrap (apt-get install systemd-container debootstrap; tests/run.sh does as root)";
+        }
+        return null;
+    }
+
+    /** Bind mounts that give the container this JDK, read-only (its conf/ links into /etc/java-N-openjdk). */
+    public static List<String> jdkBinds() throws IOException {
+        Path javaHome = Path.of(System.getProperty("java.home")).toRealPath();
+        List<String> binds = new ArrayList<>(List.of("--bind-ro=" + javaHome.getParent()));
+        try (var etc = Files.newDirectoryStream(Path.of("/etc"), "java-*")) {
+            etc.forEach(p -> binds.add("--bind-ro=" + p));
+        }
+        return binds;
+    }
+
     /** A fresh copy of the cached rootfs (built first when absent), with these bind mounts. */
     public static Container create(List<String> binds) throws Exception {
         Path rootfs = cachedRootfs();
