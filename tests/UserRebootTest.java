@@ -27,7 +27,7 @@ class UserRebootTest {
         String cannot = Container.cannotBoot();
         assumeTrue(cannot == null, cannot);
         long t0 = System.nanoTime();
-        Path m2 = Repo.warmJBangRepo();
+        Path m2 = Container.warmJBangRepo();
         Path javaHome = Path.of(System.getProperty("java.home")).toRealPath();
         try (Container c = Container.create(Container.jdkBinds())) {
             Files.copy(Repo.FAKE_CLAUDE, c.dir.resolve("usr/local/bin/claude"));

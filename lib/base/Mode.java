@@ -19,7 +19,8 @@ public record Mode(boolean system, Path home, Map<String, String> env) {
 
     public static Mode of(Map<String, String> env, boolean root) {
         String home = env.get("HOME");
-        Path h = home != null && home.startsWith("/") ? Path.of(home)
+        // Root's paths never depend on its home (system services get none): no passwd lookup for it.
+        Path h = home != null && home.startsWith("/") ? Path.of(home) : root ? Path.of("/")
                 : Accounts.byUid(Accounts.currentUid()).map(Accounts.Account::home).orElse(Path.of("/"));
         return new Mode(root, h, Map.copyOf(env));
     }

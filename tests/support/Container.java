@@ -57,6 +57,21 @@ public final class Container implements AutoCloseable {
         return binds;
     }
 
+    /**
+     * A Maven repository with everything the scripts need (JBang's own jar included), built once
+     * into the test cache: bound into the reboot test's container, copied for a person's own caches.
+     */
+    public static Path warmJBangRepo() throws Exception {
+        Path m2 = Files.createDirectories(CACHE.resolve("m2"));
+        Map<String, String> env = Map.of("JBANG_REPO", m2.toString(), "JBANG_DIR", CACHE.resolve("jbang-host").toString());
+        for (String s : List.of("t3-save.java", "t3-restore.java", "t3-reconcile.java")) {
+            Children.Ran r = Children.run(List.of(Repo.ROOT.resolve("jbang").toString(), "--quiet", "build", Repo.ROOT.resolve(s).toString()),
+                    env, Repo.ROOT, Duration.ofMinutes(10));
+            if (r.exit() != 0) throw new AssertionError("warming " + m2 + " for " + s + ": " + r.all());
+        }
+        return m2;
+    }
+
     /** A fresh copy of the cached rootfs (built first when absent), with these bind mounts. */
     public static Container create(List<String> binds) throws Exception {
         Path rootfs = cachedRootfs();

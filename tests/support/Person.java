@@ -30,7 +30,7 @@ public final class Person {
         }
         Path m2 = Path.of(Units.jbangEnv(mode).get("JBANG_REPO"));
         Files.createDirectories(m2.getParent());
-        Children.check("cp", "-a", Repo.warmJBangRepo().toString(), m2.toString());
+        Children.check("cp", "-a", Container.warmJBangRepo().toString(), m2.toString());
         Children.check("chown", "-R", account.uid() + ":" + account.gid(), account.home().toString());
         Children.check("chmod", "-R", "go-w", checkout.toString());
     }

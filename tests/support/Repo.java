@@ -26,19 +26,4 @@ public final class Repo {
         Map<String, String> full = new HashMap<>(env);
         return Children.run(cmd, full, ROOT, Duration.ofMinutes(5));
     }
-
-    /**
-     * A Maven repository with everything the scripts need (JBang's own jar included), built once
-     * into the test cache: bound into the reboot test's container, copied for a person's own caches.
-     */
-    public static Path warmJBangRepo() throws Exception {
-        Path m2 = Files.createDirectories(Container.CACHE.resolve("m2"));
-        Map<String, String> env = Map.of("JBANG_REPO", m2.toString(), "JBANG_DIR", Container.CACHE.resolve("jbang-host").toString());
-        for (String s : List.of("t3-save.java", "t3-restore.java", "t3-reconcile.java")) {
-            Children.Ran r = Children.run(List.of(ROOT.resolve("jbang").toString(), "--quiet", "build", ROOT.resolve(s).toString()),
-                    env, ROOT, Duration.ofMinutes(10));
-            if (r.exit() != 0) throw new AssertionError("warming " + m2 + " for " + s + ": " + r.all());
-        }
-        return m2;
-    }
 }
