@@ -59,6 +59,10 @@ class T3Save implements Callable<Integer> {
             Log.error("%s", roster.usageError() != null ? roster.usageError() : "--tmux-client takes a client as tmux names it (/dev/pts/3), not '" + client + "'");
             return 2;
         }
+        if (client != null && settings.mode().system()) {
+            Log.error("--tmux-client is for one person's own tmux, run as her (the plugin's key); as root, see the log");
+            return 2;
+        }
         if (Units.bootRestoreRuns("not saving, so the snapshots it restores from stay intact")) return 0;
         if (roster.entries().isEmpty()) Log.info("nobody to save: the roster is empty");
         StateStore store = new StateStore(settings.stateDir());

@@ -23,12 +23,14 @@ import tmux.Tmux;
  * name is made to look like tmux formats and commands shows as text and runs nothing.
  */
 class PluginTest {
-    static final String EVIL = "evil#{pid};run-shell \"touch /tmp/t3-pwned\"'q\nline2";
+    /** A name that is a tmux format, a tmux command, a shell command and two lines, each of which would run if it reached one. */
+    static final String EVIL = "evil#{pid}#(touch /tmp/t3-pwned-b);run-shell 'touch /tmp/t3-pwned-a' $(touch /tmp/t3-pwned-c)\nline2";
+    static final List<Path> PWNED = List.of(Path.of("/tmp/t3-pwned-a"), Path.of("/tmp/t3-pwned-b"), Path.of("/tmp/t3-pwned-c"));
 
     @Test
     void theMenuBringsBackWhatSheChoosesAndHostileNamesAreText() throws Exception {
         assumeTrue(Accounts.isRoot(), "needs root to create the throwaway person who is not root; run the tests as root (CI does)");
-        Files.deleteIfExists(Path.of("/tmp/t3-pwned"));
+        for (Path p : PWNED) Files.deleteIfExists(p);
         try (TestUsers users = new TestUsers()) {
             Person her = new Person(users);
             Accounts.Account a = her.account;
@@ -68,7 +70,8 @@ class PluginTest {
                 String menu = screen(outer);
                 assertTrue(menu.contains("work  claude " + id.substring(0, 8) + " \"(started in " + proj + ")\""),
                         "the session, its assistant, conversation and first prompt: " + menu);
-                assertTrue(menu.lines().anyMatch(l -> l.contains("evil#{pid};run-shell \"touch /tmp/t3-pwned\"'q") && l.contains("line2")),
+                assertTrue(menu.lines().anyMatch(l -> l.contains("evil#{pid}#(touch /tmp/t3-pwned-b);run-shell 'touch /tmp/t3-pwned-a' $(touch /tmp/t3-pwned-c)")
+                        && l.contains("line2")),
                         "the hostile name, as text on one line: " + menu);
                 assertFalse(menu.contains("home  "), "a live session is not offered: " + menu);
 
@@ -76,7 +79,7 @@ class PluginTest {
                 outer.run("send-keys", "-t", "=term:", key(menu, "evil"));
                 assertTrue(Children.waitFor(() -> sessions(inner).contains(evil), Duration.ofSeconds(60)), "brought back under its name: " + sessions(inner) + screen(outer));
                 Thread.sleep(500);
-                assertFalse(Files.exists(Path.of("/tmp/t3-pwned")), "nothing in the name ran");
+                for (Path p : PWNED) assertFalse(Files.exists(p), "nothing in the name ran: " + p);
 
                 outer.run("send-keys", "-t", "=term:", "C-b", "R");
                 assertTrue(Children.waitFor(() -> screen(outer).contains("t3: bring back a session") && !screen(outer).contains("evil#"), Duration.ofSeconds(60)),

@@ -195,7 +195,11 @@ public final class Conversations {
                 if (type.equals("custom-title") && n.path("customTitle").isTextual() && !n.path("customTitle").asText().isBlank()) {
                     return Optional.of(oneLine(n.path("customTitle").asText()));
                 }
-                if (prompt == null && type.equals("user")) prompt = text(n.path("message"));
+                if (prompt == null && type.equals("user") && !n.path("isMeta").asBoolean(false)) {
+                    String t = text(n.path("message"));
+                    // A slash command or a caveat the CLI wrote is no prompt of hers.
+                    if (t != null && !t.stripLeading().startsWith("<")) prompt = t;
+                }
             } catch (IOException e) {
                 // a torn or foreign line: skip it
             }

@@ -118,7 +118,18 @@ public final class CheckoutTrust {
      */
     private static boolean ownPrivateGroup(PosixFileAttributes a) {
         if (Accounts.isRoot()) return false;
-        return Accounts.byUid(Accounts.currentUid()).map(me -> a.group().getName().equals(me.name())).orElse(false);
+        Accounts.Account me = Accounts.byUid(Accounts.currentUid()).orElse(null);
+        if (me == null || !a.group().getName().equals(me.name())) return false;
+        // Her primary group, named as she is, with no member listed (another account whose primary group it is would show in passwd).
+        base.Exec.Result g = base.Exec.run(java.util.List.of("getent", "group", me.name()), java.time.Duration.ofSeconds(5));
+        String[] f = g.out().strip().split(":", -1);
+        if (!g.ok() || f.length < 4 || !f[2].equals(Integer.toString(me.gid())) || !f[3].isEmpty()) return false;
+        try {
+            return java.nio.file.Files.readAllLines(java.nio.file.Path.of("/etc/passwd")).stream().map(l -> l.split(":", -1))
+                    .noneMatch(p -> p.length > 3 && p[3].equals(f[2]) && !p[0].equals(me.name()));
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** The sticky bit, which NIO's PosixFilePermission leaves out. */

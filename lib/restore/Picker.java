@@ -107,7 +107,8 @@ public final class Picker {
             b.append("  ").append(p.assistant()).append(' ').append(p.conversation(), 0, Math.min(8, p.conversation().length()));
             title(p).ifPresent(t -> b.append(" \"").append(t).append('"'));
         }
-        b.append("  ").append(ago(seen));
+        // When it last ran: the save that last saw it live; a session kept after its server died, when that was noticed.
+        b.append("  ").append(ago(r.ended() != null ? r.ended().noticed() : seen));
         r.conversations().stream().filter(p -> p.notRunning() != null).findFirst()
                 .ifPresent(p -> b.append("  ").append(p.notRunning().kind().name().toLowerCase().replace('_', ' ')));
         if (r.ended() != null) b.append("  server ended");
@@ -134,47 +135,92 @@ public final class Picker {
 
     /**
      * Shows a page on her tmux client: writes its choices under a new token, then draws the
-     * menu. {@code relaunch} is the shell command that runs t3-restore again (the plugin's, a
-     * plain path: no quoting needed); an item runs it with {@code --pick TOKEN:N}.
+     * menu, cut to the client's size (tmux draws no menu that does not fit). {@code relaunch} is
+     * the shell command that runs t3-restore again (plain paths: no quoting needed); an item runs
+     * it with {@code --pick TOKEN:N}.
      */
     public boolean show(Tmux tmux, String client, boolean snapshotsPage, Set<String> live, String relaunch) throws IOException {
-        List<Item> items = snapshotsPage ? snapshots() : sessions(live);
+        int[] size = tmux.clientSize(client);
+        if (size == null) {
+            Log.error("%s: %s is not a client of the tmux server t3 looks after (%s); load the plugin in that server", user, client, tmux.socket());
+            return false;
+        }
+        List<Item> all = snapshotsPage ? snapshots() : sessions(live);
+        // Borders, title, separator and the page item take 5 rows; borders, margins and the key take 10 columns.
+        int rows = Math.max(1, size[1] - 6), width = Math.max(20, size[0] - 10);
+        List<Item> items = all.size() > rows ? all.subList(0, rows - 1) : all;
         String token = Long.toHexString(Double.doubleToLongBits(Math.random()) ^ System.nanoTime());
-        ObjectNode doc = Json.MAPPER.createObjectNode();
-        doc.put("token", token);
-        ArrayNode choices = doc.putArray("choices");
-        for (Item i : items) choices.addObject().put("snapshot", i.choice().snapshot()).put("session", i.choice().session());
-        store.writeOwn(store.menuFile(user), Json.MAPPER.writeValueAsString(doc) + "\n");
+        remember(token, items);
 
         List<String> args = new ArrayList<>(List.of("display-menu", "-c", client, "-x", "C", "-y", "C", "-T",
                 snapshotsPage ? "t3: bring back a snapshot" : "t3: bring back a session"));
         for (int i = 0; i < items.size(); i++) {
-            args.addAll(List.of(Tmux.menuText(items.get(i).label()), i < KEYS.length() ? String.valueOf(KEYS.charAt(i)) : "",
+            args.addAll(List.of(Tmux.menuText(cut(items.get(i).label(), width)), i < KEYS.length() ? String.valueOf(KEYS.charAt(i)) : "",
                     "run-shell -b \"" + relaunch + " --pick " + token + ":" + i + " --tmux-client " + client + "\""));
         }
+        if (items.size() < all.size()) args.addAll(List.of("-(more: t3-restore --list, --find)", "", ""));
         if (items.isEmpty()) args.addAll(List.of(snapshotsPage ? "-(no snapshots yet)" : "-(nothing to bring back: every saved session is live)", "", ""));
         args.add(""); // a separator
         args.addAll(List.of(snapshotsPage ? "Sessions..." : "Snapshots...", "0",
                 "run-shell -b \"" + relaunch + " --menu " + (snapshotsPage ? "sessions" : "snapshots") + " --tmux-client " + client + "\""));
-        var r = tmux.run(args.toArray(String[]::new));
-        if (!r.ok()) Log.error("%s: tmux would not show the menu on %s: %s", user, client, r.firstErrorLine());
-        return r.ok();
+        var r = tmux.showMenu(args);
+        if (r.timedOut()) return true;
+        String why = r.ok() ? "it does not fit the terminal (" + size[0] + "x" + size[1] + ")" : r.firstErrorLine();
+        Log.error("%s: tmux did not show the menu on %s: %s", user, client, why);
+        tmux.tell(client, "t3: the menu could not be shown: " + why);
+        return false;
     }
 
-    /** The choice {@code TOKEN:N} names, when it is of the menu shown last; empty otherwise (a stale menu). */
+    /** A label at most {@code width} characters long, cut with an ellipsis. */
+    static String cut(String label, int width) {
+        return label.codePointCount(0, label.length()) <= width ? label
+                : label.substring(0, label.offsetByCodePoints(0, width - 1)) + "\u2026";
+    }
+
+    /**
+     * Keeps this menu's choices beside the last few: a menu still on screen (a second press
+     * draws nothing over it, yet came here first) stays good to choose from.
+     */
+    private void remember(String token, List<Item> items) throws IOException {
+        ObjectNode doc = Json.MAPPER.createObjectNode();
+        ArrayNode menus = doc.putArray("menus");
+        ObjectNode menu = menus.addObject().put("token", token);
+        ArrayNode choices = menu.putArray("choices");
+        for (Item i : items) choices.addObject().put("snapshot", i.choice().snapshot()).put("session", i.choice().session());
+        for (JsonNode older : menus(store.menuFile(user))) {
+            if (menus.size() >= MENUS_KEPT) break;
+            menus.add(older);
+        }
+        store.writeOwn(store.menuFile(user), Json.MAPPER.writeValueAsString(doc) + "\n");
+    }
+
+    /** Menus remembered, newest first. */
+    static final int MENUS_KEPT = 8;
+
+    private static List<JsonNode> menus(Path file) throws IOException {
+        List<JsonNode> out = new ArrayList<>();
+        try {
+            JsonNode doc = Json.MAPPER.readTree(StateStore.readOwn(file));
+            doc.path("menus").forEach(out::add);
+        } catch (java.nio.file.NoSuchFileException e) {
+            // no menu shown yet
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            Log.warn("%s is not JSON (%s); the menus it held are forgotten", file, e.getOriginalMessage());
+        }
+        return out;
+    }
+
+    /** The choice {@code TOKEN:N} names, when it is of a menu shown lately; empty otherwise (a stale menu). */
     public Optional<Choice> chosen(String pick) throws IOException {
         String[] f = pick.split(":", 2);
         if (f.length != 2 || !f[1].matches("\\d{1,4}")) return Optional.empty();
-        JsonNode doc;
-        try {
-            doc = Json.MAPPER.readTree(StateStore.readOwn(store.menuFile(user)));
-        } catch (java.nio.file.NoSuchFileException e) {
-            return Optional.empty();
+        for (JsonNode menu : menus(store.menuFile(user))) {
+            if (!menu.path("token").asText().equals(f[0])) continue;
+            JsonNode c = menu.path("choices").path(Integer.parseInt(f[1]));
+            if (!c.isObject()) return Optional.empty();
+            return Optional.of(new Choice(c.path("snapshot").asText(), c.path("session").isTextual() ? c.path("session").asText() : null));
         }
-        if (!doc.path("token").asText().equals(f[0])) return Optional.empty();
-        JsonNode c = doc.path("choices").path(Integer.parseInt(f[1]));
-        if (!c.isObject()) return Optional.empty();
-        return Optional.of(new Choice(c.path("snapshot").asText(), c.path("session").isTextual() ? c.path("session").asText() : null));
+        return Optional.empty();
     }
 
     /**

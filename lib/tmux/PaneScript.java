@@ -37,20 +37,23 @@ public final class PaneScript {
     private static final String RESUME_CLAUDE_ONLY = resumeScript("dir=$1 shell=$2 gate=$3 id=$4; shift 4", "claude", false);
 
     private static String resumeScript(String arguments, String assistant, boolean noted) {
-        return String.join("\n",
+        List<String> lines = new ArrayList<>(List.of(
                 arguments,
                 "if [ \"$gate\" = wait ]; then",
                 "  trap 'exec \"$shell\" -l' INT",
                 "  printf '%s\\n' \"" + WAITING + "$id was running here: press Enter to resume it (Ctrl-C for a shell)\"",
                 "  read -r _ || exec \"$shell\" -l",
                 "  trap - INT",
-                "fi",
-                // One line saying what happened and when, once, above what the assistant draws.
-                noted ? "[ -z \"$note\" ] || printf '%s\\n' \"$note\"" : ":",
+                "fi"));
+        // One line saying what happened and when, once, above what the assistant draws. The
+        // scripts of earlier releases stay byte for byte what those releases ran (a pane at its gate is found by them).
+        if (noted) lines.add("[ -z \"$note\" ] || printf '%s\\n' \"$note\"");
+        lines.addAll(List.of(
                 // A login sh puts ~/.local/bin and the like on PATH, as the user's own login would.
                 "( cd -- \"$dir\" || exit " + CANNOT_ENTER + "; exec /bin/sh -lc 'exec \"$@\"' sh \"$@\" )",
                 "echo \"[t3-restore] " + assistant + " exited ($?); here is your shell\"",
-                "exec \"$shell\" -l");
+                "exec \"$shell\" -l"));
+        return String.join("\n", lines);
     }
 
     /**

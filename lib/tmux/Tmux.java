@@ -135,6 +135,9 @@ public final class Tmux {
     }
 
     private static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+    /** Her own variables a server she starts herself keeps (single-user mode): paths only. */
+    private static final List<String> OWN_VARIABLES = List.of("XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME",
+            "XDG_DATA_HOME", "JAVA_HOME");
     /** This boot: every server a run sees runs in it. */
     private static final String BOOT = Procfs.bootId();
 
@@ -630,9 +633,40 @@ public final class Tmux {
      */
     public static String menuText(String text) {
         StringBuilder b = new StringBuilder(text.length());
-        text.codePoints().forEach(c -> b.appendCodePoint(c < 0x20 || c == 0x7f ? '?' : c));
+        // Control characters (C0, DEL, C1) and the bidi overrides that would reorder what she reads.
+        text.codePoints().forEach(c -> b.appendCodePoint(c < 0x20 || c >= 0x7f && c <= 0x9f || c >= 0x202a && c <= 0x202e
+                || c >= 0x2066 && c <= 0x2069 ? '?' : c));
         String safe = literal(b.toString());
         return safe.startsWith("-") || safe.isEmpty() ? " " + safe : safe;
+    }
+
+    /**
+     * Shows a menu ({@code display-menu} arguments). tmux's client waits until the menu closes,
+     * so a menu on screen is one still open after a moment ({@link Exec.Result#timedOut}: it is
+     * left open; killing the waiting client leaves the menu and its items working). One that
+     * returns at once was not drawn: an error, or (exit 0) tmux 3.3a draws none that does not fit.
+     */
+    public Exec.Result showMenu(List<String> args) {
+        List<String> cmd = new ArrayList<>(asUser(false));
+        cmd.add("tmux");
+        cmd.addAll(socketOptions());
+        for (String a : args) cmd.add(arg(a));
+        return Exec.run(cmd, MENU_DRAWN);
+    }
+
+    /** How long a drawn menu keeps tmux's client waiting, at least: a menu that was not drawn returns far sooner. */
+    private static final Duration MENU_DRAWN = Duration.ofMillis(1500);
+
+    /** A client's width and height, or null when tmux does not know the client. */
+    public int[] clientSize(String client) {
+        Exec.Result r = run("display-message", "-p", "-c", client, "#{client_width} #{client_height}");
+        String[] f = r.out().strip().split(" ");
+        if (!r.ok() || f.length != 2) return null;
+        try {
+            return new int[] {Integer.parseInt(f[0]), Integer.parseInt(f[1])};
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     /** A client's name as tmux gives it (#{client_name}: its terminal's path); nothing else is taken. */
@@ -711,6 +745,14 @@ public final class Tmux {
                 "HOME=" + account.home(), "USER=" + account.name(), "LOGNAME=" + account.name(),
                 "SHELL=" + account.shell(), "PATH=" + DEFAULT_PATH, "LANG=C.UTF-8",
                 "TMUX_TMPDIR=" + tmpDir));
+        if (!Accounts.isRoot() && Accounts.currentUid() == account.uid()) {
+            // One person's own server: what says where her files are (and her manager's bus) stays hers, so
+            // the plugin's keys, and panes, find what her runs by hand find.
+            for (String v : OWN_VARIABLES) {
+                String value = System.getenv(v);
+                if (value != null && value.startsWith("/")) cmd.add(v + "=" + value);
+            }
+        }
         return cmd;
     }
 }
