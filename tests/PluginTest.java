@@ -101,6 +101,42 @@ class PluginTest {
         }
     }
 
+    /**
+     * On an ordinary 80x24 terminal with more to bring back than fits, and a name longer than a
+     * line: tmux 3.3a draws no menu that does not fit, so it is cut to fit, and says where the rest are.
+     */
+    @Test
+    void theMenuFitsAnOrdinaryTerminal() throws Exception {
+        assumeTrue(Accounts.isRoot(), "needs root to create the throwaway person who is not root; run the tests as root (CI does)");
+        try (TestUsers users = new TestUsers()) {
+            Person her = new Person(users);
+            Accounts.Account a = her.account;
+            Tmux inner = users.tmux(a);
+            users.newSession(a, "home", a.home(), null);
+            String longName = "a-session-whose-name-is-far-longer-than-any-line-of-an-ordinary-terminal-could-ever-hold-" + "x".repeat(40);
+            List<String> gone = new java.util.ArrayList<>(List.of(longName));
+            for (int i = 1; i <= 25; i++) gone.add("s" + i);
+            for (String g : gone) assertTrue(inner.run("new-session", "-d", "-s", g, "-x", "80", "-y", "20").ok(), g);
+            Children.Ran save = her.run("t3-save.java");
+            assertEquals(0, save.exit(), save.all());
+            for (String g : gone) assertTrue(inner.run("kill-session", "-t", "=" + g).ok(), g);
+            assertTrue(inner.run("run-shell", her.checkout.resolve("t3-tmux.tmux").toString()).ok());
+            Tmux outer = new Tmux(a, users.tmuxTmp, "outer", Duration.ofSeconds(10), Duration.ofMinutes(5));
+            assertTrue(outer.run("new-session", "-d", "-s", "term", "-x", "80", "-y", "24", "--", "env", "-u", "TMUX", "tmux", "attach", "-t", "=home").ok());
+            try {
+                assertTrue(Children.waitFor(() -> inner.run("list-clients").out().contains("home"), Duration.ofSeconds(10)), "her client attached");
+                outer.run("send-keys", "-t", "=term:", "C-b", "R");
+                assertTrue(Children.waitFor(() -> screen(outer).contains("t3: bring back a session"), Duration.ofSeconds(60)),
+                        "the menu is shown on 80x24: " + screen(outer));
+                String menu = screen(outer);
+                assertTrue(menu.contains("more: t3-restore --list, --find"), "says where the rest are: " + menu);
+                assertTrue(menu.contains("a-session-whose-name-is-far-longer") && menu.contains("\u2026"), "a long line, cut: " + menu);
+            } finally {
+                outer.run("kill-server");
+            }
+        }
+    }
+
     /** The key the menu shows for the item whose line holds {@code text}: "(k)" at its end. */
     static String key(String menu, String text) {
         for (String line : menu.split("\n")) {
