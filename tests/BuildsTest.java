@@ -20,6 +20,14 @@ import org.junit.jupiter.api.io.TempDir;
 class BuildsTest {
     @TempDir Path tmp;
 
+    /** The bench (README's figures) is built from lib/ and tests/support too: a change there must not leave it unbuildable. */
+    @Test
+    void theBenchBuilds() {
+        Children.Ran r = Children.run(List.of(Repo.ROOT.resolve("jbang").toString(), "--quiet", "build", Repo.ROOT.resolve("tests/bench.java").toString()),
+                java.util.Map.of(), Repo.ROOT, java.time.Duration.ofMinutes(10));
+        assertEquals(0, r.exit(), "tests/bench.java builds: " + r.all());
+    }
+
     @Test
     void aBrokenEditFallsBackToTheLastGoodBuildAndIsReported() throws Exception {
         Path copy = tmp.resolve("checkout");

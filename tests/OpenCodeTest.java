@@ -97,6 +97,7 @@ class OpenCodeTest {
         assertEquals(Conversation.Source.FILE, c.source());
         assertEquals(work, c.startDir());
         assertEquals(Optional.of(work), OpenCode.INSTANCE.stored(me, home.resolve(".local/share"), first).map(s -> s.startDir()));
+        assertEquals(Optional.of("New session"), OpenCode.INSTANCE.title(me, home.resolve(".local/share"), first), "its title, for the picker");
         // A second one made there since (a /new, an `opencode run`, one that ended): nothing says whose.
         session(work, t.plusSeconds(20), t.plusSeconds(30), null);
         Thread.sleep(5200); // a read is kept 5 s for a save's other processes: past that, the change is seen

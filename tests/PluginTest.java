@@ -59,15 +59,9 @@ class PluginTest {
             assertTrue(loaded.ok(), "the plugin loads: " + loaded.err());
             assertTrue(inner.run("list-keys", "-T", "prefix", "R").out().contains("--menu sessions"), "prefix + R is bound");
 
-            // Her terminal: a client of her server, in a pane of an outer tmux of hers.
-            Tmux outer = new Tmux(a, users.tmuxTmp, "outer", Duration.ofSeconds(10), Duration.ofMinutes(5));
-            assertTrue(outer.run("new-session", "-d", "-s", "term", "-x", "160", "-y", "45", "--", "env", "-u", "TMUX", "tmux", "attach", "-t", "=home").ok());
+            Tmux outer = terminal(users, a, 160, 45);
             try {
-                assertTrue(Children.waitFor(() -> inner.run("list-clients").out().contains("home"), Duration.ofSeconds(10)), "her client attached");
-                outer.run("send-keys", "-t", "=term:", "C-b", "R");
-                assertTrue(Children.waitFor(() -> screen(outer).contains("t3: bring back a session"), Duration.ofSeconds(60)),
-                        "the menu is shown: " + screen(outer));
-                String menu = screen(outer);
+                String menu = openMenu(outer);
                 assertTrue(menu.contains("work  claude " + id.substring(0, 8) + " \"(started in " + proj + ")\""),
                         "the session, its assistant, conversation and first prompt: " + menu);
                 assertTrue(menu.lines().anyMatch(l -> l.contains("evil#{pid}#(touch /tmp/t3-pwned-b);run-shell 'touch /tmp/t3-pwned-a' $(touch /tmp/t3-pwned-c)")
@@ -121,20 +115,31 @@ class PluginTest {
             assertEquals(0, save.exit(), save.all());
             for (String g : gone) assertTrue(inner.run("kill-session", "-t", "=" + g).ok(), g);
             assertTrue(inner.run("run-shell", her.checkout.resolve("t3-tmux.tmux").toString()).ok());
-            Tmux outer = new Tmux(a, users.tmuxTmp, "outer", Duration.ofSeconds(10), Duration.ofMinutes(5));
-            assertTrue(outer.run("new-session", "-d", "-s", "term", "-x", "80", "-y", "24", "--", "env", "-u", "TMUX", "tmux", "attach", "-t", "=home").ok());
+            Tmux outer = terminal(users, a, 80, 24);
             try {
-                assertTrue(Children.waitFor(() -> inner.run("list-clients").out().contains("home"), Duration.ofSeconds(10)), "her client attached");
-                outer.run("send-keys", "-t", "=term:", "C-b", "R");
-                assertTrue(Children.waitFor(() -> screen(outer).contains("t3: bring back a session"), Duration.ofSeconds(60)),
-                        "the menu is shown on 80x24: " + screen(outer));
-                String menu = screen(outer);
+                String menu = openMenu(outer);
                 assertTrue(menu.contains("more: t3-restore --list, --find"), "says where the rest are: " + menu);
                 assertTrue(menu.contains("a-session-whose-name-is-far-longer") && menu.contains("\u2026"), "a long line, cut: " + menu);
             } finally {
                 outer.run("kill-server");
             }
         }
+    }
+
+    /** Her terminal, of this size: a client of her server's session "home", in a pane of an outer tmux of hers. */
+    static Tmux terminal(TestUsers users, Accounts.Account a, int width, int height) throws InterruptedException {
+        Tmux outer = new Tmux(a, users.tmuxTmp, "outer", Duration.ofSeconds(10), Duration.ofMinutes(5));
+        assertTrue(outer.run("new-session", "-d", "-s", "term", "-x", Integer.toString(width), "-y", Integer.toString(height),
+                "--", "env", "-u", "TMUX", "tmux", "attach", "-t", "=home").ok());
+        assertTrue(Children.waitFor(() -> users.tmux(a).run("list-clients").out().contains("home"), Duration.ofSeconds(10)), "her client attached");
+        return outer;
+    }
+
+    /** Presses prefix + R in her terminal and returns the screen once the menu is on it. */
+    static String openMenu(Tmux outer) throws InterruptedException {
+        outer.run("send-keys", "-t", "=term:", "C-b", "R");
+        assertTrue(Children.waitFor(() -> screen(outer).contains("t3: bring back a session"), Duration.ofSeconds(60)), "the menu is shown: " + screen(outer));
+        return screen(outer);
     }
 
     /** The key the menu shows for the item whose line holds {@code text}: "(k)" at its end. */

@@ -107,6 +107,14 @@ public final class OpenCode implements Assistant {
                 .map(r -> new Stored(r.directory(), r.updated()));
     }
 
+    /** The session's title, as OpenCode keeps it in its database. */
+    @Override
+    public Optional<String> title(Accounts.Account account, Path home, String id) {
+        return UserFiles.trustedDir(home.resolve("opencode"), account.uid())
+                .flatMap(d -> Sessions.byId(Sessions.of(d, account.uid()), id))
+                .map(Sessions.Row::title).filter(t -> !t.isBlank());
+    }
+
     @Override
     public String gone(Path home) {
         return "its session is no longer in " + home.resolve("opencode/opencode.db") + " (or the database could not be read)";

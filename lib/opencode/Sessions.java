@@ -43,7 +43,8 @@ import org.sqlite.SQLiteLimits;
  */
 final class Sessions {
     /** A top-level session: its id, the directory it was made in, when made and last updated. */
-    record Row(String id, Path directory, Instant created, Instant updated) {}
+    /** One top-level session: its id, directory, times, and title (null where the schema has none). */
+    record Row(String id, Path directory, Instant created, Instant updated, String title) {}
 
     /** A database or WAL larger than this is not copied: its sessions are not known (said). */
     static final long MAX_DB = 512L << 20;
@@ -113,13 +114,15 @@ final class Sessions {
             ScheduledFuture<?> deadline = DEADLINES.schedule(() -> interrupt(c), QUERY_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
             try {
                 plainTable(c);
-                try (PreparedStatement q = c.prepareStatement("select id, directory, time_created, time_updated from session"
+                // A title is a nicety: a schema without one still names every session.
+                String title = hasColumn(c, "title") ? "title" : "null";
+                try (PreparedStatement q = c.prepareStatement("select id, directory, time_created, time_updated, " + title + " from session"
                         + " where parent_id is null order by time_updated desc limit " + MAX_ROWS);
                      ResultSet r = q.executeQuery()) {
                     while (r.next()) {
                         String id = r.getString(1), dir = r.getString(2);
                         if (!OpenCode.isSessionId(id) || dir == null || !dir.startsWith("/") || dir.indexOf('\0') >= 0) continue;
-                        rows.add(new Row(id, Path.of(dir), Instant.ofEpochMilli(r.getLong(3)), Instant.ofEpochMilli(r.getLong(4))));
+                        rows.add(new Row(id, Path.of(dir), Instant.ofEpochMilli(r.getLong(3)), Instant.ofEpochMilli(r.getLong(4)), r.getString(5)));
                     }
                 }
             } finally {
@@ -127,6 +130,14 @@ final class Sessions {
             }
         }
         return List.copyOf(rows);
+    }
+
+    /** Whether table {@code session} has column {@code name}. */
+    private static boolean hasColumn(Connection c, String name) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("select name from pragma_table_info('session')")) {
+            while (r.next()) if (name.equals(r.getString(1))) return true;
+        }
+        return false;
     }
 
     /** {@code session} must be a table of stored columns: a view, a virtual table or a generated column would run SQL of hers. */

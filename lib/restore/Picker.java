@@ -41,6 +41,8 @@ public final class Picker {
     static final int MAX_ITEMS = 30;
     /** Snapshots read to find sessions no longer live: the newest ones, enough for weeks of changes. */
     static final int MAX_SNAPSHOTS = 200;
+    /** Characters of a title shown, at most. */
+    static final int TITLE = 80;
     /** Menu keys, in order: q and Escape close a tmux menu. */
     private static final String KEYS = "123456789abcdefghijklmnoprstuvwxyz";
 
@@ -105,7 +107,7 @@ public final class Picker {
         StringBuilder b = new StringBuilder(SnapshotFormat.escape(r.session()));
         for (SavedPane p : r.conversations()) {
             b.append("  ").append(p.assistant()).append(' ').append(p.conversation(), 0, Math.min(8, p.conversation().length()));
-            title(p).ifPresent(t -> b.append(" \"").append(t).append('"'));
+            title(p).ifPresent(t -> b.append(" \"").append(cut(t.strip().replaceAll("\\s+", " "), TITLE)).append('"'));
         }
         // When it last ran: the save that last saw it live; a session kept after its server died, when that was noticed.
         b.append("  ").append(ago(r.ended() != null ? r.ended().noticed() : seen));
