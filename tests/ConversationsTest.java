@@ -183,4 +183,35 @@ class ConversationsTest {
         assertEquals(Optional.empty(), Conversations.title("{\"type\":\"user\",\"message\":\"cut"), "a torn last line is no title");
         assertEquals(Optional.empty(), Conversations.title("{\"type\":\"assistant\",\"message\":\"hi\"}\n"));
     }
+
+    /**
+     * A record of claude's background agents (kind "bg", no tmux: FACTS): the conversation it
+     * holds runs, so nothing starts it again, but it is no pane's conversation, and its end is
+     * no crash of one.
+     */
+    @Test
+    void aBackgroundAgentsRecordRunsButIsNoPanesConversationNorACrash() throws Exception {
+        try (FakeClaude f = FakeClaude.start(work, home)) {
+            String id = f.currentId();
+            String record = Files.readString(f.record());
+            assertTrue(record.contains("\"kind\":\"interactive\""), record);
+            // As the daemon of `claude agents` writes one: the same process and start, kind bg, no pane.
+            Files.writeString(f.record(), record.replace("\"kind\":\"interactive\"", "\"kind\":\"bg\"").replaceFirst("\"tmux\":\"[^\"]*\"", "\"tmux\":\"\""));
+            Conversation c = resolve(f).orElseThrow();
+            assertEquals(id, c.id());
+            assertEquals(Conversation.Source.BACKGROUND, c.source());
+            assistants.Running running = new assistants.Running(Procfs.read(), me);
+            assertTrue(running.all().containsKey(id), "it runs: a restore or heal must not start it a second time");
+            var inPane = running.conversationIn(f.pid()).orElseThrow();
+            assertNull(inPane.conversation(), "no pane's conversation, even below a pane");
+
+            f.process.destroyForcibly().waitFor(); // SIGKILL: the record stays, as a crash leaves it
+            assertTrue(Files.exists(f.record()));
+            Procfs after = Procfs.read();
+            assertTrue(LiveRecords.stale(f.config, me.uid(), after, after.bootTime()).isEmpty(), "a background agent's end is no crash evidence");
+            Files.writeString(f.record(), Files.readString(f.record()).replace("\"kind\":\"bg\"", "\"kind\":\"interactive\""));
+            assertEquals(List.of(id), LiveRecords.stale(f.config, me.uid(), after, after.bootTime()).stream().map(LiveRecords.Record::conversation).toList(),
+                    "the same record of a terminal's claude is");
+        }
+    }
 }

@@ -45,7 +45,8 @@ class HealPlanTest {
         Path file = Path.of("/home/a/.claude/sessions/949.json");
         LiveRecords.Record r = LiveRecords.parse(file, "{\"pid\":949,\"sessionId\":\"" + id + "\",\"cwd\":\"/home/a/w\",\"procStart\":\"138915\","
                 + "\"kind\":\"interactive\",\"tmux\":\"demo:@0.%12\"}", Instant.EPOCH).orElseThrow();
-        assertEquals(new LiveRecords.Record(file, 949, 138915, id, Path.of("/home/a/w"), "%12", Instant.EPOCH), r);
+        assertEquals(new LiveRecords.Record(file, 949, 138915, id, Path.of("/home/a/w"), "%12", Instant.EPOCH, "interactive"), r);
+        assertTrue(r.interactive());
         assertEquals("949:138915", r.key());
         assertEquals(Path.of("/home/a/.claude"), r.config());
         assertNull(LiveRecords.parse(file, "{\"pid\":949,\"sessionId\":\"" + id + "\",\"procStart\":\"1\"}", Instant.EPOCH).orElseThrow().pane(),

@@ -17,6 +17,8 @@ public record Conversation(Assistant assistant, String id, Source source, Path s
         /** The one conversation file or row made or written since the process started, where it runs. */
         FILE,
         /** A pane t3 restored, waiting at its gate to resume it: it is wanted there. */
-        WAITING
+        WAITING,
+        /** A background agent holds it (claude's kind "bg" record): it runs, so nothing starts it again, but in no pane. */
+        BACKGROUND
     }
 }

@@ -74,7 +74,8 @@ public final class Running {
         boolean known = true;
         for (Found f : found) {
             try {
-                Optional<Conversation> c = of(f);
+                // A background agent below a pane (its daemon started from one) holds no conversation of the pane's.
+                Optional<Conversation> c = of(f).filter(x -> x.source() != Conversation.Source.BACKGROUND);
                 if (c.isPresent()) return Optional.of(new InPane(f, c.get(), true));
             } catch (CannotTell e) {
                 known = false;

@@ -67,8 +67,10 @@ public final class Conversations {
         Optional<Path> config = UserFiles.trustedDir(configDir, account.uid());
         Optional<Path> processCwd = procs.cwd(claude.pid());
         if (config.isPresent()) {
-            Optional<String> live = liveRecord(config.get(), claude);
-            if (live.isPresent()) return Optional.of(found(live.get(), Source.RECORD, config.get(), processCwd));
+            Optional<LiveRecords.Record> live = LiveRecords.of(config.get(), claude, account.uid());
+            // A background agent's record: the conversation runs, but no pane holds it.
+            if (live.isPresent()) return Optional.of(found(live.get().conversation(), live.get().interactive() ? Source.RECORD : Source.BACKGROUND,
+                    config.get(), processCwd));
         }
         Optional<String> fromArgv = fromArgv(claude.argv());
         if (fromArgv.isPresent()) return Optional.of(found(fromArgv.get(), Source.ARGV, config.orElse(configDir), processCwd));
@@ -87,11 +89,6 @@ public final class Conversations {
     /** The process's own CLAUDE_CONFIG_DIR when set and non-empty, else ~user/.claude. */
     Path configDir(Procfs.Proc claude) {
         return Claude.INSTANCE.home(procs, account, claude);
-    }
-
-    Optional<String> liveRecord(Path config, Procfs.Proc claude) {
-        // A recycled pid must never match a stale record: procStart is the process's start ticks.
-        return LiveRecords.of(config, claude, account.uid()).map(LiveRecords.Record::conversation);
     }
 
     /** {@code --resume <uuid>}, {@code -r <uuid>}, {@code --session-id <uuid>}, and their {@code =} forms. */

@@ -34,9 +34,20 @@ public final class LiveRecords {
      * One record. {@code pane} is the tmux pane id (%N) claude ran in, null when it ran outside
      * tmux; {@code written} the file's mtime.
      */
-    public record Record(Path file, int pid, long procStart, String conversation, Path cwd, String pane, Instant written) {
+    public record Record(Path file, int pid, long procStart, String conversation, Path cwd, String pane, Instant written, String kind) {
+        public Record(Path file, int pid, long procStart, String conversation, Path cwd, String pane, Instant written) {
+            this(file, pid, procStart, conversation, cwd, pane, written, null);
+        }
+
         /** Names this record among all others: a pid with its start ticks never repeats within a boot. */
         public String key() { return pid + ":" + procStart; }
+
+        /**
+         * A conversation in a terminal (kind "interactive", or no kind: claude before 2.1.330). A
+         * background agent's record ("bg", its spares included) is none: no pane's conversation,
+         * and no crash of one (FACTS).
+         */
+        public boolean interactive() { return kind == null || kind.equals("interactive"); }
 
         /** The config root it lives in: {@code <config>/sessions/<pid>.json}. */
         public Path config() { return file.getParent().getParent(); }
@@ -78,8 +89,9 @@ public final class LiveRecords {
             if (!ConversationId.isUuid(id) || !n.path("pid").canConvertToInt() || !start.matches("\\d{1,19}")) return Optional.empty();
             String cwd = n.path("cwd").asText("");
             Matcher pane = PANE.matcher(n.path("tmux").asText(""));
+            String kind = n.path("kind").isTextual() ? n.path("kind").asText() : null;
             return Optional.of(new Record(file, n.path("pid").asInt(), Long.parseLong(start), id,
-                    cwd.startsWith("/") && cwd.indexOf('\0') < 0 ? Path.of(cwd) : null, pane.find() ? pane.group(1) : null, written));
+                    cwd.startsWith("/") && cwd.indexOf('\0') < 0 ? Path.of(cwd) : null, pane.find() ? pane.group(1) : null, written, kind));
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
@@ -114,7 +126,8 @@ public final class LiveRecords {
                 }
                 // From this boot: written since it began, by a process started since (its ticks within the uptime;
                 // an mtime alone can pass a clock that moved between boots).
-                read(f, config, uid).filter(r -> !r.written().isBefore(since) && r.procStart() <= uptimeTicks)
+                // Only a conversation in a terminal crashes into a pane: a background agent's record is never evidence.
+                read(f, config, uid).filter(Record::interactive).filter(r -> !r.written().isBefore(since) && r.procStart() <= uptimeTicks)
                         .filter(r -> procs.get(r.pid()).map(p -> p.startTicks() != r.procStart()).orElse(true))
                         .ifPresent(out::add);
             }
