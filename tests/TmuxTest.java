@@ -64,6 +64,19 @@ class TmuxTest {
         return tmux.listSessions().sessions().stream().map(Tmux.Session::name).toList();
     }
 
+    /**
+     * tmux refuses a call over 16 KiB ("command too long"): thirty sessions whose panes each run a
+     * long command (a restored pane's script and conversation) are all made, in as many calls as that takes.
+     */
+    @Test
+    void manySessionsWithLongCommandsAreAllMade() throws Exception {
+        List<Tmux.NewSession> wanted = new java.util.ArrayList<>();
+        for (int i = 0; i < 30; i++) wanted.add(new Tmux.NewSession("long" + i, tmp, Map.of(), List.of("sh", "-c", "sleep 60", "x".repeat(1000))));
+        List<Tmux.Outcome> made = tmux.newSessions(wanted);
+        assertEquals(List.of(), made.stream().filter(o -> !o.ok()).map(o -> o.wanted().name() + ": " + o.error()).toList());
+        assertEquals(30, tmux.listSessions().sessions().size());
+    }
+
     @Test
     void anArgumentEndingInASemicolonIsData() throws Exception {
         // tmux would split "a;" into "a" and a command separator, even within one command.

@@ -18,9 +18,14 @@ public record Settings(Mode mode, Path userMap, Path stateDir, Path tmuxTmpDir, 
      * How a restore resumes conversations: eagerly (pressing each pane's Enter itself) or not at
      * all (lazy: each waits for its user), at most {@code concurrency} claude starting at once,
      * none while available memory is below {@code minFree} (bytes, or a percentage of MemTotal),
-     * and for at most {@code maxWait}; what is left waits for its user's Enter.
+     * and for at most {@code maxWait}; what is left waits for its user's Enter. One user's start
+     * at a time, {@code userGap} after her last got going: her assistants share one login.
      */
-    public record Resume(boolean lazy, int concurrency, String minFree, Duration maxWait) {}
+    public record Resume(boolean lazy, int concurrency, String minFree, Duration maxWait, Duration userGap) {
+        public Resume(boolean lazy, int concurrency, String minFree, Duration maxWait) {
+            this(lazy, concurrency, minFree, maxWait, Duration.ofSeconds(3));
+        }
+    }
 
     /**
      * Saving what panes showed: the last {@code lines} lines of each (0: off), at most
@@ -54,6 +59,8 @@ public record Settings(Mode mode, Path userMap, Path stateDir, Path tmuxTmpDir, 
     public static final Knob RESUME_CONCURRENCY = new Knob("T3_RESUME_CONCURRENCY", "cores", "claude processes starting at once, at most (cores: the CPU count)");
     public static final Knob RESUME_MIN_FREE = new Knob("T3_RESUME_MIN_FREE", "25%", "no resume while MemAvailable is below this (N% of MemTotal, or N MiB)");
     public static final Knob RESUME_WAIT = new Knob("T3_RESUME_WAIT", "300", "seconds a restore spends starting conversations; the rest wait for Enter");
+    public static final Knob RESUME_USER_GAP = new Knob("T3_RESUME_USER_GAP", "3",
+            "seconds between one user's starts, each once the one before is under way (they share one login, which many starts at once can log out)");
     // Not watch: it runs its argument through sh -c, so a restore would run that command again by itself.
     public static final Knob RESTORE_PROGRAMS = new Knob("T3_RESTORE_PROGRAMS", "vim nvim vi emacs nano less more man htop top tail",
             "programs a pane running them comes back running again, with their arguments (anything else: a shell)");
@@ -62,7 +69,7 @@ public record Settings(Mode mode, Path userMap, Path stateDir, Path tmuxTmpDir, 
     public static final Knob SCROLLBACK_MAX = new Knob("T3_SCROLLBACK_MAX", "256",
             "KiB of saved screen a pane, at most; 16 times this a user");
     public static final List<Knob> KNOBS = List.of(USER_MAP, STATE_DIR, TMUX_TMPDIR, TMUX_SOCKET, TMUX_TIMEOUT, USER_BUDGET, ASSISTANT, ASSISTANT_ARGS,
-            RESTORE_PROGRAMS, SCROLLBACK, SCROLLBACK_MAX, RESUME, RESUME_CONCURRENCY, RESUME_MIN_FREE, RESUME_WAIT, KEEP, KEEP_DAYS, HEAL_MAX, HEAL_WINDOW, LOCK_WAIT);
+            RESTORE_PROGRAMS, SCROLLBACK, SCROLLBACK_MAX, RESUME, RESUME_CONCURRENCY, RESUME_MIN_FREE, RESUME_WAIT, RESUME_USER_GAP, KEEP, KEEP_DAYS, HEAL_MAX, HEAL_WINDOW, LOCK_WAIT);
 
     public static Settings fromEnvironment() {
         Mode mode = Mode.current();
@@ -118,7 +125,8 @@ public record Settings(Mode mode, Path userMap, Path stateDir, Path tmuxTmpDir, 
                 new Resume(oneOf(env, RESUME, "eager", "lazy").equals("lazy"),
                         get(env, RESUME_CONCURRENCY).equals("cores") ? Runtime.getRuntime().availableProcessors() : (int) number(env, RESUME_CONCURRENCY, 1, 10000),
                         memory(env, RESUME_MIN_FREE),
-                        Duration.ofMillis((long) (number(env, RESUME_WAIT, 0, 86400) * 1000))),
+                        Duration.ofMillis((long) (number(env, RESUME_WAIT, 0, 86400) * 1000)),
+                        Duration.ofMillis((long) (number(env, RESUME_USER_GAP, 0, 3600) * 1000))),
                 programs(env, RESTORE_PROGRAMS),
                 scrollback((int) number(env, SCROLLBACK, 0, 100_000), (int) number(env, SCROLLBACK_MAX, 1, 1024)));
     }

@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,8 +23,9 @@ import java.util.Optional;
 /**
  * Starting the conversations a restore brought back without swamping the machine whose memory
  * pressure killed them: every pane waits at its gate, and this presses Enter in them, most
- * recently active first, at most {@code concurrency} assistants starting at once, none while memory
- * is short, for at most {@code maxWait}. Whatever is left waits for its user's Enter.
+ * recently active first, at most {@code concurrency} assistants starting at once, one user's one
+ * at a time and {@code userGap} apart (they share her login), none while memory is short, for at
+ * most {@code maxWait}. Whatever is left waits for its user's Enter.
  */
 public final class Resumer {
     /**
@@ -47,39 +49,44 @@ public final class Resumer {
     public static Result resume(List<Waiting> all, Settings.Resume policy) throws InterruptedException {
         if (all.isEmpty()) return new Result(List.of(), List.of(), "", 0);
         if (policy.lazy()) return new Result(List.of(), all, "T3_RESUME=lazy", 0);
-        List<Waiting> order = new ArrayList<>(all);
-        order.sort(Comparator.comparing(Waiting::lastActive, Comparator.nullsLast(Comparator.reverseOrder())));
+        List<Waiting> queue = new ArrayList<>(all);
+        queue.sort(Comparator.comparing(Waiting::lastActive, Comparator.nullsLast(Comparator.reverseOrder())));
         long end = System.nanoTime() + policy.maxWait().toNanos();
         Map<Waiting, Long> starting = new LinkedHashMap<>();
+        // When each user's last start got going: her next waits policy.userGap() after it.
+        Map<String, Long> userFree = new HashMap<>();
         List<Waiting> pressed = new ArrayList<>(), waiting = new ArrayList<>();
         String why = "";
         int peak = 0;
-        for (Waiting w : order) {
-            if (!why.isEmpty()) {
-                waiting.add(w);
-                continue;
-            }
+        while (!queue.isEmpty()) {
             Procfs procs = Procfs.read();
-            while (stillStarting(starting, procs) >= policy.concurrency() && System.nanoTime() < end) {
-                Thread.sleep(200);
-                procs = Procfs.read();
+            long now = System.nanoTime();
+            for (Waiting done : stillStarting(starting, procs)) userFree.put(done.account().name(), now + policy.userGap().toNanos());
+            if (now >= end) {
+                why = "T3_RESUME_WAIT (" + policy.maxWait().toSeconds() + " s) is up";
+                break;
+            }
+            // Within the machine's budget, the first (most recently active) of a user who has none starting and whose gap is over:
+            // one user's assistants share one login, which many starts at once can log out; other users' go on meanwhile.
+            Waiting w = starting.size() >= policy.concurrency() ? null : queue.stream()
+                    .filter(x -> starting.keySet().stream().noneMatch(y -> y.account().name().equals(x.account().name())))
+                    .filter(x -> userFree.getOrDefault(x.account().name(), 0L) - now <= 0)
+                    .findFirst().orElse(null);
+            if (w == null) {
+                Thread.sleep(100);
+                continue;
             }
             Procfs.Memory mem = procs.memory();
             long floor = Settings.bytes(policy.minFree(), mem.total());
-            if (System.nanoTime() >= end) {
-                why = "T3_RESUME_WAIT (" + policy.maxWait().toSeconds() + " s) is up";
-            } else if (mem.available() < floor) {
+            if (mem.available() < floor) {
                 why = "available memory (" + (mem.available() >> 20) + " MiB) is below T3_RESUME_MIN_FREE (" + policy.minFree() + ")";
-            } else {
-                String tmp = tmpTooSmall(w.pane().assistant(), java.nio.file.Path.of("/tmp"));
-                if (tmp != null) {
-                    waiting.add(w); // this one only: the others may leave nothing there
-                    Log.warn("%s: '%s'%s waits for its Enter: %s", w.account().name(), w.session(), w.place(), tmp);
-                    continue;
-                }
+                break;
             }
-            if (!why.isEmpty()) {
-                waiting.add(w);
+            queue.remove(w);
+            String tmp = tmpTooSmall(w.pane().assistant(), java.nio.file.Path.of("/tmp"));
+            if (tmp != null) {
+                waiting.add(w); // this one only: the others may leave nothing there
+                Log.warn("%s: '%s'%s waits for its Enter: %s", w.account().name(), w.session(), w.place(), tmp);
                 continue;
             }
             Exec.Result r = w.tmux().run("send-keys", "-t", w.paneId(), "Enter");
@@ -93,6 +100,7 @@ public final class Resumer {
             pressed.add(w);
             peak = Math.max(peak, starting.size());
         }
+        waiting.addAll(queue);
         return new Result(pressed, waiting, why, peak);
     }
 
@@ -112,11 +120,16 @@ public final class Resumer {
         }
     }
 
-    /** Drops the panes whose assistant has started (or fell through, or is slow); returns how many still start. */
-    private static int stillStarting(Map<Waiting, Long> starting, Procfs procs) {
+    /** Drops the panes whose assistant has started (or fell through, or is slow) from {@code starting}; returns them. */
+    private static List<Waiting> stillStarting(Map<Waiting, Long> starting, Procfs procs) {
         long now = System.nanoTime();
-        starting.entrySet().removeIf(e -> now - e.getValue() > SLOW_START.toNanos() || started(e.getKey(), procs));
-        return starting.size();
+        List<Waiting> done = new ArrayList<>();
+        starting.entrySet().removeIf(e -> {
+            boolean up = now - e.getValue() > SLOW_START.toNanos() || started(e.getKey(), procs);
+            if (up) done.add(e.getKey());
+            return up;
+        });
+        return done;
     }
 
     /** Started: the user's assistant below the pane has got going (claude: written its live record); or done: the pane fell through to the shell. */

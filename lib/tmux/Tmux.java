@@ -694,6 +694,47 @@ public final class Tmux {
 
     /** Runs commands in one tmux call, separated as tmux separates them (a lone ";"). */
     private Exec.Result run(boolean ownScope, List<List<String>> commands, byte[] input) {
+        List<List<List<String>>> calls = fitted(commands);
+        if (calls.size() == 1) return runOnce(ownScope, commands, input);
+        // One call after another, stopping at the first that fails, as tmux does within one call.
+        StringBuilder out = new StringBuilder();
+        Exec.Result r = null;
+        for (int i = 0; i < calls.size(); i++) {
+            r = runOnce(ownScope && i == 0, calls.get(i), input);
+            out.append(r.out());
+            if (!r.ok()) break;
+        }
+        return new Exec.Result(r.exit(), out.toString(), r.err(), r.timedOut(), r.truncated());
+    }
+
+    /**
+     * tmux sends a call's arguments to its server as one message and refuses one over 16 KiB
+     * ("command too long"): twenty restored panes, each with its script, pass that. Commands go
+     * in calls of at most this many bytes (a single larger command goes alone, and tmux says so).
+     */
+    static final int MAX_CALL = 12 * 1024;
+
+    /** {@code commands} in calls that tmux takes whole. */
+    static List<List<List<String>>> fitted(List<List<String>> commands) {
+        List<List<List<String>>> calls = new ArrayList<>();
+        List<List<String>> call = new ArrayList<>();
+        int bytes = 0;
+        for (List<String> c : commands) {
+            int size = 2; // the ";" between commands
+            for (String a : c) size += arg(a).getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 1;
+            if (!call.isEmpty() && bytes + size > MAX_CALL) {
+                calls.add(call);
+                call = new ArrayList<>();
+                bytes = 0;
+            }
+            call.add(c);
+            bytes += size;
+        }
+        calls.add(call);
+        return calls;
+    }
+
+    private Exec.Result runOnce(boolean ownScope, List<List<String>> commands, byte[] input) {
         if (hung) return new Exec.Result(-1, "", "not asked: " + account.name() + "'s tmux did not answer earlier in this run", true);
         long left = budgetEnd - System.nanoTime();
         if (left <= 0) return new Exec.Result(-1, "", "not asked: the " + budget.toSeconds() + " s budget for " + account.name() + " is spent", true);
