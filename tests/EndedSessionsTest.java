@@ -119,14 +119,14 @@ class EndedSessionsTest {
     void crashEvidenceIsTheOomKillOfThatVeryServer(@TempDir Path tmp) {
         Instant boot = T0.minusSeconds(86400);
         KernelLog.OomKill kill = new KernelLog.OomKill(OLD.started().plusSeconds(60), OLD.pid(), 1001, KernelLog.TMUX_SERVER);
-        ServerCrash crashes = new ServerCrash(boot, BOOT, () -> List.of(kill));
+        ServerCrash crashes = new ServerCrash(boot, BOOT, () -> new KernelLog.Lines(List.of(kill), List.of()));
         assertEquals(Optional.of(kill), crashes.of(1001, OLD));
         assertEquals(Optional.empty(), crashes.of(1002, OLD), "another user's server");
         assertEquals(Optional.empty(), crashes.of(1001, new Tmux.Server(OLD.pid() + 1, OLD.start(), BOOT)), "another pid");
         assertEquals(Optional.empty(), crashes.of(1001, new Tmux.Server(OLD.pid(), kill.time().plusSeconds(60).getEpochSecond(), BOOT)),
                 "a later server that got the same pid: the kill was before it started");
         assertEquals(Optional.empty(), crashes.of(1001, null), "no server on record: no evidence");
-        assertEquals(Optional.empty(), new ServerCrash(boot, BOOT, () -> List.of(new KernelLog.OomKill(kill.time(), OLD.pid(), 1001, "bash"))).of(1001, OLD),
+        assertEquals(Optional.empty(), new ServerCrash(boot, BOOT, () -> new KernelLog.Lines(List.of(new KernelLog.OomKill(kill.time(), OLD.pid(), 1001, "bash")), List.of())).of(1001, OLD),
                 "a process that is not a tmux server");
         assertTrue(crashes.evidence(1001, OLD).orElseThrow().startsWith("the OOM killer at "));
         assertEquals(Optional.empty(), crashes.evidence(1001, new Tmux.Server(OLD.pid() + 1, OLD.start(), BOOT)), "no crash on record");
@@ -137,6 +137,21 @@ class EndedSessionsTest {
         assertTrue(later.evidence(1001, new Tmux.Server(1, T0.minusSeconds(60).getEpochSecond(), null)).orElseThrow().startsWith("a reboot"),
                 "recorded without a boot id: it started before this boot began");
         assertEquals(Optional.empty(), later.of(1001, OLD), "and no OOM kill of this boot is tied to it");
+    }
+
+    /** A crash of tmux itself (the kernel's segfault or traps line of that very server) is evidence too; another process's is not. */
+    @Test
+    void aSegfaultOfThatVeryServerIsEvidence() {
+        Instant boot = T0.minusSeconds(86400);
+        KernelLog.Fault fault = new KernelLog.Fault(OLD.started().plusSeconds(60), OLD.pid(), KernelLog.TMUX_SERVER, "segfault at");
+        ServerCrash crashes = new ServerCrash(boot, BOOT, () -> new KernelLog.Lines(List.of(), List.of(fault)));
+        assertTrue(crashes.evidence(1001, OLD).orElseThrow().startsWith("a crash of tmux itself (segfault at) at "), crashes.evidence(1001, OLD).toString());
+        assertEquals(Optional.empty(), crashes.evidence(1001, new Tmux.Server(OLD.pid() + 1, OLD.start(), BOOT)), "another pid");
+        assertEquals(Optional.empty(), crashes.evidence(1001, new Tmux.Server(OLD.pid(), fault.time().plusSeconds(60).getEpochSecond(), BOOT)),
+                "a later server that got the same pid");
+        ServerCrash other = new ServerCrash(boot, BOOT, () -> new KernelLog.Lines(List.of(),
+                List.of(new KernelLog.Fault(fault.time(), OLD.pid(), "vim", "segfault at"))));
+        assertEquals(Optional.empty(), other.evidence(1001, OLD), "a process that is not a tmux server");
     }
 
     @Test

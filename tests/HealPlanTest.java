@@ -27,6 +27,21 @@ class HealPlanTest {
                 new KernelLog.OomKill(Instant.parse("2026-11-24T21:20:00.000001Z"), 99, 1002, "claude")), kills);
     }
 
+    /** A crash of tmux itself: the kernel's segfault and traps lines, from dmesg or the journal. */
+    @Test
+    void readsCrashesFromTheKernelLog() {
+        String log = String.join("\n",
+                "2026-11-24T21:14:12,006896+00:00 tmux: server[24067]: segfault at 0 ip 000055d5c8a0b3c1 sp 00007ffd2b0c2f10 error 4 in tmux[55d5c89e0000+a5000]",
+                "2026-11-24T21:15:00.000001+0000 devbox kernel: traps: tmux: server[24100] general protection fault ip:55d5c8a0b3c1 sp:7ffd2b0c2f10 error:0 in tmux[55d5c89e0000+a5000]",
+                "2026-11-24T21:16:00,000000+00:00 vim[99]: segfault at 8 ip 1 sp 2 error 6 in vim[1+2]",
+                "2026-11-24T21:17:00,000000+00:00 tmux: server[24067] exited");
+        assertEquals(List.of(
+                new KernelLog.Fault(Instant.parse("2026-11-24T21:14:12.006896Z"), 24067, "tmux: server", "segfault at"),
+                new KernelLog.Fault(Instant.parse("2026-11-24T21:15:00.000001Z"), 24100, "tmux: server", "general protection fault"),
+                new KernelLog.Fault(Instant.parse("2026-11-24T21:16:00Z"), 99, "vim", "segfault at")), KernelLog.faults(log));
+        assertEquals(List.of(), KernelLog.parse(log), "no OOM kill among them");
+    }
+
     /** Where dmesg is closed (dmesg_restrict, anyone but root), the journal's kernel messages say the same. */
     @Test
     void readsOomKillsFromTheJournalsKernelMessages() {

@@ -3,14 +3,13 @@ package tmux;
 import base.KernelLog;
 import base.Procfs;
 import java.time.Instant;
-import java.util.List;
 import java.util.Optional;
 
 /**
  * Evidence that a user's tmux server ended by no choice of hers: the machine rebooted since it
  * ran, or the kernel OOM-killed that very server (the pid a snapshot recorded, her uid, after it
- * started, in this boot). Never a file's time: tmux leaves its socket however a server ends, and
- * a new server she starts makes the socket anew. The kernel's log is read once a run, and only
+ * started, in this boot), or the kernel logged a crash of it (segfault, traps). Never a file's
+ * time: tmux leaves its socket however a server ends, and a new server she starts makes the socket anew. The kernel's log is read once a run, and only
  * when a server of this boot is asked about.
  */
 public final class ServerCrash {
@@ -19,10 +18,11 @@ public final class ServerCrash {
 
     private final Instant bootTime;
     private final String bootId;
-    private final java.util.function.Supplier<List<KernelLog.OomKill>> read;
-    private List<KernelLog.OomKill> kills;
+    private final java.util.function.Supplier<KernelLog.Lines> read;
+    private KernelLog.Lines lines;
 
-    public ServerCrash(Instant bootTime, String bootId, java.util.function.Supplier<List<KernelLog.OomKill>> read) {
+    /** Evidence from these kernel lines (OOM kills and crashes), read at the first question. */
+    public ServerCrash(Instant bootTime, String bootId, java.util.function.Supplier<KernelLog.Lines> read) {
         this.bootTime = bootTime;
         this.bootId = bootId;
         this.read = read;
@@ -30,23 +30,40 @@ public final class ServerCrash {
 
     /** This boot's, from the kernel's ring buffer (dmesg), read at the first question. */
     public static ServerCrash fromKernel() {
-        return new ServerCrash(Procfs.bootTimeNow(), Procfs.bootId(), KernelLog::oomKills);
+        return new ServerCrash(Procfs.bootTimeNow(), Procfs.bootId(), KernelLog::read);
     }
 
     /** The evidence, in words for a snapshot's ended line and the log; empty when none is on record (or the server is unknown). */
     public Optional<String> evidence(int uid, Tmux.Server server) {
         if (server == null) return Optional.empty();
         if (earlierBoot(server)) return Optional.of("a reboot (this boot began at " + bootTime + ")");
-        return of(uid, server).map(k -> "the OOM killer at " + k.time().truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + " (kernel log)");
+        Optional<String> oom = of(uid, server).map(k -> "the OOM killer at " + k.time().truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + " (kernel log)");
+        return oom.or(() -> faultOf(server).map(f -> "a crash of tmux itself (" + f.how() + ") at " + f.time().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+                + " (kernel log)"));
     }
 
     /** The OOM kill of {@code server}, a server of uid's in this boot; empty when none is on record. */
     public synchronized Optional<KernelLog.OomKill> of(int uid, Tmux.Server server) {
         if (server == null || earlierBoot(server)) return Optional.empty();
-        if (kills == null) kills = read.get();
         Instant after = server.started().minus(SLACK);
-        return kills.stream().filter(k -> k.uid() == uid && k.pid() == server.pid() && k.task().equals(KernelLog.TMUX_SERVER) && !k.time().isBefore(after))
+        return lines().kills().stream().filter(k -> k.uid() == uid && k.pid() == server.pid() && k.task().equals(KernelLog.TMUX_SERVER) && !k.time().isBefore(after))
                 .findFirst();
+    }
+
+    /**
+     * The crash (segfault, traps) of {@code server} in this boot. The line names no uid: the pid
+     * with the server's own name, after the server started, in this boot, ties it to that server.
+     */
+    public synchronized Optional<KernelLog.Fault> faultOf(Tmux.Server server) {
+        if (server == null || earlierBoot(server)) return Optional.empty();
+        Instant after = server.started().minus(SLACK);
+        return lines().faults().stream().filter(f -> f.pid() == server.pid() && f.task().equals(KernelLog.TMUX_SERVER) && !f.time().isBefore(after))
+                .findFirst();
+    }
+
+    private KernelLog.Lines lines() {
+        if (lines == null) lines = read.get();
+        return lines;
     }
 
     /**
