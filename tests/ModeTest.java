@@ -72,7 +72,7 @@ class ModeTest {
         assertEquals(Map.of(), Settings.settingsFile(dir.resolve("missing")));
     }
 
-    /** A server on a named socket (tmux -L) is the one listed and driven, not the default one. */
+    /** A server on a named socket (tmux -L), or on a path (tmux -S), is the one listed and driven, not the default one. */
     @Test
     void aNamedSocketIsTheServerDriven(@TempDir Path home) throws Exception {
         try (TestUsers users = new TestUsers()) {
@@ -87,6 +87,17 @@ class ModeTest {
                 assertEquals(List.of(me.uid()), Tmux.liveServers(users.tmuxTmp, "work"));
             } finally {
                 named.run("kill-server");
+            }
+            // One person's socket by path (tmux -S), as T3_TMUX_SOCKET may give it.
+            Path sock = users.dir.resolve("my.sock");
+            Tmux byPath = new Tmux(me, users.tmuxTmp, sock.toString(), Duration.ofSeconds(10), Duration.ofMinutes(1));
+            assertTrue(byPath.run("new-session", "-d", "-s", "on-path", "-x", "80", "-y", "20").ok());
+            try {
+                assertEquals(sock, byPath.socket());
+                assertEquals(Tmux.SocketState.LIVE, byPath.socketState(), "the server listens on that very path");
+                assertEquals(List.of("on-path"), byPath.listSessions().sessions().stream().map(Tmux.Session::name).toList());
+            } finally {
+                byPath.run("kill-server");
             }
         }
     }

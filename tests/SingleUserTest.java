@@ -116,6 +116,17 @@ class SingleUserTest {
         assertTrue(Files.isRegularFile(Units.lastGood(mode).resolve("t3-save/t3-save.jar")), "her caches are warm: " + r.all());
         assertTrue(r.all().contains("linger is off for " + her.name()) && r.all().contains("loginctl enable-linger " + her.name()),
                 "says when her sessions come back, and how to have them at boot: " + r.all());
+        // A unit she edited by hand: --dry-run says it would put it back and changes nothing; --check says it drifted.
+        Path save = units.resolve("t3-tmux-save.service");
+        String installed = Files.readString(save);
+        Files.writeString(save, installed + "# hers\n");
+        Children.Ran dry = asHer("t3-reconcile.java", "--dry-run", "--no-build");
+        assertEquals(0, dry.exit(), dry.all());
+        assertTrue(dry.all().contains("would fix: " + save + " differs"), dry.all());
+        assertTrue(Files.readString(save).endsWith("# hers\n"), "a dry run changes nothing");
+        assertEquals(1, asHer("t3-reconcile.java", "--check", "--no-build").exit(), "drift found");
+        assertEquals(0, asHer("t3-reconcile.java", "--no-build").exit());
+        assertEquals(installed, Files.readString(save), "healed");
         Children.Ran check = asHer("t3-reconcile.java", "--check");
         assertEquals(0, check.exit(), "converged: " + check.all());
         assertTrue(check.all().contains("no drift"), check.all());

@@ -80,6 +80,8 @@ public record Settings(Mode mode, Path userMap, Path stateDir, Path tmuxTmpDir, 
         return from(env, mode);
     }
 
+    private static final java.util.regex.Pattern SETTING_LINE = java.util.regex.Pattern.compile("\\s*(T3_[A-Z0-9_]+)\\s*=\\s*(.*?)\\s*");
+
     /**
      * The T3_* lines of a settings file ({@code KEY=VALUE}, '#' comments, a value in quotes
      * unquoted, as systemd's EnvironmentFile= reads them); none when it is missing or unreadable.
@@ -89,7 +91,7 @@ public record Settings(Mode mode, Path userMap, Path stateDir, Path tmuxTmpDir, 
         try {
             if (!java.nio.file.Files.isRegularFile(file) || java.nio.file.Files.size(file) > 65536) return out;
             for (String line : java.nio.file.Files.readAllLines(file)) {
-                java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\s*(T3_[A-Z0-9_]+)\\s*=\\s*(.*?)\\s*").matcher(line);
+                java.util.regex.Matcher m = SETTING_LINE.matcher(line);
                 if (!m.matches()) continue;
                 String v = m.group(2);
                 if (v.length() >= 2 && (v.startsWith("\"") && v.endsWith("\"") || v.startsWith("'") && v.endsWith("'"))) v = v.substring(1, v.length() - 1);

@@ -73,7 +73,7 @@ public final class Resumer {
                     .filter(x -> userFree.getOrDefault(x.account().name(), 0L) - now <= 0)
                     .findFirst().orElse(null);
             if (w == null) {
-                Thread.sleep(100);
+                Thread.sleep(200); // each look is a read of /proc: as often as before per-user turns, no more
                 continue;
             }
             Procfs.Memory mem = procs.memory();

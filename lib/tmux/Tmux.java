@@ -647,11 +647,7 @@ public final class Tmux {
      * returns at once was not drawn: an error, or (exit 0) tmux 3.3a draws none that does not fit.
      */
     public Exec.Result showMenu(List<String> args) {
-        List<String> cmd = new ArrayList<>(asUser(false));
-        cmd.add("tmux");
-        cmd.addAll(socketOptions());
-        for (String a : args) cmd.add(arg(a));
-        return Exec.run(cmd, MENU_DRAWN);
+        return Exec.run(command(false, List.of(args)), MENU_DRAWN);
     }
 
     /** How long a drawn menu keeps tmux's client waiting, at least: a menu that was not drawn returns far sooner. */
@@ -734,10 +730,8 @@ public final class Tmux {
         return calls;
     }
 
-    private Exec.Result runOnce(boolean ownScope, List<List<String>> commands, byte[] input) {
-        if (hung) return new Exec.Result(-1, "", "not asked: " + account.name() + "'s tmux did not answer earlier in this run", true);
-        long left = budgetEnd - System.nanoTime();
-        if (left <= 0) return new Exec.Result(-1, "", "not asked: the " + budget.toSeconds() + " s budget for " + account.name() + " is spent", true);
+    /** The argv of one tmux call: as the user, on her socket, the commands separated as tmux separates them (a lone ";"). */
+    private List<String> command(boolean ownScope, List<List<String>> commands) {
         List<String> cmd = new ArrayList<>(asUser(ownScope));
         cmd.add("tmux");
         cmd.addAll(socketOptions());
@@ -745,6 +739,14 @@ public final class Tmux {
             if (i > 0) cmd.add(";");
             for (String a : commands.get(i)) cmd.add(arg(a));
         }
+        return cmd;
+    }
+
+    private Exec.Result runOnce(boolean ownScope, List<List<String>> commands, byte[] input) {
+        if (hung) return new Exec.Result(-1, "", "not asked: " + account.name() + "'s tmux did not answer earlier in this run", true);
+        long left = budgetEnd - System.nanoTime();
+        if (left <= 0) return new Exec.Result(-1, "", "not asked: the " + budget.toSeconds() + " s budget for " + account.name() + " is spent", true);
+        List<String> cmd = command(ownScope, commands);
         Duration deadline = timeout.toNanos() < left ? timeout : Duration.ofNanos(left);
         Exec.Result r = input == null ? Exec.run(cmd, deadline) : Exec.run(cmd, deadline, input);
         if (r.timedOut()) hung = true;
