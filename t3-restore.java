@@ -50,7 +50,7 @@ class T3Restore implements Callable<Integer> {
     Verb verb = new Verb();
 
     static final class Verb {
-        @Option(names = "--list", description = "list the user's snapshots, newest first: time, sessions, conversations")
+        @Option(names = "--list", description = "list the user's snapshots, newest first: time, sessions, conversations; KEPT: gone from their assistant, kept by t3 (a restore puts them back); LOST: gone, and no copy")
         boolean list;
 
         @Option(names = "--snapshot", paramLabel = "TIME", description = "restore this snapshot (a name --list shows, e.g. 20261124T193000Z) instead of the newest")

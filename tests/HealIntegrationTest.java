@@ -49,9 +49,7 @@ class HealIntegrationTest {
         alice = users.create();
         bob = users.create();
         state = users.dir.resolve("state");
-        Path map = Files.writeString(users.dir.resolve("user-map"), "a=" + alice.name() + "\nb=" + bob.name() + "\n");
-        env.putAll(Map.of("T3_USER_MAP", map.toString(), "T3_STATE_DIR", state.toString(),
-                "T3_TMUX_TMPDIR", users.tmuxTmp.toString(), "T3_CLAUDE", users.bin.resolve("claude").toString()));
+        env.putAll(users.operatorEnv(state, "a=" + alice.name() + "\nb=" + bob.name() + "\n"));
         proj = alice.home().resolve("proj");
         elsewhere = alice.home().resolve("elsewhere");
         Children.asUser(alice, "mkdir", "-p", proj.toString(), elsewhere.toString());

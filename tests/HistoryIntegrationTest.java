@@ -53,9 +53,7 @@ class HistoryIntegrationTest {
         users = new TestUsers();
         alice = users.create();
         state = users.dir.resolve("state");
-        Path map = Files.writeString(users.dir.resolve("user-map"), "a=" + alice.name() + "\n");
-        env.putAll(Map.of("T3_USER_MAP", map.toString(), "T3_STATE_DIR", state.toString(),
-                "T3_TMUX_TMPDIR", users.tmuxTmp.toString(), "T3_CLAUDE", users.bin.resolve("claude").toString()));
+        env.putAll(users.operatorEnv(state, "a=" + alice.name() + "\n"));
         proj = alice.home().resolve("proj");
         elsewhere = alice.home().resolve("elsewhere");
         Children.asUser(alice, "mkdir", "-p", proj.toString(), elsewhere.toString());

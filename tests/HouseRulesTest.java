@@ -25,13 +25,13 @@ import org.junit.jupiter.api.Test;
  * JBang compiles.
  */
 class HouseRulesTest {
-    static final String[] PACKAGES = {"base", "tmux", "assistant", "assistants", "claude", "codex", "gemini", "opencode", "store", "save", "restore", "heal", "install"};
+    static final String[] PACKAGES = {"base", "tmux", "assistant", "assistants", "claude", "codex", "gemini", "opencode", "store", "keep", "save", "restore", "heal", "install"};
     static final JavaClasses LIB = new ClassFileImporter().importPackages(PACKAGES);
 
     @Test
     void whatTheFlowsStandOnNeverImportsTheFlows() {
         assertTrue(LIB.size() > 40, "the lib classes were found on the classpath: " + LIB.size());
-        noClasses().that().resideInAnyPackage("base..", "tmux..", "assistant..", "assistants..", "claude..", "store..")
+        noClasses().that().resideInAnyPackage("base..", "tmux..", "assistant..", "assistants..", "claude..", "store..", "keep..")
                 .should().dependOnClassesThat().resideInAnyPackage("save..", "restore..", "heal..")
                 .because("save, restore and heal are built on base, tmux, the assistants and store, not the other way round")
                 .check(LIB);
@@ -40,7 +40,7 @@ class HouseRulesTest {
         noClasses().that().resideInAnyPackage("assistant..", "claude..", "codex..", "gemini..", "opencode..").should().dependOnClassesThat().resideInAnyPackage("store..", "assistants..")
                 .because("an assistant knows its own files, not the snapshot's; only the one list of assistants names each")
                 .check(LIB);
-        noClasses().that().resideInAnyPackage("save..", "restore..", "heal..", "store..").should().dependOnClassesThat().resideInAnyPackage("claude..", "codex..", "gemini..", "opencode..")
+        noClasses().that().resideInAnyPackage("save..", "restore..", "heal..", "store..", "keep..").should().dependOnClassesThat().resideInAnyPackage("claude..", "codex..", "gemini..", "opencode..")
                 .because("nothing in save, restore or heal names an assistant: they ask assistant.Assistant, through assistants.Assistants")
                 .check(LIB);
         noClasses().that().resideInAnyPackage("tmux..", "assistant..", "assistants..", "claude..", "store..").should().dependOnClassesThat().resideInAPackage("install..")

@@ -48,9 +48,7 @@ class RestoreIntegrationTest {
         bob = users.create();
         state = users.dir.resolve("state");
         marker = users.tmuxTmp.resolve("pwned");
-        Path map = Files.writeString(users.dir.resolve("user-map"), "a=" + alice.name() + "\nb=" + bob.name() + ":/tmp\n");
-        env.putAll(Map.of("T3_USER_MAP", map.toString(), "T3_STATE_DIR", state.toString(),
-                "T3_TMUX_TMPDIR", users.tmuxTmp.toString(), "T3_CLAUDE", users.bin.resolve("claude").toString()));
+        env.putAll(users.operatorEnv(state, "a=" + alice.name() + "\nb=" + bob.name() + ":/tmp\n"));
         proj = alice.home().resolve("proj");
         Children.asUser(alice, "mkdir", "-p", proj.toString(), alice.home().resolve("gone").toString());
         hostile = "q'x \"y\" $(touch " + marker + ") `id` ;|&";
@@ -192,15 +190,18 @@ class RestoreIntegrationTest {
 
     @Test
     @Order(7)
-    void aMissingTranscriptGivesAShell() throws Exception {
+    void aTranscriptGoneWithNoKeptCopyGivesAShell() throws Exception {
         String id = saved.get("twin").conversation();
         users.tmux(alice).run("kill-session", "-t", "=twin");
         try (var s = Files.walk(alice.home().resolve(".claude/projects"))) {
             for (Path t : s.filter(p -> p.getFileName().toString().equals(id + ".jsonl")).toList()) Files.delete(t);
         }
+        // Gone from t3's keeping too (over its bound, or T3_KEEP_CONVERSATIONS_MAX=0): KeepTest puts a kept one back.
+        Path kept = state.resolve("kept").resolve(alice.name()).resolve("claude-" + id);
+        assertTrue(Files.deleteIfExists(kept), "the save kept it: " + kept);
         Children.Ran r = restore("--user", alice.name());
         assertEquals(0, r.exit(), r.all());
-        assertTrue(r.all().contains("'twin'") && r.all().contains("transcript no longer exists"), r.all());
+        assertTrue(r.all().contains("'twin'") && r.all().contains("transcript no longer exists") && r.all().contains("t3 kept no copy"), r.all());
         assertTrue(live(alice).containsKey("twin"));
         assertTrue(claudeIn(alice, "twin", Procfs.read()).isEmpty(), "no claude started on a conversation claude would not find");
     }

@@ -49,6 +49,15 @@ public interface Assistant {
     Optional<Stored> stored(Accounts.Account account, Path home, String id);
 
     /**
+     * The one file conversation {@code id} is kept in under {@code home} (a trusted dir of the
+     * user's), when it is kept in one: what t3 keeps a copy of against the assistant's own
+     * cleanup. Empty where it is not (a database row) or not there now.
+     */
+    default Optional<Path> file(Accounts.Account account, Path home, String id) {
+        return Optional.empty();
+    }
+
+    /**
      * What a person calls conversation {@code id}, for a picker: the name she gave it, else its
      * first prompt, read (bounded) from its file; empty where the assistant keeps none we read.
      */

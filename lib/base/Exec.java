@@ -85,7 +85,20 @@ public final class Exec {
         return run(command, java.util.Map.of(), timeout, MAX_OUT, MAX_ERR, input);
     }
 
+    /** Runs with the file {@code input} (one of ours) on the child's standard input. */
+    public static Result run(List<String> command, Duration timeout, java.nio.file.Path input) {
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(input, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return run(command, java.util.Map.of(), timeout, MAX_OUT, MAX_ERR, in);
+        } catch (java.io.IOException e) {
+            return new Result(127, "", "cannot read " + input + ": " + e.getMessage(), false);
+        }
+    }
+
     private static Result run(List<String> command, java.util.Map<String, String> env, Duration timeout, int maxOut, int maxErr, byte[] input) {
+        return run(command, env, timeout, maxOut, maxErr, new java.io.ByteArrayInputStream(input));
+    }
+
+    private static Result run(List<String> command, java.util.Map<String, String> env, Duration timeout, int maxOut, int maxErr, java.io.InputStream input) {
         List<List<String>> recorded = RECORDED.get();
         if (recorded != null) recorded.add(List.copyOf(command));
         Bounded out = new Bounded(maxOut);
@@ -94,7 +107,7 @@ public final class Exec {
             ProcessResult r = new ProcessExecutor(command)
                     .directory(new File("/"))
                     .environment(env)
-                    .redirectInput(new java.io.ByteArrayInputStream(input))
+                    .redirectInput(input)
                     .redirectOutput(out)
                     .redirectError(err)
                     .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)

@@ -12,7 +12,8 @@ import java.util.Map;
  */
 public record Settings(Mode mode, Path userMap, Path stateDir, Path tmuxTmpDir, String tmuxSocket, Duration tmuxTimeout,
                        Map<String, String> assistantCommands, int keep, Duration keepFor, int healMax, Duration healWindow,
-                       Duration lockWait, Duration userBudget, Resume resume, List<String> programs, Scrollback scrollback) {
+                       Duration lockWait, Duration userBudget, Resume resume, List<String> programs, Scrollback scrollback,
+                       long keepConversations) {
 
     /**
      * How a restore resumes conversations: eagerly (pressing each pane's Enter itself) or not at
@@ -68,8 +69,11 @@ public record Settings(Mode mode, Path userMap, Path stateDir, Path tmuxTmpDir, 
             "lines of each pane's history saved (root-only) and shown again in its restored pane; 0: off");
     public static final Knob SCROLLBACK_MAX = new Knob("T3_SCROLLBACK_MAX", "256",
             "KiB of saved screen a pane, at most; 16 times this a user");
+    public static final Knob KEEP_CONVERSATIONS_MAX = new Knob("T3_KEEP_CONVERSATIONS_MAX", "1024",
+            "MiB of conversation files kept per user (root-only) against their assistant's own cleanup, for as long as a kept snapshot names them; 0: off");
     public static final List<Knob> KNOBS = List.of(USER_MAP, STATE_DIR, TMUX_TMPDIR, TMUX_SOCKET, TMUX_TIMEOUT, USER_BUDGET, ASSISTANT, ASSISTANT_ARGS,
-            RESTORE_PROGRAMS, SCROLLBACK, SCROLLBACK_MAX, RESUME, RESUME_CONCURRENCY, RESUME_MIN_FREE, RESUME_WAIT, RESUME_USER_GAP, KEEP, KEEP_DAYS, HEAL_MAX, HEAL_WINDOW, LOCK_WAIT);
+            RESTORE_PROGRAMS, SCROLLBACK, SCROLLBACK_MAX, RESUME, RESUME_CONCURRENCY, RESUME_MIN_FREE, RESUME_WAIT, RESUME_USER_GAP, KEEP, KEEP_DAYS,
+            KEEP_CONVERSATIONS_MAX, HEAL_MAX, HEAL_WINDOW, LOCK_WAIT);
 
     public static Settings fromEnvironment() {
         Mode mode = Mode.current();
@@ -130,7 +134,8 @@ public record Settings(Mode mode, Path userMap, Path stateDir, Path tmuxTmpDir, 
                         Duration.ofMillis((long) (number(env, RESUME_WAIT, 0, 86400) * 1000)),
                         Duration.ofMillis((long) (number(env, RESUME_USER_GAP, 0, 3600) * 1000))),
                 programs(env, RESTORE_PROGRAMS),
-                scrollback((int) number(env, SCROLLBACK, 0, 100_000), (int) number(env, SCROLLBACK_MAX, 1, 1024)));
+                scrollback((int) number(env, SCROLLBACK, 0, 100_000), (int) number(env, SCROLLBACK_MAX, 1, 1024)),
+                (long) (number(env, KEEP_CONVERSATIONS_MAX, 0, 16L << 20) * (1 << 20)));
     }
 
     /** T3_&lt;NAME&gt; and T3_&lt;NAME&gt;_ARGS as set (the assistants' names are theirs: read on asking, by {@link #command}). */

@@ -47,6 +47,11 @@ public final class Claude implements Assistant {
         return c.transcript(home, id).map(t -> new Stored(c.startDir(home, id).orElse(null), UserFiles.modified(t)));
     }
 
+    @Override
+    public Optional<Path> file(Accounts.Account account, Path home, String id) {
+        return new Conversations(null, account).transcript(home, id);
+    }
+
     /** A custom-title line (--name, /rename), else the first prompt, from the head of its transcript. */
     @Override
     public Optional<String> title(Accounts.Account account, Path home, String id) {

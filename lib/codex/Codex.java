@@ -164,6 +164,11 @@ public final class Codex implements Assistant {
     }
 
     @Override
+    public Optional<Path> file(Accounts.Account account, Path home, String id) {
+        return new Rollouts(home, account.uid()).find(id, true);
+    }
+
+    @Override
     public String gone(Path home) {
         return "its rollout file is no longer under " + home.resolve("sessions") + " (deleted, or archived)";
     }

@@ -152,6 +152,11 @@ public final class Gemini implements Assistant {
     }
 
     @Override
+    public Optional<Path> file(Accounts.Account account, Path home, String id) {
+        return UserFiles.trustedDir(home.resolve(".gemini"), account.uid()).flatMap(d -> new Chats(d, account.uid()).find(id)).map(Chats.Header::file);
+    }
+
+    @Override
     public String gone(Path home) {
         return "its chat file is no longer under " + home.resolve(".gemini/tmp") + " (Gemini's cleanup deletes old ones)";
     }

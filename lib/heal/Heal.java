@@ -8,6 +8,7 @@ import base.Log;
 import base.Procfs;
 import base.Settings;
 import install.Units;
+import keep.PutBack;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -109,15 +110,15 @@ public final class Heal {
         List<Tmux.LivePane> panes = tmux.listPanes();
         if (panes == null) return 1;
         HealPlan.World world = HealPlan.world(account, panes, procs, newest.rows(), newest.snapshot().map(History.Snapshot::time).orElse(null),
-                tmux::screenLine);
+                tmux::screenLine, PutBack.of(store, account, settings, dryRun));
         Instant now = Instant.now();
         List<HealPlan.Step> steps = HealPlan.plan(world, HealPlan.evidence(world), ledger, settings.healMax(), settings.healWindow(), now);
         int failed;
         if (dryRun) {
             steps.forEach(step -> plan.add(HealReport.entry(user, step)));
-            failed = MissingPanes.heal(account, tmux, history, world.newest(), world.running(), settings, true);
+            failed = MissingPanes.heal(account, tmux, history, world.newest(), world.running(), settings, world.putBack(), true);
         } else {
-            failed = Healer.apply(steps, world, tmux, ledger, settings, now) + MissingPanes.heal(account, tmux, history, world.newest(), world.running(), settings, false);
+            failed = Healer.apply(steps, world, tmux, ledger, settings, now) + MissingPanes.heal(account, tmux, history, world.newest(), world.running(), settings, world.putBack(), false);
         }
         return failed + endedWithAKilledServer(entry, account.uid(), procs, newest, panes, ledger);
     }

@@ -14,6 +14,7 @@ import base.Procfs;
 import store.SnapshotFormat;
 import tmux.Tmux;
 import base.UserFiles;
+import keep.PutBack;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -66,16 +67,16 @@ public final class HealPlan {
     /** What a plan needs to know of the user's world, read once. */
     public record World(Accounts.Account account, List<Tmux.LivePane> panes, Procfs procs, Running assistants,
                         java.util.function.Supplier<Map<String, String>> running, List<SavedSession> newest, Instant newestTime,
-                        BiFunction<String, Integer, String> screenLine) {}
+                        BiFunction<String, Integer, String> screenLine, PutBack putBack) {}
 
     /** Reads what a plan needs of the user's world, once. */
     public static World world(Accounts.Account account, List<Tmux.LivePane> panes, Procfs procs, List<SavedSession> newest,
-                              Instant newestTime, BiFunction<String, Integer, String> screenLine) {
+                              Instant newestTime, BiFunction<String, Integer, String> screenLine, PutBack putBack) {
         Running assistants = new Running(procs, account);
         Map<Integer, String> labels = new LinkedHashMap<>();
         panes.forEach(p -> labels.put(p.pid(), "session '" + p.session() + "' (pane " + p.id() + ")"));
         // Where each conversation runs costs a look at every assistant process: only a step that acts needs it.
-        return new World(account, panes, procs, assistants, once(() -> assistants.where(labels)), newest, newestTime, screenLine);
+        return new World(account, panes, procs, assistants, once(() -> assistants.where(labels)), newest, newestTime, screenLine, putBack);
     }
 
     /** The crashes of this boot the user's assistants left evidence of: each a process that did not exit by itself. */
@@ -164,7 +165,10 @@ public final class HealPlan {
         } catch (CannotTell e) {
             return Step.of(r, others, p, Action.WAIT, "its files cannot be read now (" + e.getMessage() + "); trying again on the next run");
         }
+        if (stored.isEmpty()) stored = w.putBack().back(a, r.home(), r.conversation()).map(PutBack.Back::stored);
         if (stored.isEmpty()) return Step.leave(r, others, p, a.gone(r.home()));
+        if (home.isEmpty()) home = UserFiles.trustedDir(r.home(), w.account().uid());
+        if (home.isEmpty()) return Step.leave(r, others, p, a.gone(r.home()));
         Optional<Path> start = Optional.ofNullable(stored.get().startDir())
                 .or(() -> Optional.ofNullable(r.cwd())).filter(d -> java.nio.file.Files.isDirectory(d));
         if (start.isEmpty()) return Step.leave(r, others, p, "its starting directory is gone");
@@ -186,7 +190,7 @@ public final class HealPlan {
         if (now.get(r.pid()).map(p -> p.startTicks() == r.procStart()).orElse(false)) return r.assistant().name() + " pid " + r.pid() + " runs after all";
         Optional<Procfs.Proc> shell = now.get(st.pane().pid());
         if (shell.isEmpty() || shell.get().uid() != w.account().uid()) return "pane " + st.pane().id() + " changed";
-        World fresh = new World(w.account(), w.panes(), now, new Running(now, w.account()), w.running(), w.newest(), w.newestTime(), w.screenLine());
+        World fresh = new World(w.account(), w.panes(), now, new Running(now, w.account()), w.running(), w.newest(), w.newestTime(), w.screenLine(), w.putBack());
         Optional<Running.Found> found = fresh.assistants().in(st.pane().pid());
         if (found.isPresent()) return found.get().assistant().name() + " runs in pane " + st.pane().id() + " now";
         return busy(fresh, st.pane(), shell.get());

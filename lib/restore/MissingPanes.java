@@ -12,6 +12,7 @@ import base.Log;
 import base.Settings;
 import store.SnapshotFormat;
 import tmux.Tmux;
+import keep.PutBack;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -38,8 +39,8 @@ public final class MissingPanes {
      * failed. Plans each pane as a restore would ({@link RestorePlan#planPane}).
      */
     public static int heal(Accounts.Account account, Tmux tmux, History history, List<SavedSession> rows, java.util.function.Supplier<Map<String, String>> running,
-                           Settings settings, boolean dryRun) throws IOException {
-        return bringBack(account, tmux, history, rows, running, settings, (row, p) -> EndedSessions.healedInPlace(p), false, dryRun);
+                           Settings settings, PutBack putBack, boolean dryRun) throws IOException {
+        return bringBack(account, tmux, history, rows, running, settings, (row, p) -> EndedSessions.healedInPlace(p), false, putBack, dryRun);
     }
 
     /**
@@ -48,11 +49,11 @@ public final class MissingPanes {
      * them) and the request asks for come back, each in a window of its own, however they ended.
      */
     public static int asked(Accounts.Account account, Tmux tmux, History history, Selection wanted, Map<String, String> running,
-                            Settings settings, boolean dryRun) throws IOException {
+                            Settings settings, PutBack putBack, boolean dryRun) throws IOException {
         java.util.Set<String> named = new java.util.HashSet<>();
         wanted.rows().forEach(r -> named.add(r.session()));
         return bringBack(account, tmux, history, history.readNewest().rows(), () -> running, settings,
-                (row, p) -> named.contains(row.session()) && p.hasConversation() && EndedSessions.keptAside(p) && wanted.asked(p), true, dryRun);
+                (row, p) -> named.contains(row.session()) && p.hasConversation() && EndedSessions.keptAside(p) && wanted.asked(p), true, putBack, dryRun);
     }
 
     /**
@@ -63,7 +64,7 @@ public final class MissingPanes {
     private static int bringBack(Accounts.Account account, Tmux tmux, History history, List<SavedSession> rows,
                                  java.util.function.Supplier<Map<String, String>> running,
                                  Settings settings, java.util.function.BiPredicate<SavedSession, SavedPane> which,
-                                 boolean asked, boolean dryRun) throws IOException {
+                                 boolean asked, PutBack putBack, boolean dryRun) throws IOException {
         String user = account.name();
         if (rows.stream().noneMatch(r -> r.panes().stream().anyMatch(p -> which.test(r, p)))) return 0;
         Tmux.Listing live = tmux.listSessions();
@@ -78,7 +79,7 @@ public final class MissingPanes {
                 String why = NotRunning.NOT_RECREATED.equals(p.notRunning()) ? "a restore did not make its pane"
                         : asked ? "asked for; it was kept aside in this session" : "its tmux server was killed";
                 RestorePlan.PanePlan plan = RestorePlan.planPane(account, row.session(), p, running.get(), new HashMap<>(), asked,
-                        account.home(), List.of());
+                        account.home(), List.of(), putBack);
                 if (plan.action() != RestorePlan.Action.RESUME) {
                     // Running elsewhere again is no news; a transcript or directory gone is.
                     if (plan.lost() != null) Log.warn("%s: conversation %s of session '%s' (%s) cannot be resumed: %s",

@@ -13,6 +13,7 @@ import save.Programs;
 import base.Settings;
 import store.SnapshotFormat;
 import base.UserFiles;
+import keep.PutBack;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -82,11 +83,12 @@ public final class RestorePlan {
      * {@code wanted}: the rows, and whether they were asked for by name (--session, --find), so a
      * forgotten name or a conversation that was not running when saved comes back all the same
      * (only the one asked for, when --find named a conversation). {@code programs}: the programs a
-     * pane may run again (T3_RESTORE_PROGRAMS now, whatever the snapshot says).
+     * pane may run again (T3_RESTORE_PROGRAMS now, whatever the snapshot says). {@code putBack}:
+     * where a conversation's own file is gone, its kept copy goes back (a dry run: would).
      */
     public static List<Step> plan(Accounts.Account account, Selection wanted, Map<String, SavedSession> live,
                                   Map<String, String> running, Map<String, java.time.Instant> forgotten,
-                                  Path fallbackDir, List<String> programs) {
+                                  Path fallbackDir, List<String> programs, PutBack putBack) {
         boolean explicit = wanted.explicit();
         List<SavedSession> rows = wanted.rows();
         Path fallback = Optional.ofNullable(fallbackDir).flatMap(d -> existingDir(d.toString())).orElse(account.home());
@@ -115,7 +117,7 @@ public final class RestorePlan {
             }
             List<PanePlan> panes = new ArrayList<>();
             for (SavedPane p : row.panes()) {
-                panes.add(planPane(account, row.session(), p, running, claimedHere, wanted.asked(p), fallback, programs));
+                panes.add(planPane(account, row.session(), p, running, claimedHere, wanted.asked(p), fallback, programs, putBack));
             }
             PanePlan main = panes.stream().filter(p -> row.hasConversation() && ConversationId.same(row.conversation(), p.pane().conversation()))
                     .findFirst().orElse(panes.get(0));
@@ -137,7 +139,7 @@ public final class RestorePlan {
      * program again, or a shell (and why). {@code running}: conversation ids to where they run.
      */
     public static PanePlan planPane(Accounts.Account account, String session, SavedPane pane, Map<String, String> running,
-                                     Map<String, String> claimedHere, boolean explicit, Path fallback, List<String> programs) {
+                                     Map<String, String> claimedHere, boolean explicit, Path fallback, List<String> programs, PutBack putBack) {
         Optional<Path> saved = existingDir(pane.cwd());
         Path cwd = saved.orElse(fallback);
         String cwdNote = saved.isEmpty() ? "saved cwd '" + pane.cwd() + "' is gone, starting in " + fallback + "; " : "";
@@ -165,19 +167,30 @@ public final class RestorePlan {
         Path homeDir = pane.home() != null ? Path.of(pane.home()) : assistant.get().defaultHome(account);
         Optional<Path> home = UserFiles.trustedDir(homeDir, account.uid());
         Optional<Stored> stored = stored(account, assistant.get(), home, pane.conversation());
+        String putNote = "";
         if (stored.isEmpty()) {
-            String lost = assistant.get().gone(homeDir);
+            Optional<PutBack.Back> back = putBack.back(assistant.get(), homeDir, pane.conversation());
+            if (back.isPresent()) {
+                stored = Optional.of(back.get().stored());
+                home = UserFiles.trustedDir(homeDir, account.uid()).or(() -> Optional.of(homeDir));
+                putNote = " (" + back.get().how() + ")";
+            }
+        }
+        if (stored.isEmpty()) {
+            String lost = assistant.get().gone(homeDir) + (putBack.entry(assistant.get(), pane.conversation()).isEmpty()
+                    ? "; t3 kept no copy of it" : "; t3's kept copy could not go back (see the log)");
             return new PanePlan(pane, Action.SHELL, cwdNote + lost, cwd, null, null, lost, null);
         }
+        Stored kept = stored.get();
         Optional<Path> start = Optional.ofNullable(pane.conversationCwd()).flatMap(RestorePlan::existingDir)
-                .or(() -> Optional.ofNullable(stored.get().startDir()).flatMap(p -> existingDir(p.toString())));
+                .or(() -> Optional.ofNullable(kept.startDir()).flatMap(p -> existingDir(p.toString())));
         if (start.isEmpty()) {
             String lost = "the conversation's starting directory is gone; " + pane.assistant() + " could not resume it";
             return new PanePlan(pane, Action.SHELL, cwdNote + lost, cwd, null, null, lost, null);
         }
         claimedHere.put(id, "session '" + session + "' (restored now)");
-        return new PanePlan(pane, Action.RESUME, cwdNote.isEmpty() ? "missing" : cwdNote + "missing",
-                cwd, start.get(), pane.home() == null ? null : home.get(), null, stored.get().lastActive());
+        return new PanePlan(pane, Action.RESUME, (cwdNote.isEmpty() ? "missing" : cwdNote + "missing") + putNote,
+                cwd, start.get(), pane.home() == null ? null : home.get(), null, kept.lastActive());
     }
 
     /**

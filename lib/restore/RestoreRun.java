@@ -6,6 +6,7 @@ import base.Log;
 import base.Procfs;
 import base.Settings;
 import assistants.Running;
+import keep.PutBack;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -165,10 +166,11 @@ public final class RestoreRun {
         }
         Map<String, String> running = new Running(procs, account).where(live.paneLabels());
         Map<String, Instant> forgotten = store.forgotten(user).read();
+        PutBack putBack = PutBack.of(store, account, settings, dryRun);
         List<RestorePlan.Step> steps = RestorePlan.plan(account, wanted, live.byName(), running,
-                forgotten, entry.defaultCwd(), settings.programs());
+                forgotten, entry.defaultCwd(), settings.programs(), putBack);
         // Asked for by name, a live session's conversations kept aside in it come back in windows of their own.
-        int aside = wanted.explicit() ? MissingPanes.asked(account, tmux, history, wanted, running, settings, dryRun) : 0;
+        int aside = wanted.explicit() ? MissingPanes.asked(account, tmux, history, wanted, running, settings, putBack, dryRun) : 0;
         if (dryRun) {
             steps.forEach(step -> plan.add(RestoreVerbs.planEntry(user, step)));
             return wanted.problems().size() + aside;

@@ -14,6 +14,7 @@ import store.StateStore;
 import base.Tables;
 import tmux.Tmux;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import keep.Whereabouts;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -34,10 +35,13 @@ public final class RestoreVerbs {
     /**
      * --list: the user's snapshots, newest first. JSON fields: snapshot, time, sessions,
      * conversations, running, ended (sessions kept after their tmux server died), assistants
-     * (conversations by assistant: {"claude": 2, "codex": 1}).
+     * (conversations by assistant: {"claude": 2, "codex": 1}), kept (ids of conversations gone
+     * from their assistant that t3 kept: a restore puts them back), lost (gone, and no copy).
      */
     public static int list(StateStore store, String user, boolean json) throws IOException {
         History history = store.history(user);
+        java.util.Optional<Whereabouts> where = Accounts.byName(user).map(a -> new Whereabouts(store, a));
+        java.util.Set<String> lostIds = new java.util.LinkedHashSet<>();
         List<Map<String, Object>> out = new ArrayList<>();
         int unreadable = 0;
         for (History.Snapshot s : history.list()) {
@@ -54,6 +58,15 @@ public final class RestoreVerbs {
                 Map<String, Long> by = new java.util.TreeMap<>();
                 rows.stream().flatMap(r -> r.conversations().stream()).forEach(p -> by.merge(p.assistant(), 1L, Long::sum));
                 o.put("assistants", by);
+                List<String> kept = new ArrayList<>(), lost = new ArrayList<>();
+                rows.stream().flatMap(r -> r.conversations().stream()).forEach(p -> {
+                    Whereabouts.Place place = where.map(w -> w.of(p)).orElse(Whereabouts.Place.UNKNOWN);
+                    if (place == Whereabouts.Place.KEPT) kept.add(p.conversation());
+                    if (place == Whereabouts.Place.LOST) lost.add(p.conversation());
+                });
+                o.put("kept", kept);
+                o.put("lost", lost);
+                lostIds.addAll(lost);
             } catch (IOException e) {
                 Log.error("%s: cannot read snapshot %s: %s", user, s.file(), Cli.describe(e));
                 unreadable++;
@@ -67,8 +80,13 @@ public final class RestoreVerbs {
             Log.info("%s: no snapshots in %s", user, store.dir());
         } else {
             List<String[]> rows = out.stream().map(o -> new String[] {(String) o.get("snapshot"), (String) o.get("time"),
-                    o.get("sessions").toString(), o.get("conversations").toString(), o.get("running").toString(), o.get("ended").toString(), byAssistant(o.get("assistants"))}).toList();
-            Tables.print(System.out, List.of("SNAPSHOT", "TIME", "SESSIONS", "CONVERSATIONS", "RUNNING", "ENDED", "ASSISTANTS"), rows);
+                    o.get("sessions").toString(), o.get("conversations").toString(), o.get("running").toString(), o.get("ended").toString(),
+                    String.valueOf(((List<?>) o.get("kept")).size()), String.valueOf(((List<?>) o.get("lost")).size()), byAssistant(o.get("assistants"))}).toList();
+            Tables.print(System.out, List.of("SNAPSHOT", "TIME", "SESSIONS", "CONVERSATIONS", "RUNNING", "ENDED", "KEPT", "LOST", "ASSISTANTS"), rows);
+        }
+        if (!lostIds.isEmpty()) {
+            Log.warn("%s: %d saved conversation(s) are gone and t3 kept no copy (T3_KEEP_CONVERSATIONS_MAX): %s", user, lostIds.size(),
+                    String.join(", ", lostIds.stream().limit(10).toList()) + (lostIds.size() > 10 ? ", …" : ""));
         }
         return unreadable == 0 ? 0 : 1;
     }

@@ -8,6 +8,7 @@ import base.Log;
 import base.Procfs;
 import base.Settings;
 import assistants.Running;
+import keep.Keeper;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.Collection;
@@ -28,7 +29,8 @@ import tmux.Tmux;
 
 /**
  * One save of one user, in its steps: list what is live, compose it with what must be kept,
- * record it if it changed (or print it, for a dry run), and say what was done. One user's
+ * record it if it changed (or print it, for a dry run), keep the files of the conversations it
+ * names (keep.Keeper), and say what was done. One user's
  * failure is hers: logged, counted, never the others'.
  */
 public final class Saver {
@@ -59,7 +61,7 @@ public final class Saver {
             History.Current newest = history.current(); // read once: composed from here, committed against it below
             Instant now = Instant.now();
             NextSnapshot.Result next = compose(account.get(), live, newest, now);
-            String written = dryRun ? print(user, live, next) : record(user, tmux, live, history, newest, next, now);
+            String written = dryRun ? print(user, live, next) : record(account.get(), tmux, live, history, newest, next, now);
             if (written == null) return false;
             Log.info("%s: %s %d sessions, %d with a conversation%s", user, dryRun ? "would save" : "saved", live.rows().size(),
                     live.withConversation(), written);
@@ -150,11 +152,13 @@ public final class Saver {
      * more, names live again no longer forgotten, the screens, retention. Returns what was
      * written, for the log line; null when what follows could not be recorded (said).
      */
-    private String record(String user, Tmux tmux, Inventory.Result live, History history, History.Current newest, NextSnapshot.Result next,
-                          Instant now) throws IOException {
+    private String record(Accounts.Account account, Tmux tmux, Inventory.Result live, History history, History.Current newest,
+                          NextSnapshot.Result next, Instant now) throws IOException {
+        String user = account.name();
         // A server tmux named but /proc did not confirm is not known: the one before is kept, so a later change is still seen.
         Tmux.Server server = live.server() != null ? live.server() : newest.parsed().server();
-        String written = history.commit(next.rows(), server, now, newest).map(s -> " in snapshot " + s.name()).orElse(", unchanged: nothing written");
+        Optional<History.Snapshot> snapshot = history.commit(next.rows(), server, now, newest);
+        String written = snapshot.map(s -> " in snapshot " + s.name()).orElse(", unchanged: nothing written");
         try {
             // A session live again is owed no more: a user's later kill-session must not be undone.
             store.owed(user).strikeAll(live.rows().stream().map(SavedSession::session).collect(Collectors.toSet()));
@@ -173,6 +177,7 @@ public final class Saver {
         }
         int pruned = history.prune(settings.keep(), settings.keepFor(), now);
         if (pruned > 0) Log.info("%s: retention removed %d old snapshot(s)", user, pruned);
+        Keeper.afterSave(store, account, settings.keepConversations(), history, snapshot.isPresent() || pruned > 0, now);
         return written;
     }
 }

@@ -28,6 +28,8 @@ import java.util.TreeSet;
  *   USER.forgotten                        sessions closed on purpose (Forgotten)
  *   USER.heals                            what heal did, for the crash-loop limit (HealLedger)
  *   USER.menu                             the choices of the tmux menu shown last (Picker)
+ *   kept/USER/ASSISTANT-ID                conversation files kept against their assistant's cleanup (keep.Kept)
+ *   kept/USER.json                        what each of those is, and where it goes back
  *   .lock                                 one writing run at a time (RunLock)
  * </pre>
  * Every other class asks this one for a path.
@@ -77,6 +79,12 @@ public final class StateStore {
     /** The choices of the tmux menu shown last (restore.Picker): what --pick N brings back. */
     public Path menuFile(String user) { return dir.resolve(user + ".menu"); }
 
+    /** Where the user's kept conversation files lie (keep.Kept). */
+    public Path keptDir(String user) { return dir.resolve("kept").resolve(user); }
+
+    /** What each kept file is and where it goes back (keep.Kept). */
+    public Path keptIndex(String user) { return dir.resolve("kept").resolve(user + ".json"); }
+
     /** The lock every writing run takes (RunLock). */
     public Path lockFile() { return dir.resolve(".lock"); }
 
@@ -94,10 +102,12 @@ public final class StateStore {
     public void prepare() throws IOException {
         mkdirPrivate(dir);
         List<Path> dirs = new ArrayList<>(List.of(dir));
-        try (DirectoryStream<Path> users = Files.newDirectoryStream(dir.resolve("snapshots"))) {
-            for (Path d : users) if (Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) dirs.add(d);
-        } catch (java.nio.file.NoSuchFileException e) {
-            // no history yet
+        for (String parent : List.of("snapshots", "kept")) {
+            try (DirectoryStream<Path> users = Files.newDirectoryStream(dir.resolve(parent))) {
+                for (Path d : users) if (Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) dirs.add(d);
+            } catch (java.nio.file.NoSuchFileException e) {
+                // none yet
+            }
         }
         for (Path d : dirs) {
             int removed = AtomicFile.removeLeftovers(d, TEMP_AGE);
@@ -106,7 +116,7 @@ public final class StateStore {
     }
 
     /** Creates {@code d} (and missing parents) root-only, or tightens it; refuses one that is not ours. */
-    static void mkdirPrivate(Path d) throws IOException {
+    public static void mkdirPrivate(Path d) throws IOException {
         if (!Files.exists(d, LinkOption.NOFOLLOW_LINKS)) {
             Files.createDirectories(d.getParent());
             try {
@@ -168,6 +178,17 @@ public final class StateStore {
                         for (Path f : files) fileDrift(f, drifts);
                     }
                     history(d.getFileName().toString()).pointerDrift().ifPresent(drifts::add);
+                }
+            }
+        }
+        Path kept = dir.resolve("kept");
+        if (Files.exists(kept, LinkOption.NOFOLLOW_LINKS)) {
+            dirDrift(kept, drifts);
+            try (var entries = Files.newDirectoryStream(kept)) {
+                // A kept file may be a hard link to the user's own (hers, as she made it): only its folder must be ours.
+                for (Path e : entries) {
+                    if (Files.isDirectory(e, LinkOption.NOFOLLOW_LINKS)) dirDrift(e, drifts);
+                    else fileDrift(e, drifts);
                 }
             }
         }

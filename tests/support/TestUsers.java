@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -49,6 +50,16 @@ public final class TestUsers implements AutoCloseable {
         Accounts.Account a = Accounts.byName(name).orElseThrow(() -> new AssertionError("useradd made no " + name));
         created.add(a);
         return a;
+    }
+
+    /**
+     * What the scripts run with, as an operator's units give it: the roster {@code userMap} (its
+     * lines), state in {@code state}, these users' tmux folder, the fake claude as T3_CLAUDE.
+     */
+    public Map<String, String> operatorEnv(Path state, String userMap) throws java.io.IOException {
+        Path map = Files.writeString(dir.resolve("user-map"), userMap);
+        return Map.of("T3_USER_MAP", map.toString(), "T3_STATE_DIR", state.toString(),
+                "T3_TMUX_TMPDIR", tmuxTmp.toString(), "T3_CLAUDE", bin.resolve("claude").toString());
     }
 
     public Tmux tmux(Accounts.Account a) {

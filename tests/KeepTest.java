@@ -1,0 +1,227 @@
+import base.Accounts;
+import base.Procfs;
+import claude.Conversations;
+import keep.Kept;
+import store.SavedSession;
+import store.StateStore;
+import tmux.Tmux;
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * A conversation's file kept against its assistant's own cleanup (claude deletes transcripts
+ * untouched for 30 days): on real tmux servers of throwaway users running the fake claude, as
+ * an operator runs the scripts. Kept after a save (a hard link where the state dir shares her
+ * file system, else a root-only copy), put back as her when it is gone, then resumed; never a
+ * symlink or a file past the bound; released once no kept snapshot names it.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class KeepTest {
+    TestUsers users;
+    Accounts.Account alice;
+    Path state, proj;
+    Map<String, String> env = new HashMap<>();
+
+    @BeforeAll
+    void setUp() throws Exception {
+        assumeTrue(Accounts.isRoot(), "needs root to create OS users and run tmux as them; run the tests as root (CI does)");
+        users = new TestUsers();
+        alice = users.create();
+        state = users.dir.resolve("state");
+        env.putAll(users.operatorEnv(state, "a=" + alice.name() + "\n"));
+        proj = alice.home().resolve("proj");
+        Children.asUser(alice, "mkdir", "-p", proj.toString());
+    }
+
+    @AfterAll
+    void tearDown() throws Exception {
+        if (users != null) users.close();
+    }
+
+    Children.Ran save(Map<String, String> with) {
+        Map<String, String> e = new HashMap<>(env);
+        e.putAll(with);
+        return Repo.script("t3-save.java", e);
+    }
+
+    Children.Ran restore(String... args) {
+        return Repo.script("t3-restore.java", env, args);
+    }
+
+    /** Starts a session running the fake claude and returns its conversation once its live record names it. */
+    String started(String session) throws Exception {
+        users.newSession(alice, session, proj, users.claude());
+        String[] id = new String[1];
+        assertTrue(Children.waitFor(() -> (id[0] = conversationIn(session).orElse(null)) != null, Duration.ofSeconds(15)), "claude started in " + session);
+        return id[0];
+    }
+
+    Optional<String> conversationIn(String session) {
+        Procfs procs = Procfs.read();
+        return users.tmux(alice).listSessions().sessions().stream().filter(s -> s.name().equals(session)).findFirst()
+                .flatMap(s -> new Conversations(procs, alice).claudeIn(s.panePid()))
+                .flatMap(p -> new Conversations(procs, alice).of(p)).map(c -> c.id());
+    }
+
+    Path transcript(String id) {
+        return new Conversations(null, alice).transcript(alice.home().resolve(".claude"), id).orElse(null);
+    }
+
+    void crash() throws Exception {
+        for (int i = 0; i < 20 && TestUsers.pkill("-KILL", alice) == 0; i++) Thread.sleep(100);
+        assertTrue(Children.waitFor(() -> users.tmux(alice).socketState() != Tmux.SocketState.LIVE, Duration.ofSeconds(5)));
+    }
+
+    Kept kept(Path stateDir) {
+        return Kept.read(new StateStore(stateDir), alice.name());
+    }
+
+    static Object inode(Path p) throws Exception {
+        return Files.readAttributes(p, "unix:fileKey", LinkOption.NOFOLLOW_LINKS).get("fileKey");
+    }
+
+    static int uid(Path p) throws Exception {
+        return (Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+    }
+
+    @Test
+    @Order(1)
+    void aTranscriptDeletedAfterASaveComesBackAndResumes() throws Exception {
+        String id = started("work");
+        Path t = transcript(id);
+        assertNotNull(t, "the fake claude wrote its transcript");
+        users.type(alice, "work", "remember the plan");
+        assertTrue(Children.waitFor(() -> { try { return Files.readString(t).contains("remember the plan"); } catch (Exception e) { return false; } },
+                Duration.ofSeconds(5)));
+        Children.Ran saved = save(Map.of());
+        assertEquals(0, saved.exit(), saved.all());
+        Kept.Entry e = kept(state).entry("claude", id).orElseThrow(() -> new AssertionError("kept after the save: " + saved.all()));
+        Path copy = kept(state).file(e);
+        assertEquals(Files.readString(t), Files.readString(copy), "the kept file holds the transcript");
+        assertEquals(alice.home().resolve(".claude").relativize(t).toString(), e.path(), "where it goes back");
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(copy.getParent())), "its folder is root-only");
+        assertEquals(0, uid(copy.getParent()));
+        boolean sameDisk = Files.getAttribute(t, "unix:dev").equals(Files.getAttribute(state, "unix:dev"));
+        assertEquals(sameDisk, e.linked(), "a hard link exactly where the state dir shares her file system");
+        if (sameDisk) assertEquals(inode(t), inode(copy), "an unchanged file costs nothing: the very inode");
+
+        crash();
+        String before = Files.readString(t);
+        Children.asUser(alice, "rm", t.toString()); // as claude's cleanup does, 30 days on
+        Children.Ran list = restore("--list", "--user", alice.name());
+        assertEquals(0, list.exit(), list.all());
+        assertTrue(list.out().lines().anyMatch(l -> l.matches("\\d{8}T\\d{6}Z .*") && List.of(l.split(" {2,}")).get(6).equals("1")),
+                "--list counts it as kept: " + list.out());
+        Children.Ran dry = restore("--dry-run", "--user", alice.name());
+        assertTrue(dry.out().contains("t3's kept copy would go back to " + t), dry.all());
+        assertFalse(Files.exists(t), "a dry run puts nothing back");
+
+        Children.Ran r = restore();
+        assertEquals(0, r.exit(), r.all());
+        assertTrue(r.all().contains("put t3's kept copy back at " + t), r.all());
+        assertTrue(Files.isRegularFile(t, LinkOption.NOFOLLOW_LINKS), "back where claude looks for it");
+        assertEquals(alice.uid(), uid(t), "hers, written as her");
+        assertTrue(Files.readString(t).startsWith(before), "with what it held");
+        assertTrue(Children.waitFor(() -> conversationIn("work").map(id::equals).orElse(false), Duration.ofSeconds(20)),
+                "the conversation is resumed in its session");
+    }
+
+    @Test
+    @Order(2)
+    void onAnotherFileSystemTheCopyIsRootsOnly() throws Exception {
+        Path shm = Path.of("/dev/shm");
+        assumeTrue(Files.isDirectory(shm) && !Files.getAttribute(shm, "unix:dev").equals(Files.getAttribute(alice.home(), "unix:dev")),
+                "needs /dev/shm on a file system of its own, to keep a copy rather than a link");
+        Path elsewhere = Files.createTempDirectory(shm, "t3-keep-");
+        try {
+            String id = conversationIn("work").orElseThrow();
+            Children.Ran r = save(Map.of("T3_STATE_DIR", elsewhere.resolve("state").toString()));
+            assertEquals(0, r.exit(), r.all());
+            Kept k = kept(elsewhere.resolve("state"));
+            Kept.Entry e = k.entry("claude", id).orElseThrow(() -> new AssertionError(r.all()));
+            assertFalse(e.linked());
+            Path copy = k.file(e);
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(copy, LinkOption.NOFOLLOW_LINKS)));
+            assertEquals(0, uid(copy), "root's");
+            assertEquals(Files.readString(transcript(id)), Files.readString(copy));
+        } finally {
+            Children.check("rm", "-rf", elsewhere.toString());
+        }
+    }
+
+    @Test
+    @Order(3)
+    void aSymlinkOrAFilePastTheBoundIsNotKept() throws Exception {
+        String linked = started("linked");
+        String big = started("big");
+        Path lt = transcript(linked), bt = transcript(big);
+        // Her transcript swapped for a symlink to a file of root's; the other grown past a 1 MiB bound.
+        Children.asUser(alice, "ln", "-sf", "/etc/shadow", lt.toString());
+        Children.asUser(alice, "sh", "-c", "head -c 2000000 /dev/zero | tr '\\0' x >> \"$1\"", "sh", bt.toString());
+        Children.Ran r = save(Map.of("T3_KEEP_CONVERSATIONS_MAX", "1"));
+        assertEquals(0, r.exit(), r.all());
+        Kept k = kept(state);
+        assertTrue(k.entry("claude", linked).isEmpty(), "a symlink is not followed: " + k.entries());
+        assertTrue(k.entry("claude", big).isEmpty(), "a file past the bound is not kept: " + k.entries());
+        assertTrue(r.all().contains("not kept, over T3_KEEP_CONVERSATIONS_MAX (1 MiB)"), r.all());
+        long total = 0;
+        for (Kept.Entry e : k.entries()) total += Files.size(k.file(e));
+        assertTrue(total <= 1 << 20, "the bound holds: " + total);
+        try (var files = Files.list(k.dir())) {
+            for (Path f : files.toList()) assertFalse(Files.readString(f).contains("root:"), "nothing of /etc/shadow is kept: " + f);
+        }
+    }
+
+    @Test
+    @Order(4)
+    void releasedOnceNoKeptSnapshotNamesIt() throws Exception {
+        String id = conversationIn("work").orElseThrow();
+        assertTrue(kept(state).entry("claude", id).isPresent());
+        users.newSession(alice, "other", proj, null);
+        for (String s : List.of("work", "linked", "big")) assertTrue(users.tmux(alice).run("kill-session", "-t", "=" + s).ok(), s);
+        // Retention down to the newest snapshot only: the ones naming 'work' go, and so does its kept file.
+        Children.Ran r = save(Map.of("T3_KEEP", "1", "T3_KEEP_DAYS", "0"));
+        assertEquals(0, r.exit(), r.all());
+        List<SavedSession> newest = new StateStore(state).history(alice.name()).readNewest().rows();
+        assertTrue(newest.stream().noneMatch(x -> x.session().equals("work")), "she closed it: " + newest);
+        Kept k = kept(state);
+        assertTrue(k.entry("claude", id).isEmpty(), "released: " + k.entries());
+        try (var files = Files.list(k.dir())) {
+            assertEquals(List.of(), files.toList(), "its file is gone from the state dir");
+        }
+    }
+
+    @Test
+    @Order(5)
+    void anIndexEntryThatPointsOutOfHerHomeIsDropped() throws Exception {
+        StateStore store = new StateStore(state);
+        store.writeOwn(store.keptIndex(alice.name()), """
+                {"checked":0,"files":[
+                 {"assistant":"claude","id":"3f2a1b2c-0000-4000-8000-000000000001","home":"/home/x/.claude","path":"../../etc/cron.d/x","size":1,"modified":0,"inode":"","linked":false,"seen":"20261124T193000Z"},
+                 {"assistant":"claude","id":"3f2a1b2c-0000-4000-8000-000000000002","home":"/home/x/.claude","path":"/etc/passwd","size":1,"modified":0,"inode":"","linked":false,"seen":"20261124T193000Z"},
+                 {"assistant":"claude","id":"3f2a1b2c-0000-4000-8000-000000000003","home":"/home/x/.claude","path":"projects/p/3f2a1b2c-0000-4000-8000-000000000003.jsonl","size":1,"modified":0,"inode":"","linked":false,"seen":"20261124T193000Z"}
+                ]}""");
+        Kept k = Kept.read(store, alice.name());
+        assertEquals(List.of("claude 3f2a1b2c-0000-4000-8000-000000000003"), k.entries().stream().map(Kept.Entry::key).toList());
+        assertEquals(Optional.of(Path.of("/home/alice/.claude/projects/p/3f2a1b2c-0000-4000-8000-000000000003.jsonl")),
+                k.entries().iterator().next().below(Path.of("/home/alice/.claude")));
+    }
+}
