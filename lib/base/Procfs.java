@@ -129,6 +129,23 @@ public final class Procfs {
         return out;
     }
 
+    /**
+     * The cgroup the process is in (cgroup v2's path, the {@code 0::} line; on v1, systemd's own
+     * hierarchy), when it is still there to read: what systemd-oomd names when it kills.
+     */
+    public Optional<String> cgroup(int pid) {
+        try {
+            String v1 = null;
+            for (String line : Files.readAllLines(root.resolve(pid + "/cgroup"), StandardCharsets.UTF_8)) {
+                if (line.startsWith("0::/")) return Optional.of(line.substring(3));
+                if (line.contains(":name=systemd:/")) v1 = line.substring(line.indexOf(":name=systemd:") + 14);
+            }
+            return Optional.ofNullable(v1);
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
     /** The process's working directory, when it is still there to read. */
     public Optional<Path> cwd(int pid) {
         try {

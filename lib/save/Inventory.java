@@ -102,6 +102,7 @@ public final class Inventory {
                     account.name(), account.name(), String.join(", ", dropped));
         }
         Tmux.Server server = trusted(listing.server(), account.uid(), procs.get(listing.server() == null ? -1 : listing.server().pid()), procs.bootTime());
+        if (server != null) server = server.withCgroup(procs.cgroup(server.pid()).orElse(null));
         return new Tmux.Listing(listing.status(), sessions, listing.detail(), panes, server);
     }
 

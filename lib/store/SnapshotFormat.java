@@ -26,7 +26,8 @@ import java.util.function.UnaryOperator;
  * runs the conversation, or '-' for none (a pane line without it, of v4 or older, ran claude). A
  * session kept after its tmux server died has, right after its session line,
  * {@code \tended\tSERVER\tNOTICED\tCRASH} ({@link Ended}); the header's last field
- * {@code server PID@START@BOOT} names the server the live rows were listed from (v4). With
+ * {@code server PID@START@BOOT} names the server the live rows were listed from (v4), and the
+ * field before it, {@code cgroup PATH}, the cgroup it ran in, when known. With
  * windows, the session line is a summary (its active pane's cwd, its main conversation) for a
  * reader's eye and grep; the panes are what counts. Tab, newline, CR and backslash inside a
  * field are written as \t \n \r \\. The older six-, five- and three-column forms (no window
@@ -49,6 +50,8 @@ public final class SnapshotFormat {
     private static final String NONE = "-";
     /** The header's last field, when the live rows' server is known: {@code server PID@START}. */
     private static final String SERVER = "server ";
+    /** The header's field before it, when that server's cgroup is known: {@code cgroup PATH}. */
+    private static final String CGROUP = "cgroup ";
     private static final ObjectMapper JSON = Json.MAPPER;
     /** An assistant's name as a pane line gives it; one this release does not know still reads (restore says so, and keeps the id). */
     private static final String ASSISTANT = "[a-z][a-z0-9-]{0,31}";
@@ -95,6 +98,8 @@ public final class SnapshotFormat {
     /** {@code rows} as a file; {@code server}: the tmux server the live rows were listed from (null: not known). */
     public static String format(List<SavedSession> rows, Tmux.Server server) {
         StringBuilder b = new StringBuilder(HEADER);
+        // The cgroup before the server: a release that reads only the header's last field still finds the server.
+        if (server != null && server.cgroup() != null) b.append('\t').append(CGROUP).append(escape(server.cgroup()));
         if (server != null) b.append('\t').append(SERVER).append(server.key());
         b.append('\n');
         for (SavedSession r : rows) {
@@ -153,8 +158,12 @@ public final class SnapshotFormat {
         for (int i = 0; i < lines.length; i++) {
             String line = lines[i].endsWith("\r") ? lines[i].substring(0, lines[i].length() - 1) : lines[i];
             if (i == 0 && line.startsWith("#")) {
-                String last = line.substring(line.lastIndexOf('\t') + 1);
-                if (last.startsWith(SERVER)) server = Tmux.Server.parse(last.substring(SERVER.length())).orElse(null);
+                String cgroup = null;
+                for (String field : line.split("\t")) {
+                    if (field.startsWith(SERVER)) server = Tmux.Server.parse(field.substring(SERVER.length())).orElse(null);
+                    if (field.startsWith(CGROUP)) cgroup = unescape(field.substring(CGROUP.length()));
+                }
+                if (server != null && cgroup != null && cgroup.startsWith("/")) server = server.withCgroup(cgroup);
                 continue;
             }
             if (line.isEmpty()) continue;

@@ -68,14 +68,22 @@ public final class Tmux {
      * another server, though its socket is the same file: the sessions of the one before died with
      * it, and crash evidence (an OOM line, a reboot) names the server it ended.
      */
-    public record Server(int pid, long start, String boot) {
+    public record Server(int pid, long start, String boot, String cgroup) {
+        /** A server whose cgroup is not known (a key read back, an older snapshot). */
+        public Server(int pid, long start, String boot) {
+            this(pid, start, boot, null);
+        }
+
+        /** The same server, in cgroup {@code cgroup} (null: not known): systemd-oomd kills by cgroup. Not part of its key. */
+        public Server withCgroup(String cgroup) { return new Server(pid, start, boot, cgroup); }
+
         /** {@code pid@start@boot}, as snapshots and the heal ledger write it. */
         public String key() { return pid + "@" + start + (boot == null ? "" : "@" + boot); }
 
         public Instant started() { return Instant.ofEpochSecond(start); }
 
         /** The same server, known to run in {@code boot}. */
-        Server in(String boot) { return new Server(pid, start, boot); }
+        Server in(String boot) { return new Server(pid, start, boot, cgroup); }
 
         /** A key as {@link #key()} writes it (the boot may be left out), or empty: a pid, a time before year 30000, a boot id. */
         public static java.util.Optional<Server> parse(String key) {
