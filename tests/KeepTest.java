@@ -209,6 +209,39 @@ class KeepTest {
         }
     }
 
+    /**
+     * The hazard itself, by the real CLI: a saved transcript untouched for 40 days is swept by
+     * the next claude of hers to start (offline, `claude -p` sweeps about 5 s after it starts:
+     * FACTS), and a restore brings it back from the kept file and resumes it.
+     */
+    @Test
+    @Order(6)
+    void aTranscriptTheRealClaudeSweptComesBackAndResumes() throws Exception {
+        RealAssistants.Install real = RealAssistants.of(RealAssistants.CLAUDE);
+        assumeTrue(real.whyNot() == null, "the real Claude Code cannot run here: " + real.whyNot());
+        String id = started("aged");
+        Path t = transcript(id);
+        Children.Ran saved = save(Map.of());
+        assertEquals(0, saved.exit(), saved.all());
+        assertTrue(kept(state).entry("claude", id).isPresent(), saved.all());
+        crash();
+        Children.asUser(alice, "touch", "-d", "40 days ago", t.toString());
+        Children.asUser(alice, "mkdir", "-p", alice.home().resolve("tmp").toString());
+        // Offline: a key that reaches no one, so it lives long enough to sweep, and exits.
+        Children.Ran swept = Children.run(List.of("setsid", "setpriv", "--reuid=" + alice.uid(), "--regid=" + alice.gid(), "--init-groups", "--",
+                "env", "-i", "HOME=" + alice.home(), "USER=" + alice.name(), "PATH=/usr/bin:/bin", "TMPDIR=" + alice.home().resolve("tmp"),
+                "ANTHROPIC_API_KEY=sk-ant-dummy-000", "ANTHROPIC_BASE_URL=http://127.0.0.1:9", "CLAUDE_CODE_MAX_RETRIES=5",
+                "timeout", "60", real.bin("claude").toString(), "-p", "hi"), Map.of(), alice.home(), Duration.ofSeconds(90));
+        assertFalse(Files.exists(t, LinkOption.NOFOLLOW_LINKS), "the real claude swept the 40-day-old transcript (exit " + swept.exit() + "): " + swept.all());
+
+        Children.Ran r = restore();
+        assertEquals(0, r.exit(), r.all());
+        assertTrue(r.all().contains("put t3's kept copy back at " + t), r.all());
+        assertEquals(alice.uid(), uid(t));
+        assertTrue(Children.waitFor(() -> conversationIn("aged").map(id::equals).orElse(false), Duration.ofSeconds(20)),
+                "the conversation is resumed in its session: " + r.all());
+    }
+
     @Test
     @Order(5)
     void anIndexEntryThatPointsOutOfHerHomeIsDropped() throws Exception {

@@ -15,6 +15,8 @@ public final class RealAssistants {
     /** A package, pinned, and whether its install scripts must run (they run as root here: only where the CLI needs them). */
     public record Package(String spec, boolean scripts) {}
 
+    /** Claude Code's postinstall links its native binary (an optional dependency from the same registry) into place. */
+    public static final Package CLAUDE = new Package("@anthropic-ai/claude-code@2.1.330", true);
     /** Codex's native binary comes as a dependency of its own: no script needed. */
     public static final Package CODEX = new Package("@openai/codex@0.169.0", false);
     /** Gemini's node-pty and keytar build in their install scripts. */
