@@ -56,15 +56,17 @@ public final class KernelLog {
 
     private static String text() {
         Exec.Result r = Exec.run(List.of("dmesg", "--kernel", "--time-format=iso"), Duration.ofSeconds(5));
-        if (r.ok()) return r.out();
-        String dmesg = r.timedOut() ? "timed out" : r.firstErrorLine();
         Exec.Result j = Exec.run(List.of("journalctl", "--dmesg", "--boot", "--output=short-iso-precise", "--no-pager",
                         "--grep=oom-kill:|segfault at|traps:"),
                 Duration.ofSeconds(10));
         // Without the right to read it, journalctl says so and shows only what is hers (no kernel
         // line at all; not with --quiet, which hides that); --grep exits 1 when nothing matched.
         boolean closed = j.err().contains("insufficient permissions") || j.err().contains("not seeing messages") || j.err().contains("No journal files");
-        if (!closed && !j.timedOut() && (j.ok() || j.exit() == 1 && !j.out().contains("oom-kill:"))) return j.out();
+        boolean journal = !closed && !j.timedOut() && (j.ok() || j.exit() == 1 && !j.out().contains("oom-kill:"));
+        // Both where both answer: the ring buffer may have rotated past a line the journal still holds.
+        if (r.ok()) return journal ? r.out() + "\n" + j.out() : r.out();
+        String dmesg = r.timedOut() ? "timed out" : r.firstErrorLine();
+        if (journal) return j.out();
         Log.warn("cannot read the kernel log (dmesg: %s; journalctl --dmesg: %s): an OOM-killed tmux server cannot be told from one that exited, "
                 + "so its sessions wait for the next boot or a restore by name%s", dmesg,
                 j.timedOut() ? "timed out" : j.err().contains("No journal files") ? "no journal here" : closed ? "not allowed" : j.firstErrorLine(),
