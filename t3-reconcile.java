@@ -12,6 +12,11 @@ import install.ShellVersusManager;
 import install.CheckoutTrust;
 import base.Cli;
 import base.Drift;
+import java.time.Instant;
+import metrics.Metrics;
+import metrics.Reports;
+import status.Status;
+import store.Roster;
 import base.Log;
 import store.RunLock;
 import base.Settings;
@@ -61,7 +66,16 @@ class T3Reconcile implements Callable<Integer> {
     @Option(names = "--no-build", description = "do not build the scripts into JBang's caches")
     boolean noBuild;
 
+    @Option(names = "--status", description = "one screen: per user, sessions saved and live, conversations, the last snapshot, heals; "
+            + "the units, the caches, the drift --check would report; change nothing")
+    boolean status;
+
+    @Option(names = "--json", description = "with --status: one JSON document on stdout")
+    boolean json;
+
     private int drifted, fixed, failed;
+    /** --status: what drifted, said on its screen rather than in the log. */
+    private final List<String> found = new ArrayList<>();
 
     public static void main(String[] args) {
         Cli.exit(new T3Reconcile(), args);
@@ -69,6 +83,13 @@ class T3Reconcile implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Instant started = Instant.now();
+        if (json && !status) {
+            Log.error("--json goes with --status");
+            return 2;
+        }
+        if (status) check = true; // it reports, like --check, and changes nothing
+        if (status) Log.keepStdoutForData(); // the screen alone on stdout
         Path repo = checkout != null ? checkout : Path.of(System.getenv().getOrDefault("T3_CHECKOUT", ".")).toAbsolutePath();
         if (!Files.isRegularFile(repo.resolve("t3-reconcile.java")) || !Files.isDirectory(repo.resolve("units"))) {
             Log.error("%s is not a t3-tmux checkout; run ./jbang t3-reconcile.java from one, or pass --checkout", repo);
@@ -83,7 +104,7 @@ class T3Reconcile implements Callable<Integer> {
         // Whoever can write what the units run is root: refuse such a checkout (under --check, drift).
         List<String> untrusted = CheckoutTrust.problems(repo);
         for (String p : untrusted) {
-            if (check) { drifted++; Log.warn("drift: %s", p); } else Log.error("refusing to install from %s: %s", repo, p);
+            if (status) { drifted++; found.add(p); } else if (check) { drifted++; Log.warn("drift: %s", p); } else Log.error("refusing to install from %s: %s", repo, p);
         }
         if (!check && !untrusted.isEmpty()) return 2;
         Path top = root == null ? Path.of("/") : root;
@@ -113,9 +134,11 @@ class T3Reconcile implements Callable<Integer> {
 
         // 4. JBang's caches, so the boot restore runs offline, and each script's last good build,
         //    which the units fall back to when an edit in place does not compile
+        Boolean cachesWarm = null; // not looked at
         if (!noBuild && root == null) {
-            int before4 = failed;
+            int before4 = failed, drifted4 = drifted;
             converge(Builds.drift(repo, Units.jbangEnv(mode), Units.lastGood(mode)));
+            cachesWarm = drifted == drifted4;
             if (!check && !dryRun && failed == before4) Log.info("caches warm: the scripts are built in %s", Units.cache(mode));
         }
         // 5. one person's sessions come back when her user manager starts: at boot only with linger
@@ -129,19 +152,42 @@ class T3Reconcile implements Callable<Integer> {
             }
         }
 
+        if (status) {
+            Roster.Resolution roster = Roster.resolve(settings, List.of(), () -> store.users().stream().map(u -> new Roster.Entry(u, null)).toList());
+            Status.Screen screen = Status.read(settings, store, roster.entries().stream().map(Roster.Entry::user).toList(), systemctl, cachesWarm, found);
+            if (json) Status.printJson(screen, System.out);
+            else Status.print(screen, System.out, System.console() != null && System.getenv("NO_COLOR") == null && !"dumb".equals(System.getenv("TERM")));
+            return 0;
+        }
+
+        // 6. metrics for the fleet's Prometheus, where node_exporter reads them
+        if (settings.metricsDir() == null && mode.system() && Files.isDirectory(Path.of(NODE_EXPORTER))) {
+            Log.info("node_exporter's textfile directory %s is here: T3_METRICS_DIR=%s in /etc/default/t3-tmux exports t3-tmux's metrics "
+                    + "(alerts: docs/prometheus-rules.yml)", NODE_EXPORTER, NODE_EXPORTER);
+        }
+
+        int exit;
         if (check) {
             Log.info(drifted == 0 ? "no drift" : drifted + " drift(s) found");
-            return drifted == 0 ? 0 : 1;
+            exit = drifted == 0 ? 0 : 1;
+        } else {
+            if (dryRun) Log.info(drifted == 0 ? "nothing to change" : "would change " + drifted + " thing(s)");
+            else Log.info(fixed == 0 && failed == 0 ? "nothing to change: the host is as it should be" : "changed " + fixed + " thing(s), " + failed + " failed");
+            exit = failed == 0 ? 0 : 1;
         }
-        if (dryRun) Log.info(drifted == 0 ? "nothing to change" : "would change " + drifted + " thing(s)");
-        else Log.info(fixed == 0 && failed == 0 ? "nothing to change: the host is as it should be" : "changed " + fixed + " thing(s), " + failed + " failed");
-        return failed == 0 ? 0 : 1;
+        if (settings.metricsDir() != null && !dryRun && root == null) Reports.reconcile(Metrics.of("reconcile", started), drifted, fixed).write(settings.metricsDir(), exit);
+        return exit;
     }
+
+    /** Where Debian's prometheus-node-exporter reads its textfile collector's files. */
+    static final String NODE_EXPORTER = "/var/lib/prometheus/node-exporter";
 
     private void converge(List<Drift> drifts) {
         for (Drift d : drifts) {
             drifted++;
-            if (check) {
+            if (status) {
+                found.add(d.what());
+            } else if (check) {
                 Log.warn("drift: %s", d.what());
             } else if (dryRun) {
                 Log.info("would fix: %s", d.what());

@@ -10,6 +10,9 @@ import base.Procfs;
 import base.Settings;
 import heal.Heal;
 import heal.HealReport;
+import metrics.Metrics;
+import metrics.Reports;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -124,10 +127,13 @@ class T3Restore implements Callable<Integer> {
         boolean writes = !plan.dryRun && !verb.list && java.nio.file.Files.isDirectory(store.dir());
         try (RunLock lock = writes ? RunLock.acquire(store, settings.lockWait()) : null) {
             String user = roster.entries().isEmpty() ? null : roster.entries().get(0).user();
+            java.time.Instant started = java.time.Instant.now();
+            Path metrics = plan.dryRun ? null : settings.metricsDir();
             if (verb.heal) {
                 Heal heal = new Heal(settings, store, plan.dryRun);
                 int failed = heal.all(roster.entries());
                 if (plan.dryRun && heal.plan() != null) HealReport.print(heal.plan(), plan.json);
+                if (metrics != null) Reports.heal(Metrics.of("heal", started), store, roster.users()).write(metrics, failed == 0 ? 0 : 1);
                 return failed == 0 ? 0 : 1;
             }
             if (verb.list) return RestoreVerbs.list(store, user, plan.json);
@@ -144,6 +150,8 @@ class T3Restore implements Callable<Integer> {
             if (plan.dryRun) RestoreVerbs.printPlan(restores.plan(), plan.json);
             failed += restores.resumeAndRecord(ServerCrash.fromKernel());
             if (client != null) RestoreVerbs.tellRestored(settings, user, client, verb.snapshot, sessions, failed);
+            // A blanket restore's figures (the boot's): one asked for by name would replace them with one user's.
+            if (metrics != null && !oneUser) Reports.restore(Metrics.of("restore", started), restores.outcomes(), restores.attachable()).write(metrics, failed == 0 ? 0 : 1);
             return failed == 0 ? 0 : 1;
         } catch (Selection.Refused e) {
             Log.error("%s: %s", roster.entries().get(0).user(), e.getMessage());

@@ -9,8 +9,13 @@ import base.Log;
 import base.Procfs;
 import base.Settings;
 import install.Units;
+import metrics.Metrics;
+import metrics.Reports;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -68,7 +73,8 @@ class T3Save implements Callable<Integer> {
         StateStore store = new StateStore(settings.stateDir());
         if (!dryRun && !roster.entries().isEmpty()) store.prepare();
 
-        int failed = 0;
+        Instant started = Instant.now();
+        Map<String, Boolean> saved = new LinkedHashMap<>();
         try (RunLock lock = dryRun || roster.entries().isEmpty() ? null : RunLock.acquire(store, settings.lockWait())) {
             // Read after the lock: a restore that held it has started claudes this must see.
             Procfs procs = Procfs.read(); // once per run: every user's panes are walked in memory
@@ -77,15 +83,17 @@ class T3Save implements Callable<Integer> {
             // turn is waiting for her tmux listing. A dry run prints whole snapshots: one at a time.
             ExecutorService pool = Executors.newFixedThreadPool(dryRun ? 1 : USERS_AT_ONCE);
             try {
-                List<Future<Boolean>> each = new ArrayList<>();
-                for (Roster.Entry entry : roster.entries()) each.add(pool.submit(() -> saver.user(entry.user())));
-                for (Future<Boolean> f : each) if (!f.get()) failed++;
+                Map<String, Future<Boolean>> each = new LinkedHashMap<>();
+                for (Roster.Entry entry : roster.entries()) each.put(entry.user(), pool.submit(() -> saver.user(entry.user())));
+                for (Map.Entry<String, Future<Boolean>> f : each.entrySet()) saved.put(f.getKey(), f.getValue().get());
             } finally {
                 pool.shutdown();
             }
         }
-        if (client != null) for (Roster.Entry e : roster.entries()) Saver.tell(settings, store, e.user(), client, failed == 0);
-        return failed == 0 ? 0 : 1;
+        boolean ok = !saved.containsValue(false);
+        if (client != null) for (Roster.Entry e : roster.entries()) Saver.tell(settings, store, e.user(), client, ok);
+        if (settings.metricsDir() != null && !dryRun) Reports.save(Metrics.of("save", started), store, saved, settings.metricsDir(), Instant.now()).write(settings.metricsDir(), ok ? 0 : 1);
+        return ok ? 0 : 1;
     }
 
     /**

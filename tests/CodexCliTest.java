@@ -130,13 +130,16 @@ class CodexCliTest {
 
         long api1Lines = Files.readAllLines(api1).size();
         Files.delete(doomedFile);
+        // Gone from t3's keeping too (over its bound): KeepTest shows a kept one put back.
+        assertTrue(Files.deleteIfExists(state.resolve("kept").resolve(alice.name()).resolve("codex-" + idOf(doomedFile).toLowerCase(java.util.Locale.ROOT))),
+                "the save kept the doomed rollout");
         TestUsers.pkill("-KILL", alice); // the machine lost her server, every codex and the daemon with it
         assertTrue(Children.waitFor(() -> users.tmux(alice).socketState() != Tmux.SocketState.LIVE, Duration.ofSeconds(10)));
         Set<Path> before = rollouts();
 
         Children.Ran r = Repo.script("t3-restore.java", env, "--user", alice.name());
         assertEquals(0, r.exit(), r.all());
-        assertTrue(r.all().contains("'doomed'") && r.all().contains("rollout file is no longer under"), "why doomed came back as a shell: " + r.all());
+        assertTrue(r.all().contains("'doomed'") && r.all().contains("rollout file is no longer under") && r.all().contains("t3 kept no copy"), "why doomed came back as a shell: " + r.all());
         for (var e : Map.of("solo", solo, "api-1", api, "api-2", api).entrySet()) {
             String id = rows.get(e.getKey()).conversations().get(0).conversation();
             assertTrue(Children.waitFor(() -> codexIn(e.getKey()).map(p -> p.argv().contains(id)).orElse(false), Duration.ofSeconds(30)),

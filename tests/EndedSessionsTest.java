@@ -160,7 +160,8 @@ class EndedSessionsTest {
         Procfs.Proc me = procs.get((int) ProcessHandle.current().pid()).orElseThrow();
         long started = procs.startTime(me).getEpochSecond();
         Tmux.Server said = new Tmux.Server(me.pid(), started, BOOT);
-        assertEquals(said, Inventory.trusted(said, me.uid(), Optional.of(me), procs.bootTime()));
+        assertEquals(said.withCgroup(procs.cgroup(me.pid()).orElse(null)), Inventory.trusted(said, me.uid(), Optional.of(me), procs.bootTime()),
+                "the very server, with the cgroup /proc says it runs in");
         assertNull(Inventory.trusted(new Tmux.Server(me.pid(), started + 3600, BOOT), me.uid(), Optional.of(me), procs.bootTime()),
                 "a start time her server made up");
         assertNull(Inventory.trusted(said, me.uid() + 1, Optional.of(me), procs.bootTime()), "a pid that is not her process");

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * JBang compiles.
  */
 class HouseRulesTest {
-    static final String[] PACKAGES = {"base", "tmux", "assistant", "assistants", "claude", "codex", "gemini", "opencode", "store", "keep", "save", "restore", "heal", "install"};
+    static final String[] PACKAGES = {"base", "tmux", "assistant", "assistants", "claude", "codex", "gemini", "opencode", "store", "keep", "save", "metrics", "status", "restore", "heal", "install"};
     static final JavaClasses LIB = new ClassFileImporter().importPackages(PACKAGES);
 
     @Test
@@ -45,6 +45,9 @@ class HouseRulesTest {
                 .check(LIB);
         noClasses().that().resideInAnyPackage("tmux..", "assistant..", "assistants..", "claude..", "store..").should().dependOnClassesThat().resideInAPackage("install..")
                 .because("installing the units is the flows' business, not the model's").check(LIB);
+        noClasses().that().resideInAnyPackage("base..", "tmux..", "assistant..", "assistants..", "store..", "keep..", "save..", "restore..", "heal..", "install..")
+                .should().dependOnClassesThat().resideInAnyPackage("metrics..", "status..")
+                .because("what a run reports is read from what it did, after it: the flows call it, nothing below does").check(LIB);
         noClasses().that().resideInAnyPackage("restore..", "save..").should().dependOnClassesThat().resideInAPackage("heal..")
                 .because("heal uses a restore's planning; restore and save know nothing of heal").check(LIB);
     }

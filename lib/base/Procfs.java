@@ -134,6 +134,15 @@ public final class Procfs {
      * hierarchy), when it is still there to read: what systemd-oomd names when it kills.
      */
     public Optional<String> cgroup(int pid) {
+        return cgroupOf(root, pid);
+    }
+
+    /** As {@link #cgroup}, of this machine's /proc. */
+    public static Optional<String> cgroupOf(int pid) {
+        return cgroupOf(Path.of("/proc"), pid);
+    }
+
+    private static Optional<String> cgroupOf(Path root, int pid) {
         try {
             String v1 = null;
             for (String line : Files.readAllLines(root.resolve(pid + "/cgroup"), StandardCharsets.UTF_8)) {

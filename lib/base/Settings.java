@@ -13,7 +13,7 @@ import java.util.Map;
 public record Settings(Mode mode, Path userMap, Path stateDir, Path tmuxTmpDir, String tmuxSocket, Duration tmuxTimeout,
                        Map<String, String> assistantCommands, int keep, Duration keepFor, int healMax, Duration healWindow,
                        Duration lockWait, Duration userBudget, Resume resume, List<String> programs, Scrollback scrollback,
-                       long keepConversations) {
+                       long keepConversations, Path metricsDir) {
 
     /**
      * How a restore resumes conversations: eagerly (pressing each pane's Enter itself) or not at
@@ -71,9 +71,11 @@ public record Settings(Mode mode, Path userMap, Path stateDir, Path tmuxTmpDir, 
             "KiB of saved screen a pane, at most; 16 times this a user");
     public static final Knob KEEP_CONVERSATIONS_MAX = new Knob("T3_KEEP_CONVERSATIONS_MAX", "1024",
             "MiB of conversation files kept per user (root-only) against their assistant's own cleanup, for as long as a kept snapshot names them; 0: off");
+    public static final Knob METRICS_DIR = new Knob("T3_METRICS_DIR", "",
+            "where each run writes its Prometheus metrics (t3-tmux-<run>.prom) for node_exporter's textfile collector; unset: none");
     public static final List<Knob> KNOBS = List.of(USER_MAP, STATE_DIR, TMUX_TMPDIR, TMUX_SOCKET, TMUX_TIMEOUT, USER_BUDGET, ASSISTANT, ASSISTANT_ARGS,
             RESTORE_PROGRAMS, SCROLLBACK, SCROLLBACK_MAX, RESUME, RESUME_CONCURRENCY, RESUME_MIN_FREE, RESUME_WAIT, RESUME_USER_GAP, KEEP, KEEP_DAYS,
-            KEEP_CONVERSATIONS_MAX, HEAL_MAX, HEAL_WINDOW, LOCK_WAIT);
+            KEEP_CONVERSATIONS_MAX, HEAL_MAX, HEAL_WINDOW, LOCK_WAIT, METRICS_DIR);
 
     public static Settings fromEnvironment() {
         Mode mode = Mode.current();
@@ -135,7 +137,8 @@ public record Settings(Mode mode, Path userMap, Path stateDir, Path tmuxTmpDir, 
                         Duration.ofMillis((long) (number(env, RESUME_USER_GAP, 0, 3600) * 1000))),
                 programs(env, RESTORE_PROGRAMS),
                 scrollback((int) number(env, SCROLLBACK, 0, 100_000), (int) number(env, SCROLLBACK_MAX, 1, 1024)),
-                (long) (number(env, KEEP_CONVERSATIONS_MAX, 0, 16L << 20) * (1 << 20)));
+                (long) (number(env, KEEP_CONVERSATIONS_MAX, 0, 16L << 20) * (1 << 20)),
+                metricsDir(env));
     }
 
     /** T3_&lt;NAME&gt; and T3_&lt;NAME&gt;_ARGS as set (the assistants' names are theirs: read on asking, by {@link #command}). */
@@ -235,6 +238,14 @@ public record Settings(Mode mode, Path userMap, Path stateDir, Path tmuxTmpDir, 
         throw new IllegalArgumentException(TMUX_SOCKET.name() + " must be a socket name (letters, digits, '.', '_', '-')"
                 + (mode.system() ? "" : " or an absolute path") + ", not '" + v + "'"
                 + (mode.system() && v.startsWith("/") ? ": a path names one socket, and root looks after every user's; use a name" : ""));
+    }
+
+    /** T3_METRICS_DIR: an absolute path, or none. */
+    private static Path metricsDir(Map<String, String> env) {
+        String v = get(env, METRICS_DIR);
+        if (v.isEmpty()) return null;
+        if (!v.startsWith("/") || v.indexOf('\0') >= 0) throw new IllegalArgumentException(METRICS_DIR.name() + " must be an absolute path (node_exporter's textfile directory), not '" + v + "'");
+        return Path.of(v).normalize();
     }
 
     /** The knob's value, or {@code fallback} (a default that depends on the mode) when unset. */

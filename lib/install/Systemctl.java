@@ -53,6 +53,18 @@ public final class Systemctl {
         return run("is-active", unit).out().strip();
     }
 
+    /** These properties of {@code unit}, as systemctl show gives them (an empty value when not known); none where no manager answers. */
+    public java.util.Map<String, String> show(String unit, String... properties) {
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        if (!live()) return out;
+        Exec.Result r = run("show", "--property=" + String.join(",", properties), unit);
+        for (String line : r.out().split("\n")) {
+            int eq = line.indexOf('=');
+            if (eq > 0) out.put(line.substring(0, eq), line.substring(eq + 1));
+        }
+        return out;
+    }
+
     public Exec.Result enable(String unit) { return run("enable", unit); }
 
     public Exec.Result start(String unit) { return run("start", unit); }

@@ -50,6 +50,8 @@ public final class RestoreRun {
     private final List<Map<String, Object>> plan = Collections.synchronizedList(new ArrayList<>());
     /** Users whose sessions this run created, waiting for the resumes and their record. */
     private final List<Restorer.UserRun> runs = Collections.synchronizedList(new ArrayList<>());
+    private final List<Restorer.Restored> outcomes = Collections.synchronizedList(new ArrayList<>());
+    private java.time.Duration attachable;
 
     public RestoreRun(Settings settings, StateStore store, Request request) {
         this.settings = settings;
@@ -73,12 +75,26 @@ public final class RestoreRun {
             Log.info("nobody to restore: no roster user has a snapshot in %s", store.dir());
             return 0;
         }
+        long t0 = System.nanoTime();
+        int failed = 0;
         if (oneAtATime || entries.size() == 1) {
-            int failed = 0;
             for (Roster.Entry entry : entries) failed += userOrLog(entry, procs, null);
-            return failed;
+        } else {
+            failed = atOnce(entries, procs);
         }
-        return atOnce(entries, procs);
+        // Every session is made before any conversation starts: from here each can be attached to.
+        attachable = java.time.Duration.ofNanos(System.nanoTime() - t0);
+        return failed;
+    }
+
+    /** What each user's restore did, once recorded ({@link #resumeAndRecord}). */
+    public List<Restorer.Restored> outcomes() {
+        return List.copyOf(outcomes);
+    }
+
+    /** How long it took until every session this run made could be attached to; null when it made none. */
+    public java.time.Duration attachable() {
+        return attachable;
     }
 
     /** One user's restore; a failure is logged and counted, never stops the others. A refused request stops the run. */
@@ -195,7 +211,9 @@ public final class RestoreRun {
         int failed = 0;
         for (Restorer.UserRun run : runs) {
             try {
-                failed += Restorer.finish(run, resumed, settings, crashes);
+                Restorer.Restored done = Restorer.finish(run, resumed, settings, crashes);
+                outcomes.add(done);
+                failed += done.failed();
             } catch (Exception e) {
                 Log.error("%s: could not record the restore: %s", run.account().name(), Cli.describe(e));
                 failed++;

@@ -269,7 +269,7 @@ public final class Restorer {
      * After the resumes: which started assistants fell through at once (and why), the rows recorded,
      * one line for the journal. Returns how many rows failed.
      */
-    public static int finish(UserRun run, Resumer.Result resumed, Settings settings, ServerCrash crashes) throws Exception {
+    public static Restored finish(UserRun run, Resumer.Result resumed, Settings settings, ServerCrash crashes) throws Exception {
         String user = run.account().name();
         List<Resumer.Waiting> pressed = run.waiting().stream().filter(resumed.pressed()::contains).toList();
         Map<String, String> didNotStart = ResumeCheck.failedToStart(run.tmux(), run.account(), pressed, settings, RESUME_CHECK);
@@ -297,8 +297,12 @@ public final class Restorer {
                     run.steps().size(), run.wanted().from(), pressed.size() - didNotStart.size(), waitingForEnter,
                     waitingForEnter == 0 || resumed.why().isEmpty() ? "" : " (" + resumed.why() + ")", live, run.failed() == 0 ? "" : ", " + run.failed() + " failed");
         }
-        return run.failed() + run.wanted().problems().size() + unrecorded;
+        return new Restored(user, run.back().size(), pressed.size() - didNotStart.size(), waitingForEnter,
+                run.failed() + run.wanted().problems().size() + unrecorded);
     }
+
+    /** What one user's restore did: sessions brought back, conversations resumed, left waiting for Enter, rows that failed. */
+    public record Restored(String user, int back, int resumed, int waiting, int failed) {}
 
     /**
      * Strikes {@code sessions} off what the user is owed; returns 1 when that cannot be written (a

@@ -102,7 +102,6 @@ public final class Inventory {
                     account.name(), account.name(), String.join(", ", dropped));
         }
         Tmux.Server server = trusted(listing.server(), account.uid(), procs.get(listing.server() == null ? -1 : listing.server().pid()), procs.bootTime());
-        if (server != null) server = server.withCgroup(procs.cgroup(server.pid()).orElse(null));
         return new Tmux.Listing(listing.status(), sessions, listing.detail(), panes, server);
     }
 
@@ -114,7 +113,8 @@ public final class Inventory {
     public static Tmux.Server trusted(Tmux.Server said, int uid, Optional<Procfs.Proc> proc, java.time.Instant bootTime) {
         if (said == null || proc.isEmpty() || proc.get().uid() != uid) return null;
         long started = Procfs.startTime(proc.get(), bootTime).getEpochSecond();
-        return Math.abs(started - said.start()) <= 2 ? said : null;
+        // With the cgroup it runs in: systemd-oomd names that when it kills (ServerCrash).
+        return Math.abs(started - said.start()) <= 2 ? said.withCgroup(Procfs.cgroupOf(said.pid()).orElse(null)) : null;
     }
 
     /** The pane pid of a session whose pane has no process we trust: no process has it. */

@@ -61,7 +61,8 @@ public final class EndedSessions {
      */
     public static Turnover of(List<SavedSession> previous, Tmux.Server was, Tmux.Server now, Set<String> live, Set<String> leave,
                               Function<Tmux.Server, Optional<String>> crash, Instant at, Duration keepFor) {
-        boolean newServer = was != null && now != null && !was.equals(now);
+        // By key (pid, start, boot): a server whose cgroup one record knows and the other does not is the same server.
+        boolean newServer = was != null && now != null && !was.key().equals(now.key());
         boolean keptBefore = previous.stream().anyMatch(r -> r.ended() != null);
         if (!newServer && !keptBefore) return NONE;
         Ended end = null;

@@ -94,6 +94,28 @@ public final class HealLedger {
 
     public void waited() { count("waited"); }
 
+    /** The running counts the ledger keeps: conversations healed, waits for a busy pane, crash loops given up on, servers brought back. */
+    public static final java.util.List<String> COUNTS = java.util.List.of("healed", "waited", "gave-up", "servers-healed");
+
+    /** How many of {@code what} (one of {@link #COUNTS}) heal has done for this user, ever. */
+    public long counted(String what) {
+        return doc.path("counts").path(what).asLong(0);
+    }
+
+    /** How many times heal acted with {@code outcome} ("healed", "gave-up", "server-healed") since {@code since} (this boot's entries only). */
+    public long since(String outcome, Instant since) {
+        long n = 0;
+        for (JsonNode e : entries()) {
+            if (!e.path("outcome").asText().equals(outcome)) continue;
+            try {
+                if (!Instant.parse(e.path("time").asText()).isBefore(since)) n++;
+            } catch (java.time.format.DateTimeParseException x) {
+                // not a time: not counted
+            }
+        }
+        return n;
+    }
+
     /** A record heal will not act on: its conversation runs again, or it was dealt with with another record. */
     public void superseded(String record, String conversation, Instant now) {
         entry(record, conversation, "superseded", now);

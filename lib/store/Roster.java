@@ -109,7 +109,10 @@ public final class Roster {
     }
 
     /** The roster for this run, or why the request cannot be served (bad --user: exit 2). */
-    public record Resolution(List<Entry> entries, String usageError) {}
+    public record Resolution(List<Entry> entries, String usageError) {
+        /** The users, in the roster's order. */
+        public List<String> users() { return entries.stream().map(Entry::user).toList(); }
+    }
 
     /**
      * The users this run looks after: the map (or, as root without one, {@code discover}), narrowed to
