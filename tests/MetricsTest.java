@@ -86,6 +86,14 @@ class MetricsTest {
 
     String u() { return "{user=\"" + alice.name() + "\"}"; }
 
+    /** t3-reconcile over this checkout, with the test's settings, without building. */
+    Children.Ran reconcile(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(Repo.ROOT.resolve("jbang").toString(), "--quiet", Repo.ROOT.resolve("t3-reconcile.java").toString(),
+                "--no-build", "--checkout", Repo.ROOT.toString()));
+        cmd.addAll(List.of(args));
+        return Children.run(cmd, env, Repo.ROOT, Duration.ofMinutes(5));
+    }
+
     @Test
     @Order(1)
     void aSaveSaysWhatTheLogSays() throws Exception {
@@ -159,9 +167,7 @@ class MetricsTest {
     @Test
     @Order(4)
     void reconcileSaysTheDriftItFound() throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Repo.ROOT.resolve("jbang").toString(), "--quiet", Repo.ROOT.resolve("t3-reconcile.java").toString(),
-                "--check", "--no-build", "--checkout", Repo.ROOT.toString()));
-        Children.Ran r = Children.run(cmd, env, Repo.ROOT, Duration.ofMinutes(5));
+        Children.Ran r = reconcile("--check");
         Matcher found = Pattern.compile("(\\d+) drift\\(s\\) found").matcher(r.all());
         int drift = found.find() ? Integer.parseInt(found.group(1)) : 0;
         Map<String, Double> m = read("reconcile");
@@ -173,9 +179,7 @@ class MetricsTest {
     @Test
     @Order(6)
     void theStatusScreenShowsWhatTheStateDirHoldsAndWhatIsLive() throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Repo.ROOT.resolve("jbang").toString(), "--quiet", Repo.ROOT.resolve("t3-reconcile.java").toString(),
-                "--status", "--no-build", "--checkout", Repo.ROOT.toString()));
-        Children.Ran text = Children.run(cmd, env, Repo.ROOT, Duration.ofMinutes(5));
+        Children.Ran text = reconcile("--status");
         assertEquals(0, text.exit(), text.all());
         List<String> row = text.out().lines().filter(l -> l.startsWith(alice.name() + " ")).map(l -> List.of(l.split(" {2,}"))).findFirst()
                 .orElseThrow(() -> new AssertionError("a line for her: " + text.out()));
@@ -183,8 +187,7 @@ class MetricsTest {
         assertTrue(text.out().contains("drift: "), text.out());
         assertFalse(text.out().contains("\u001b["), "no colour where stdout is not a terminal");
 
-        cmd.add("--json");
-        Children.Ran json = Children.run(cmd, env, Repo.ROOT, Duration.ofMinutes(5));
+        Children.Ran json = reconcile("--status", "--json");
         assertEquals(0, json.exit(), json.all());
         var doc = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out());
         var her = doc.path("users").get(0);

@@ -34,10 +34,8 @@ class RebootTest {
         String cannot = Container.cannotBoot();
         assumeTrue(cannot == null, cannot);
         long t0 = System.nanoTime();
-        Path m2 = Container.warmJBangRepo();
         Path javaHome = Path.of(System.getProperty("java.home")).toRealPath();
-        List<String> binds = new ArrayList<>(Container.jdkBinds());
-        binds.addAll(List.of("--bind-ro=" + Repo.ROOT.toRealPath() + ":" + CHECKOUT, "--bind=" + m2 + ":" + UNIT_ENV.get("JBANG_REPO")));
+        List<String> binds = Container.operatorBinds(CHECKOUT, UNIT_ENV.get("JBANG_REPO"));
 
         try (Container c = Container.create(binds)) {
             // What an operator puts in place: settings, the roster, the claude binary.

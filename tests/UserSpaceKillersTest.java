@@ -24,10 +24,8 @@ class UserSpaceKillersTest {
         String cannot = Container.cannotBoot();
         assumeTrue(cannot == null, cannot);
         long t0 = System.nanoTime();
-        Path m2 = Container.warmJBangRepo();
         Path javaHome = Path.of(System.getProperty("java.home")).toRealPath();
-        List<String> binds = new ArrayList<>(Container.jdkBinds());
-        binds.addAll(List.of("--bind-ro=" + Repo.ROOT.toRealPath() + ":" + CHECKOUT, "--bind=" + m2 + ":" + RebootTest.UNIT_ENV.get("JBANG_REPO")));
+        List<String> binds = Container.operatorBinds(CHECKOUT, RebootTest.UNIT_ENV.get("JBANG_REPO"));
         try (Container c = Container.create(binds)) {
             Files.writeString(c.dir.resolve("etc/default/t3-tmux"), "JAVA_HOME=" + javaHome + "\n");
             Files.writeString(c.dir.resolve("etc/ttyd-user-map"), "alice@example=alice\n");

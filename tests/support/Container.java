@@ -72,6 +72,17 @@ public final class Container implements AutoCloseable {
         return m2;
     }
 
+    /**
+     * What an operator's install needs bound in: the JDK, this checkout read-only at
+     * {@code checkout}, and the warmed Maven repository at {@code jbangRepo} (the units' JBANG_REPO).
+     */
+    public static List<String> operatorBinds(String checkout, String jbangRepo) throws Exception {
+        Path m2 = warmJBangRepo();
+        List<String> binds = new java.util.ArrayList<>(jdkBinds());
+        binds.addAll(List.of("--bind-ro=" + Repo.ROOT.toRealPath() + ":" + checkout, "--bind=" + m2 + ":" + jbangRepo));
+        return binds;
+    }
+
     /** A fresh copy of the cached rootfs (built first when absent), with these bind mounts. */
     public static Container create(List<String> binds) throws Exception {
         Path rootfs = cachedRootfs();
