@@ -242,6 +242,60 @@ class KeepTest {
                 "the conversation is resumed in its session: " + r.all());
     }
 
+    /** A file only t3 still has is never released for the bound: nothing could replace it. */
+    @Test
+    @Order(7)
+    void aFileOnlyT3StillHasOutlivesALowerBound() throws Exception {
+        String id = started("only");
+        Path t = transcript(id);
+        Children.asUser(alice, "sh", "-c", "head -c 2000000 /dev/zero | tr '\\0' x >> \"$1\"", "sh", t.toString());
+        Children.Ran saved = save(Map.of());
+        assertEquals(0, saved.exit(), saved.all());
+        assertTrue(kept(state).entry("claude", id).isPresent(), saved.all());
+        Children.asUser(alice, "rm", t.toString());
+        Children.Ran r = save(Map.of("T3_KEEP_CONVERSATIONS_MAX", "1"));
+        assertEquals(0, r.exit(), r.all());
+        Kept k = kept(state);
+        Kept.Entry e = k.entry("claude", id).orElseThrow(() -> new AssertionError("released for the bound: " + r.all()));
+        assertTrue(Files.size(k.file(e)) >= 2_000_000, "whole");
+        assertTrue(r.all().contains("only t3 still has take more than T3_KEEP_CONVERSATIONS_MAX"), r.all());
+    }
+
+    /** Off (0) releases everything; on again, what only older snapshots name is kept again, not just the newest's. */
+    @Test
+    @Order(8)
+    void offReleasesEverythingAndOnAgainKeepsWhatOlderSnapshotsName() throws Exception {
+        String id = started("older");
+        assertEquals(0, save(Map.of()).exit());
+        assertTrue(users.tmux(alice).run("kill-session", "-t", "=older").ok());
+        assertEquals(0, save(Map.of()).exit());
+        assertTrue(new StateStore(state).history(alice.name()).readNewest().rows().stream().noneMatch(x -> x.session().equals("older")));
+        Children.Ran off = save(Map.of("T3_KEEP_CONVERSATIONS_MAX", "0"));
+        assertEquals(0, off.exit(), off.all());
+        assertFalse(Files.exists(new StateStore(state).keptIndex(alice.name())), off.all());
+        try (var files = Files.list(kept(state).dir())) {
+            assertEquals(List.of(), files.toList(), "every kept file released");
+        }
+        Children.Ran on = save(Map.of());
+        assertEquals(0, on.exit(), on.all());
+        assertTrue(kept(state).entry("claude", id).isPresent(), "kept again from the older snapshot that names it: " + on.all());
+    }
+
+    /** A folder on the way to her file that is a symlink: neither linked nor copied (link(2) would follow it). */
+    @Test
+    @Order(9)
+    void aFileReachedThroughASymlinkedFolderIsNotKept() throws Exception {
+        Path projects = alice.home().resolve(".claude/projects"), moved = alice.home().resolve("elsewhere-projects");
+        Children.asUser(alice, "mv", projects.toString(), moved.toString());
+        Children.asUser(alice, "ln", "-s", moved.toString(), projects.toString());
+        String id = started("via-link");
+        assertTrue(Files.exists(moved.resolve(alice.home().resolve("proj").toString().replace('/', '-')).resolve(id + ".jsonl"))
+                || Files.list(moved).anyMatch(d -> Files.exists(d.resolve(id + ".jsonl"))), "the fake claude wrote it through the link");
+        Children.Ran r = save(Map.of());
+        assertEquals(0, r.exit(), r.all());
+        assertTrue(kept(state).entry("claude", id).isEmpty(), "not kept through a symlinked folder: " + kept(state).entries());
+    }
+
     @Test
     @Order(5)
     void anIndexEntryThatPointsOutOfHerHomeIsDropped() throws Exception {

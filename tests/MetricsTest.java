@@ -109,7 +109,7 @@ class MetricsTest {
         assertEquals(1.0, m.get("t3_tmux_save_succeeded" + u()));
         assertEquals(1.0, m.get("t3_tmux_kept_conversation_files" + u()), "its transcript is kept");
         double last = m.get("t3_tmux_save_last_success_timestamp_seconds" + u());
-        assertTrue(last >= before.getEpochSecond() && last <= Instant.now().getEpochSecond(), "now: " + last);
+        assertTrue(last >= before.getEpochSecond() && last <= Instant.now().toEpochMilli() / 1000.0, "now: " + last);
         assertEquals(0.0, m.get("t3_tmux_run_exit_status{run=\"save\"}"));
         assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(Metrics.file(metrics, "save"))), "node_exporter reads it as its own user");
     }
@@ -118,8 +118,13 @@ class MetricsTest {
     @Order(2)
     void aFileIsOnlyEverReplacedWholeAndAFailedSaveKeepsTheTimeOfTheLastGoodOne() throws Exception {
         Path f = Metrics.file(metrics, "save");
-        Object inode = Files.getAttribute(f, "unix:ino");
+        double first = read("save").get("t3_tmux_save_last_success_timestamp_seconds" + u());
+        Thread.sleep(1100);
+        Children.Ran same = Repo.script("t3-save.java", env);
+        assertTrue(same.all().contains("unchanged: nothing written"), same.all());
         double last = read("save").get("t3_tmux_save_last_success_timestamp_seconds" + u());
+        assertTrue(last >= first + 1, "a save that wrote nothing succeeded all the same: " + first + " then " + last);
+        Object inode = Files.getAttribute(f, "unix:ino");
         Thread.sleep(1100);
         // Her server stops answering: her save fails (her last snapshot kept), and says so.
         int server = users.serverPid(alice);

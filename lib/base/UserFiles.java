@@ -180,6 +180,30 @@ public final class UserFiles {
         }
     }
 
+    /**
+     * The file key (inode) of what lies at {@code file} (absolute) when the path is walked from /
+     * one directory at a time, never through a symlink; empty when the walk fails. Within
+     * {@link #READ_DEADLINE}: a directory on the way may be a FIFO swapped in.
+     */
+    public static Optional<Object> keyAt(Path file) {
+        Future<Object> look = READER.submit(() -> {
+            try (SecureDirectoryStream<Path> dir = openDirNoFollow(file.getParent())) {
+                return dir.getFileAttributeView(file.getFileName(), BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).readAttributes().fileKey();
+            }
+        });
+        try {
+            return Optional.ofNullable(look.get(READ_DEADLINE.toMillis(), TimeUnit.MILLISECONDS));
+        } catch (TimeoutException e) {
+            look.cancel(true);
+            return Optional.empty();
+        } catch (ExecutionException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
     /** Whether {@code file} is a regular file (no symlink) owned by {@code uid}. */
     public static boolean isOwnedRegularFile(Path file, int uid) {
         try {

@@ -17,11 +17,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import store.History;
 import store.SavedPane;
 import store.SavedSession;
@@ -30,18 +31,21 @@ import store.StateStore;
 /**
  * Keeps the file of every conversation a kept snapshot names, against its assistant's own
  * cleanup (claude deletes transcripts untouched for 30 days, FACTS): after a save, a copy (or
- * hard link) of each in {@link Kept}, refreshed when it changed, released when retention has
- * let go of every snapshot naming it, within {@code T3_KEEP_CONVERSATIONS_MAX} a user (the
- * conversations of newer snapshots first). The user's files are read as every file of hers:
- * no symlink, hers only, bounded, with a deadline.
+ * hard link) of each in {@link Kept}, refreshed when it changed, released when retention has let
+ * go of every snapshot naming it. Within {@code T3_KEEP_CONVERSATIONS_MAX} a user, a file only
+ * t3 still has first (it is never released for the bound: nothing could replace it), then the
+ * conversations of newer snapshots. The user's files are read as every file of hers: no
+ * symlink, hers only, bounded, with a deadline for each and for the pass.
  */
 public final class Keeper {
     /** Every kept file is looked at again this often even when no snapshot changed: a conversation's file grows without one. */
     static final Duration RECHECK = Duration.ofHours(1);
-    /** A copy of a file still being written is refreshed once it has rested this long: a busy conversation is copied once a burst, not every save. */
-    static final Duration SETTLED = Duration.ofHours(1);
+    /** A copy (not a link) of a changed file is taken again at most this often: a busy conversation is copied hourly, not every save. */
+    static final Duration RECOPY = Duration.ofHours(1);
     /** No one file is kept past this, whatever the user's bound. */
     public static final long FILE_MAX = 256L << 20;
+    /** One user's pass may take this long (a FIFO swapped in costs a file its 20 s); what is left waits for the next. */
+    static final Duration PASS_DEADLINE = Duration.ofSeconds(60);
 
     private final Accounts.Account account;
     private final Kept kept;
@@ -54,42 +58,113 @@ public final class Keeper {
     }
 
     /**
-     * After a save of {@code account}: keeps what {@code history}'s snapshots name. Every pass
-     * reads the newest snapshot ({@code newest}, named {@code newestName}); only the first (no
-     * index yet) reads them all. Runs when {@code changed} (a snapshot was written or pruned) or
-     * every {@link #RECHECK}. Never fails the save: what went wrong is said.
+     * After a save of {@code account} (or one that found no server: her files are hers all the
+     * same): keeps what {@code history}'s snapshots name. Runs when {@code changed} (a snapshot was
+     * written or pruned), the bound changed, or every {@link #RECHECK}; reads the newest snapshot, and every snapshot
+     * only the first time (no index yet) or once the bound was raised. Never fails the save: what
+     * went wrong is said.
      */
     public static void afterSave(StateStore store, Accounts.Account account, long budget, History history, boolean changed, Instant now) {
         String user = account.name();
         try {
-            // The index is written at the end of every pass: its mtime says when the last one ran, without reading it.
-            Path index = store.keptIndex(user);
-            if (!changed && budget > 0 && Files.isRegularFile(index, LinkOption.NOFOLLOW_LINKS)
-                    && now.toEpochMilli() - Files.getLastModifiedTime(index, LinkOption.NOFOLLOW_LINKS).toMillis() < RECHECK.toMillis()) return;
             Kept kept = Kept.read(store, user);
+            // A bound other than the last pass's (lowered, or raised) is looked at now, not within the hour.
+            if (!changed && budget > 0 && kept.found() && budget == kept.budget() && now.toEpochMilli() - kept.checked() < RECHECK.toMillis()) return;
             if (budget <= 0) {
-                if (!kept.entries().isEmpty()) {
-                    for (Kept.Entry e : kept.entries()) kept.release(e);
-                    kept.write();
+                if (kept.found()) {
+                    kept.clear();
                     Log.info("%s: T3_KEEP_CONVERSATIONS_MAX is 0: released every kept conversation file", user);
                 }
                 return;
             }
-            if (kept.found() && !changed && now.toEpochMilli() - kept.checked() < RECHECK.toMillis()) return;
+            StateStore.mkdirPrivate(store.keptDir(user).getParent());
+            StateStore.mkdirPrivate(store.keptDir(user));
             new Keeper(account, kept, budget).pass(history, now);
         } catch (IOException | RuntimeException e) {
-            Log.warn("%s: the snapshot is saved; its conversation files are not kept this time: %s", user, Cli.describe(e));
+            Log.warn("%s: her conversation files are not kept this time: %s", user, Cli.describe(e));
         }
     }
 
     /** A conversation a snapshot names: its pane (assistant, id, home) and the newest snapshot naming it. */
     private record Named(SavedPane pane, String snapshot) {}
 
+    /**
+     * A conversation to keep: its key, the newest snapshot naming it, its assistant and where its
+     * file is now ({@code now}: null when gone or not known now), and its entry when one is kept.
+     */
+    private record Candidate(String key, String seen, Assistant assistant, Found now, Kept.Entry entry) {
+        /** Only t3 has it now: her file is gone. */
+        boolean irreplaceable() { return now == null && entry != null; }
+
+        long size() { return now != null ? now.size() : entry != null ? entry.size() : 0; }
+
+        long modified() { return now != null ? now.modified() : entry != null ? entry.modified() : 0; }
+    }
+
+    /** Her file as it is now: under the trusted {@code home}, its size, mtime (ms) and inode. */
+    private record Found(Path home, Path file, long size, long modified, String inode) {}
+
     private void pass(History history, Instant now) throws IOException {
+        Instant deadline = now.plus(PASS_DEADLINE);
         List<History.Snapshot> all = history.list();
+        String oldest = all.isEmpty() ? null : all.get(all.size() - 1).name();
+        Map<String, Named> named = named(history, all, !kept.found() || budget > kept.budget());
+        int released = releaseUnnamed(named, oldest);
+
+        List<Candidate> candidates = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (Named n : named.values()) {
+            Candidate c = candidate(n);
+            if (c != null && seen.add(c.key())) candidates.add(c);
+        }
+        for (Kept.Entry e : kept.entries()) {
+            if (seen.add(e.key())) candidates.add(new Candidate(e.key(), e.seen(), null, null, e));
+        }
+        candidates.sort(Comparator.comparing(Candidate::irreplaceable).reversed()
+                .thenComparing(Comparator.comparing(Candidate::seen).reversed())
+                .thenComparing(Comparator.comparingLong(Candidate::modified).reversed()));
+
+        long used = 0;
+        int fresh = 0, late = 0;
+        List<String> over = new ArrayList<>(), overOnly = new ArrayList<>();
+        for (Candidate c : candidates) {
+            if (c.irreplaceable()) {
+                // Never released for the bound: nothing could replace it. Counted, and said when over.
+                used += c.size();
+                kept.put(c.entry().seen(c.seen()));
+                if (used > budget) overOnly.add(c.key());
+                continue;
+            }
+            if (c.now() == null) continue; // gone, and nothing kept: --list names it lost
+            // A link to a file she still has costs no disk of ours; a copy costs its size.
+            long room = Math.min(FILE_MAX, budget - used);
+            boolean linkedStill = c.entry() != null && c.entry().linked() && c.entry().inode().equals(c.now().inode());
+            if (!linkedStill && c.size() > room) {
+                over.add(c.key());
+                if (c.entry() != null) kept.release(c.entry());
+                continue;
+            }
+            if (Instant.now().isAfter(deadline)) {
+                late++;
+                if (c.entry() != null) kept.put(c.entry().seen(c.seen()));
+                continue;
+            }
+            Optional<Kept.Entry> e = keep(c, room, now);
+            if (e.isEmpty()) continue;
+            if (e.get() != c.entry()) fresh++;
+            if (!e.get().linked()) used += e.get().size();
+        }
+        int strays = kept.removeStrays();
+        kept.checked(now.toEpochMilli(), budget);
+        kept.write();
+        say(used, fresh, released, strays, late, over, overOnly);
+    }
+
+    /** The conversations the snapshots name, each with the newest naming it: the newest snapshot's, or ({@code every}) every one's. */
+    private Map<String, Named> named(History history, List<History.Snapshot> all, boolean every) {
         Map<String, Named> named = new LinkedHashMap<>();
-        // Oldest first, so the newest snapshot naming a conversation is the one remembered.
-        List<History.Snapshot> read = kept.found() ? all.stream().limit(1).toList() : reversed(all);
+        List<History.Snapshot> read = new ArrayList<>(every ? all : all.stream().limit(1).toList());
+        java.util.Collections.reverse(read); // oldest first: the newest naming a conversation is remembered
         for (History.Snapshot s : read) {
             try {
                 for (SavedSession row : history.read(s).rows()) {
@@ -99,8 +174,11 @@ public final class Keeper {
                 Log.warn("%s: cannot read snapshot %s to keep its conversations: %s", account.name(), s.file(), Cli.describe(e));
             }
         }
-        String oldest = all.isEmpty() ? null : all.get(all.size() - 1).name();
-        // Released: what no kept snapshot names any more (every snapshot naming it was older than the oldest left).
+        return named;
+    }
+
+    /** Releases what no kept snapshot names any more (every snapshot naming it is older than the oldest left). */
+    private int releaseUnnamed(Map<String, Named> named, String oldest) throws IOException {
         int released = 0;
         for (Kept.Entry e : kept.entries()) {
             if (named.containsKey(e.key())) continue;
@@ -109,158 +187,124 @@ public final class Keeper {
                 released++;
             }
         }
-        // Newer snapshots' conversations first, then the most recently written; each within the bound.
-        List<Candidate> candidates = new ArrayList<>();
-        Map<String, Candidate> byKey = new HashMap<>();
-        for (Named n : named.values()) {
-            Candidate c = candidate(n);
-            if (c != null) {
-                candidates.add(c);
-                byKey.put(c.key(), c);
-            }
-        }
-        for (Kept.Entry e : kept.entries()) {
-            if (!byKey.containsKey(e.key())) candidates.add(new Candidate(e.key(), e.seen(), null, null, null, e.size(), e.modified(), e));
-        }
-        candidates.sort(Comparator.comparing(Candidate::seen).reversed().thenComparing(Comparator.comparingLong(Candidate::modified).reversed()));
-        long used = 0;
-        int fresh = 0, over = 0, gone = 0;
-        List<String> overNames = new ArrayList<>();
-        for (Candidate c : candidates) {
-            long size = c.size();
-            if (size > Math.min(budget, FILE_MAX) || used + size > budget) {
-                over++;
-                if (overNames.size() < 5) overNames.add(c.key());
-                if (c.entry() != null) kept.release(c.entry());
-                continue;
-            }
-            used += size;
-            if (c.file() == null) {
-                if (c.entry() != null) kept.put(c.entry().seen(c.seen()));
-                else gone++;
-                continue;
-            }
-            if (keep(c, now)) fresh++;
-        }
-        kept.checked(now.toEpochMilli());
-        kept.write();
-        if (fresh + released + over > 0) {
-            Log.info("%s: conversation files kept: %d (%d MiB of %d), %d refreshed now, %d released (no kept snapshot names them)",
-                    account.name(), kept.entries().size(), used >> 20, budget >> 20, fresh, released);
-        }
-        if (over > 0) {
-            Log.warn("%s: %d conversation file(s) not kept, over T3_KEEP_CONVERSATIONS_MAX (%d MiB) or %d MiB a file: %s%s; raise it to keep them",
-                    account.name(), over, budget >> 20, FILE_MAX >> 20, String.join(", ", overNames), over > overNames.size() ? ", …" : "");
-        }
+        return released;
     }
-
-    /**
-     * A conversation to keep: its key, newest snapshot, assistant, the home and file it is in now
-     * (null: gone, or not known now), its size and mtime, and its entry when one is kept already.
-     */
-    private record Candidate(String key, String seen, Assistant assistant, Path home, Path file, long size, long modified, Kept.Entry entry) {}
 
     /** What is known of the conversation {@code n} names; null for one this release cannot keep (an unknown assistant, a database row). */
     private Candidate candidate(Named n) {
         SavedPane p = n.pane();
         Optional<Assistant> a = Assistants.named(p.assistant());
-        Kept.Entry entry = kept.entry(p.assistant(), p.conversation()).orElse(null);
         if (a.isEmpty() || !a.get().isId(p.conversation()) || !Kept.nameable(a.get().name(), p.conversation())) return null;
+        String key = Kept.key(p.assistant(), p.conversation());
+        Kept.Entry entry = kept.entry(p.assistant(), p.conversation()).orElse(null);
         Path homeDir = p.home() != null ? Path.of(p.home()) : a.get().defaultHome(account);
         Optional<Path> home = UserFiles.trustedDir(homeDir, account.uid());
         Optional<Path> file;
         try {
             file = home.flatMap(h -> a.get().file(account, h, p.conversation()));
         } catch (CannotTell e) {
-            file = Optional.empty();
+            // Not known now is not gone: what is kept stays as it is, and is not released for the bound.
+            return entry == null ? null : new Candidate(key, n.snapshot(), a.get(), null, entry);
         }
-        if (file.isEmpty()) {
-            return entry == null ? new Candidate(Kept.key(p.assistant(), p.conversation()), n.snapshot(), a.get(), null, null, 0, 0, null)
-                    : new Candidate(entry.key(), n.snapshot(), a.get(), null, null, entry.size(), entry.modified(), entry);
-        }
-        Map<String, Object> attrs;
+        // Below its home with no "..": where a put-back can write it again (a folder of the home symlinked elsewhere is not).
+        if (file.isEmpty() || !file.get().startsWith(home.get()) || file.get().equals(home.get())) return new Candidate(key, n.snapshot(), a.get(), null, entry);
         try {
-            attrs = Files.readAttributes(file.get(), "unix:size,lastModifiedTime,fileKey", LinkOption.NOFOLLOW_LINKS);
+            Map<String, Object> attrs = Files.readAttributes(file.get(), "unix:size,lastModifiedTime,fileKey", LinkOption.NOFOLLOW_LINKS);
+            return new Candidate(key, n.snapshot(), a.get(), new Found(home.get(), file.get(), ((Number) attrs.get("size")).longValue(),
+                    ((java.nio.file.attribute.FileTime) attrs.get("lastModifiedTime")).toMillis(), String.valueOf(attrs.get("fileKey"))), entry);
         } catch (IOException e) {
-            return entry == null ? null : new Candidate(entry.key(), n.snapshot(), a.get(), null, null, entry.size(), entry.modified(), entry);
+            return new Candidate(key, n.snapshot(), a.get(), null, entry);
         }
-        long size = ((Number) attrs.get("size")).longValue();
-        long modified = ((java.nio.file.attribute.FileTime) attrs.get("lastModifiedTime")).toMillis();
-        return new Candidate(Kept.key(p.assistant(), p.conversation()), n.snapshot(), a.get(), home.get(), file.get(), size, modified, entry);
     }
 
-    /** Keeps {@code c}'s file now when it is not kept as it is (a copy of a file still being written: once it rests); true when it did. */
-    private boolean keep(Candidate c, Instant now) throws IOException {
+    /**
+     * Keeps {@code c}'s file within {@code room} bytes, unless what is kept is it as it is (a link
+     * to that very inode; a copy of that size and mtime) or a copy taken within {@link #RECOPY}.
+     * Returns the entry now kept (the old one when nothing was done); empty when none is.
+     */
+    private Optional<Kept.Entry> keep(Candidate c, long room, Instant now) throws IOException {
         Kept.Entry e = c.entry();
-        String inode = inode(c.file());
+        Found f = c.now();
         if (e != null && Files.exists(kept.file(e), LinkOption.NOFOLLOW_LINKS)) {
-            boolean same = e.linked() ? inode.equals(e.inode()) : e.size() == c.size() && e.modified() == c.modified();
-            boolean resting = now.toEpochMilli() - c.modified() >= SETTLED.toMillis();
-            if (same || !e.linked() && !resting) {
-                kept.put(new Kept.Entry(e.assistant(), e.id(), e.home(), e.path(), e.linked() ? c.size() : e.size(),
-                        e.linked() ? c.modified() : e.modified(), e.inode(), e.linked(), c.seen()));
-                return false;
+            boolean same = e.linked() ? f.inode().equals(e.inode()) : e.size() == f.size() && e.modified() == f.modified();
+            boolean recent = !e.linked() && now.toEpochMilli() - Files.getLastModifiedTime(kept.file(e), LinkOption.NOFOLLOW_LINKS).toMillis() < RECOPY.toMillis();
+            if (same || recent) {
+                Kept.Entry stays = e.linked() ? e.sized(f.size(), f.modified()).seen(c.seen()) : e.seen(c.seen());
+                kept.put(stays);
+                return Optional.of(stays);
             }
         }
-        Kept.Entry made = new Kept.Entry(c.assistant().name(), c.key().substring(c.key().indexOf(' ') + 1), c.home().toString(),
-                c.home().relativize(c.file()).toString(), c.size(), c.modified(), inode, false, c.seen());
+        String id = c.key().substring(c.key().indexOf(' ') + 1);
+        Kept.Entry made = new Kept.Entry(c.assistant().name(), id, f.home().toString(), f.home().relativize(f.file()).toString(), f.size(), f.modified(),
+                f.inode(), false, c.seen());
         Path target = kept.file(made);
-        StateStore.mkdirPrivate(target.getParent());
         Path tmp = target.resolveSibling(".t3-keep-" + Long.toHexString(System.nanoTime()) + ".tmp");
         try {
-            boolean linked = link(c, tmp, inode);
-            if (!linked && !UserFiles.copyBounded(c.file(), account.uid(), c.home(), Math.min(budget, FILE_MAX), tmp)) {
-                Log.warn("%s: %s conversation %s: its file %s could not be kept (not hers, swapped, too big, or too slow); a copy kept before stays",
-                        account.name(), c.assistant().name(), made.id(), c.file());
+            boolean linked = link(f, tmp);
+            if (!linked && !UserFiles.copyBounded(f.file(), account.uid(), f.home(), room, tmp)) {
+                Log.warn("%s: %s conversation %s: its file %s could not be kept (not hers, swapped, over %d MiB, or too slow); what was kept before stays",
+                        account.name(), c.assistant().name(), id, f.file(), room >> 20);
                 if (e != null) kept.put(e.seen(c.seen()));
-                return false;
+                return Optional.ofNullable(e);
             }
+            // What was written is what counts against the bound, not what the file said before.
+            long size = Files.size(tmp);
             if (!linked) Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            kept.put(new Kept.Entry(made.assistant(), made.id(), made.home(), made.path(), made.size(), made.modified(), made.inode(), linked, made.seen()));
-            return true;
+            Kept.Entry now2 = new Kept.Entry(made.assistant(), id, made.home(), made.path(), size, made.modified(), made.inode(), linked, made.seen());
+            kept.put(now2);
+            return Optional.of(now2);
         } finally {
             Files.deleteIfExists(tmp);
         }
     }
 
     /**
-     * A hard link to her very file at {@code tmp}, where the state dir shares its file system;
-     * believed only when the link is the inode that was looked at (a directory swapped meanwhile
-     * would have given another), a regular file of hers. False: copy instead.
+     * A hard link to her very file at {@code tmp}, where the state dir shares its file system.
+     * Believed only when the link is the inode that was looked at, a regular file of hers, and that
+     * inode is what a walk from / that follows no symlink finds at her file's path: link(2) follows
+     * a symlinked folder on the way, and would keep a file of hers from anywhere. False: copy instead.
      */
-    private boolean link(Candidate c, Path tmp, String inode) {
+    private boolean link(Found f, Path tmp) {
         try {
-            Object dev = Files.getAttribute(c.file(), "unix:dev", LinkOption.NOFOLLOW_LINKS);
+            Object dev = Files.getAttribute(f.file(), "unix:dev", LinkOption.NOFOLLOW_LINKS);
             if (!dev.equals(Files.getAttribute(tmp.getParent(), "unix:dev", LinkOption.NOFOLLOW_LINKS))) return false;
-            Files.createLink(tmp, c.file());
+            Files.createLink(tmp, f.file());
             Map<String, Object> a = Files.readAttributes(tmp, "unix:uid,isRegularFile,fileKey", LinkOption.NOFOLLOW_LINKS);
-            if (Boolean.TRUE.equals(a.get("isRegularFile")) && Integer.valueOf(account.uid()).equals(a.get("uid")) && inode.equals(String.valueOf(a.get("fileKey")))) {
+            String key = String.valueOf(a.get("fileKey"));
+            if (Boolean.TRUE.equals(a.get("isRegularFile")) && Integer.valueOf(account.uid()).equals(a.get("uid")) && f.inode().equals(key)
+                    && UserFiles.keyAt(f.file()).map(k -> k.toString().equals(key)).orElse(false)) {
                 return true;
             }
-            Files.deleteIfExists(tmp);
-            return false;
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // the finally of keep tries again
-            }
-            return false;
+            // copied instead
         }
-    }
-
-    private static String inode(Path file) {
         try {
-            return String.valueOf(Files.readAttributes(file, "unix:fileKey", LinkOption.NOFOLLOW_LINKS).get("fileKey"));
-        } catch (IOException e) {
-            return "";
+            Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+            // keep's finally tries again
         }
+        return false;
     }
 
-    private static <T> List<T> reversed(List<T> l) {
-        List<T> out = new ArrayList<>(l);
-        java.util.Collections.reverse(out);
-        return out;
+    private void say(long used, int fresh, int released, int strays, int late, List<String> over, List<String> overOnly) {
+        String user = account.name();
+        if (fresh + released + strays + over.size() > 0) {
+            Log.info("%s: conversation files kept: %d (%d MiB of %d on t3's disk), %d kept now, %d released (no kept snapshot names them)%s",
+                    user, kept.entries().size(), used >> 20, budget >> 20, fresh, released, strays == 0 ? "" : ", " + strays + " stray file(s) removed");
+        }
+        if (!over.isEmpty()) {
+            Log.warn("%s: %d conversation file(s) not kept, over T3_KEEP_CONVERSATIONS_MAX (%d MiB) or %d MiB a file (she still has them): %s; raise it to keep them",
+                    user, over.size(), budget >> 20, FILE_MAX >> 20, names(over));
+        }
+        if (!overOnly.isEmpty()) {
+            Log.warn("%s: the conversation files only t3 still has take more than T3_KEEP_CONVERSATIONS_MAX (%d MiB); they stay until retention lets go of "
+                    + "their snapshots: %s", user, budget >> 20, names(overOnly));
+        }
+        if (late > 0) Log.warn("%s: keeping her conversation files took over %d s; %d wait for the next save", user, PASS_DEADLINE.toSeconds(), late);
+    }
+
+    private static String names(List<String> keys) {
+        return String.join(", ", keys.stream().limit(5).toList()) + (keys.size() > 5 ? ", …" : "");
     }
 }

@@ -42,6 +42,11 @@ public final class Kept {
             return new Entry(assistant, id, home, path, size, modified, inode, linked, snapshot);
         }
 
+        /** A link's entry as her file is now (the same inode, grown). */
+        Entry sized(long size, long modified) {
+            return new Entry(assistant, id, home, path, size, modified, inode, linked, seen);
+        }
+
         /** Where it goes back below {@code home}: its path, when it is a plain relative one (no "..", no root). */
         public Optional<Path> below(Path home) {
             Path p = Path.of(path);
@@ -58,13 +63,15 @@ public final class Kept {
     private final Map<String, Entry> entries;
     private final boolean found;
     private long checked;
+    private long budget;
 
-    private Kept(StateStore store, String user, Map<String, Entry> entries, boolean found, long checked) {
+    private Kept(StateStore store, String user, Map<String, Entry> entries, boolean found, long checked, long budget) {
         this.store = store;
         this.user = user;
         this.entries = entries;
         this.found = found;
         this.checked = checked;
+        this.budget = budget;
     }
 
     /** The key of one conversation: its assistant and id (lower case). */
@@ -76,11 +83,12 @@ public final class Kept {
     public static Kept read(StateStore store, String user) {
         Path f = store.keptIndex(user);
         Map<String, Entry> entries = new LinkedHashMap<>();
-        if (!Files.exists(f, LinkOption.NOFOLLOW_LINKS)) return new Kept(store, user, entries, false, 0);
-        long checked = 0;
+        if (!Files.exists(f, LinkOption.NOFOLLOW_LINKS)) return new Kept(store, user, entries, false, 0, 0);
+        long checked = 0, budget = 0;
         try {
             JsonNode root = Json.MAPPER.readTree(StateStore.readOwn(f));
             checked = root.path("checked").asLong(0);
+            budget = root.path("budget").asLong(0);
             int bad = 0;
             for (JsonNode n : root.path("files")) {
                 Optional<Entry> e = entry(n);
@@ -90,9 +98,9 @@ public final class Kept {
             if (bad > 0) Log.warn("%s: %d entries of %s do not read as kept files; dropped", user, bad, f);
         } catch (IOException | RuntimeException e) {
             Log.warn("%s: cannot read %s (%s); what it kept is looked at again from the snapshots", user, f, e.getMessage());
-            return new Kept(store, user, entries, false, 0);
+            return new Kept(store, user, entries, false, 0, 0);
         }
-        return new Kept(store, user, entries, true, checked);
+        return new Kept(store, user, entries, true, checked, budget);
     }
 
     private static Optional<Entry> entry(JsonNode n) {
@@ -109,6 +117,9 @@ public final class Kept {
 
     /** When every kept file was last looked at (ms since the epoch; 0: never). */
     public long checked() { return checked; }
+
+    /** The bound (bytes) the last pass kept within: a higher one now may keep what it left out. */
+    public long budget() { return budget; }
 
     public Optional<Entry> entry(String assistant, String id) {
         return Optional.ofNullable(entries.get(key(assistant, id)));
@@ -138,14 +149,45 @@ public final class Kept {
         Files.deleteIfExists(file(e));
     }
 
-    void checked(long when) {
+    void checked(long when, long budget) {
         this.checked = when;
+        this.budget = budget;
+    }
+
+    /** Deletes the index and every kept file: keeping is off (the next pass on reads every snapshot again). */
+    void clear() throws IOException {
+        for (Entry e : entries()) release(e);
+        Files.deleteIfExists(store.keptIndex(user));
+        removeStrays();
+    }
+
+    /**
+     * Deletes the files in the folder no entry names (a run killed between copying and writing the
+     * index, an index that did not read): they would sit outside the bound for ever. Returns how many.
+     */
+    int removeStrays() throws IOException {
+        Path dir = store.keptDir(user);
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) return 0;
+        java.util.Set<Path> named = new java.util.HashSet<>();
+        for (Entry e : entries.values()) named.add(file(e));
+        int removed = 0;
+        java.time.Instant old = java.time.Instant.now().minus(java.time.Duration.ofMinutes(10));
+        try (var files = Files.newDirectoryStream(dir)) {
+            for (Path f : files) {
+                if (named.contains(f)) continue;
+                // A temporary file of a run going on now is young: only old ones are a killed run's.
+                if (f.getFileName().toString().startsWith(".") && Files.getLastModifiedTime(f, LinkOption.NOFOLLOW_LINKS).toInstant().isAfter(old)) continue;
+                if (Files.deleteIfExists(f)) removed++;
+            }
+        }
+        return removed;
     }
 
     /** Writes the index atomically, root-only. */
     void write() throws IOException {
         ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("checked", checked);
+        root.put("budget", budget);
         ArrayNode files = root.putArray("files");
         List<Entry> sorted = new ArrayList<>(entries.values());
         sorted.sort(java.util.Comparator.comparing(Entry::key));

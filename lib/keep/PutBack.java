@@ -42,7 +42,7 @@ public final class PutBack {
      * its own, her data from our stdin, then ln, which fails rather than replace a file there.
      */
     static final String SCRIPT = "umask 077; set -e; mkdir -p -- \"$1\"; tmp=$(mktemp -- \"$1/.t3-put-back.XXXXXX\");"
-            + " trap 'rm -f -- \"$tmp\"' EXIT; cat > \"$tmp\"; ln -- \"$tmp\" \"$1/$2\"";
+            + " trap 'rm -f -- \"$tmp\"' EXIT; cat > \"$tmp\"; ln -T -- \"$tmp\" \"$1/$2\"";
 
     private final Accounts.Account account;
     private final Settings settings;

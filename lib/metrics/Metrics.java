@@ -21,9 +21,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalDouble;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * One run's metrics, written at its end as {@code <T3_METRICS_DIR>/t3-tmux-<run>.prom} for
@@ -110,27 +107,5 @@ public final class Metrics {
         } catch (IOException | RuntimeException e) {
             base.Log.warn("could not write the metrics file %s: %s", file(dir, run), e.getMessage());
         }
-    }
-
-    private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z0-9_:]+)\\{([^}]*)\\} (\\S+)$");
-
-    /**
-     * A value the last file of {@code run} in {@code dir} holds for metric {@code name} with
-     * label user = {@code user}: what a run carries on for a user it could not measure now (the
-     * time of her last good save, when this one failed).
-     */
-    public static OptionalDouble previous(Path dir, String run, String name, String user) {
-        try {
-            Path f = file(dir, run);
-            if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS) || Files.size(f) > 16 << 20) return OptionalDouble.empty();
-            String label = "user=\"" + user + "\"";
-            for (String line : Files.readAllLines(f)) {
-                Matcher m = SAMPLE.matcher(line);
-                if (m.matches() && m.group(1).equals(name) && List.of(m.group(2).split(",")).contains(label)) return OptionalDouble.of(Double.parseDouble(m.group(3)));
-            }
-        } catch (IOException | RuntimeException e) {
-            // none known
-        }
-        return OptionalDouble.empty();
     }
 }

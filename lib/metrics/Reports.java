@@ -1,7 +1,5 @@
 package metrics;
 
-import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import restore.Restorer;
@@ -16,21 +14,22 @@ public final class Reports {
 
     /**
      * A save's: for each user ({@code saved}: whether her save succeeded), the time of her last
-     * successful save (a failed one carries the time of the one before, from the last file), and
-     * what her state dir now holds ({@link UserSummary}).
+     * successful save (the state dir's: a failed one leaves it as it was), and what her state dir
+     * now holds ({@link UserSummary}).
      */
-    public static Metrics save(Metrics m, StateStore store, Map<String, Boolean> saved, Path dir, Instant now) {
+    public static Metrics save(Metrics m, StateStore store, Map<String, Boolean> saved) {
         for (Map.Entry<String, Boolean> e : saved.entrySet()) {
             String user = e.getKey();
-            double last = e.getValue() ? now.getEpochSecond() : Metrics.previous(dir, "save", LAST_SAVE, user).orElse(Double.NaN);
-            if (!Double.isNaN(last)) m.gauge(LAST_SAVE, "When the user's sessions were last saved successfully (Unix time)", last, "user", user);
+            UserSummary s = UserSummary.of(store, user);
+            if (s.lastSaved() != null) {
+                m.gauge("t3_tmux_save_last_success_timestamp_seconds", "When the user's sessions were last saved successfully (Unix time)",
+                        s.lastSaved().toEpochMilli() / 1000.0, "user", user);
+            }
             m.gauge("t3_tmux_save_succeeded", "Whether the user's last save succeeded (1) or failed (0: her last snapshot is kept)", e.getValue() ? 1 : 0, "user", user);
-            state(m, UserSummary.of(store, user));
+            state(m, s);
         }
         return m;
     }
-
-    static final String LAST_SAVE = "t3_tmux_save_last_success_timestamp_seconds";
 
     /** What one user's state dir holds: the newest snapshot's counts, snapshots kept, rows owed, files kept. */
     static void state(Metrics m, UserSummary s) {

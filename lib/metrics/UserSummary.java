@@ -14,11 +14,11 @@ import store.SavedSession;
 import store.StateStore;
 
 /**
- * What the state dir holds for one user, counted: the newest snapshot's sessions and
+ * What the state dir holds for one user, counted: when a save last succeeded, the newest snapshot's sessions and
  * conversations (by assistant, and those not running by why), snapshots kept, rows a restore
  * owes, conversation files kept, heals done. What the metrics and the status screen both say.
  */
-public record UserSummary(String user, Instant newest, int sessions, Map<String, Integer> conversations, Map<String, Integer> notRunning,
+public record UserSummary(String user, Instant newest, Instant lastSaved, int sessions, Map<String, Integer> conversations, Map<String, Integer> notRunning,
                           int snapshots, int owed, int keptFiles, long keptBytes, Map<String, Long> heals) {
 
     /** Reads it; a part that cannot be read counts as none (the journal says why when a run needs it). */
@@ -62,7 +62,7 @@ public record UserSummary(String user, Instant newest, int sessions, Map<String,
         } catch (IOException e) {
             // none known
         }
-        return new UserSummary(user, newest, sessions, conversations, notRunning, snapshots, owed, keptFiles, keptBytes, heals);
+        return new UserSummary(user, newest, history.lastSaved().orElse(null), sessions, conversations, notRunning, snapshots, owed, keptFiles, keptBytes, heals);
     }
 
     /** Why a conversation is not running, as a label: the first word of its reason (killed, exited, stopped, restore_failed). */

@@ -56,7 +56,11 @@ public final class Saver {
             if (account.isEmpty()) return false;
             Tmux tmux = Tmux.of(account.get(), settings);
             Inventory.Result live = Inventory.take(account.get(), tmux, procs, settings.programs());
-            if (live.status() != Tmux.Status.OK) return nothingLive(user, live);
+            if (live.status() != Tmux.Status.OK) {
+                // No server to list: her conversation files are hers all the same, and still kept.
+                if (!dryRun) Keeper.afterSave(store, account.get(), settings.keepConversations(), store.history(user), false, Instant.now());
+                return nothingLive(user, live);
+            }
             History history = store.history(user);
             History.Current newest = history.current(); // read once: composed from here, committed against it below
             Instant now = Instant.now();
@@ -158,6 +162,7 @@ public final class Saver {
         // A server tmux named but /proc did not confirm is not known: the one before is kept, so a later change is still seen.
         Tmux.Server server = live.server() != null ? live.server() : newest.parsed().server();
         Optional<History.Snapshot> snapshot = history.commit(next.rows(), server, now, newest);
+        if (snapshot.isEmpty()) history.saw(newest.snapshot(), now); // unchanged: the newest snapshot's mtime says when a save last succeeded
         String written = snapshot.map(s -> " in snapshot " + s.name()).orElse(", unchanged: nothing written");
         try {
             // A session live again is owed no more: a user's later kill-session must not be undone.

@@ -23,7 +23,7 @@ import tmux.Tmux;
 /**
  * The one screen for a person at a terminal (t3-reconcile --status): per user, sessions saved
  * and live, conversations running, not running and owed, the last save and its age, snapshots
- * kept, heals in the last day, files kept; the host: each unit enabled and active, its last run
+ * kept, heals in the last day, files kept (the last save: the last that succeeded); the host: each unit enabled and active, its last run
  * and result, the caches, the drift --check would report. {@code --json} for machines; colour
  * only on a terminal.
  */
@@ -62,7 +62,7 @@ public final class Status {
             } catch (IOException e) {
                 // none known
             }
-            lines.add(new User(u, s.sessions(), live, s.conversationCount(), s.notRunningCount(), s.owed(), s.newest(), s.snapshots(), heals, s.keptFiles()));
+            lines.add(new User(u, s.sessions(), live, s.conversationCount(), s.notRunningCount(), s.owed(), s.lastSaved(), s.snapshots(), heals, s.keptFiles()));
         }
         List<Unit> units = new ArrayList<>();
         for (String unit : List.of(Units.SAVE_TIMER, "t3-tmux-save.service", Units.RESTORE, Units.RECONCILE_TIMER, "t3-tmux-reconcile.service")) {
@@ -115,8 +115,8 @@ public final class Status {
                         u.lastSave() == null ? "never" : u.lastSave().truncatedTo(ChronoUnit.SECONDS) + " (" + age(Duration.between(u.lastSave(), s.now())) + " ago)",
                         String.valueOf(u.snapshots()), String.valueOf(u.healsLastDay()), String.valueOf(u.keptFiles())});
             }
-            Tables.print(out, List.of("USER", "SAVED", "LIVE", "RUNNING", "NOT-RUNNING", "OWED", "LAST SNAPSHOT", "SNAPSHOTS", "HEALS-24H", "KEPT-FILES"), rows);
-            out.println("SAVED: sessions in the newest snapshot; LIVE: sessions now (?: her tmux did not answer); a snapshot is written when something changed");
+            Tables.print(out, List.of("USER", "SAVED", "LIVE", "RUNNING", "NOT-RUNNING", "OWED", "LAST SAVE", "SNAPSHOTS", "HEALS-24H", "KEPT-FILES"), rows);
+            out.println("SAVED: sessions in the newest snapshot; LIVE: sessions now (?: her tmux did not answer); LAST SAVE: the last that succeeded");
         }
         out.println();
         List<String[]> rows = new ArrayList<>();

@@ -124,6 +124,33 @@ public final class History {
     }
 
     /**
+     * Records that a save at {@code now} found the rows as the newest snapshot ({@code newest}, as
+     * the save read it) has them: its file's
+     * mtime (its name keeps the time it was written; its text is never touched). So the newest
+     * snapshot's mtime is always the last successful save's time ({@link #lastSaved}).
+     */
+    public void saw(Optional<Snapshot> newest, Instant now) {
+        newest.ifPresent(s -> {
+            try {
+                if (s.file().startsWith(store.historyDir(user))) Files.setLastModifiedTime(s.file(), java.nio.file.attribute.FileTime.from(now));
+            } catch (IOException e) {
+                Log.warn("%s: cannot mark snapshot %s as seen now: %s", user, s.file(), e.getMessage());
+            }
+        });
+    }
+
+    /** When a save last succeeded for this user (the newest snapshot's mtime: {@link #saw}); empty when she has no snapshot. */
+    public Optional<Instant> lastSaved() {
+        return newest().map(s -> {
+            try {
+                return Files.getLastModifiedTime(s.file(), LinkOption.NOFOLLOW_LINKS).toInstant();
+            } catch (IOException e) {
+                return s.time();
+            }
+        });
+    }
+
+    /**
      * Moves a flat USER.tsv (an older version's only snapshot) into the history, stamped with its
      * mtime, and leaves the pointer in its place. Once: afterwards the pointer is a symlink.
      */
