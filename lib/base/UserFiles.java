@@ -138,10 +138,15 @@ public final class UserFiles {
                 return value;
             }
         });
+        return within(read, deadline, file);
+    }
+
+    /** What {@code work} (on {@code file}) gives within {@code deadline}; empty when it failed or took longer (said: a FIFO?). */
+    private static <T> Optional<T> within(Future<T> work, java.time.Duration deadline, Path file) {
         try {
-            return Optional.ofNullable(read.get(deadline.toMillis(), TimeUnit.MILLISECONDS));
+            return Optional.ofNullable(work.get(deadline.toMillis(), TimeUnit.MILLISECONDS));
         } catch (TimeoutException e) {
-            read.cancel(true);
+            work.cancel(true);
             Log.warn("reading %s took over %d ms (a FIFO?); ignored", file, deadline.toMillis());
             return Optional.empty();
         } catch (ExecutionException e) {
@@ -191,17 +196,7 @@ public final class UserFiles {
                 return dir.getFileAttributeView(file.getFileName(), BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).readAttributes().fileKey();
             }
         });
-        try {
-            return Optional.ofNullable(look.get(READ_DEADLINE.toMillis(), TimeUnit.MILLISECONDS));
-        } catch (TimeoutException e) {
-            look.cancel(true);
-            return Optional.empty();
-        } catch (ExecutionException e) {
-            return Optional.empty();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Optional.empty();
-        }
+        return within(look, READ_DEADLINE, file);
     }
 
     /** Whether {@code file} is a regular file (no symlink) owned by {@code uid}. */
