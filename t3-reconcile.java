@@ -106,7 +106,12 @@ class T3Reconcile implements Callable<Integer> {
         for (String p : untrusted) {
             if (status) { drifted++; found.add(p); } else if (check) { drifted++; Log.warn("drift: %s", p); } else Log.error("refusing to install from %s: %s", repo, p);
         }
-        if (!check && !untrusted.isEmpty()) return 2;
+        if (!check && !untrusted.isEmpty()) {
+            // The worst drift of all: it must reach the operator's alerts too.
+            Path metrics = Settings.fromEnvironment().metricsDir();
+            if (metrics != null && !dryRun && root == null) Reports.reconcile(Metrics.of("reconcile", started), untrusted.size(), 0).write(metrics, 2);
+            return 2;
+        }
         Path top = root == null ? Path.of("/") : root;
         Systemctl systemctl = root != null ? new Systemctl(root) : Systemctl.of(mode);
         if (root == null && !systemctl.live()) {
@@ -135,7 +140,10 @@ class T3Reconcile implements Callable<Integer> {
         // 4. JBang's caches, so the boot restore runs offline, and each script's last good build,
         //    which the units fall back to when an edit in place does not compile
         Boolean cachesWarm = null; // not looked at
-        if (!noBuild && root == null) {
+        if (status) {
+            // The screen builds nothing: whether the last good builds are the sources' is a look at files.
+            if (root == null) cachesWarm = Builds.current(repo, Units.lastGood(mode));
+        } else if (!noBuild && root == null) {
             int before4 = failed, drifted4 = drifted;
             converge(Builds.drift(repo, Units.jbangEnv(mode), Units.lastGood(mode)));
             cachesWarm = drifted == drifted4;

@@ -150,8 +150,8 @@ class T3Restore implements Callable<Integer> {
             if (plan.dryRun) RestoreVerbs.printPlan(restores.plan(), plan.json);
             failed += restores.resumeAndRecord(ServerCrash.fromKernel());
             if (client != null) RestoreVerbs.tellRestored(settings, user, client, verb.snapshot, sessions, failed);
-            // A blanket restore's figures (the boot's): one asked for by name would replace them with one user's.
-            if (metrics != null && !oneUser) Reports.restore(Metrics.of("restore", started), restores.outcomes(), restores.attachable()).write(metrics, failed == 0 ? 0 : 1);
+            // A blanket restore's figures (the boot's) for the whole roster: one for a user or a session would replace them with hers.
+            if (metrics != null && !oneUser && users.isEmpty()) Reports.restore(Metrics.of("restore", started), restores.outcomes(), restores.attachable()).write(metrics, failed == 0 ? 0 : 1);
             return failed == 0 ? 0 : 1;
         } catch (Selection.Refused e) {
             Log.error("%s: %s", roster.entries().get(0).user(), e.getMessage());

@@ -92,7 +92,7 @@ class T3Save implements Callable<Integer> {
         }
         boolean ok = !saved.containsValue(false);
         if (client != null) for (Roster.Entry e : roster.entries()) Saver.tell(settings, store, e.user(), client, ok);
-        if (settings.metricsDir() != null && !dryRun) Reports.save(Metrics.of("save", started), store, saved).write(settings.metricsDir(), ok ? 0 : 1);
+        if (settings.metricsDir() != null && !dryRun) Reports.save(Metrics.of("save", started), store, saved, Instant.now()).write(settings.metricsDir(), ok ? 0 : 1);
         return ok ? 0 : 1;
     }
 

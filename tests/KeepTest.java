@@ -242,6 +242,38 @@ class KeepTest {
                 "the conversation is resumed in its session: " + r.all());
     }
 
+    /** Heal too: a claude killed in its pane whose transcript is gone gets it back, and resumes in that pane. */
+    @Test
+    @Order(10)
+    void healPutsTheKeptFileBackBeforeItResumesInThePane() throws Exception {
+        // Undo the symlinked folder of the test before: a transcript kept through it would not be kept at all.
+        Path projects = alice.home().resolve(".claude/projects"), moved = alice.home().resolve("elsewhere-projects");
+        if (Files.isSymbolicLink(projects)) {
+            Children.asUser(alice, "rm", projects.toString());
+            Children.asUser(alice, "mv", moved.toString(), projects.toString());
+        }
+        users.newSession(alice, "heal", proj, null);
+        Thread.sleep(500);
+        users.type(alice, "heal", users.claude());
+        String[] id = new String[1];
+        assertTrue(Children.waitFor(() -> (id[0] = conversationIn("heal").orElse(null)) != null, Duration.ofSeconds(15)), "claude runs in heal");
+        Path t = transcript(id[0]);
+        Children.Ran saved = save(Map.of());
+        assertEquals(0, saved.exit(), saved.all());
+        assertTrue(kept(state).entry("claude", id[0]).isPresent(), saved.all());
+        Procfs procs = Procfs.read();
+        int pid = users.tmux(alice).listSessions().sessions().stream().filter(x -> x.name().equals("heal")).findFirst()
+                .flatMap(x -> new Conversations(procs, alice).claudeIn(x.panePid())).orElseThrow().pid();
+        Children.check("kill", "-KILL", String.valueOf(pid));
+        assertTrue(Children.waitFor(() -> conversationIn("heal").isEmpty(), Duration.ofSeconds(5)));
+        Thread.sleep(500); // the shell prints its prompt
+        Children.asUser(alice, "rm", t.toString());
+        Children.Ran r = Repo.script("t3-restore.java", env, "--heal");
+        assertEquals(0, r.exit(), r.all());
+        assertTrue(r.all().contains("put t3's kept copy back at " + t) && r.all().contains("healed conversation " + id[0]), r.all());
+        assertTrue(Children.waitFor(() -> conversationIn("heal").map(id[0]::equals).orElse(false), Duration.ofSeconds(15)), "resumed in its pane: " + r.all());
+    }
+
     /** A file only t3 still has is never released for the bound: nothing could replace it. */
     @Test
     @Order(7)

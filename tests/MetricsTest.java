@@ -36,7 +36,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MetricsTest {
     TestUsers users;
-    Accounts.Account alice;
+    Accounts.Account alice, bob;
     Path state, metrics, promtool;
     Map<String, String> env = new HashMap<>();
     final Set<String> written = new TreeSet<>();
@@ -51,7 +51,8 @@ class MetricsTest {
         alice = users.create();
         state = users.dir.resolve("state");
         metrics = Files.createDirectory(users.dir.resolve("metrics"));
-        env.putAll(users.operatorEnv(state, "a=" + alice.name() + "\n"));
+        bob = users.create(); // in the roster, without a tmux server
+        env.putAll(users.operatorEnv(state, "a=" + alice.name() + "\nb=" + bob.name() + "\n"));
         env.put("T3_METRICS_DIR", metrics.toString());
         Path proj = alice.home().resolve("proj");
         Children.asUser(alice, "mkdir", "-p", proj.toString());
@@ -111,6 +112,10 @@ class MetricsTest {
         double last = m.get("t3_tmux_save_last_success_timestamp_seconds" + u());
         assertTrue(last >= before.getEpochSecond() && last <= Instant.now().toEpochMilli() / 1000.0, "now: " + last);
         assertEquals(0.0, m.get("t3_tmux_run_exit_status{run=\"save\"}"));
+        String b = "{user=\"" + bob.name() + "\"}";
+        assertEquals(1.0, m.get("t3_tmux_save_succeeded" + b), "a user without a tmux server: nothing to save is a save that succeeded");
+        assertTrue(m.get("t3_tmux_save_last_success_timestamp_seconds" + b) >= before.getEpochSecond(), "so no alert says her saves stopped");
+        assertEquals(0.0, m.get("t3_tmux_sessions" + b));
         assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(Metrics.file(metrics, "save"))), "node_exporter reads it as its own user");
     }
 

@@ -166,7 +166,7 @@ public final class UserFiles {
      * The directory {@code dir} (absolute), opened from {@code /} one name at a time, each relative
      * to the one before and never through a symlink (openat with O_NOFOLLOW).
      */
-    static SecureDirectoryStream<Path> openDirNoFollow(Path dir) throws IOException {
+    public static SecureDirectoryStream<Path> openDirNoFollow(Path dir) throws IOException {
         DirectoryStream<Path> top = Files.newDirectoryStream(dir.getRoot());
         if (!(top instanceof SecureDirectoryStream<Path> cur)) {
             top.close();

@@ -64,6 +64,19 @@ public final class Builds {
         return drifts;
     }
 
+    /** Whether every script's last good build is there and built from the sources as they are: read only, nothing built. */
+    public static boolean current(Path checkout, Path lastGood) {
+        try {
+            for (String script : SCRIPTS) {
+                Path jar = jar(lastGood, script), stamp = jar.getParent().resolve(SOURCE);
+                if (!Files.isRegularFile(jar) || !Files.isRegularFile(stamp) || !Files.readString(stamp).strip().equals(sourceHash(checkout, script))) return false;
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** Exports the script with its dependencies beside, then swaps it in whole. */
     static void export(Path checkout, Map<String, String> env, String script, Path lastGood, String hash) throws IOException {
         Path dir = jar(lastGood, script).getParent();

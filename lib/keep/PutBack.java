@@ -42,7 +42,7 @@ public final class PutBack {
      * its own, her data from our stdin, then ln, which fails rather than replace a file there.
      */
     static final String SCRIPT = "umask 077; set -e; mkdir -p -- \"$1\"; tmp=$(mktemp -- \"$1/.t3-put-back.XXXXXX\");"
-            + " trap 'rm -f -- \"$tmp\"' EXIT; cat > \"$tmp\"; ln -T -- \"$tmp\" \"$1/$2\"";
+            + " trap 'rm -f -- \"$tmp\"' EXIT; trap 'exit 1' TERM INT HUP; cat > \"$tmp\"; ln -T -- \"$tmp\" \"$1/$2\"";
 
     private final Accounts.Account account;
     private final Settings settings;
@@ -82,7 +82,11 @@ public final class PutBack {
         if (entry.isEmpty()) return Optional.empty();
         Kept.Entry e = entry.get();
         Optional<Path> target = e.below(homeDir);
-        if (target.isEmpty()) return Optional.empty();
+        // Only into her assistant's home as it is, hers: a home she removed whole (rm -rf ~/.claude) was her choice,
+        // and a folder someone else made under that name is not hers to write into.
+        if (target.isEmpty() || UserFiles.trustedDir(homeDir, account.uid()).isEmpty()) {
+            return Optional.empty();
+        }
         if (dryRun) {
             return Optional.of(new Back(new Stored(null, Instant.ofEpochMilli(e.modified())), "its file is gone; t3's kept copy would go back to " + target.get()));
         }

@@ -2,7 +2,7 @@ package metrics;
 
 //DEPS io.prometheus:prometheus-metrics-exposition-textformats:1.10.0
 
-import base.AtomicFile;
+import base.UserFiles;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
@@ -10,6 +10,13 @@ import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.SecureDirectoryStream;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Set;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -26,7 +33,7 @@ import java.util.Map;
  * One run's metrics, written at its end as {@code <T3_METRICS_DIR>/t3-tmux-<run>.prom} for
  * node_exporter's textfile collector: Prometheus's text format, by the Prometheus Java client's
  * own writer (its escaping and layout, not ours), replaced atomically (node_exporter reads only
- * {@code *.prom}; the temporary file is {@code .t3-tmux-<run>.prom.<random>.tmp}). Names carry
+ * {@code *.prom}; the temporary file is {@code .t3-tmux-<run>.prom.<random>.tmp}; see {@link #write}). Names carry
  * the {@code t3_tmux_} prefix and base units; labels never hold free text (a session's name):
  * only a user, an assistant, a reason's first word, a script.
  */
@@ -95,17 +102,36 @@ public final class Metrics {
 
     /**
      * Writes this run's file into {@code dir} (0644: node_exporter reads it as its own user),
-     * atomically; a failure is said, never the run's.
+     * atomically, and safely in a folder others may write (Debian's node-exporter folder sits in
+     * one the prometheus user owns): the folder is opened from / without following a symlink and
+     * held, the temporary file is created new in it (O_EXCL, O_NOFOLLOW) and renamed within it, so
+     * nothing swapped in can make root write or chmod another file. A failure is said, never the run's.
      */
     public void write(Path dir, int exit) {
-        try {
-            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-                base.Log.warn("T3_METRICS_DIR %s is not a directory; no metrics written (create it, or unset T3_METRICS_DIR)", dir);
-                return;
+        String name = file(dir, run).getFileName().toString();
+        Path tmp = Path.of("." + name + "." + Long.toUnsignedString(System.nanoTime(), 36) + ".tmp");
+        try (SecureDirectoryStream<Path> d = UserFiles.openDirNoFollow(dir.toAbsolutePath().normalize())) {
+            byte[] data = text(exit, Instant.now());
+            try {
+                try (SeekableByteChannel ch = d.newByteChannel(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+                        PosixFilePermissions.asFileAttribute(MODE))) {
+                    ByteBuffer buf = ByteBuffer.wrap(data);
+                    while (buf.hasRemaining()) ch.write(buf);
+                }
+                // The umask may have taken the others' read away: set it on the file made above (no symlink followed).
+                d.getFileAttributeView(tmp, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setPermissions(MODE);
+                d.move(tmp, d, Path.of(name));
+            } finally {
+                try {
+                    d.deleteFile(tmp);
+                } catch (IOException gone) {
+                    // renamed into place
+                }
             }
-            AtomicFile.write(file(dir, run), text(exit, Instant.now()), PosixFilePermissions.fromString("rw-r--r--"));
         } catch (IOException | RuntimeException e) {
-            base.Log.warn("could not write the metrics file %s: %s", file(dir, run), e.getMessage());
+            base.Log.warn("could not write the metrics file %s (T3_METRICS_DIR: a folder reached without a symlink): %s", file(dir, run), e.getMessage());
         }
     }
+
+    private static final Set<PosixFilePermission> MODE = PosixFilePermissions.fromString("rw-r--r--");
 }

@@ -17,13 +17,15 @@ public final class Reports {
      * successful save (the state dir's: a failed one leaves it as it was), and what her state dir
      * now holds ({@link UserSummary}).
      */
-    public static Metrics save(Metrics m, StateStore store, Map<String, Boolean> saved) {
+    public static Metrics save(Metrics m, StateStore store, Map<String, Boolean> saved, java.time.Instant now) {
         for (Map.Entry<String, Boolean> e : saved.entrySet()) {
             String user = e.getKey();
             UserSummary s = UserSummary.of(store, user);
-            if (s.lastSaved() != null) {
+            // No snapshot yet (no tmux server ever): this run's success is her last one.
+            java.time.Instant last = s.lastSaved() != null ? s.lastSaved() : e.getValue() ? now : null;
+            if (last != null) {
                 m.gauge("t3_tmux_save_last_success_timestamp_seconds", "When the user's sessions were last saved successfully (Unix time)",
-                        s.lastSaved().toEpochMilli() / 1000.0, "user", user);
+                        last.toEpochMilli() / 1000.0, "user", user);
             }
             m.gauge("t3_tmux_save_succeeded", "Whether the user's last save succeeded (1) or failed (0: her last snapshot is kept)", e.getValue() ? 1 : 0, "user", user);
             state(m, s);

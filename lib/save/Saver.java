@@ -57,9 +57,15 @@ public final class Saver {
             Tmux tmux = Tmux.of(account.get(), settings);
             Inventory.Result live = Inventory.take(account.get(), tmux, procs, settings.programs());
             if (live.status() != Tmux.Status.OK) {
-                // No server to list: her conversation files are hers all the same, and still kept.
-                if (!dryRun) Keeper.afterSave(store, account.get(), settings.keepConversations(), store.history(user), false, Instant.now());
-                return nothingLive(user, live);
+                boolean ok = nothingLive(user, live);
+                if (!dryRun) {
+                    History history = store.history(user);
+                    // No server, or an empty one: a save that succeeded all the same (her last snapshot is what there is).
+                    if (ok) history.saw(history.newest(), Instant.now());
+                    // Her conversation files are hers all the same, and still kept.
+                    Keeper.afterSave(store, account.get(), settings.keepConversations(), history, false, Instant.now());
+                }
+                return ok;
             }
             History history = store.history(user);
             History.Current newest = history.current(); // read once: composed from here, committed against it below

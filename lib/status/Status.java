@@ -43,17 +43,10 @@ public final class Status {
     /** Reads what the screen shows: each user's state dir and live server, the units; the drift is --check's, given. */
     public static Screen read(Settings settings, StateStore store, List<String> users, Systemctl systemctl, Boolean cachesWarm, List<String> drift) {
         Instant now = Instant.now();
+        Map<String, Integer> live = liveSessions(settings, users);
         List<User> lines = new ArrayList<>();
         for (String u : users) {
             UserSummary s = UserSummary.of(store, u);
-            Integer live = Accounts.byName(u).map(a -> {
-                Tmux.Listing l = Tmux.of(a, settings).listSessions();
-                return switch (l.status()) {
-                    case OK -> l.sessions().size();
-                    case NO_SERVER, STALE_SOCKET, NO_SESSIONS -> 0;
-                    default -> null;
-                };
-            }).orElse(null);
             long heals = 0;
             try {
                 HealLedger ledger = HealLedger.read(store, u);
@@ -62,7 +55,7 @@ public final class Status {
             } catch (IOException e) {
                 // none known
             }
-            lines.add(new User(u, s.sessions(), live, s.conversationCount(), s.notRunningCount(), s.owed(), s.lastSaved(), s.snapshots(), heals, s.keptFiles()));
+            lines.add(new User(u, s.sessions(), live.get(u), s.conversationCount(), s.notRunningCount(), s.owed(), s.lastSaved(), s.snapshots(), heals, s.keptFiles()));
         }
         List<Unit> units = new ArrayList<>();
         for (String unit : List.of(Units.SAVE_TIMER, "t3-tmux-save.service", Units.RESTORE, Units.RECONCILE_TIMER, "t3-tmux-reconcile.service")) {
@@ -71,6 +64,42 @@ public final class Status {
             units.add(new Unit(unit, systemctl.isEnabled(unit), p.getOrDefault("ActiveState", ""), last, p.getOrDefault("Result", "")));
         }
         return new Screen(now, lines, units, systemctl.live(), cachesWarm, List.copyOf(drift));
+    }
+
+    /** The screen waits this long in all for users' tmux servers: one that hangs shows as "?", not as a blank screen. */
+    static final Duration LIVE_DEADLINE = Duration.ofSeconds(10);
+
+    /** Each user's live sessions, asked of her tmux (as her) a few at a time; absent: her server did not answer in time. */
+    private static Map<String, Integer> liveSessions(Settings settings, List<String> users) {
+        Map<String, Integer> out = new java.util.concurrent.ConcurrentHashMap<>();
+        if (users.isEmpty()) return out;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(Math.min(8, users.size()), r -> {
+            Thread t = new Thread(r, "t3-status-tmux");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<java.util.concurrent.Callable<Void>> asks = new ArrayList<>();
+            for (String u : users) {
+                asks.add(() -> {
+                    Accounts.byName(u).ifPresent(a -> {
+                        Tmux.Listing l = Tmux.of(a, settings).listSessions();
+                        switch (l.status()) {
+                            case OK -> out.put(u, l.sessions().size());
+                            case NO_SERVER, STALE_SOCKET, NO_SESSIONS -> out.put(u, 0);
+                            default -> { }
+                        }
+                    });
+                    return null;
+                });
+            }
+            pool.invokeAll(asks, LIVE_DEADLINE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            pool.shutdownNow();
+        }
+        return out;
     }
 
     /** The screen as JSON, one document. */
