@@ -171,6 +171,7 @@ class MetricsTest {
         assertEquals(2.0, m.get("t3_tmux_restore_sessions_restored" + u()), m.toString());
         assertEquals(1.0, m.get("t3_tmux_restore_conversations_resumed" + u()), r.all());
         assertEquals(0.0, m.get("t3_tmux_restore_failed" + u()));
+        assertEquals(0.0, m.get("t3_tmux_restore_conversations_failed" + u()), "its claude got going");
         assertTrue(m.get("t3_tmux_restore_attachable_seconds") > 0, m.toString());
     }
 

@@ -21,12 +21,10 @@ public final class Reports {
         for (Map.Entry<String, Boolean> e : saved.entrySet()) {
             String user = e.getKey();
             UserSummary s = UserSummary.of(store, user);
-            // No snapshot yet (no tmux server ever): this run's success is her last one.
-            java.time.Instant last = s.lastSaved() != null ? s.lastSaved() : e.getValue() ? now : null;
-            if (last != null) {
-                m.gauge("t3_tmux_save_last_success_timestamp_seconds", "When the user's sessions were last saved successfully (Unix time)",
-                        last.toEpochMilli() / 1000.0, "user", user);
-            }
+            // No snapshot yet: this run's success is her last one; a failure, none ever (0: the alert fires at once).
+            java.time.Instant last = s.lastSaved() != null ? s.lastSaved() : e.getValue() ? now : java.time.Instant.EPOCH;
+            m.gauge("t3_tmux_save_last_success_timestamp_seconds", "When the user's sessions were last saved successfully (Unix time; 0: never)",
+                    last.toEpochMilli() / 1000.0, "user", user);
             m.gauge("t3_tmux_save_succeeded", "Whether the user's last save succeeded (1) or failed (0: her last snapshot is kept)", e.getValue() ? 1 : 0, "user", user);
             state(m, s);
         }
@@ -57,6 +55,8 @@ public final class Reports {
             m.gauge("t3_tmux_restore_conversations_resumed", "Conversations the last restore resumed", r.resumed(), "user", r.user());
             m.gauge("t3_tmux_restore_conversations_waiting", "Conversations the last restore left waiting for their user's Enter", r.waiting(), "user", r.user());
             m.gauge("t3_tmux_restore_failed", "Rows the last restore could not bring back (kept, owed)", r.failed(), "user", r.user());
+            m.gauge("t3_tmux_restore_conversations_failed", "Conversations the last restore started that fell through at once (kept, not running)",
+                    r.didNotStart(), "user", r.user());
         }
         if (attachable != null) {
             m.gauge("t3_tmux_restore_attachable_seconds", "Seconds the last restore took until every session it made could be attached to",

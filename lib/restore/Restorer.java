@@ -297,12 +297,15 @@ public final class Restorer {
                     run.steps().size(), run.wanted().from(), pressed.size() - didNotStart.size(), waitingForEnter,
                     waitingForEnter == 0 || resumed.why().isEmpty() ? "" : " (" + resumed.why() + ")", live, run.failed() == 0 ? "" : ", " + run.failed() + " failed");
         }
-        return new Restored(user, run.back().size(), pressed.size() - didNotStart.size(), waitingForEnter,
+        return new Restored(user, run.back().size(), pressed.size() - didNotStart.size(), waitingForEnter, didNotStart.size(),
                 run.failed() + run.wanted().problems().size() + unrecorded);
     }
 
-    /** What one user's restore did: sessions brought back, conversations resumed, left waiting for Enter, rows that failed. */
-    public record Restored(String user, int back, int resumed, int waiting, int failed) {}
+    /**
+     * What one user's restore did: sessions brought back, conversations resumed, left waiting for
+     * Enter, started but fallen through at once (a shell now), rows that failed.
+     */
+    public record Restored(String user, int back, int resumed, int waiting, int didNotStart, int failed) {}
 
     /**
      * Strikes {@code sessions} off what the user is owed; returns 1 when that cannot be written (a
