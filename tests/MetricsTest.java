@@ -187,6 +187,30 @@ class MetricsTest {
         assertEquals((double) r.exit(), m.get("t3_tmux_run_exit_status{run=\"reconcile\"}"));
     }
 
+    /** Where Debian's node_exporter reads textfiles, reconcile says how to export there (and writes nothing there by itself). */
+    @Test
+    @Order(7)
+    void reconcileOffersNodeExportersFolderWhenItExists() throws Exception {
+        Path folder = Path.of("/var/lib/prometheus/node-exporter");
+        // What it makes, and only that, it removes: the first folder on the way that was not there.
+        Path made = null;
+        for (Path p = folder; p != null && !Files.exists(p); p = p.getParent()) made = p;
+        Files.createDirectories(folder);
+        try {
+            Map<String, String> without = new HashMap<>(env);
+            without.remove("T3_METRICS_DIR");
+            List<String> cmd = new ArrayList<>(List.of(Repo.ROOT.resolve("jbang").toString(), "--quiet", Repo.ROOT.resolve("t3-reconcile.java").toString(),
+                    "--check", "--no-build", "--checkout", Repo.ROOT.toString()));
+            Children.Ran r = Children.run(cmd, without, Repo.ROOT, Duration.ofMinutes(5));
+            assertTrue(r.all().contains("T3_METRICS_DIR=" + folder + " in /etc/default/t3-tmux"), r.all());
+            try (var files = Files.list(folder)) {
+                assertTrue(files.noneMatch(f -> f.getFileName().toString().startsWith("t3-tmux")), "nothing written there unasked");
+            }
+        } finally {
+            if (made != null) Children.check("rm", "-rf", made.toString());
+        }
+    }
+
     @Test
     @Order(6)
     void theStatusScreenShowsWhatTheStateDirHoldsAndWhatIsLive() throws Exception {

@@ -31,6 +31,11 @@ public interface Assistant {
     /** Its home when {@link #homeVariable()} is not set. */
     Path defaultHome(Accounts.Account account);
 
+    /** The home a saved pane names ({@code saved}: its HOME field, null for the default), as a path. */
+    default Path home(Accounts.Account account, String saved) {
+        return saved != null ? Path.of(saved) : defaultHome(account);
+    }
+
     /** The home process {@code p} runs with: its own {@link #homeVariable()} when set to an absolute path, else the default. */
     default Path home(Procfs procs, Accounts.Account account, Procfs.Proc p) {
         return procs.environ(p.pid(), homeVariable())

@@ -197,7 +197,7 @@ public final class Keeper {
         if (a.isEmpty() || !a.get().isId(p.conversation()) || !Kept.nameable(a.get().name(), p.conversation())) return null;
         String key = Kept.key(p.assistant(), p.conversation());
         Kept.Entry entry = kept.entry(p.assistant(), p.conversation()).orElse(null);
-        Path homeDir = p.home() != null ? Path.of(p.home()) : a.get().defaultHome(account);
+        Path homeDir = a.get().home(account, p.home());
         Optional<Path> home = UserFiles.trustedDir(homeDir, account.uid());
         Optional<Path> file;
         try {

@@ -127,6 +127,16 @@ public final class Kept {
 
     public Collection<Entry> entries() { return List.copyOf(entries.values()); }
 
+    /** The entry of {@code assistant}'s conversation {@code id} whose file is there: what a put-back can give. */
+    public Optional<Entry> present(String assistant, String id) {
+        return entry(assistant, id).filter(this::present);
+    }
+
+    /** Whether {@code e}'s file is there (a regular file, not a symlink). */
+    public boolean present(Entry e) {
+        return Files.isRegularFile(file(e), LinkOption.NOFOLLOW_LINKS);
+    }
+
     /** Where {@code e}'s file lies: its name is only its assistant and id, both checked for plain characters. */
     public Path file(Entry e) {
         return store.keptDir(user).resolve(e.assistant() + "-" + ConversationId.normal(e.id()));

@@ -8,8 +8,6 @@ import base.Exec;
 import base.Log;
 import base.Settings;
 import base.UserFiles;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -69,7 +67,7 @@ public final class PutBack {
 
     /** The kept file of {@code a}'s conversation {@code id}, when there is one. */
     public Optional<Kept.Entry> entry(Assistant a, String id) {
-        return kept().flatMap(k -> k.entry(a.name(), id)).filter(e -> Files.isRegularFile(read.file(e), LinkOption.NOFOLLOW_LINKS));
+        return kept().flatMap(k -> k.present(a.name(), id));
     }
 
     /**

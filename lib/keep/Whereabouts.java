@@ -5,8 +5,6 @@ import assistant.CannotTell;
 import assistants.Assistants;
 import base.Accounts;
 import base.UserFiles;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -47,14 +45,13 @@ public final class Whereabouts {
     private Place look(SavedPane p) {
         Optional<Assistant> a = Assistants.named(p.assistant());
         if (a.isEmpty() || !a.get().isId(p.conversation())) return Place.UNKNOWN;
-        Path homeDir = p.home() != null ? Path.of(p.home()) : a.get().defaultHome(account);
+        Path homeDir = a.get().home(account, p.home());
         try {
             Optional<Path> home = UserFiles.trustedDir(homeDir, account.uid());
             if (home.isPresent() && a.get().stored(account, home.get(), p.conversation()).isPresent()) return Place.THERE;
         } catch (CannotTell e) {
             return Place.UNKNOWN;
         }
-        boolean copy = kept.entry(a.get().name(), p.conversation()).map(e -> Files.isRegularFile(kept.file(e), LinkOption.NOFOLLOW_LINKS)).orElse(false);
-        return copy ? Place.KEPT : Place.LOST;
+        return kept.present(a.get().name(), p.conversation()).isPresent() ? Place.KEPT : Place.LOST;
     }
 }

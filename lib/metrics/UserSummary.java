@@ -1,8 +1,6 @@
 package metrics;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.time.Instant;
 import java.util.Map;
 import java.util.TreeMap;
@@ -52,7 +50,7 @@ public record UserSummary(String user, Instant newest, Instant lastSaved, int se
         }
         Kept kept = Kept.read(store, user);
         for (Kept.Entry e : kept.entries()) {
-            if (!Files.isRegularFile(kept.file(e), LinkOption.NOFOLLOW_LINKS)) continue;
+            if (!kept.present(e)) continue;
             keptFiles++;
             keptBytes += e.size();
         }

@@ -121,7 +121,7 @@ public final class Picker {
     private Optional<String> title(SavedPane p) {
         if (account == null) return Optional.empty();
         try {
-            return Assistants.named(p.assistant()).flatMap(a -> a.title(account, p.home() != null ? Path.of(p.home()) : a.defaultHome(account), p.conversation()));
+            return Assistants.named(p.assistant()).flatMap(a -> a.title(account, a.home(account, p.home()), p.conversation()));
         } catch (RuntimeException e) {
             return Optional.empty(); // a title is a nicety: a file that does not read costs it, not the menu
         }

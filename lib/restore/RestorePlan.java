@@ -164,7 +164,7 @@ public final class RestorePlan {
                     : "'" + pane.conversation() + "' is not a " + pane.assistant() + " conversation id";
             return new PanePlan(pane, Action.SHELL, cwdNote + lost, cwd, null, null, lost, null);
         }
-        Path homeDir = pane.home() != null ? Path.of(pane.home()) : assistant.get().defaultHome(account);
+        Path homeDir = assistant.get().home(account, pane.home());
         Optional<Path> home = UserFiles.trustedDir(homeDir, account.uid());
         Optional<Stored> stored = stored(account, assistant.get(), home, pane.conversation());
         String putNote = "";
