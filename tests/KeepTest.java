@@ -1,7 +1,10 @@
 import base.Accounts;
 import base.Procfs;
 import claude.Conversations;
+import assistants.Assistants;
+import base.Settings;
 import keep.Kept;
+import keep.PutBack;
 import store.SavedSession;
 import store.StateStore;
 import tmux.Tmux;
@@ -326,6 +329,43 @@ class KeepTest {
         Children.Ran r = save(Map.of());
         assertEquals(0, r.exit(), r.all());
         assertTrue(kept(state).entry("claude", id).isEmpty(), "not kept through a symlinked folder: " + kept(state).entries());
+    }
+
+    /**
+     * `--find` brings a conversation back as a restore does, its file put back first; and a file
+     * that is there again when t3 goes to put its copy back (her claude made it meanwhile) is
+     * hers: never overwritten, and said so.
+     */
+    @Test
+    @Order(11)
+    void findPutsTheFileBackAndAFileThereAgainIsNeverOverwritten() throws Exception {
+        String id = started("found");
+        Path t = transcript(id);
+        Children.Ran saved = save(Map.of());
+        assertEquals(0, saved.exit(), saved.all());
+        assertTrue(kept(state).entry("claude", id).isPresent(), saved.all());
+        crash();
+        Children.asUser(alice, "rm", t.toString());
+        Children.Ran r = restore("--user", alice.name(), "--find", id);
+        assertEquals(0, r.exit(), r.all());
+        assertTrue(r.all().contains("put t3's kept copy back at " + t), r.all());
+        assertEquals(alice.uid(), uid(t));
+        assertTrue(Children.waitFor(() -> conversationIn("found").map(id::equals).orElse(false), Duration.ofSeconds(20)),
+                "--find resumed it in its session: " + r.all());
+
+        // The race itself, put back straight into it: her file is there, with what she wrote since.
+        Children.asUser(alice, "sh", "-c", "echo '{\"type\":\"user\",\"note\":\"hers\"}' >> \"$1\"", "sh", t.toString());
+        String hers = Files.readString(t);
+        Object inode = inode(t);
+        PutBack putBack = PutBack.of(new StateStore(state), alice, Settings.from(env), false);
+        Optional<PutBack.Back> back = putBack.back(Assistants.named("claude").orElseThrow(), alice.home().resolve(".claude"), id);
+        assertTrue(back.isPresent(), "the conversation is there to resume");
+        assertEquals("its file is there again", back.get().how());
+        assertEquals(hers, Files.readString(t), "her file is not overwritten");
+        assertEquals(inode, inode(t), "nor replaced");
+        try (var files = Files.list(t.getParent())) {
+            assertTrue(files.noneMatch(f -> f.getFileName().toString().startsWith(".t3-put-back.")), "no temporary file left beside it");
+        }
     }
 
     @Test

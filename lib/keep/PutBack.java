@@ -103,6 +103,12 @@ public final class PutBack {
                     target.get(), r.timedOut() ? "timed out" : r.ok() ? "put there, but " + a.name() + " does not find it" : r.firstErrorLine());
             return Optional.empty();
         }
+        if (!r.ok()) {
+            // ln refused: her assistant (or she) made the file again meanwhile. Hers wins; t3's copy stays kept.
+            Log.info("%s: %s conversation %s: its file is at %s again; left as it is, t3's kept copy not put back", account.name(), a.name(), id,
+                    target.get());
+            return Optional.of(new Back(stored.get(), "its file is there again"));
+        }
         Log.info("%s: %s conversation %s: its file was gone; put t3's kept copy back at %s, as %s", account.name(), a.name(), id, target.get(),
                 account.name());
         return Optional.of(new Back(stored.get(), "its file was gone; t3's kept copy was put back"));
