@@ -18,6 +18,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import keep.Kept;
 import store.SavedPane;
 import store.SavedSession;
 import store.StateStore;
@@ -133,13 +134,19 @@ class CodexCliTest {
         // Gone from t3's keeping too (over its bound): KeepTest shows a kept one put back.
         assertTrue(Files.deleteIfExists(state.resolve("kept").resolve(alice.name()).resolve("codex-" + idOf(doomedFile).toLowerCase(java.util.Locale.ROOT))),
                 "the save kept the doomed rollout");
+        // Solo's rollout gone too (as a cleanup would), but kept by the save: it goes back, as hers, and resumes.
+        assertTrue(Kept.read(new StateStore(state), alice.name()).present("codex", idOf(soloFile)).isPresent(), "the save kept solo's rollout");
+        Files.delete(soloFile);
         TestUsers.pkill("-KILL", alice); // the machine lost her server, every codex and the daemon with it
         assertTrue(Children.waitFor(() -> users.tmux(alice).socketState() != Tmux.SocketState.LIVE, Duration.ofSeconds(10)));
-        Set<Path> before = rollouts();
+        Set<Path> before = new java.util.HashSet<>(rollouts());
+        before.add(soloFile); // back by the restore
 
         Children.Ran r = Repo.script("t3-restore.java", env, "--user", alice.name());
         assertEquals(0, r.exit(), r.all());
         assertTrue(r.all().contains("'doomed'") && r.all().contains("rollout file is no longer under") && r.all().contains("t3 kept no copy"), "why doomed came back as a shell: " + r.all());
+        assertTrue(r.all().contains("put t3's kept copy back at " + soloFile), r.all());
+        assertEquals(alice.uid(), (Integer) Files.getAttribute(soloFile, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS), "hers, written as her");
         for (var e : Map.of("solo", solo, "api-1", api, "api-2", api).entrySet()) {
             String id = rows.get(e.getKey()).conversations().get(0).conversation();
             assertTrue(Children.waitFor(() -> codexIn(e.getKey()).map(p -> p.argv().contains(id)).orElse(false), Duration.ofSeconds(30)),

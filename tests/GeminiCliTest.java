@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import store.SavedPane;
 import store.SavedSession;
+import keep.Kept;
 import store.StateStore;
 import tmux.Tmux;
 
@@ -143,8 +144,13 @@ class GeminiCliTest {
         while (System.currentTimeMillis() / 60_000 == minute) Thread.sleep(500);
         TestUsers.pkill("-KILL", bob);
         assertTrue(Children.waitFor(() -> users.tmux(bob).socketState() != Tmux.SocketState.LIVE, Duration.ofSeconds(10)));
+        // g1's chat gone meanwhile (a cleanup's doing), but kept by the save: it goes back, as his, and resumes.
+        assertTrue(Kept.read(new StateStore(state), bob.name()).present("gemini", ids.get("g1")).isPresent(), "the save kept g1's chat");
+        Files.delete(one);
         Children.Ran r = Repo.script("t3-restore.java", env, "--user", bob.name());
         assertEquals(0, r.exit(), r.all());
+        assertTrue(r.all().contains("put t3's kept copy back at " + one), r.all());
+        assertEquals(bob.uid(), (Integer) Files.getAttribute(one, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS), "his, written as him");
         Map<String, Path> dirs = Map.of("g1", g1, "gx-2", gx, "gx-3", gx);
         for (var e : files.entrySet()) {
             String id = ids.get(e.getKey());
