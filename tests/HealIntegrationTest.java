@@ -60,8 +60,8 @@ class HealIntegrationTest {
         }
         users.newSession(bob, "b1", bob.home(), null);
         users.type(bob, "b1", users.claude());
-        assertTrue(Children.waitFor(() -> claudeIn(alice, "work").isPresent() && claudeIn(alice, "second").isPresent()
-                && claudeIn(alice, "loop").isPresent() && claudeIn(bob, "b1").isPresent(), Duration.ofSeconds(20)), "fake claudes started");
+        assertTrue(Children.waitFor(() -> users.claudeIn(alice, "work").isPresent() && users.claudeIn(alice, "second").isPresent()
+                && users.claudeIn(alice, "loop").isPresent() && users.claudeIn(bob, "b1").isPresent(), Duration.ofSeconds(20)), "fake claudes started");
         save();
         bobsPanes = panes(bob);
     }
@@ -81,23 +81,9 @@ class HealIntegrationTest {
                 .orElseThrow(() -> new AssertionError(session + " is not live"));
     }
 
-    Optional<Procfs.Proc> claudeIn(Accounts.Account a, String session) {
-        List<Tmux.LivePane> panes = users.tmux(a).listPanes();
-        if (panes == null) return Optional.empty();
-        return panes.stream().filter(p -> p.session().equals(session)).findFirst()
-                .flatMap(p -> new Conversations(Procfs.read(), a).claudeIn(p.pid()));
-    }
-
     String conversationIn(Accounts.Account a, String session) throws Exception {
-        Procfs.Proc c = claudeIn(a, session).orElseThrow(() -> new AssertionError(session + ": no claude"));
+        Procfs.Proc c = users.claudeIn(a, session).orElseThrow(() -> new AssertionError(session + ": no claude"));
         return new Conversations(Procfs.read(), a).of(c).orElseThrow().id();
-    }
-
-    void killClaude(Accounts.Account a, String session) throws Exception {
-        Procfs.Proc c = claudeIn(a, session).orElseThrow(() -> new AssertionError(session + ": no claude to kill"));
-        Children.check("kill", "-KILL", Integer.toString(c.pid()));
-        assertTrue(Children.waitFor(() -> claudeIn(a, session).isEmpty(), Duration.ofSeconds(5)));
-        Thread.sleep(500); // the shell prints "Killed" and its prompt
     }
 
     Children.Ran save() {
@@ -116,9 +102,9 @@ class HealIntegrationTest {
 
     /** Waits until claude runs in the session again, resuming {@code id} in {@code dir}. */
     void assertResumed(String session, String id, String paneBefore) throws Exception {
-        assertTrue(Children.waitFor(() -> claudeIn(alice, session).isPresent(), Duration.ofSeconds(10)), session + ": claude runs again");
+        assertTrue(Children.waitFor(() -> users.claudeIn(alice, session).isPresent(), Duration.ofSeconds(10)), session + ": claude runs again");
         Procfs procs = Procfs.read();
-        Procfs.Proc c = claudeIn(alice, session).orElseThrow();
+        Procfs.Proc c = users.claudeIn(alice, session).orElseThrow();
         int i = c.argv().indexOf("--resume");
         assertTrue(i > 0 && c.argv().get(i + 1).equals(id), session + ": resumes " + id + ": " + c.argv());
         assertEquals(proj, procs.cwd(c.pid()).orElseThrow(), "in the conversation's starting directory, not the pane's");
@@ -132,11 +118,11 @@ class HealIntegrationTest {
         String id = conversationIn(alice, "work");
         String paneId = pane(alice, "work").id();
         Map<String, String> sessionsBefore = panes(alice);
-        killClaude(alice, "work");
+        users.killClaude(alice, "work");
 
         Children.Ran dry = heal("--dry-run");
         assertTrue(dry.out().lines().anyMatch(l -> l.contains(paneId) && l.contains(id) && l.contains("resume") && l.contains("was killed")), dry.all());
-        assertTrue(claudeIn(alice, "work").isEmpty(), "a dry run changes nothing");
+        assertTrue(users.claudeIn(alice, "work").isEmpty(), "a dry run changes nothing");
 
         Children.Ran r = heal();
         assertTrue(r.all().contains("healed conversation " + id + " in session 'work' (pane " + paneId + ")"), r.all());
@@ -160,12 +146,12 @@ class HealIntegrationTest {
         String id = conversationIn(alice, "work");
         String before = pane(alice, "work").id() + "/" + pane(alice, "work").pid();
         assertTrue(users.tmux(alice).run("send-keys", "-t", "=work:", "/exit", "Enter").ok());
-        assertTrue(Children.waitFor(() -> claudeIn(alice, "work").isEmpty(), Duration.ofSeconds(5)));
+        assertTrue(Children.waitFor(() -> users.claudeIn(alice, "work").isEmpty(), Duration.ofSeconds(5)));
         Thread.sleep(500);
         Children.Ran r = heal();
         assertTrue(r.all().contains(alice.name() + ": healed 0"), r.all());
         Thread.sleep(500);
-        assertTrue(claudeIn(alice, "work").isEmpty(), "/exit is the user's choice");
+        assertTrue(users.claudeIn(alice, "work").isEmpty(), "/exit is the user's choice");
         assertEquals(before, pane(alice, "work").id() + "/" + pane(alice, "work").pid(), "the pane still runs its shell");
         save();
         SavedSession row = new StateStore(state).history(alice.name()).readNewest().rows().stream()
@@ -179,13 +165,13 @@ class HealIntegrationTest {
     void aBusyPaneIsWaitedFor() throws Exception {
         String id = conversationIn(alice, "second");
         String paneId = pane(alice, "second").id();
-        killClaude(alice, "second");
+        users.killClaude(alice, "second");
         users.type(alice, "second", "sleep 60");
         assertTrue(Children.waitFor(() -> Procfs.read().all().stream().anyMatch(p -> p.uid() == alice.uid() && p.comm().equals("sleep")),
                 Duration.ofSeconds(5)));
         Children.Ran busy = heal();
         assertTrue(busy.all().contains("waiting: pane " + paneId + " is busy running sleep"), busy.all());
-        assertTrue(claudeIn(alice, "second").isEmpty());
+        assertTrue(users.claudeIn(alice, "second").isEmpty());
         assertTrue(users.tmux(alice).run("send-keys", "-t", paneId, "C-c").ok(), "the user ends her job");
         assertTrue(Children.waitFor(() -> Procfs.read().all().stream().noneMatch(p -> p.uid() == alice.uid() && p.comm().equals("sleep")),
                 Duration.ofSeconds(10)));
@@ -201,17 +187,17 @@ class HealIntegrationTest {
         String id = conversationIn(alice, "loop");
         String paneId = pane(alice, "loop").id();
         for (int i = 1; i <= 3; i++) {
-            killClaude(alice, "loop");
+            users.killClaude(alice, "loop");
             Children.Ran r = heal();
             assertTrue(r.all().contains("healed conversation " + id), "heal " + i + ": " + r.all());
             assertResumed("loop", id, paneId);
         }
-        killClaude(alice, "loop");
+        users.killClaude(alice, "loop");
         Children.Ran r = heal();
         assertTrue(r.all().contains("not healing it again: killed again after 3 heal(s) within 60 min"), r.all());
         assertTrue(r.all().contains(id), "the warning names the conversation: " + r.all());
         Thread.sleep(1000);
-        assertTrue(claudeIn(alice, "loop").isEmpty(), "left alone");
+        assertTrue(users.claudeIn(alice, "loop").isEmpty(), "left alone");
         assertTrue(heal().all().contains(alice.name() + ": healed 0, waiting 0, gave up 0"), "and not warned about again");
         // The counts a metrics file will take: every heal so far (1 + 1 + 3), the wait, the give-up.
         var counts = new com.fasterxml.jackson.databind.ObjectMapper().readTree(Files.readString(new StateStore(state).healFile(alice.name()))).get("counts");
@@ -227,14 +213,14 @@ class HealIntegrationTest {
         // "work" is a shell since the user's /exit. She starts A, it is killed; she starts B there, it is killed too.
         String paneId = pane(alice, "work").id();
         users.type(alice, "work", "(cd " + proj + " && " + users.claude() + ")");
-        assertTrue(Children.waitFor(() -> claudeIn(alice, "work").isPresent(), Duration.ofSeconds(10)));
+        assertTrue(Children.waitFor(() -> users.claudeIn(alice, "work").isPresent(), Duration.ofSeconds(10)));
         String a = conversationIn(alice, "work");
-        killClaude(alice, "work");
+        users.killClaude(alice, "work");
         users.type(alice, "work", "(cd " + proj + " && " + users.claude() + ")");
-        assertTrue(Children.waitFor(() -> claudeIn(alice, "work").isPresent(), Duration.ofSeconds(10)));
+        assertTrue(Children.waitFor(() -> users.claudeIn(alice, "work").isPresent(), Duration.ofSeconds(10)));
         String b = conversationIn(alice, "work");
         assertNotEquals(a, b);
-        killClaude(alice, "work");
+        users.killClaude(alice, "work");
         Children.Ran r = heal();
         assertTrue(r.all().contains("healed conversation " + b), r.all());
         assertFalse(r.all().contains("healed conversation " + a), "the older crash is not resumed over it: " + r.all());

@@ -264,12 +264,7 @@ class KeepTest {
         Children.Ran saved = save(Map.of());
         assertEquals(0, saved.exit(), saved.all());
         assertTrue(kept(state).entry("claude", id[0]).isPresent(), saved.all());
-        Procfs procs = Procfs.read();
-        int pid = users.tmux(alice).listSessions().sessions().stream().filter(x -> x.name().equals("heal")).findFirst()
-                .flatMap(x -> new Conversations(procs, alice).claudeIn(x.panePid())).orElseThrow().pid();
-        Children.check("kill", "-KILL", String.valueOf(pid));
-        assertTrue(Children.waitFor(() -> conversationIn("heal").isEmpty(), Duration.ofSeconds(5)));
-        Thread.sleep(500); // the shell prints its prompt
+        users.killClaude(alice, "heal");
         Children.asUser(alice, "rm", t.toString());
         Children.Ran r = Repo.script("t3-restore.java", env, "--heal");
         assertEquals(0, r.exit(), r.all());

@@ -162,6 +162,24 @@ class MetricsTest {
         assertEquals(0.0, heal.get("t3_tmux_heal_healed_total" + u()), heal.toString());
         assertEquals(0.0, heal.get("t3_tmux_heal_gave_up_total" + u()));
 
+        // A claude killed in its pane (as the OOM killer does) is healed, and counted.
+        Path proj = alice.home().resolve("proj");
+        users.newSession(alice, "healed", proj, null);
+        users.type(alice, "healed", users.claude());
+        assertTrue(Children.waitFor(() -> users.claudeIn(alice, "healed").isPresent(), Duration.ofSeconds(15)), "claude runs in healed");
+        assertEquals(0, Repo.script("t3-save.java", env).exit());
+        users.killClaude(alice, "healed");
+        Children.Ran healed = Repo.script("t3-restore.java", env, "--heal");
+        assertEquals(0, healed.exit(), healed.all());
+        assertTrue(healed.all().contains("healed conversation"), healed.all());
+        heal = read("heal");
+        assertEquals(1.0, heal.get("t3_tmux_heal_healed_total" + u()), healed.all() + "\n" + heal);
+        assertEquals(0.0, heal.get("t3_tmux_heal_gave_up_total" + u()));
+        assertTrue(Children.waitFor(() -> users.claudeIn(alice, "healed").isPresent(), Duration.ofSeconds(15)), "claude runs again in healed");
+        // Closed again, as she would: what follows counts her two first sessions.
+        assertTrue(users.tmux(alice).run("kill-session", "-t", "=healed").ok());
+        assertEquals(0, Repo.script("t3-save.java", env).exit());
+
         for (int i = 0; i < 20 && TestUsers.pkill("-KILL", alice) == 0; i++) Thread.sleep(100);
         assertTrue(Children.waitFor(() -> users.tmux(alice).socketState() != Tmux.SocketState.LIVE, Duration.ofSeconds(5)));
         Children.Ran r = Repo.script("t3-restore.java", env);
@@ -236,6 +254,7 @@ class MetricsTest {
         }
         assertEquals(snapshots, her.path("snapshots").asInt());
         assertTrue(her.path("lastSaveAgeSeconds").asLong() < 600, her.toString());
+        assertEquals(1, her.path("healsLastDay").asInt(), "the heal of the claude killed in its pane: " + her);
         assertEquals(5, doc.path("units").size(), doc.toString());
         assertTrue(doc.path("drift").isArray());
     }

@@ -102,6 +102,22 @@ public final class TestUsers implements AutoCloseable {
         return bin.resolve("claude") + (args.length == 0 ? "" : " " + String.join(" ", args));
     }
 
+    /** The claude running in {@code session}'s first pane, as heal finds it; empty while she has no such session or claude. */
+    public java.util.Optional<Procfs.Proc> claudeIn(Accounts.Account a, String session) {
+        List<Tmux.LivePane> panes = tmux(a).listPanes();
+        if (panes == null) return java.util.Optional.empty();
+        return panes.stream().filter(p -> p.session().equals(session)).findFirst()
+                .flatMap(p -> new claude.Conversations(Procfs.read(), a).claudeIn(p.pid()));
+    }
+
+    /** SIGKILLs the claude in {@code session}, as the OOM killer does, and waits until its shell has its prompt again. */
+    public void killClaude(Accounts.Account a, String session) throws InterruptedException {
+        Procfs.Proc c = claudeIn(a, session).orElseThrow(() -> new AssertionError(session + ": no claude to kill"));
+        Children.check("kill", "-KILL", Integer.toString(c.pid()));
+        if (!Children.waitFor(() -> claudeIn(a, session).isEmpty(), Duration.ofSeconds(5))) throw new AssertionError(session + ": claude outlived SIGKILL");
+        Thread.sleep(500); // the shell prints "Killed" and its prompt
+    }
+
     /** The pid of the user's tmux server. */
     public int serverPid(Accounts.Account a) {
         return Integer.parseInt(tmux(a).run("display-message", "-p", "#{pid}").out().strip());
