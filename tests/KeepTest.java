@@ -363,6 +363,146 @@ class KeepTest {
         }
     }
 
+    /** A state dir of its own, and her server gone, so a test of the bound counts only what it made. */
+    Map<String, String> freshState(String name) throws Exception {
+        users.tmux(alice).run("kill-server");
+        assertTrue(Children.waitFor(() -> users.tmux(alice).socketState() != Tmux.SocketState.LIVE, Duration.ofSeconds(5)));
+        Map<String, String> e = new HashMap<>(env);
+        e.put("T3_STATE_DIR", users.dir.resolve(name).toString());
+        return e;
+    }
+
+    Children.Ran run(String script, Map<String, String> e, Map<String, String> with, String... args) {
+        Map<String, String> all = new HashMap<>(e);
+        all.putAll(with);
+        return Repo.script(script, all, args);
+    }
+
+    /** Her transcript grown by {@code bytes}, written as her (the fake claude keeps appending to the same inode). */
+    void grow(Path t, int bytes) throws Exception {
+        Children.asUser(alice, "sh", "-c", "head -c " + bytes + " /dev/zero | tr '\\0' x >> \"$1\"", "sh", t.toString());
+    }
+
+    static long keptBytes(Kept k) throws Exception {
+        long total = 0;
+        for (Kept.Entry e : k.entries()) total += Files.size(k.file(e));
+        return total;
+    }
+
+    /**
+     * The bound holds where the kept files are hard links: a link costs nothing while she has her
+     * file, but claude's sweep leaves it the only copy, so it counts as one. Three 0.6 MiB
+     * transcripts under a 1 MiB bound: one is kept; once all three are swept, what t3 holds is
+     * still within the bound, and `--list`, `--list --json` and `--dry-run` name the two lost.
+     */
+    @Test
+    @Order(12)
+    void theBoundHoldsWithHardLinksOnceClaudeSweepsHerFiles() throws Exception {
+        Map<String, String> e = freshState("state-links");
+        Path st = Path.of(e.get("T3_STATE_DIR"));
+        Files.createDirectories(st);
+        assumeTrue(Files.getAttribute(st, "unix:dev").equals(Files.getAttribute(alice.home(), "unix:dev")),
+                "needs the state dir on her file system, where t3 keeps hard links");
+        Map<String, String> bound = Map.of("T3_KEEP_CONVERSATIONS_MAX", "1");
+        List<String> ids = new java.util.ArrayList<>();
+        for (String s : List.of("b1", "b2", "b3")) {
+            String id = started(s);
+            grow(transcript(id), 600_000);
+            ids.add(id);
+        }
+        Children.Ran first = run("t3-save.java", e, bound);
+        assertEquals(0, first.exit(), first.all());
+        Kept k = kept(st);
+        assertEquals(1, k.entries().size(), "one 0.6 MiB file fits in 1 MiB, links counted: " + k.entries() + "\n" + first.all());
+        assertTrue(k.entries().iterator().next().linked(), "kept as a hard link");
+        assertTrue(first.all().contains("2 conversation file(s) not kept, over T3_KEEP_CONVERSATIONS_MAX (1 MiB)"), first.all());
+        String keptId = k.entries().iterator().next().id();
+
+        for (String id : ids) Children.asUser(alice, "rm", transcript(id).toString()); // claude's sweep
+        users.newSession(alice, "nudge", proj, null); // a save that writes a snapshot, so the keeping pass runs now
+        Children.Ran second = run("t3-save.java", e, bound);
+        assertEquals(0, second.exit(), second.all());
+        k = kept(st);
+        assertEquals(List.of(keptId), k.entries().stream().map(Kept.Entry::id).toList(), second.all());
+        assertTrue(keptBytes(k) <= 1 << 20, "the bound holds once t3 alone has them: " + keptBytes(k));
+        assertFalse(second.all().contains("only t3 still has take more"), second.all());
+
+        List<String> lost = ids.stream().filter(id -> !id.equals(keptId)).toList();
+        Children.Ran list = run("t3-restore.java", e, Map.of(), "--list", "--user", alice.name());
+        assertEquals(0, list.exit(), list.all());
+        List<String> newest = List.of(list.out().lines().filter(l -> l.matches("\\d{8}T\\d{6}Z .*")).findFirst().orElseThrow().split(" {2,}"));
+        assertEquals(List.of("1", "2"), newest.subList(6, 8), "KEPT 1, LOST 2 in the newest snapshot: " + list.out());
+        assertTrue(list.all().contains("2 saved conversation(s) are gone and t3 kept no copy"), list.all());
+        Children.Ran json = run("t3-restore.java", e, Map.of(), "--list", "--json", "--user", alice.name());
+        assertEquals(0, json.exit(), json.all());
+        var rows = base.Json.MAPPER.readTree(json.out());
+        assertEquals(List.of(keptId), ids(rows.get(0).path("kept")));
+        assertEquals(new java.util.TreeSet<>(lost), new java.util.TreeSet<>(ids(rows.get(0).path("lost"))), json.out());
+
+        crash();
+        Children.Ran dry = run("t3-restore.java", e, Map.of(), "--dry-run", "--user", alice.name());
+        assertEquals(0, dry.exit(), dry.all());
+        assertTrue(dry.out().lines().anyMatch(l -> l.contains("t3's kept copy would go back to ") && l.contains(keptId + ".jsonl")), dry.all());
+        assertEquals(2, dry.out().lines().filter(l -> l.contains("t3 kept no copy of it")).count(), dry.all());
+    }
+
+    static List<String> ids(com.fasterxml.jackson.databind.JsonNode array) {
+        List<String> out = new java.util.ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
+    }
+
+    /**
+     * A lowered bound releases a file she still has that only an older snapshot names, before
+     * the newest snapshot's conversations, and does not take it for one only t3 has.
+     */
+    @Test
+    @Order(13)
+    void aLoweredBoundReleasesAFileOnlyOlderSnapshotsName() throws Exception {
+        Map<String, String> e = freshState("state-lowered");
+        String old = started("old");
+        grow(transcript(old), 600_000);
+        Children.Ran first = run("t3-save.java", e, Map.of());
+        assertEquals(0, first.exit(), first.all());
+        assertTrue(kept(Path.of(e.get("T3_STATE_DIR"))).entry("claude", old).isPresent(), first.all());
+
+        assertTrue(users.tmux(alice).run("kill-session", "-t", "=old").ok());
+        String young = started("young");
+        grow(transcript(young), 600_000);
+        Children.Ran lowered = run("t3-save.java", e, Map.of("T3_KEEP_CONVERSATIONS_MAX", "1"));
+        assertEquals(0, lowered.exit(), lowered.all());
+        Kept k = kept(Path.of(e.get("T3_STATE_DIR")));
+        assertTrue(k.entry("claude", young).isPresent(), "the newest snapshot's conversation first: " + k.entries() + "\n" + lowered.all());
+        assertTrue(k.entry("claude", old).isEmpty(), "she still has it, and it no longer fits: released " + k.entries());
+        assertTrue(keptBytes(k) <= 1 << 20, "within the bound: " + keptBytes(k));
+        assertTrue(lowered.all().contains("1 conversation file(s) not kept, over T3_KEEP_CONVERSATIONS_MAX (1 MiB)"), lowered.all());
+        assertFalse(lowered.all().contains("only t3 still has"), "it is hers still, not only t3's: " + lowered.all());
+        assertTrue(Files.isRegularFile(transcript(old)), "her own file is untouched");
+    }
+
+    /** No one file past 256 MiB is kept, a hard link to one that grew there (sparse: it takes no disk) included. */
+    @Test
+    @Order(14)
+    void aLinkedFileGrownPastTheFileBoundIsReleased() throws Exception {
+        Map<String, String> e = freshState("state-file-max");
+        String id = started("grows");
+        Children.Ran first = run("t3-save.java", e, Map.of());
+        assertEquals(0, first.exit(), first.all());
+        Path st = Path.of(e.get("T3_STATE_DIR"));
+        assertTrue(kept(st).entry("claude", id).isPresent(), first.all());
+        Path t = transcript(id);
+        Children.asUser(alice, "truncate", "-s", "300M", t.toString());
+        users.newSession(alice, "nudge", proj, null);
+        Children.Ran r = run("t3-save.java", e, Map.of());
+        assertEquals(0, r.exit(), r.all());
+        assertTrue(kept(st).entry("claude", id).isEmpty(), "past 256 MiB a file: released " + kept(st).entries());
+        assertTrue(r.all().contains("or 256 MiB a file (she still has them)"), r.all());
+        try (var files = Files.list(kept(st).dir())) {
+            assertEquals(List.of(), files.toList(), "no link to it is left");
+        }
+        assertEquals(300L << 20, Files.size(t), "her file is as she left it");
+    }
+
     @Test
     @Order(5)
     void anIndexEntryThatPointsOutOfHerHomeIsDropped() throws Exception {

@@ -32,8 +32,9 @@ import store.StateStore;
  * Keeps the file of every conversation a kept snapshot names, against its assistant's own
  * cleanup (claude deletes transcripts untouched for 30 days, FACTS): after a save, a copy (or
  * hard link) of each in {@link Kept}, refreshed when it changed, released when retention has let
- * go of every snapshot naming it. Within {@code T3_KEEP_CONVERSATIONS_MAX} a user, a file only
- * t3 still has first (it is never released for the bound: nothing could replace it), then the
+ * go of every snapshot naming it. Within {@code T3_KEEP_CONVERSATIONS_MAX} a user, a link
+ * counted as a copy (it becomes one when her assistant deletes its name): a file only t3 still
+ * has first (it is never released for the bound: nothing could replace it), then the
  * conversations of newer snapshots. The user's files are read as every file of hers: no
  * symlink, hers only, bounded, with a deadline for each and for the pass.
  */
@@ -118,7 +119,7 @@ public final class Keeper {
             if (c != null && seen.add(c.key())) candidates.add(c);
         }
         for (Kept.Entry e : kept.entries()) {
-            if (seen.add(e.key())) candidates.add(new Candidate(e.key(), e.seen(), null, null, e));
+            if (seen.add(e.key())) candidates.add(unnamed(e));
         }
         candidates.sort(Comparator.comparing(Candidate::irreplaceable).reversed()
                 .thenComparing(Comparator.comparing(Candidate::seen).reversed())
@@ -136,10 +137,10 @@ public final class Keeper {
                 continue;
             }
             if (c.now() == null) continue; // gone, and nothing kept: --list names it lost
-            // A link to a file she still has costs no disk of ours; a copy costs its size.
+            // A link counts as a copy: it costs no disk while she has her file, but all of it once
+            // her assistant deletes its name, and then it is the kind never released for the bound.
             long room = Math.min(FILE_MAX, budget - used);
-            boolean linkedStill = c.entry() != null && c.entry().linked() && c.entry().inode().equals(c.now().inode());
-            if (!linkedStill && c.size() > room) {
+            if (c.size() > room) {
                 over.add(c.key());
                 if (c.entry() != null) kept.release(c.entry());
                 continue;
@@ -152,7 +153,7 @@ public final class Keeper {
             Optional<Kept.Entry> e = keep(c, room, now);
             if (e.isEmpty()) continue;
             if (e.get() != c.entry()) fresh++;
-            if (!e.get().linked()) used += e.get().size();
+            used += e.get().size();
         }
         int strays = kept.removeStrays();
         kept.checked(now.toEpochMilli(), budget);
@@ -208,12 +209,31 @@ public final class Keeper {
         }
         // Below its home with no "..": where a put-back can write it again (a folder of the home symlinked elsewhere is not).
         if (file.isEmpty() || !file.get().startsWith(home.get()) || file.get().equals(home.get())) return new Candidate(key, n.snapshot(), a.get(), null, entry);
+        return new Candidate(key, n.snapshot(), a.get(), found(home.get(), file.get()).orElse(null), entry);
+    }
+
+    /**
+     * A kept file no snapshot read this pass names (only older ones do): where it was kept from is
+     * looked at again, so one she still has is not taken for one only t3 has (that kind is never
+     * released for the bound).
+     */
+    private Candidate unnamed(Kept.Entry e) {
+        Optional<Assistant> a = Assistants.named(e.assistant());
+        Optional<Path> home = UserFiles.trustedDir(Path.of(e.home()), account.uid());
+        Optional<Path> file = home.flatMap(e::below);
+        if (a.isEmpty() || file.isEmpty()) return new Candidate(e.key(), e.seen(), a.orElse(null), null, e);
+        return new Candidate(e.key(), e.seen(), a.get(), found(home.get(), file.get()).orElse(null), e);
+    }
+
+    /** Her regular file {@code file} below {@code home} as it is now; empty when it is not there (or not a plain file). */
+    private static Optional<Found> found(Path home, Path file) {
         try {
-            Map<String, Object> attrs = Files.readAttributes(file.get(), "unix:size,lastModifiedTime,fileKey", LinkOption.NOFOLLOW_LINKS);
-            return new Candidate(key, n.snapshot(), a.get(), new Found(home.get(), file.get(), ((Number) attrs.get("size")).longValue(),
-                    ((java.nio.file.attribute.FileTime) attrs.get("lastModifiedTime")).toMillis(), String.valueOf(attrs.get("fileKey"))), entry);
+            Map<String, Object> attrs = Files.readAttributes(file, "unix:size,lastModifiedTime,fileKey,isRegularFile", LinkOption.NOFOLLOW_LINKS);
+            if (!Boolean.TRUE.equals(attrs.get("isRegularFile"))) return Optional.empty();
+            return Optional.of(new Found(home, file, ((Number) attrs.get("size")).longValue(),
+                    ((java.nio.file.attribute.FileTime) attrs.get("lastModifiedTime")).toMillis(), String.valueOf(attrs.get("fileKey"))));
         } catch (IOException e) {
-            return new Candidate(key, n.snapshot(), a.get(), null, entry);
+            return Optional.empty();
         }
     }
 
@@ -290,7 +310,7 @@ public final class Keeper {
     private void say(long used, int fresh, int released, int strays, int late, List<String> over, List<String> overOnly) {
         String user = account.name();
         if (fresh + released + strays + over.size() > 0) {
-            Log.info("%s: conversation files kept: %d (%d MiB of %d on t3's disk), %d kept now, %d released (no kept snapshot names them)%s",
+            Log.info("%s: conversation files kept: %d (%d MiB of the bound's %d, links counted), %d kept now, %d released (no kept snapshot names them)%s",
                     user, kept.entries().size(), used >> 20, budget >> 20, fresh, released, strays == 0 ? "" : ", " + strays + " stray file(s) removed");
         }
         if (!over.isEmpty()) {
