@@ -40,6 +40,8 @@ public final class Heal {
     private final List<Map<String, Object>> plan = new ArrayList<>();
     /** Crash evidence for users' servers: the kernel's log, read once a run and only when a server is asked about. */
     private final ServerCrash crashes = ServerCrash.fromKernel();
+    /** Panes heal made again, at their gates: started with the restores' in one set of turns. */
+    private final List<restore.Resumer.Waiting> gated = new ArrayList<>();
 
     public Heal(Settings settings, StateStore store, boolean dryRun) {
         this.settings = settings;
@@ -67,7 +69,8 @@ public final class Heal {
                 failed++;
             }
         }
-        failed += restores.resumeAndRecord(crashes); // servers the OOM killer took, brought back
+        // What heal made again and the servers a crash took, started in one set of turns: one user's one at a time.
+        failed += restores.resumeAndRecord(crashes, gated);
         return failed == 0 ? 0 : 1;
     }
 
@@ -116,9 +119,10 @@ public final class Heal {
         int failed;
         if (dryRun) {
             steps.forEach(step -> plan.add(HealReport.entry(user, step)));
-            failed = MissingPanes.heal(account, tmux, history, world.newest(), world.running(), settings, world.putBack(), true);
+            failed = MissingPanes.heal(account, tmux, history, world.newest(), world.running(), settings, world.putBack(), true, gated);
         } else {
-            failed = Healer.apply(steps, world, tmux, ledger, settings, now) + MissingPanes.heal(account, tmux, history, world.newest(), world.running(), settings, world.putBack(), false);
+            failed = Healer.apply(steps, world, tmux, ledger, settings, now, gated)
+                    + MissingPanes.heal(account, tmux, history, world.newest(), world.running(), settings, world.putBack(), false, gated);
         }
         return failed + endedWithAKilledServer(entry, account.uid(), procs, newest, panes, ledger);
     }

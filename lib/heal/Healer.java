@@ -6,6 +6,7 @@ import base.Exec;
 import assistant.Crash;
 import base.Log;
 import restore.RestorePlan;
+import restore.Resumer;
 import base.Settings;
 import tmux.Tmux;
 import java.io.IOException;
@@ -14,9 +15,11 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * Carries out one user's heal plan: resumes each crashed conversation in its own pane (after a
- * last look: the world moves while a run goes user by user), records in the ledger what was
- * done with every record, and tells the journal per session and in one line per user.
+ * Carries out one user's heal plan: each crashed conversation's pane is made again at its gate
+ * (after a last look: the world moves while a run goes user by user), to be started by the
+ * {@link Resumer} with the run's other starts, one user's one at a time (they share her login);
+ * records in the ledger what was done with every record, and tells the journal per session and
+ * in one line per user.
  */
 public final class Healer {
     /** Past this many, crashes with nothing to heal are counted, not each logged (a user can make records). */
@@ -24,9 +27,9 @@ public final class Healer {
 
     private Healer() {}
 
-    /** Returns how many heals failed. */
-    public static int apply(List<HealPlan.Step> steps, HealPlan.World world, Tmux tmux, HealLedger ledger, Settings settings, Instant now)
-            throws IOException {
+    /** Returns how many heals failed; each pane made again joins {@code gated}, at its gate. */
+    public static int apply(List<HealPlan.Step> steps, HealPlan.World world, Tmux tmux, HealLedger ledger, Settings settings, Instant now,
+                            List<Resumer.Waiting> gated) throws IOException {
         Accounts.Account account = world.account();
         String user = account.name();
         int healed = 0, waited = 0, gaveUp = 0, failed = 0, left = 0;
@@ -34,7 +37,7 @@ public final class Healer {
             String where = step.pane() == null ? "" : " in session '" + step.pane().session() + "' (pane " + step.pane().id() + ")";
             switch (step.action()) {
                 case RESUME: {
-                    Resumed done = resume(step, world, tmux, settings, where);
+                    Resumed done = resume(step, world, tmux, settings, where, gated);
                     if (done == Resumed.WAITING) {
                         ledger.waited();
                         waited++;
@@ -72,8 +75,8 @@ public final class Healer {
 
     private enum Resumed { HEALED, WAITING, FAILED }
 
-    /** Resumes the crashed conversation in its own pane, after a last look (said in the log either way). */
-    private static Resumed resume(HealPlan.Step step, HealPlan.World world, Tmux tmux, Settings settings, String where) {
+    /** Makes the crashed conversation's pane again, at its gate, after a last look (said in the log either way). */
+    private static Resumed resume(HealPlan.Step step, HealPlan.World world, Tmux tmux, Settings settings, String where, List<Resumer.Waiting> gated) {
         Accounts.Account account = world.account();
         String user = account.name();
         String changed = HealPlan.changedSince(world, step);
@@ -82,13 +85,17 @@ public final class Healer {
             return Resumed.WAITING;
         }
         Path cwd = world.procs().cwd(step.pane().pid()).orElse(account.home());
+        store.SavedPane resumed = HealPlan.resumed(world, step);
         Exec.Result r = tmux.respawnPane(step.pane().id(), new Tmux.PaneSpec(cwd, RestorePlan.paneEnv(step.record().assistant().name(), step.home()),
-                RestorePlan.resumeCommand(step.startDir(), HealPlan.resumed(world, step), account, settings, false, "after a crash, healed")));
+                RestorePlan.resumeCommand(step.startDir(), resumed, account, settings, true, "after a crash, healed")));
         if (!r.ok()) {
             Log.error("%s: could not heal conversation %s%s: %s", user, step.conversation(), where, r.timedOut() ? "tmux timed out" : r.firstErrorLine());
             return Resumed.FAILED;
         }
-        Log.info("%s: healed conversation %s%s: resumed in %s; evidence: %s", user, step.conversation(), where, step.startDir(), step.why());
+        // Its new process, for the Resumer to see it get going; unknown, it counts as started at once (the gap still holds).
+        int pid = tmux.panePid(step.pane().id()).orElse(-1);
+        gated.add(new Resumer.Waiting(account, tmux, step.pane().session(), " (pane " + step.pane().id() + ")", step.pane().id(), pid, resumed, null));
+        Log.info("%s: healed conversation %s%s: resuming in %s in its turn; evidence: %s", user, step.conversation(), where, step.startDir(), step.why());
         return Resumed.HEALED;
     }
 }

@@ -39,8 +39,8 @@ public final class MissingPanes {
      * failed. Plans each pane as a restore would ({@link RestorePlan#planPane}).
      */
     public static int heal(Accounts.Account account, Tmux tmux, History history, List<SavedSession> rows, java.util.function.Supplier<Map<String, String>> running,
-                           Settings settings, PutBack putBack, boolean dryRun) throws IOException {
-        return bringBack(account, tmux, history, rows, running, settings, (row, p) -> EndedSessions.healedInPlace(p), false, putBack, dryRun);
+                           Settings settings, PutBack putBack, boolean dryRun, List<Resumer.Waiting> gated) throws IOException {
+        return bringBack(account, tmux, history, rows, running, settings, (row, p) -> EndedSessions.healedInPlace(p), false, putBack, dryRun, gated);
     }
 
     /**
@@ -49,22 +49,24 @@ public final class MissingPanes {
      * them) and the request asks for come back, each in a window of its own, however they ended.
      */
     public static int asked(Accounts.Account account, Tmux tmux, History history, Selection wanted, Map<String, String> running,
-                            Settings settings, PutBack putBack, boolean dryRun) throws IOException {
+                            Settings settings, PutBack putBack, boolean dryRun, List<Resumer.Waiting> gated) throws IOException {
         java.util.Set<String> named = new java.util.HashSet<>();
         wanted.rows().forEach(r -> named.add(r.session()));
         return bringBack(account, tmux, history, history.readNewest().rows(), () -> running, settings,
-                (row, p) -> named.contains(row.session()) && p.hasConversation() && EndedSessions.keptAside(p) && wanted.asked(p), true, putBack, dryRun);
+                (row, p) -> named.contains(row.session()) && p.hasConversation() && EndedSessions.keptAside(p) && wanted.asked(p), true, putBack, dryRun,
+                gated);
     }
 
     /**
      * Makes again, in a window of its own in its live session, each pane of {@code rows} that
      * {@code which} picks, planned as a restore would ({@code asked}: as one asked for by name);
-     * the newest snapshot then names the new pane. Returns how many failed.
+     * the newest snapshot then names the new pane, which waits at its gate in {@code gated} for
+     * the {@link Resumer}. Returns how many failed.
      */
     private static int bringBack(Accounts.Account account, Tmux tmux, History history, List<SavedSession> rows,
                                  java.util.function.Supplier<Map<String, String>> running,
                                  Settings settings, java.util.function.BiPredicate<SavedSession, SavedPane> which,
-                                 boolean asked, PutBack putBack, boolean dryRun) throws IOException {
+                                 boolean asked, PutBack putBack, boolean dryRun, List<Resumer.Waiting> gated) throws IOException {
         String user = account.name();
         if (rows.stream().noneMatch(r -> r.panes().stream().anyMatch(p -> which.test(r, p)))) return 0;
         Tmux.Listing live = tmux.listSessions();
@@ -92,12 +94,13 @@ public final class MissingPanes {
                     continue;
                 }
                 Tmux.NewWindow w = tmux.newWindow(session.get().id(), new Tmux.PaneSpec(plan.cwd(), RestorePlan.paneEnv(plan),
-                        RestorePlan.resumeCommand(plan.startDir(), p, account, settings, false, why + "; brought back")));
+                        RestorePlan.resumeCommand(plan.startDir(), p, account, settings, true, why + "; brought back")));
                 if (!w.ok()) {
                     Log.error("%s: could not bring back conversation %s of session '%s': %s", user, p.conversation(), row.session(), w.error());
                     failed++;
                     continue;
                 }
+                gated.add(new Resumer.Waiting(account, tmux, row.session(), " window " + w.pane().window(), w.pane().id(), w.pane().pid(), p, plan.lastActive()));
                 Log.info("%s: brought back conversation %s of session '%s' in window %d (%s)", user, p.conversation(), row.session(), w.pane().window(), why);
                 now = moved(now, p, p.moved(w.pane().window(), 0).active(true).cwd(plan.cwd().toString())
                         .withNotRunning(null).program(List.of()).tmuxPane(w.pane().key()));

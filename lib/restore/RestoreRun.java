@@ -87,6 +87,9 @@ public final class RestoreRun {
         return failed;
     }
 
+    /** Conversations kept aside in a live session, asked for by name: brought back at their gates, started with the rest. */
+    private final List<Resumer.Waiting> aside = java.util.Collections.synchronizedList(new ArrayList<>());
+
     /** What each user's restore did, once recorded ({@link #resumeAndRecord}). */
     public List<Restorer.Restored> outcomes() {
         return List.copyOf(outcomes);
@@ -186,24 +189,37 @@ public final class RestoreRun {
         List<RestorePlan.Step> steps = RestorePlan.plan(account, wanted, live.byName(), running,
                 forgotten, entry.defaultCwd(), settings.programs(), putBack);
         // Asked for by name, a live session's conversations kept aside in it come back in windows of their own.
-        int aside = wanted.explicit() ? MissingPanes.asked(account, tmux, history, wanted, running, settings, putBack, dryRun) : 0;
+        int asideFailed = wanted.explicit() ? MissingPanes.asked(account, tmux, history, wanted, running, settings, putBack, dryRun, aside) : 0;
         if (dryRun) {
             steps.forEach(step -> plan.add(RestoreVerbs.planEntry(user, step)));
-            return wanted.problems().size() + aside;
+            return wanted.problems().size() + asideFailed;
         }
 
         runs.add(Restorer.create(account, tmux, history, owed, wanted, steps, settings, Screens.read(store, user, settings.scrollback()),
                 new Restorer.Before(live.byName().keySet(), forgotten.keySet())));
-        return aside; // the rest of its failures are counted when it is recorded, after the resumes
+        return asideFailed; // the rest of its failures are counted when it is recorded, after the resumes
+    }
+
+    /** {@link #resumeAndRecord(ServerCrash, List)} with no heals of this run's own. */
+    public int resumeAndRecord(ServerCrash crashes) throws Exception {
+        return resumeAndRecord(crashes, List.of());
     }
 
     /**
      * Every user's sessions exist now: start their conversations within the budget (most recent
-     * first, machine-wide), then record each user's outcome. Returns how many rows failed.
+     * first, machine-wide), with {@code healed} (panes heal made again at their gates) in the
+     * same turns, one user's one at a time; then record each user's outcome. Returns how many
+     * rows failed.
      */
-    public int resumeAndRecord(ServerCrash crashes) throws Exception {
-        if (runs.isEmpty()) return 0;
-        Resumer.Result resumed = Resumer.resume(runs.stream().flatMap(r -> r.waiting().stream()).toList(), settings.resume());
+    public int resumeAndRecord(ServerCrash crashes, List<Resumer.Waiting> healed) throws Exception {
+        List<Resumer.Waiting> all = new ArrayList<>(healed);
+        synchronized (aside) {
+            all.addAll(aside);
+            aside.clear();
+        }
+        runs.forEach(r -> all.addAll(r.waiting()));
+        if (runs.isEmpty() && all.isEmpty()) return 0;
+        Resumer.Result resumed = Resumer.resume(all, settings.resume());
         if (!resumed.waiting().isEmpty()) {
             Log.info("%d conversation(s) wait for their user's Enter in their pane%s", resumed.waiting().size(),
                     resumed.why().isEmpty() ? "" : ": " + resumed.why());

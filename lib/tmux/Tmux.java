@@ -629,6 +629,16 @@ public final class Tmux {
         return run(spec.command(List.of("respawn-pane", "-k", "-t", paneId)).toArray(String[]::new));
     }
 
+    /** The process pane {@code paneId} runs now (after a respawn: the new one); empty when tmux would not say. */
+    public java.util.OptionalInt panePid(String paneId) {
+        Exec.Result r = run("display-message", "-p", "-t", paneId, "#{pane_pid}");
+        try {
+            return r.ok() ? java.util.OptionalInt.of(Integer.parseInt(r.out().strip())) : java.util.OptionalInt.empty();
+        } catch (NumberFormatException e) {
+            return java.util.OptionalInt.empty();
+        }
+    }
+
     /** Says {@code message} on her client {@code client} (the status line), as text: {@link #menuText}. */
     public Exec.Result tell(String client, String message) {
         return run("display-message", "-c", client, menuText(message));
