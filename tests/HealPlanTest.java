@@ -54,6 +54,35 @@ class HealPlanTest {
                 KernelLog.parse(journal), "only the kernel's own lines count");
     }
 
+    /**
+     * Both logs are read where both answer: a ring buffer rotated past an OOM kill (dmesg no
+     * longer has it) still gives the journal's line; where one is closed, the other is read.
+     */
+    @Test
+    void aRotatedRingBufferStillGivesTheJournalsLine() {
+        String ring = "2026-11-24T22:00:00,000000+00:00 usb 1-1: new high-speed USB device\n";
+        String jline = "2026-11-24T21:14:12.006896+0000 devbox kernel: oom-kill:constraint=CONSTRAINT_MEMCG,task=tmux: server,pid=24067,uid=1001\n"
+                + "2026-11-24T21:15:00.000001+0000 devbox kernel: traps: tmux: server[24100] general protection fault ip:1 sp:2 error:0 in tmux[3+4]\n";
+        base.Exec.Result dmesg = new base.Exec.Result(0, ring, "", false);
+        base.Exec.Result journal = new base.Exec.Result(0, jline, "", false);
+        KernelLog.OomKill kill = new KernelLog.OomKill(Instant.parse("2026-11-24T21:14:12.006896Z"), 24067, 1001, "tmux: server");
+        String both = KernelLog.text(dmesg, journal);
+        assertEquals(List.of(kill), KernelLog.parse(both), "the journal's line, though the ring buffer lost it");
+        assertEquals(List.of(24100), KernelLog.faults(both).stream().map(KernelLog.Fault::pid).toList());
+
+        base.Exec.Result closed = new base.Exec.Result(1, "", "dmesg: read kernel buffer failed: Operation not permitted", false);
+        assertEquals(List.of(kill), KernelLog.parse(KernelLog.text(closed, journal)), "dmesg closed (dmesg_restrict): the journal's");
+        base.Exec.Result notAllowed = new base.Exec.Result(0, "", "Hint: You are currently not seeing messages from other users and the system.", false);
+        String ringWithKill = "2026-11-24T21:14:12,006896+00:00 oom-kill:constraint=CONSTRAINT_NONE,task=tmux: server,pid=24067,uid=1001\n";
+        assertEquals(List.of(kill), KernelLog.parse(KernelLog.text(new base.Exec.Result(0, ringWithKill, "", false), notAllowed)),
+                "the journal not open to her: dmesg's");
+        base.Exec.Result slow = new base.Exec.Result(-1, "", "", true);
+        assertEquals(List.of(kill), KernelLog.parse(KernelLog.text(new base.Exec.Result(0, ringWithKill, "", false), slow)), "the journal timed out: dmesg's");
+        assertEquals("", KernelLog.text(closed, notAllowed), "neither: nothing (and a warning says what heal cannot see)");
+        // --grep matched nothing: exit 1 with no line, still an answer.
+        assertEquals(List.of(), KernelLog.parse(KernelLog.text(dmesg, new base.Exec.Result(1, "-- No entries --", "", false))));
+    }
+
     @Test
     void readsALiveRecordAndItsPane() {
         String id = "11111111-2222-4333-8444-555555555555";

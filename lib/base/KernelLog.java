@@ -59,6 +59,11 @@ public final class KernelLog {
         Exec.Result j = Exec.run(List.of("journalctl", "--dmesg", "--boot", "--output=short-iso-precise", "--no-pager",
                         "--grep=oom-kill:|segfault at|traps:"),
                 Duration.ofSeconds(10));
+        return text(r, j);
+    }
+
+    /** The text to read evidence from, given what {@code dmesg} ({@code r}) and {@code journalctl --dmesg} ({@code j}) answered. */
+    public static String text(Exec.Result r, Exec.Result j) {
         // Without the right to read it, journalctl says so and shows only what is hers (no kernel
         // line at all; not with --quiet, which hides that); --grep exits 1 when nothing matched.
         boolean closed = j.err().contains("insufficient permissions") || j.err().contains("not seeing messages") || j.err().contains("No journal files");
