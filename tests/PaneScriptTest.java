@@ -37,6 +37,40 @@ class PaneScriptTest {
         assertTrue(out.indexOf("t3: resumed") < out.indexOf("[t3-restore] claude exited (0)"), "said before the assistant runs: " + out);
     }
 
+    /**
+     * The Resumer types Enter only into a pane still at its gate: one where she pressed Enter
+     * (its assistant runs, a child of the script), or Ctrl-C (her shell now), or that is gone, is
+     * past it. Real processes of this release's script.
+     */
+    @Test
+    void aPaneSomeoneGotToFirstIsPastItsGate() throws Exception {
+        List<String> argv = PaneScript.resume(Path.of("/"), "/bin/sh", true, ID, "claude", "", List.of("sleep", "30"));
+        Process entered = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        Process interrupted = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        try {
+            for (Process p : List.of(entered, interrupted)) {
+                int pid = (int) p.pid();
+                assertTrue(Children.waitFor(() -> Procfs.readOne(pid).flatMap(PaneScript::waitingFor).isPresent(), Duration.ofSeconds(5)), "at its gate");
+                Thread.sleep(200); // at its read
+                assertFalse(PaneScript.pastItsGate(Procfs.read(), pid), "waiting at its gate: Enter may be typed");
+            }
+            entered.getOutputStream().write('\n');
+            entered.getOutputStream().flush();
+            assertTrue(Children.waitFor(() -> PaneScript.pastItsGate(Procfs.read(), (int) entered.pid()), Duration.ofSeconds(5)),
+                    "Enter pressed: its assistant runs");
+            Children.check("kill", "-INT", Long.toString(interrupted.pid()));
+            assertTrue(Children.waitFor(() -> PaneScript.pastItsGate(Procfs.read(), (int) interrupted.pid()), Duration.ofSeconds(5)),
+                    "Ctrl-C: her shell");
+            assertTrue(Procfs.readOne((int) interrupted.pid()).map(p -> !PaneScript.isPaneScript(p)).orElse(true));
+        } finally {
+            for (Process p : List.of(entered, interrupted)) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly().waitFor();
+            }
+        }
+        assertTrue(PaneScript.pastItsGate(Procfs.read(), (int) entered.pid()), "a pane gone is past it");
+    }
+
     private static void assertAtGate(String fixture, List<String> assistantArg, String assistant) throws Exception {
         String script = Files.readString(Repo.ROOT.resolve("tests/fixtures").resolve(fixture));
         List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", script, "t3-restore", "/tmp", "/bin/sh", "wait", ID));

@@ -120,6 +120,9 @@ class UserStartsTest {
             Children.Ran r = Repo.script("t3-restore.java", env, "--heal");
             assertEquals(0, r.exit(), r.all());
             assertEquals(HEALED, r.all().lines().filter(l -> l.contains("healed conversation")).count(), r.all());
+            // Heal returns once it pressed the last Enter: that start may still be on its way to the log.
+            Children.waitFor(() -> { try { return starts(starts).getOrDefault(alice.name(), List.of()).size() >= HEALED; } catch (Exception e) { return false; } },
+                    Duration.ofSeconds(15));
             List<Double> mine = starts(starts).getOrDefault(alice.name(), List.of());
             assertEquals(HEALED, mine.size(), "each healed once: " + mine + "\n" + r.all());
             oneAtATime(alice.name(), mine);

@@ -92,10 +92,16 @@ public final class Healer {
             Log.error("%s: could not heal conversation %s%s: %s", user, step.conversation(), where, r.timedOut() ? "tmux timed out" : r.firstErrorLine());
             return Resumed.FAILED;
         }
-        // Its new process, for the Resumer to see it get going; unknown, it counts as started at once (the gap still holds).
-        int pid = tmux.panePid(step.pane().id()).orElse(-1);
-        gated.add(new Resumer.Waiting(account, tmux, step.pane().session(), " (pane " + step.pane().id() + ")", step.pane().id(), pid, resumed, null));
         Log.info("%s: healed conversation %s%s: resuming in %s in its turn; evidence: %s", user, step.conversation(), where, step.startDir(), step.why());
+        // Its new process: the Resumer types into it only while it waits at its gate, and sees it get going.
+        java.util.OptionalInt pid = tmux.panePid(step.pane().id());
+        if (pid.isEmpty()) {
+            Log.warn("%s: conversation %s%s waits for her Enter: tmux would not say the pane's new process", user, step.conversation(), where);
+            return Resumed.HEALED;
+        }
+        // Most recently active of all: she was using it when it was killed.
+        gated.add(new Resumer.Waiting(account, tmux, step.pane().session(), " (pane " + step.pane().id() + ")", step.pane().id(), pid.getAsInt(),
+                resumed, Instant.now()));
         return Resumed.HEALED;
     }
 }

@@ -141,6 +141,13 @@ public final class Keeper {
             // her assistant deletes its name, and then it is the kind never released for the bound.
             long room = Math.min(FILE_MAX, budget - used);
             if (c.size() > room) {
+                if (c.entry() != null && found(c.now().home(), c.now().file()).isEmpty()) {
+                    // Swept while this pass went on: only t3 has it now, and that kind is never released for the bound.
+                    used += c.entry().size();
+                    kept.put(c.entry().seen(c.seen()));
+                    if (used > budget) overOnly.add(c.key());
+                    continue;
+                }
                 over.add(c.key());
                 if (c.entry() != null) kept.release(c.entry());
                 continue;
@@ -152,7 +159,7 @@ public final class Keeper {
             }
             Optional<Kept.Entry> e = keep(c, room, now);
             if (e.isEmpty()) continue;
-            if (e.get() != c.entry()) fresh++;
+            if (c.entry() == null || !e.get().inode().equals(c.entry().inode()) || !e.get().linked() && e.get().modified() != c.entry().modified()) fresh++;
             used += e.get().size();
         }
         int strays = kept.removeStrays();
@@ -196,33 +203,35 @@ public final class Keeper {
         SavedPane p = n.pane();
         Optional<Assistant> a = Assistants.named(p.assistant());
         if (a.isEmpty() || !a.get().isId(p.conversation()) || !Kept.nameable(a.get().name(), p.conversation())) return null;
-        String key = Kept.key(p.assistant(), p.conversation());
         Kept.Entry entry = kept.entry(p.assistant(), p.conversation()).orElse(null);
-        Path homeDir = a.get().home(account, p.home());
-        Optional<Path> home = UserFiles.trustedDir(homeDir, account.uid());
-        Optional<Path> file;
-        try {
-            file = home.flatMap(h -> a.get().file(account, h, p.conversation()));
-        } catch (CannotTell e) {
-            // Not known now is not gone: what is kept stays as it is, and is not released for the bound.
-            return entry == null ? null : new Candidate(key, n.snapshot(), a.get(), null, entry);
-        }
-        // Below its home with no "..": where a put-back can write it again (a folder of the home symlinked elsewhere is not).
-        if (file.isEmpty() || !file.get().startsWith(home.get()) || file.get().equals(home.get())) return new Candidate(key, n.snapshot(), a.get(), null, entry);
-        return new Candidate(key, n.snapshot(), a.get(), found(home.get(), file.get()).orElse(null), entry);
+        return located(Kept.key(p.assistant(), p.conversation()), n.snapshot(), a.get(), a.get().home(account, p.home()), p.conversation(), entry);
     }
 
     /**
-     * A kept file no snapshot read this pass names (only older ones do): where it was kept from is
-     * looked at again, so one she still has is not taken for one only t3 has (that kind is never
-     * released for the bound).
+     * A kept file no snapshot read this pass names (only older ones do): looked for again as her
+     * assistant finds it, below the home it was kept from, so one she still has is not taken for
+     * one only t3 has (that kind is never released for the bound).
      */
     private Candidate unnamed(Kept.Entry e) {
         Optional<Assistant> a = Assistants.named(e.assistant());
-        Optional<Path> home = UserFiles.trustedDir(Path.of(e.home()), account.uid());
-        Optional<Path> file = home.flatMap(e::below);
-        if (a.isEmpty() || file.isEmpty()) return new Candidate(e.key(), e.seen(), a.orElse(null), null, e);
-        return new Candidate(e.key(), e.seen(), a.get(), found(home.get(), file.get()).orElse(null), e);
+        if (a.isEmpty()) return new Candidate(e.key(), e.seen(), null, null, e);
+        Candidate c = located(e.key(), e.seen(), a.get(), Path.of(e.home()), e.id(), e);
+        return c != null ? c : new Candidate(e.key(), e.seen(), a.get(), null, e);
+    }
+
+    /** Where {@code assistant} finds conversation {@code id}'s file below {@code homeDir} now (a Candidate whose {@code now} is null: gone, or not known now). */
+    private Candidate located(String key, String seen, Assistant assistant, Path homeDir, String id, Kept.Entry entry) {
+        Optional<Path> home = UserFiles.trustedDir(homeDir, account.uid());
+        Optional<Path> file;
+        try {
+            file = home.flatMap(h -> assistant.file(account, h, id));
+        } catch (CannotTell e) {
+            // Not known now is not gone: what is kept stays as it is, and is not released for the bound.
+            return entry == null ? null : new Candidate(key, seen, assistant, null, entry);
+        }
+        // Below its home with no "..": where a put-back can write it again (a folder of the home symlinked elsewhere is not).
+        if (file.isEmpty() || !file.get().startsWith(home.get()) || file.get().equals(home.get())) return new Candidate(key, seen, assistant, null, entry);
+        return new Candidate(key, seen, assistant, found(home.get(), file.get()).orElse(null), entry);
     }
 
     /** Her regular file {@code file} below {@code home} as it is now; empty when it is not there (or not a plain file). */

@@ -224,6 +224,11 @@ public final class RestoreRun {
             Log.info("%d conversation(s) wait for their user's Enter in their pane%s", resumed.waiting().size(),
                     resumed.why().isEmpty() ? "" : ": " + resumed.why());
         }
+        // A heal left at its gate is one Enter away, in a session she may be using: said per pane, not only in the count.
+        for (Resumer.Waiting w : healed) {
+            if (resumed.waiting().contains(w)) Log.warn("%s: healed conversation %s in '%s'%s waits for her Enter%s", w.account().name(), w.conversation(),
+                    w.session(), w.place(), resumed.why().isEmpty() ? "" : ": " + resumed.why());
+        }
         int failed = 0;
         for (Restorer.UserRun run : runs) {
             try {

@@ -89,6 +89,13 @@ public final class Resumer {
                 Log.warn("%s: '%s'%s waits for its Enter: %s", w.account().name(), w.session(), w.place(), tmp);
                 continue;
             }
+            if (PaneScript.pastItsGate(procs, w.panePid())) {
+                // She got there first (Enter, or Ctrl-C for a shell): nothing is typed into a pane she
+                // is using, and her own start counts as one of hers: the next waits for it as for ours.
+                starting.put(w, System.nanoTime());
+                pressed.add(w);
+                continue;
+            }
             Exec.Result r = w.tmux().run("send-keys", "-t", w.paneId(), "Enter");
             if (!r.ok()) {
                 Log.warn("%s: could not press Enter in '%s'%s (pane %s): %s; it waits for its user", w.account().name(), w.session(), w.place(), w.paneId(),

@@ -128,6 +128,21 @@ public final class PaneScript {
         return Optional.of(new AtGate(a.get(7), named ? a.get(8) : "claude", Path.of(a.get(4))));
     }
 
+    /**
+     * Whether the pane whose process is {@code pid} is past its gate: someone pressed Enter there
+     * (the script runs its assistant, a child) or Ctrl-C (it is her login shell now), or the pane
+     * is gone. A pane tmux has not yet started its script in, or still printing its saved screen,
+     * is not: Enter typed there waits for the gate's read.
+     */
+    public static boolean pastItsGate(Procfs procs, int pid) {
+        Optional<Procfs.Proc> p = procs.get(pid);
+        if (p.isEmpty()) return true;
+        if (!isPaneScript(p.get())) return !p.get().comm().startsWith("tmux"); // tmux's own fork, before its exec, is not yet the script
+        List<String> a = p.get().argv();
+        if (a.size() > 2 && a.get(2).equals(SCREEN)) return false;
+        return procs.selfAndDescendants(pid).size() > 1;
+    }
+
     /** Whether {@code p} is still the pane script (not yet the login shell it ends in). */
     public static boolean isPaneScript(Procfs.Proc p) {
         List<String> a = unwrapped(p.argv());
