@@ -133,6 +133,46 @@ class UserStartsTest {
         }
     }
 
+    /**
+     * A heal left at its gate (memory short: T3_RESUME_MIN_FREE at 100%) says so in its pane's
+     * line, keeps its conversation through a save, and is started by the next heal once the
+     * turns allow; nothing is lost, and nothing starts while memory is short.
+     */
+    @Test
+    void aHealLeftAtItsGateIsStartedByTheNextHeal() throws Exception {
+        assumeTrue(Accounts.isRoot(), "needs root to create OS users and run tmux as them; run the tests as root (CI does)");
+        try (TestUsers users = new TestUsers()) {
+            Accounts.Account alice = users.create();
+            Map<String, String> env = new HashMap<>(users.operatorEnv(users.dir.resolve("state"), "a=" + alice.name() + "\n"));
+            users.newSession(alice, "w", alice.home(), null);
+            users.type(alice, "w", users.claude());
+            assertTrue(Children.waitFor(() -> users.claudeIn(alice, "w").isPresent(), Duration.ofSeconds(15)), "claude runs in w");
+            String id = new Conversations(Procfs.read(), alice).of(users.claudeIn(alice, "w").orElseThrow()).orElseThrow().id();
+            assertEquals(0, Repo.script("t3-save.java", env).exit());
+            users.killClaude(alice, "w");
+
+            Map<String, String> short_ = new HashMap<>(env);
+            short_.put("T3_RESUME_MIN_FREE", "100%");
+            Children.Ran first = Repo.script("t3-restore.java", short_, "--heal");
+            assertEquals(0, first.exit(), first.all());
+            assertTrue(first.all().contains("healed conversation " + id + " in 'w'") && first.all().contains("waits at its gate for her Enter or the next heal"),
+                    first.all());
+            Thread.sleep(1000);
+            assertTrue(users.claudeIn(alice, "w").isEmpty(), "nothing starts while memory is short");
+            assertTrue(users.tmux(alice).screen("=w:").contains("[t3-restore] conversation " + id), "the pane says what waits: " + users.tmux(alice).screen("=w:"));
+            assertEquals(0, Repo.script("t3-save.java", env).exit());
+            assertTrue(new store.StateStore(users.dir.resolve("state")).history(alice.name()).readNewest().rows().stream()
+                    .flatMap(r -> r.conversations().stream()).anyMatch(p -> p.conversation().equals(id) && p.running()), "a save keeps it, running");
+
+            Children.Ran next = Repo.script("t3-restore.java", env, "--heal");
+            assertEquals(0, next.exit(), next.all());
+            assertTrue(next.all().contains("started conversation " + id + " in 'w'"), next.all());
+            assertTrue(Children.waitFor(() -> users.claudeIn(alice, "w").isPresent(), Duration.ofSeconds(15)), "claude runs again in w: " + next.all());
+            Children.Ran third = Repo.script("t3-restore.java", env, "--heal");
+            assertFalse(third.all().contains("started conversation " + id), "once: " + third.all());
+        }
+    }
+
     static long claudes(Accounts.Account a) {
         return Procfs.read().all().stream().filter(p -> p.uid() == a.uid() && Conversations.isClaude(p)).count();
     }

@@ -16,12 +16,15 @@ import java.util.Map;
 import java.util.Optional;
 import restore.MissingPanes;
 import restore.RestoreRun;
+import restore.Resumer;
 import restore.Selection;
 import store.EndedSessions;
 import store.History;
 import store.Roster;
+import store.SavedPane;
 import store.SnapshotFormat;
 import store.StateStore;
+import tmux.PaneScript;
 import tmux.ServerCrash;
 import tmux.Tmux;
 
@@ -41,7 +44,9 @@ public final class Heal {
     /** Crash evidence for users' servers: the kernel's log, read once a run and only when a server is asked about. */
     private final ServerCrash crashes = ServerCrash.fromKernel();
     /** Panes heal made again, at their gates: started with the restores' in one set of turns. */
-    private final List<restore.Resumer.Waiting> gated = new ArrayList<>();
+    private final List<Resumer.Waiting> gated = new ArrayList<>();
+    /** Panes an earlier heal made that still wait at their gates (memory was short, its time was up): offered again. */
+    private final List<Resumer.Waiting> again = new ArrayList<>();
 
     public Heal(Settings settings, StateStore store, boolean dryRun) {
         this.settings = settings;
@@ -70,8 +75,45 @@ public final class Heal {
             }
         }
         // What heal made again and the servers a crash took, started in one set of turns: one user's one at a time.
-        failed += restores.resumeAndRecord(crashes, gated);
+        List<Resumer.Waiting> all = new ArrayList<>(gated);
+        all.addAll(again);
+        failed += restores.resumeAndRecord(crashes, all);
+        tellGates(restores.resumed());
         return failed == 0 ? 0 : 1;
+    }
+
+    /**
+     * A heal left at its gate is one Enter away, in a session she may be using: said per pane the
+     * first time; one left again, in a line, and once it starts.
+     */
+    private void tellGates(Resumer.Result resumed) {
+        if (resumed == null) return;
+        String why = resumed.why().isEmpty() ? "" : ": " + resumed.why();
+        for (Resumer.Waiting w : gated) {
+            if (resumed.waiting().contains(w)) Log.warn("%s: healed conversation %s in '%s'%s waits at its gate for her Enter or the next heal%s",
+                    w.account().name(), w.conversation(), w.session(), w.place(), why);
+        }
+        for (Resumer.Waiting w : again) {
+            if (resumed.pressed().contains(w)) Log.info("%s: started conversation %s in '%s'%s, which an earlier heal left at its gate",
+                    w.account().name(), w.conversation(), w.session(), w.place());
+        }
+        long still = again.stream().filter(resumed.waiting()::contains).count();
+        if (still > 0) Log.info("%d conversation(s) an earlier heal made still wait at their gates%s", still, why);
+    }
+
+    /** The panes of {@code panes} an earlier heal made that wait at their gate still, except those this run made. */
+    private void stillAtGates(Accounts.Account account, Tmux tmux, List<Tmux.LivePane> panes, Procfs procs) {
+        if (settings.resume().lazy()) return; // each waits for her Enter, by her operator's choice
+        java.util.Set<String> made = new java.util.HashSet<>();
+        gated.forEach(w -> made.add(w.paneId()));
+        for (Tmux.LivePane p : panes) {
+            if (made.contains(p.id())) continue;
+            Optional<Procfs.Proc> proc = procs.get(p.pid()).filter(x -> PaneScript.healedAtGate(procs, x));
+            Optional<PaneScript.AtGate> gate = proc.flatMap(PaneScript::waitingFor);
+            if (gate.isEmpty()) continue;
+            SavedPane saved = SavedPane.at(0, 0).conversation(gate.get().conversation(), gate.get().startDir().toString(), null).assistant(gate.get().assistant());
+            again.add(new Resumer.Waiting(account, tmux, p.session(), " (pane " + p.id() + ")", p.id(), p.pid(), saved, Instant.now()));
+        }
     }
 
     /**
@@ -123,6 +165,7 @@ public final class Heal {
         } else {
             failed = Healer.apply(steps, world, tmux, ledger, settings, now, gated)
                     + MissingPanes.heal(account, tmux, history, world.newest(), world.running(), settings, world.putBack(), false, gated);
+            stillAtGates(account, tmux, panes, procs);
         }
         return failed + endedWithAKilledServer(entry, account.uid(), procs, newest, panes, ledger);
     }

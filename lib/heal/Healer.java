@@ -8,6 +8,7 @@ import base.Log;
 import restore.RestorePlan;
 import restore.Resumer;
 import base.Settings;
+import tmux.PaneScript;
 import tmux.Tmux;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -87,7 +88,7 @@ public final class Healer {
         Path cwd = world.procs().cwd(step.pane().pid()).orElse(account.home());
         store.SavedPane resumed = HealPlan.resumed(world, step);
         Exec.Result r = tmux.respawnPane(step.pane().id(), new Tmux.PaneSpec(cwd, RestorePlan.paneEnv(step.record().assistant().name(), step.home()),
-                RestorePlan.resumeCommand(step.startDir(), resumed, account, settings, true, "after a crash, healed")));
+                RestorePlan.resumeCommand(step.startDir(), resumed, account, settings, true, PaneScript.HEALED)));
         if (!r.ok()) {
             Log.error("%s: could not heal conversation %s%s: %s", user, step.conversation(), where, r.timedOut() ? "tmux timed out" : r.firstErrorLine());
             return Resumed.FAILED;

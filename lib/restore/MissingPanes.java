@@ -11,6 +11,7 @@ import store.History;
 import base.Log;
 import base.Settings;
 import store.SnapshotFormat;
+import tmux.PaneScript;
 import tmux.Tmux;
 import keep.PutBack;
 import java.io.IOException;
@@ -94,7 +95,7 @@ public final class MissingPanes {
                     continue;
                 }
                 Tmux.NewWindow w = tmux.newWindow(session.get().id(), new Tmux.PaneSpec(plan.cwd(), RestorePlan.paneEnv(plan),
-                        RestorePlan.resumeCommand(plan.startDir(), p, account, settings, true, why + "; brought back")));
+                        RestorePlan.resumeCommand(plan.startDir(), p, account, settings, true, why + PaneScript.BROUGHT_BACK)));
                 if (!w.ok()) {
                     Log.error("%s: could not bring back conversation %s of session '%s': %s", user, p.conversation(), row.session(), w.error());
                     failed++;

@@ -90,6 +90,11 @@ public final class RestoreRun {
     /** Conversations kept aside in a live session, asked for by name: brought back at their gates, started with the rest. */
     private final List<Resumer.Waiting> aside = java.util.Collections.synchronizedList(new ArrayList<>());
 
+    /** What {@link #resumeAndRecord} pressed and left waiting; null before it started any. */
+    private Resumer.Result resumed;
+
+    public Resumer.Result resumed() { return resumed; }
+
     /** What each user's restore did, once recorded ({@link #resumeAndRecord}). */
     public List<Restorer.Restored> outcomes() {
         return List.copyOf(outcomes);
@@ -224,11 +229,7 @@ public final class RestoreRun {
             Log.info("%d conversation(s) wait for their user's Enter in their pane%s", resumed.waiting().size(),
                     resumed.why().isEmpty() ? "" : ": " + resumed.why());
         }
-        // A heal left at its gate is one Enter away, in a session she may be using: said per pane, not only in the count.
-        for (Resumer.Waiting w : healed) {
-            if (resumed.waiting().contains(w)) Log.warn("%s: healed conversation %s in '%s'%s waits for her Enter%s", w.account().name(), w.conversation(),
-                    w.session(), w.place(), resumed.why().isEmpty() ? "" : ": " + resumed.why());
-        }
+        this.resumed = resumed;
         int failed = 0;
         for (Restorer.UserRun run : runs) {
             try {

@@ -143,6 +143,19 @@ public final class PaneScript {
         return procs.selfAndDescendants(pid).size() > 1;
     }
 
+    /** The note's words for a pane heal made: in place, or again in its live session. */
+    public static final String HEALED = "after a crash, healed", BROUGHT_BACK = "; brought back";
+
+    /**
+     * Whether {@code p} is a pane heal made (its note says so) that waits at its gate: a later heal
+     * offers it to the turns again, where a restore's pane waits for its user by design.
+     */
+    public static boolean healedAtGate(Procfs procs, Procfs.Proc p) {
+        List<String> a = unwrapped(p.argv());
+        if (a.size() < 11 || !a.get(2).equals(RESUME) || waitingFor(p).isEmpty() || pastItsGate(procs, p.pid())) return false;
+        return a.get(9).contains("(" + HEALED + " at ") || a.get(9).contains(BROUGHT_BACK + " at ");
+    }
+
     /** Whether {@code p} is still the pane script (not yet the login shell it ends in). */
     public static boolean isPaneScript(Procfs.Proc p) {
         List<String> a = unwrapped(p.argv());
