@@ -52,14 +52,14 @@ class PaneScriptTest {
                 int pid = (int) p.pid();
                 assertTrue(Children.waitFor(() -> Procfs.readOne(pid).flatMap(PaneScript::waitingFor).isPresent(), Duration.ofSeconds(5)), "at its gate");
                 Thread.sleep(200); // at its read
-                assertFalse(PaneScript.pastItsGate(Procfs.read(), pid), "waiting at its gate: Enter may be typed");
+                assertEquals(PaneScript.Gate.WAITING, PaneScript.gate(Procfs.read(), pid), "waiting at its gate: Enter may be typed");
             }
             entered.getOutputStream().write('\n');
             entered.getOutputStream().flush();
-            assertTrue(Children.waitFor(() -> PaneScript.pastItsGate(Procfs.read(), (int) entered.pid()), Duration.ofSeconds(5)),
+            assertTrue(Children.waitFor(() -> PaneScript.gate(Procfs.read(), (int) entered.pid()) == PaneScript.Gate.ENTERED, Duration.ofSeconds(5)),
                     "Enter pressed: its assistant runs");
             Children.check("kill", "-INT", Long.toString(interrupted.pid()));
-            assertTrue(Children.waitFor(() -> PaneScript.pastItsGate(Procfs.read(), (int) interrupted.pid()), Duration.ofSeconds(5)),
+            assertTrue(Children.waitFor(() -> PaneScript.gate(Procfs.read(), (int) interrupted.pid()) == PaneScript.Gate.LEFT, Duration.ofSeconds(5)),
                     "Ctrl-C: her shell");
             assertTrue(Procfs.readOne((int) interrupted.pid()).map(p -> !PaneScript.isPaneScript(p)).orElse(true));
         } finally {
@@ -68,7 +68,7 @@ class PaneScriptTest {
                 p.destroyForcibly().waitFor();
             }
         }
-        assertTrue(PaneScript.pastItsGate(Procfs.read(), (int) entered.pid()), "a pane gone is past it");
+        assertEquals(PaneScript.Gate.LEFT, PaneScript.gate(Procfs.read(), (int) entered.pid()), "a pane gone is left");
     }
 
     private static void assertAtGate(String fixture, List<String> assistantArg, String assistant) throws Exception {

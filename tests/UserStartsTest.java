@@ -155,7 +155,7 @@ class UserStartsTest {
             short_.put("T3_RESUME_MIN_FREE", "100%");
             Children.Ran first = Repo.script("t3-restore.java", short_, "--heal");
             assertEquals(0, first.exit(), first.all());
-            assertTrue(first.all().contains("healed conversation " + id + " in 'w'") && first.all().contains("waits at its gate for her Enter or the next heal"),
+            assertTrue(first.all().contains("healed conversation " + id + " in 'w'") && first.all().contains("waits at its gate for her Enter (or the next heal's turn)"),
                     first.all());
             Thread.sleep(1000);
             assertTrue(users.claudeIn(alice, "w").isEmpty(), "nothing starts while memory is short");

@@ -89,9 +89,10 @@ public final class Heal {
     private void tellGates(Resumer.Result resumed) {
         if (resumed == null) return;
         String why = resumed.why().isEmpty() ? "" : ": " + resumed.why();
+        String then = settings.resume().lazy() ? "" : " (or the next heal's turn)";
         for (Resumer.Waiting w : gated) {
-            if (resumed.waiting().contains(w)) Log.warn("%s: healed conversation %s in '%s'%s waits at its gate for her Enter or the next heal%s",
-                    w.account().name(), w.conversation(), w.session(), w.place(), why);
+            if (resumed.waiting().contains(w)) Log.warn("%s: healed conversation %s in '%s'%s waits at its gate for her Enter%s%s",
+                    w.account().name(), w.conversation(), w.session(), w.place(), then, why);
         }
         for (Resumer.Waiting w : again) {
             if (resumed.pressed().contains(w)) Log.info("%s: started conversation %s in '%s'%s, which an earlier heal left at its gate",
@@ -101,19 +102,27 @@ public final class Heal {
         if (still > 0) Log.info("%d conversation(s) an earlier heal made still wait at their gates%s", still, why);
     }
 
-    /** The panes of {@code panes} an earlier heal made that wait at their gate still, except those this run made. */
+    /**
+     * The newest pane of {@code panes} an earlier heal made that waits at its gate still (not one
+     * this run made): one a run, after this run's own, so that panes of hers that never get going
+     * cannot hold heal (and the lock, and everyone's saves) up; the rest follow on later runs.
+     */
     private void stillAtGates(Accounts.Account account, Tmux tmux, List<Tmux.LivePane> panes, Procfs procs) {
-        if (settings.resume().lazy()) return; // each waits for her Enter, by her operator's choice
+        if (settings.resume().lazy() || settings.healMax() == 0) return; // each waits for her Enter, by her operator's choice
         java.util.Set<String> made = new java.util.HashSet<>();
         gated.forEach(w -> made.add(w.paneId()));
+        Resumer.Waiting newest = null;
         for (Tmux.LivePane p : panes) {
             if (made.contains(p.id())) continue;
             Optional<Procfs.Proc> proc = procs.get(p.pid()).filter(x -> PaneScript.healedAtGate(procs, x));
             Optional<PaneScript.AtGate> gate = proc.flatMap(PaneScript::waitingFor);
             if (gate.isEmpty()) continue;
             SavedPane saved = SavedPane.at(0, 0).conversation(gate.get().conversation(), gate.get().startDir().toString(), null).assistant(gate.get().assistant());
-            again.add(new Resumer.Waiting(account, tmux, p.session(), " (pane " + p.id() + ")", p.id(), p.pid(), saved, Instant.now()));
+            // Active last when heal made it: older than any pane this run made.
+            Resumer.Waiting w = new Resumer.Waiting(account, tmux, p.session(), " (pane " + p.id() + ")", p.id(), p.pid(), saved, procs.startTime(proc.get()));
+            if (newest == null || w.lastActive().isAfter(newest.lastActive())) newest = w;
         }
+        if (newest != null) again.add(newest);
     }
 
     /**

@@ -289,7 +289,7 @@ public final class Restorer {
         }
         unrecorded += strike(run, run.back().stream().map(st -> st.row().session()).collect(java.util.stream.Collectors.toSet()));
         long live = run.steps().stream().filter(RestorePlan.Step::live).count();
-        int waitingForEnter = run.waiting().size() - pressed.size();
+        int waitingForEnter = (int) run.waiting().stream().filter(resumed.waiting()::contains).count();
         if (run.back().isEmpty() && run.failed() == 0) {
             Log.info("%s: nothing to restore: %d of %d saved sessions are live%s", user, live, run.steps().size(), live < run.steps().size() ? ", the rest skipped" : "");
         } else {

@@ -4,7 +4,6 @@ import base.Accounts;
 import assistant.Assistant;
 import assistants.Running;
 import store.SavedPane;
-import base.Exec;
 import base.Log;
 import tmux.PaneScript;
 import base.Procfs;
@@ -38,8 +37,12 @@ public final class Resumer {
         public String conversation() { return pane.conversation(); }
     }
 
-    /** The panes pressed, those left waiting for their user (and why), and the most assistants starting at once. */
-    public record Result(List<Waiting> pressed, List<Waiting> waiting, String why, int peakStarting) {}
+    /**
+     * The panes pressed (or entered by their user first: starting either way), those left waiting
+     * for their user (and why), those their user left at the gate (Ctrl-C) or that are gone, and
+     * the most assistants starting at once.
+     */
+    public record Result(List<Waiting> pressed, List<Waiting> waiting, List<Waiting> left, String why, int peakStarting) {}
 
     /** An assistant still starting after this counts as started: one slow start must not hold up the rest. */
     private static final Duration SLOW_START = Duration.ofSeconds(60);
@@ -47,15 +50,15 @@ public final class Resumer {
     private Resumer() {}
 
     public static Result resume(List<Waiting> all, Settings.Resume policy) throws InterruptedException {
-        if (all.isEmpty()) return new Result(List.of(), List.of(), "", 0);
-        if (policy.lazy()) return new Result(List.of(), all, "T3_RESUME=lazy", 0);
+        if (all.isEmpty()) return new Result(List.of(), List.of(), List.of(), "", 0);
+        if (policy.lazy()) return new Result(List.of(), all, List.of(), "T3_RESUME=lazy", 0);
         List<Waiting> queue = new ArrayList<>(all);
         queue.sort(Comparator.comparing(Waiting::lastActive, Comparator.nullsLast(Comparator.reverseOrder())));
         long end = System.nanoTime() + policy.maxWait().toNanos();
         Map<Waiting, Long> starting = new LinkedHashMap<>();
         // When each user's last start got going: her next waits policy.userGap() after it.
         Map<String, Long> userFree = new HashMap<>();
-        List<Waiting> pressed = new ArrayList<>(), waiting = new ArrayList<>();
+        List<Waiting> pressed = new ArrayList<>(), waiting = new ArrayList<>(), left = new ArrayList<>();
         String why = "";
         int peak = 0;
         while (!queue.isEmpty()) {
@@ -89,26 +92,29 @@ public final class Resumer {
                 Log.warn("%s: '%s'%s waits for its Enter: %s", w.account().name(), w.session(), w.place(), tmp);
                 continue;
             }
-            if (PaneScript.pastItsGate(procs, w.panePid())) {
-                // She got there first (Enter, or Ctrl-C for a shell): nothing is typed into a pane she
-                // is using, and her own start counts as one of hers: the next waits for it as for ours.
-                starting.put(w, System.nanoTime());
-                pressed.add(w);
+            // She may have got there first: nothing is typed into a pane she is using. Her own Enter
+            // counts as one of her starts (the next waits for it as for ours); her Ctrl-C is her choice.
+            PaneScript.Gate gate = PaneScript.gate(procs, w.panePid());
+            if (gate == PaneScript.Gate.LEFT) {
+                Log.info("%s: '%s'%s (pane %s): not started: its user left its gate (Ctrl-C), or the pane is gone", w.account().name(), w.session(), w.place(), w.paneId());
+                left.add(w);
                 continue;
             }
-            Exec.Result r = w.tmux().run("send-keys", "-t", w.paneId(), "Enter");
-            if (!r.ok()) {
-                Log.warn("%s: could not press Enter in '%s'%s (pane %s): %s; it waits for its user", w.account().name(), w.session(), w.place(), w.paneId(),
-                        r.timedOut() ? "tmux timed out" : r.firstErrorLine());
-                waiting.add(w);
-                continue;
+            if (gate == PaneScript.Gate.WAITING) {
+                Tmux.Press press = w.tmux().pressEnterAtGate(w.paneId(), w.panePid());
+                if (press != Tmux.Press.PRESSED) {
+                    Log.warn("%s: '%s'%s (pane %s) waits for its user's Enter: %s", w.account().name(), w.session(), w.place(), w.paneId(),
+                            press == Tmux.Press.HELD ? "its pane is in a mode, synchronized, or not the one made" : "tmux did not take the key");
+                    waiting.add(w);
+                    continue;
+                }
             }
             starting.put(w, System.nanoTime());
             pressed.add(w);
             peak = Math.max(peak, starting.size());
         }
         waiting.addAll(queue);
-        return new Result(pressed, waiting, why, peak);
+        return new Result(pressed, waiting, left, why, peak);
     }
 
     /** Room an assistant's start must leave in /tmp besides what it leaves there: a full /tmp breaks everyone's programs. */

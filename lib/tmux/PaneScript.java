@@ -128,31 +128,38 @@ public final class PaneScript {
         return Optional.of(new AtGate(a.get(7), named ? a.get(8) : "claude", Path.of(a.get(4))));
     }
 
-    /**
-     * Whether the pane whose process is {@code pid} is past its gate: someone pressed Enter there
-     * (the script runs its assistant, a child) or Ctrl-C (it is her login shell now), or the pane
-     * is gone. A pane tmux has not yet started its script in, or still printing its saved screen,
-     * is not: Enter typed there waits for the gate's read.
-     */
-    public static boolean pastItsGate(Procfs procs, int pid) {
-        Optional<Procfs.Proc> p = procs.get(pid);
-        if (p.isEmpty()) return true;
-        if (!isPaneScript(p.get())) return !p.get().comm().startsWith("tmux"); // tmux's own fork, before its exec, is not yet the script
-        List<String> a = p.get().argv();
-        if (a.size() > 2 && a.get(2).equals(SCREEN)) return false;
-        return procs.selfAndDescendants(pid).size() > 1;
+    /** Where a pane waiting at its gate stands now. */
+    public enum Gate {
+        /** Still at it (or not yet: tmux has not started the script, or it still prints its saved screen): an Enter typed waits for its read. */
+        WAITING,
+        /** Someone pressed Enter there: its assistant runs, a child of the script. */
+        ENTERED,
+        /** Someone pressed Ctrl-C there (it is her login shell now), or the pane is gone: a choice, or nothing to start. */
+        LEFT
     }
 
-    /** The note's words for a pane heal made: in place, or again in its live session. */
+    /** Where the pane whose process is {@code pid} stands at its gate. */
+    public static Gate gate(Procfs procs, int pid) {
+        Optional<Procfs.Proc> p = procs.get(pid);
+        if (p.isEmpty()) return Gate.LEFT;
+        if (!isPaneScript(p.get())) return p.get().comm().startsWith("tmux") ? Gate.WAITING : Gate.LEFT; // tmux's own fork, before its exec
+        List<String> a = p.get().argv();
+        if (a.size() > 2 && a.get(2).equals(SCREEN)) return Gate.WAITING;
+        return procs.selfAndDescendants(pid).size() > 1 ? Gate.ENTERED : Gate.WAITING;
+    }
+
+    /** The note's words for a pane made again in a live session: by heal in place, or in a window of its own (heal, or a restore by name). */
     public static final String HEALED = "after a crash, healed", BROUGHT_BACK = "; brought back";
 
     /**
-     * Whether {@code p} is a pane heal made (its note says so) that waits at its gate: a later heal
-     * offers it to the turns again, where a restore's pane waits for its user by design.
+     * Whether {@code p} is a pane made again in a live session (its note says so) that waits at its
+     * gate: a later heal offers it to the turns again, where a boot restore's pane waits for its
+     * user by design. The note is in argv, hers to write: at worst she has heal press Enter in a
+     * pane of her own, as her.
      */
     public static boolean healedAtGate(Procfs procs, Procfs.Proc p) {
         List<String> a = unwrapped(p.argv());
-        if (a.size() < 11 || !a.get(2).equals(RESUME) || waitingFor(p).isEmpty() || pastItsGate(procs, p.pid())) return false;
+        if (a.size() < 11 || !a.get(2).equals(RESUME) || waitingFor(p).isEmpty() || gate(procs, p.pid()) != Gate.WAITING) return false;
         return a.get(9).contains("(" + HEALED + " at ") || a.get(9).contains(BROUGHT_BACK + " at ");
     }
 

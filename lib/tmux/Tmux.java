@@ -639,6 +639,30 @@ public final class Tmux {
         }
     }
 
+    /** What became of an Enter meant for a pane at its gate. */
+    public enum Press { PRESSED, HELD, FAILED }
+
+    /**
+     * Presses Enter in pane {@code paneId} only while it is the pane whose process is {@code pid},
+     * in no mode (copy mode, a chooser would take the key), its input on, its window not
+     * synchronized (the key would go to every pane of it): decided by tmux itself, in the one call
+     * that presses. HELD: one of those was not so (logged, with what tmux said).
+     */
+    public Press pressEnterAtGate(String paneId, int pid) {
+        String ok = "#{&&:#{==:#{pane_pid}," + pid + "},#{&&:#{==:#{pane_in_mode},0},#{&&:#{==:#{pane_input_off},0},#{!=:#{synchronize-panes},1}}}}";
+        Exec.Result r = run("if-shell", "-F", "-t", paneId, ok, "send-keys -t " + paneId + " Enter",
+                "display-message -p -t " + paneId + " 'held: pid #{pane_pid}, in mode #{pane_in_mode}, input off #{pane_input_off}, synchronized #{synchronize-panes}'");
+        if (!r.ok()) {
+            Log.info("%s: could not press Enter in pane %s: %s", account.name(), paneId, r.timedOut() ? "tmux timed out" : r.firstErrorLine());
+            return Press.FAILED;
+        }
+        if (r.out().startsWith("held:")) {
+            Log.info("%s: Enter not pressed in pane %s, made for process %d: tmux says %s", account.name(), paneId, pid, r.out().strip());
+            return Press.HELD;
+        }
+        return Press.PRESSED;
+    }
+
     /** Says {@code message} on her client {@code client} (the status line), as text: {@link #menuText}. */
     public Exec.Result tell(String client, String message) {
         return run("display-message", "-c", client, menuText(message));
