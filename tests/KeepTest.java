@@ -372,6 +372,15 @@ class KeepTest {
         return e;
     }
 
+    /** As {@link #freshState}, where t3 keeps hard links: the state dir on her file system (else the test is skipped, saying why). */
+    Map<String, String> linkingState(String name) throws Exception {
+        Map<String, String> e = freshState(name);
+        Path st = Files.createDirectories(Path.of(e.get("T3_STATE_DIR")));
+        assumeTrue(Files.getAttribute(st, "unix:dev").equals(Files.getAttribute(alice.home(), "unix:dev")),
+                "needs the state dir on her file system, where t3 keeps hard links (copies are tested by onAnotherFileSystemTheCopyIsRootsOnly)");
+        return e;
+    }
+
     Children.Ran run(String script, Map<String, String> e, Map<String, String> with, String... args) {
         Map<String, String> all = new HashMap<>(e);
         all.putAll(with);
@@ -398,11 +407,8 @@ class KeepTest {
     @Test
     @Order(12)
     void theBoundHoldsWithHardLinksOnceClaudeSweepsHerFiles() throws Exception {
-        Map<String, String> e = freshState("state-links");
+        Map<String, String> e = linkingState("state-links");
         Path st = Path.of(e.get("T3_STATE_DIR"));
-        Files.createDirectories(st);
-        assumeTrue(Files.getAttribute(st, "unix:dev").equals(Files.getAttribute(alice.home(), "unix:dev")),
-                "needs the state dir on her file system, where t3 keeps hard links");
         Map<String, String> bound = Map.of("T3_KEEP_CONVERSATIONS_MAX", "1");
         List<String> ids = new java.util.ArrayList<>();
         for (String s : List.of("b1", "b2", "b3")) {
@@ -484,11 +490,8 @@ class KeepTest {
     @Test
     @Order(14)
     void aLinkedFileGrownPastTheFileBoundIsReleased() throws Exception {
-        Map<String, String> e = freshState("state-file-max");
+        Map<String, String> e = linkingState("state-file-max");
         Path st = Path.of(e.get("T3_STATE_DIR"));
-        Files.createDirectories(st);
-        assumeTrue(Files.getAttribute(st, "unix:dev").equals(Files.getAttribute(alice.home(), "unix:dev")),
-                "needs the state dir on her file system, where t3 keeps hard links (a copy past the bound is never taken: aSymlinkOrAFilePastTheBoundIsNotKept)");
         String id = started("grows");
         Children.Ran first = run("t3-save.java", e, Map.of());
         assertEquals(0, first.exit(), first.all());

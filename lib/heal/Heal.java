@@ -114,8 +114,8 @@ public final class Heal {
         Resumer.Waiting newest = null;
         for (Tmux.LivePane p : panes) {
             if (made.contains(p.id())) continue;
-            Optional<Procfs.Proc> proc = procs.get(p.pid()).filter(x -> PaneScript.healedAtGate(procs, x));
-            Optional<PaneScript.AtGate> gate = proc.flatMap(PaneScript::waitingFor);
+            Optional<Procfs.Proc> proc = procs.get(p.pid());
+            Optional<PaneScript.AtGate> gate = proc.flatMap(x -> PaneScript.healedAtGate(procs, x));
             if (gate.isEmpty()) continue;
             SavedPane saved = SavedPane.at(0, 0).conversation(gate.get().conversation(), gate.get().startDir().toString(), null).assistant(gate.get().assistant());
             // Active last when heal made it: older than any pane this run made.

@@ -129,25 +129,20 @@ public final class Keeper {
         int fresh = 0, late = 0;
         List<String> over = new ArrayList<>(), overOnly = new ArrayList<>();
         for (Candidate c : candidates) {
-            if (c.irreplaceable()) {
-                // Never released for the bound: nothing could replace it. Counted, and said when over.
-                used += c.size();
+            // A link counts as a copy: it costs no disk while she has her file, but all of it once
+            // her assistant deletes its name, and then it is the kind never released for the bound.
+            long room = Math.min(FILE_MAX, budget - used);
+            boolean tooBig = c.now() != null && c.size() > room;
+            // Only t3 has it: gone from her (or swept while this pass went on, before it is released for the
+            // bound). Never released for the bound: nothing could replace it. Counted, and said when over.
+            if (c.irreplaceable() || tooBig && c.entry() != null && found(c.now().home(), c.now().file()).isEmpty()) {
+                used += c.entry().size();
                 kept.put(c.entry().seen(c.seen()));
                 if (used > budget) overOnly.add(c.key());
                 continue;
             }
             if (c.now() == null) continue; // gone, and nothing kept: --list names it lost
-            // A link counts as a copy: it costs no disk while she has her file, but all of it once
-            // her assistant deletes its name, and then it is the kind never released for the bound.
-            long room = Math.min(FILE_MAX, budget - used);
-            if (c.size() > room) {
-                if (c.entry() != null && found(c.now().home(), c.now().file()).isEmpty()) {
-                    // Swept while this pass went on: only t3 has it now, and that kind is never released for the bound.
-                    used += c.entry().size();
-                    kept.put(c.entry().seen(c.seen()));
-                    if (used > budget) overOnly.add(c.key());
-                    continue;
-                }
+            if (tooBig) {
                 over.add(c.key());
                 if (c.entry() != null) kept.release(c.entry());
                 continue;

@@ -152,15 +152,17 @@ public final class PaneScript {
     public static final String HEALED = "after a crash, healed", BROUGHT_BACK = "; brought back";
 
     /**
-     * Whether {@code p} is a pane made again in a live session (its note says so) that waits at its
-     * gate: a later heal offers it to the turns again, where a boot restore's pane waits for its
+     * What {@code p} waits to resume, when it is a pane made again in a live session (its note says
+     * so) that waits at its gate: a later heal offers it to the turns again, where a boot restore's pane waits for its
      * user by design. The note is in argv, hers to write: at worst she has heal press Enter in a
      * pane of her own, as her.
      */
-    public static boolean healedAtGate(Procfs procs, Procfs.Proc p) {
+    public static Optional<AtGate> healedAtGate(Procfs procs, Procfs.Proc p) {
         List<String> a = unwrapped(p.argv());
-        if (a.size() < 11 || !a.get(2).equals(RESUME) || waitingFor(p).isEmpty() || gate(procs, p.pid()) != Gate.WAITING) return false;
-        return a.get(9).contains("(" + HEALED + " at ") || a.get(9).contains(BROUGHT_BACK + " at ");
+        if (a.size() < 11 || !a.get(2).equals(RESUME) || !(a.get(9).contains("(" + HEALED + " at ") || a.get(9).contains(BROUGHT_BACK + " at "))) {
+            return Optional.empty();
+        }
+        return waitingFor(p).filter(g -> gate(procs, p.pid()) == Gate.WAITING);
     }
 
     /** Whether {@code p} is still the pane script (not yet the login shell it ends in). */
